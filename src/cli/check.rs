@@ -1,0 +1,126 @@
+//! `shortfall check`: the resolved model, as a user reads it.
+
+use crate::engine::rng::{purpose, stream};
+use crate::model::{Dist, Model, Num, Online, spectral_radius};
+use std::fmt::Write;
+
+fn num(m: &Model, n: Num) -> String {
+    match n {
+        Num::Fixed(v) => crate::model::dist::fmt_num(v),
+        Num::Param(i) => m.params[i].dist.describe(),
+    }
+}
+
+/// Mean of a number, estimated from 20,000 fixed-seed draws when uncertain.
+fn mean(m: &Model, n: Num) -> f64 {
+    match n {
+        Num::Fixed(v) => v,
+        Num::Param(i) => dist_mean(&m.params[i].dist),
+    }
+}
+
+fn dist_mean(d: &Dist) -> f64 {
+    let mut rng = stream(0, 0, purpose("check"));
+    (0..20_000).map(|_| d.sample(&mut rng)).sum::<f64>() / 20_000.0
+}
+
+/// A human-readable description of the model.
+pub fn describe(m: &Model) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario {}: {} to {} ({} days)", m.name, m.start, m.horizon, m.n_days);
+    if !m.description.is_empty() {
+        let _ = writeln!(s, "  {}", m.description.replace('\n', "\n  "));
+    }
+    let _ = writeln!(s, "\nphases:");
+    for p in &m.phases {
+        let _ = writeln!(s, "  {:<12} {} to {}", p.name, m.date_of(p.start_day), m.date_of(p.end_day));
+    }
+    let _ = writeln!(s, "\ncommodities:");
+    for c in &m.commodities {
+        let _ = writeln!(s, "  {:<24} value per {}: {}", c.name, c.unit, num(m, c.value));
+    }
+    let _ = writeln!(s, "\nsites:");
+    for site in &m.sites {
+        let online = match site.online {
+            Online::Day(d) => format!("online {}", m.date_of(d)),
+            Online::Project(p) => format!("online when project {} completes", m.projects[p].name),
+            Online::Prospects(g) => format!("online as prospects {} develop", m.prospects[g].name),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<20} {:<9} {:<20} capacity/day {}; inventory max {}; {}",
+            site.name,
+            site.kind.as_str(),
+            m.regions[site.region],
+            num(m, site.capacity),
+            num(m, site.inventory_max),
+            online
+        );
+    }
+    let _ = writeln!(s, "\nroutes:");
+    for r in &m.routes {
+        let regions: Vec<&str> = r.regions.iter().map(|&i| m.regions[i].as_str()).collect();
+        let _ = writeln!(
+            s,
+            "  {:<20} {} -> {} via {}; {} {}/day; transit {} days{}",
+            r.name,
+            m.sites[r.from].name,
+            m.sites[r.to].name,
+            regions.join(", "),
+            num(m, r.capacity),
+            m.commodities[r.commodity].name,
+            num(m, r.transit_days),
+            if r.standby { "; standby" } else { "" }
+        );
+    }
+    for p in &m.projects {
+        let _ = writeln!(s, "\nproject {}: starts {}, {} days, {} days delay per disrupted day", p.name, m.date_of(p.start_day), num(m, p.duration), num(m, p.delay_per_disrupted_day));
+    }
+    for p in &m.prospects {
+        let _ = writeln!(s, "\nprospects {}: {} prospects from {}, viable with probability {}, exploration {} days, development {} days", p.name, num(m, p.count), m.date_of(p.start_day), num(m, p.p_viable), p.exploration_days.describe(), p.development_days.describe());
+    }
+    describe_hazards(m, &mut s);
+    let _ = writeln!(s, "\n{} uncertain parameters, drawn once per trial:", m.params.len());
+    for p in &m.params {
+        let _ = writeln!(s, "  {:<56} {}", p.path, p.dist.describe());
+    }
+    s
+}
+
+fn describe_hazards(m: &Model, s: &mut String) {
+    let n = m.hazards.len();
+    let mut b = vec![vec![0.0; n]; n];
+    let mut mu = vec![0.0; n];
+    for (i, h) in m.hazards.iter().enumerate() {
+        b[i][i] += mean(m, h.self_jump);
+        for x in &h.excited_by {
+            b[i][x.source] += mean(m, x.jump);
+        }
+        mu[i] = mean(m, h.rate_per_year);
+    }
+    // Long-run rates with excitation: (I - B)^-1 mu, by fixed-point iteration.
+    let mut lam = mu.clone();
+    for _ in 0..2000 {
+        lam = (0..n).map(|i| mu[i] + (0..n).map(|j| b[i][j] * lam[j]).sum::<f64>()).collect();
+    }
+    let _ = writeln!(s, "\nhazards (rates per year at the parameters' means, before trend, phase and mitigation factors):");
+    for (i, h) in m.hazards.iter().enumerate() {
+        let scope = if h.regions.is_empty() {
+            "national".to_string()
+        } else {
+            h.regions.iter().map(|&r| m.regions[r].as_str()).collect::<Vec<_>>().join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "  {:<20} {:<8} {:<28} base rate {}; branching ratio {}; effective rate {:.2}/yr; {} targets",
+            h.name,
+            h.kind.as_str(),
+            scope,
+            num(m, h.rate_per_year),
+            num(m, h.self_jump),
+            lam[i],
+            h.targets.len()
+        );
+    }
+    let _ = writeln!(s, "  branching ratio of all hazards together (spectral radius, at the jumps' upper bounds): {:.3}", spectral_radius(&m.branching_matrix_max()));
+}

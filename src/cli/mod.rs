@@ -1,0 +1,168 @@
+//! The command line: `shortfall run` and `shortfall check`.
+
+mod check;
+
+use crate::engine::{self, Compiled};
+use crate::error::{Error, Result};
+use crate::report::files::{self, Manifest, TrialsWriter};
+use crate::report::OutDir;
+use crate::scenario;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Monte Carlo simulator of disruption risk to the Pakistan-US critical-minerals
+/// programme (FWO-USSM memorandum, September 2025).
+#[derive(Debug, Parser)]
+#[command(name = "shortfall", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario (the built-in baseline when none is given) and write results.
+    Run(RunArgs),
+    /// Validate a scenario and print the resolved model.
+    Check {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Number of trials (default: the scenario's `trials`, else 10000).
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output folder (default: out/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> anyhow::Result<()> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run(&args)?,
+        Command::Check { scenario } => {
+            let model = scenario::load(&scenario)?;
+            print!("{}", check::describe(&model));
+        }
+    }
+    Ok(())
+}
+
+/// `shortfall run`.
+pub fn run(args: &RunArgs) -> Result<()> {
+    let started = Instant::now();
+    let started_at = jiff::Timestamp::now().to_string();
+    let (model, path, bytes) = match &args.scenario {
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|source| Error::ReadScenario { path: p.clone(), source })?;
+            (scenario::load(p)?, p.display().to_string(), bytes)
+        }
+        None => (
+            scenario::baseline(),
+            scenario::BASELINE_LABEL.to_string(),
+            scenario::BASELINE_TOML.as_bytes().to_vec(),
+        ),
+    };
+    let trials = args.trials.unwrap_or(model.trials);
+    if trials == 0 {
+        return Err(Error::Usage { flag: "--trials", message: "must be at least 1".into() });
+    }
+    let seed = args.seed.unwrap_or(model.seed);
+    let threads = match args.threads {
+        Some(0) => return Err(Error::Usage { flag: "--threads", message: "must be at least 1 (omit it to use all cores)".into() }),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&model.name));
+    let compiled = Compiled::new(model);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage { flag: "--threads", message: e.to_string() })?;
+    let mut out = OutDir::create(&out_path)?;
+    let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
+    let bar = progress_bar(trials, args.quiet);
+    let agg = pool.install(|| {
+        engine::run(
+            &compiled,
+            seed,
+            trials,
+            |first, chunk| trials_w.write(first, chunk),
+            |done| bar.set_position(done),
+        )
+    })?;
+    bar.finish_and_clear();
+    trials_w.finish()?;
+    let sums = files::summaries(&compiled, &agg);
+    out.write("summary.csv", &files::summary_csv(&compiled, &sums)?)?;
+    out.write("yearly.csv", &files::yearly_csv(&compiled, &agg)?)?;
+    let manifest = Manifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_name: compiled.model.name.clone(),
+        scenario_path: path,
+        scenario_sha256: files::sha256_hex(&bytes),
+        seed,
+        trials,
+        threads,
+        started: started_at,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        files: vec!["summary.csv".into(), "trials.csv".into(), "yearly.csv".into()],
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output { path: out_path.join("manifest.json"), source: e.into() })?;
+    out.write("manifest.json", &json)?;
+    out.commit()?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}: {} trials, seed {}, {} threads, {:.1} s ({:.0} trials/s)\n",
+        compiled.model.name,
+        trials,
+        seed,
+        threads,
+        secs,
+        trials as f64 / secs
+    );
+    print!("{}", files::console_table(&compiled, &sums));
+    println!("\nFiles written to {}/: summary.csv, trials.csv, yearly.csv, manifest.json", out_path.display());
+    Ok(())
+}
+
+fn progress_bar(trials: u64, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(trials);
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} trials  {per_sec}  eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}

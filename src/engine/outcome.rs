@@ -1,0 +1,120 @@
+//! The outcome of one trial and the columns it fills in `trials.csv` and `summary.csv`.
+
+use crate::model::{HazardKind, Model};
+
+/// One output metric.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Column / row name, e.g. `shortfall_fraction` or `delivered.antimony`.
+    pub name: String,
+    /// Unit, e.g. `fraction`, `USD`, `t`, `events`, `days`.
+    pub unit: String,
+    /// Higher values are worse (shortfalls, losses, events, delays); decides which tail
+    /// `cvar95` averages.
+    pub higher_is_worse: bool,
+    /// Whether percentiles are kept (costs 4 bytes per trial).
+    pub quantiles: bool,
+}
+
+/// Where each group of metrics sits in a trial's row.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// All columns in order.
+    pub columns: Vec<Column>,
+    /// First per-commodity column (4 per commodity).
+    pub commodity: usize,
+    /// First lost-by-kind column.
+    pub lost_kind: usize,
+    /// First event-count column (one per hazard).
+    pub events: usize,
+    /// First commissioning-day column (one per plant).
+    pub commissioning: usize,
+    /// Producing mines at the horizon.
+    pub mines: usize,
+    /// Longest stretch without a shipment.
+    pub idle: usize,
+    /// First plan-shortfall column.
+    pub plan: usize,
+    /// First lost-at-target column.
+    pub lost_at: usize,
+}
+
+/// Index of `shortfall_fraction`.
+pub const SHORTFALL_FRACTION: usize = 0;
+/// Index of `shortfall_value`.
+pub const SHORTFALL_VALUE: usize = 1;
+/// Index of `delivered_value`.
+pub const DELIVERED_VALUE: usize = 2;
+/// Index of `counterfactual_value`.
+pub const COUNTERFACTUAL_VALUE: usize = 3;
+
+fn push(cols: &mut Vec<Column>, name: String, unit: &str, higher_is_worse: bool, quantiles: bool) {
+    cols.push(Column { name, unit: unit.to_string(), higher_is_worse, quantiles });
+}
+
+impl Layout {
+    /// The columns of a model.
+    pub fn new(model: &Model) -> Layout {
+        let mut cols = Vec::new();
+        push(&mut cols, "shortfall_fraction".into(), "fraction", true, true);
+        push(&mut cols, "shortfall_value".into(), "USD", true, true);
+        push(&mut cols, "delivered_value".into(), "USD", false, true);
+        push(&mut cols, "counterfactual_value".into(), "USD", false, true);
+        let commodity = cols.len();
+        for c in &model.commodities {
+            push(&mut cols, format!("delivered.{}", c.name), &c.unit, false, true);
+            push(&mut cols, format!("counterfactual.{}", c.name), &c.unit, false, true);
+            push(&mut cols, format!("shortfall.{}", c.name), &c.unit, true, true);
+            push(&mut cols, format!("shortfall_fraction.{}", c.name), "fraction", true, true);
+        }
+        let lost_kind = cols.len();
+        for k in HazardKind::ALL {
+            push(&mut cols, format!("lost.{}", k.as_str()), "USD", true, true);
+        }
+        let events = cols.len();
+        for h in &model.hazards {
+            push(&mut cols, format!("events.{}", h.name), "events", true, true);
+        }
+        let commissioning = cols.len();
+        for (_, s) in model.plants() {
+            push(&mut cols, format!("commissioning_day.{}", s.name), "days from start", true, true);
+        }
+        let mines = cols.len();
+        push(&mut cols, "mines_producing_at_horizon".into(), "mines", false, true);
+        let idle = cols.len();
+        push(&mut cols, "longest_no_shipment_days".into(), "days", true, true);
+        let plan = cols.len();
+        for p in &model.plan {
+            let c = &model.commodities[p.commodity];
+            push(&mut cols, format!("plan_shortfall.{}.{}", c.name, p.year), &c.unit, true, true);
+        }
+        let lost_at = cols.len();
+        for t in 0..model.n_targets() {
+            push(&mut cols, format!("lost_at.{}", model.target_name(t)), "USD", true, false);
+        }
+        Layout { columns: cols, commodity, lost_kind, events, commissioning, mines, idle, plan, lost_at }
+    }
+
+    /// Number of metrics per trial.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// True when there are no columns (never for a valid model).
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+}
+
+/// The outcome of one trial.
+#[derive(Debug, Clone, Default)]
+pub struct TrialOutcome {
+    /// Metrics, in [`Layout`] order.
+    pub metrics: Vec<f64>,
+    /// Delivered quantity per (year, commodity).
+    pub delivered_yearly: Vec<f64>,
+    /// Counterfactual quantity per (year, commodity).
+    pub counterfactual_yearly: Vec<f64>,
+    /// Drawn value of every uncertain parameter.
+    pub params: Vec<f64>,
+}

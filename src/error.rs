@@ -1,0 +1,84 @@
+//! Errors a user can cause, with messages that say what is wrong and how to fix it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Key path, e.g. `hazards[bla_attacks].rate_per_year` (empty for the whole file).
+    pub path: String,
+    /// 1-based line where the parser knows it.
+    pub line: Option<usize>,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+/// Every problem found in one scenario file.
+#[derive(Debug, Clone)]
+pub struct ScenarioProblems {
+    /// The file (or `<built-in baseline>`).
+    pub file: String,
+    /// All problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ScenarioProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "scenario {} is invalid ({} problem{}):",
+            self.file,
+            n,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            let at = match p.line {
+                Some(l) => format!("{}:{}", self.file, l),
+                None => self.file.clone(),
+            };
+            if p.path.is_empty() {
+                writeln!(f, "  {at}: {}", p.message)?;
+            } else {
+                writeln!(f, "  {at}: {}: {}", p.path, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Errors of the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scenario file could not be read.
+    #[error("cannot read scenario file {path}: {source}")]
+    ReadScenario {
+        /// File named by the user.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The scenario has problems.
+    #[error("{0}")]
+    Scenario(ScenarioProblems),
+    /// An output file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// File or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A command-line value that makes no sense.
+    #[error("invalid value for {flag}: {message}")]
+    Usage {
+        /// The flag, e.g. `--trials`.
+        flag: &'static str,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
+}
+
+/// Result with the library's error.
+pub type Result<T> = std::result::Result<T, Error>;

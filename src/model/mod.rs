@@ -1,0 +1,459 @@
+//! The checked, typed model that the engine runs.
+//!
+//! A [`Model`] is built once from a scenario file by [`crate::scenario`]; everything in
+//! it has been validated, every name resolved to an index. Numbers that the scenario
+//! gives as distributions are [`Num::Param`] entries pointing into [`Model::params`],
+//! drawn once per trial; the trial loop never re-checks anything.
+
+pub mod dist;
+
+pub use dist::Dist;
+use jiff::civil::Date;
+
+/// A number of the model: fixed, or an uncertain parameter drawn once per trial.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    /// A known value.
+    Fixed(f64),
+    /// Index into [`Model::params`] and into a trial's drawn values.
+    Param(usize),
+}
+
+impl Num {
+    /// The value of this number in a trial whose drawn parameters are `values`.
+    #[inline]
+    pub fn get(self, values: &[f64]) -> f64 {
+        match self {
+            Num::Fixed(v) => v,
+            Num::Param(i) => values[i],
+        }
+    }
+}
+
+/// An uncertain parameter: a key path (also its column name in `trials.csv`) and its
+/// distribution.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Key path, e.g. `hazards[bla_attacks].rate_per_year`.
+    pub path: String,
+    /// What it is drawn from.
+    pub dist: Dist,
+    /// Round draws to whole numbers (counts).
+    pub integer: bool,
+}
+
+/// One of the MoU's phases.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// Name, used by hazards' phase multipliers and as a start for projects.
+    pub name: String,
+    /// First day (from the scenario start) of the phase.
+    pub start_day: u32,
+    /// Last day of the phase (inclusive).
+    pub end_day: u32,
+}
+
+/// A traded commodity.
+#[derive(Debug, Clone)]
+pub struct Commodity {
+    /// Name, used in column names.
+    pub name: String,
+    /// Unit of quantities (tonnes unless the scenario says otherwise).
+    pub unit: String,
+    /// Value per unit (USD), to sum shortfalls across commodities.
+    pub value: Num,
+}
+
+/// What a site does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteKind {
+    /// Produces its commodity at its capacity once online.
+    Mine,
+    /// Holds a stock of its commodity (initial inventory plus inflows) and loads it out.
+    Stockpile,
+    /// Turns an input commodity into an output commodity with a yield.
+    Plant,
+    /// Ships whatever arrives to the US: delivery.
+    Port,
+}
+
+impl SiteKind {
+    /// The name used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteKind::Mine => "mine",
+            SiteKind::Stockpile => "stockpile",
+            SiteKind::Plant => "plant",
+            SiteKind::Port => "port",
+        }
+    }
+}
+
+/// When a site comes online.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Online {
+    /// On a fixed day from the start.
+    Day(u32),
+    /// When the construction project (index) completes.
+    Project(usize),
+    /// As each prospect of the group (index) completes development: capacity per prospect.
+    Prospects(usize),
+}
+
+/// A mine, stockpile, plant or port.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Unique name.
+    pub name: String,
+    /// Its role.
+    pub kind: SiteKind,
+    /// Index into [`Model::regions`].
+    pub region: usize,
+    /// Capacity per day: production (mine), loading (stockpile), input processed (plant),
+    /// shipping (port). For a prospects-fed mine, per producing prospect.
+    pub capacity: Num,
+    /// When it comes online.
+    pub online: Online,
+    /// Days of linear ramp-up from zero to full capacity after coming online.
+    pub ramp_days: Num,
+    /// Largest inventory per stock held at the site.
+    pub inventory_max: Num,
+    /// Inventory on the start day (stockpiles and ports).
+    pub initial_inventory: Num,
+    /// Plant yield (output per unit of input).
+    pub yield_: Num,
+    /// Stock the site loads out of (not for ports).
+    pub out_stock: Option<usize>,
+    /// Plant input stock.
+    pub in_stock: Option<usize>,
+    /// Outbound routes in priority order.
+    pub out_routes: Vec<usize>,
+    /// Stocks of a port (one per commodity arriving), or empty.
+    pub port_stocks: Vec<usize>,
+    /// Commodity whose value measures the site's throughput.
+    pub value_commodity: Option<usize>,
+}
+
+/// A store of one commodity at one site.
+#[derive(Debug, Clone)]
+pub struct Stock {
+    /// Site holding it.
+    pub site: usize,
+    /// Commodity held.
+    pub commodity: usize,
+}
+
+/// A road or rail corridor.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Unique name.
+    pub name: String,
+    /// Origin site.
+    pub from: usize,
+    /// Destination site.
+    pub to: usize,
+    /// Regions crossed (indices into [`Model::regions`]).
+    pub regions: Vec<usize>,
+    /// Tonnes per day it can carry.
+    pub capacity: Num,
+    /// Transit time in days (rounded to whole days, at least 1).
+    pub transit_days: Num,
+    /// Used only on days when a non-standby route from the same site is disrupted.
+    pub standby: bool,
+    /// Commodity carried.
+    pub commodity: usize,
+    /// Stock loaded from.
+    pub from_stock: usize,
+    /// Stock delivered into.
+    pub to_stock: usize,
+}
+
+/// A construction project (a plant or refinery) that brings sites online.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Unique name.
+    pub name: String,
+    /// Day construction starts.
+    pub start_day: u32,
+    /// Undisrupted duration in days.
+    pub duration: Num,
+    /// Days of delay per day the building site is disrupted.
+    pub delay_per_disrupted_day: Num,
+    /// Sites that come online at completion (also the building sites).
+    pub sites: Vec<usize>,
+}
+
+/// A group of phase-3 prospects, each explored, possibly viable, then developed.
+#[derive(Debug, Clone)]
+pub struct Prospects {
+    /// Unique name.
+    pub name: String,
+    /// Day exploration starts.
+    pub start_day: u32,
+    /// How many prospects (rounded).
+    pub count: Num,
+    /// Probability that one prospect proves commercially viable.
+    pub p_viable: Num,
+    /// Exploration duration of one prospect, drawn per prospect.
+    pub exploration_days: Dist,
+    /// Development duration of one viable prospect, drawn per prospect.
+    pub development_days: Dist,
+    /// Days of delay per day the development site is disrupted.
+    pub delay_per_disrupted_day: Num,
+    /// Sites whose capacity comes from this group.
+    pub sites: Vec<usize>,
+}
+
+/// Hazard kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HazardKind {
+    /// Militant attacks.
+    Attack,
+    /// Protests, sit-ins and road blockades.
+    Protest,
+    /// Cyber incidents.
+    Cyber,
+}
+
+impl HazardKind {
+    /// All kinds, in output order.
+    pub const ALL: [HazardKind; 3] = [HazardKind::Attack, HazardKind::Protest, HazardKind::Cyber];
+
+    /// Name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HazardKind::Attack => "attack",
+            HazardKind::Protest => "protest",
+            HazardKind::Cyber => "cyber",
+        }
+    }
+
+    /// Index in [`HazardKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Excitation of a hazard by another's events (exponential kernel).
+#[derive(Debug, Clone)]
+pub struct Excitation {
+    /// Exciting hazard.
+    pub source: usize,
+    /// Expected number of events of this hazard that one source event triggers.
+    pub jump: Num,
+    /// Mean delay (days) of a triggered event after its parent.
+    pub decay_days: Num,
+}
+
+/// The effect of one event; every field is drawn anew for each event.
+#[derive(Debug, Clone)]
+pub struct Impact {
+    /// Fraction of the target's capacity lost while disrupted.
+    pub severity: Dist,
+    /// Days the target is disrupted.
+    pub duration_days: Dist,
+    /// Fraction of cargo in transit (route) or of inventory (site) destroyed.
+    pub lost_cargo: Dist,
+    /// Probability (per trial parameter) that an event forces a regional stand-down.
+    pub stand_down_probability: Num,
+    /// Days a stand-down lasts.
+    pub stand_down_days: Dist,
+    /// Days added to a construction project or prospect development at the target.
+    pub construction_delay_days: Dist,
+}
+
+/// One hazard process.
+#[derive(Debug, Clone)]
+pub struct Hazard {
+    /// Unique name.
+    pub name: String,
+    /// Kind.
+    pub kind: HazardKind,
+    /// Regions it acts in (indices); empty when national.
+    pub regions: Vec<usize>,
+    /// Background events per year hitting programme assets.
+    pub rate_per_year: Num,
+    /// Compound growth of the rate per year.
+    pub trend_per_year: Num,
+    /// Multiplier per phase (same order as [`Model::phases`]).
+    pub phase_multipliers: Vec<Num>,
+    /// Factor per calendar month, normalised to mean 1.
+    pub seasonal: [f64; 12],
+    /// Self-excitation branching ratio (expected direct offspring per event).
+    pub self_jump: Num,
+    /// Mean offspring delay in days.
+    pub self_decay_days: Num,
+    /// Excitation by other hazards.
+    pub excited_by: Vec<Excitation>,
+    /// Eligible targets (ids: sites first, then routes) with their weights.
+    pub targets: Vec<(usize, f64)>,
+    /// What an event does.
+    pub impact: Impact,
+    /// Mitigations that apply (indices).
+    pub mitigations: Vec<usize>,
+}
+
+/// A mitigation scaling rates and impacts of some hazards from a day on.
+#[derive(Debug, Clone)]
+pub struct Mitigation {
+    /// Unique name.
+    pub name: String,
+    /// First day it acts.
+    pub from_day: u32,
+    /// Factor on the background rate.
+    pub rate_factor: Num,
+    /// Factor on event severity.
+    pub severity_factor: Num,
+    /// Factor on disruption durations.
+    pub duration_factor: Num,
+}
+
+/// A plan target: quantity of a commodity the programme means to ship in a year.
+#[derive(Debug, Clone)]
+pub struct PlanTarget {
+    /// Calendar year.
+    pub year: i16,
+    /// Commodity index.
+    pub commodity: usize,
+    /// Planned quantity.
+    pub quantity: Num,
+}
+
+/// The whole checked model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Scenario name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Day 0.
+    pub start: Date,
+    /// Last simulated day.
+    pub horizon: Date,
+    /// Number of simulated days.
+    pub n_days: u32,
+    /// Default trial count.
+    pub trials: u64,
+    /// Default seed.
+    pub seed: u64,
+    /// Calendar years covered, in order.
+    pub years: Vec<i16>,
+    /// Year index of each day.
+    pub day_year: Vec<u8>,
+    /// Month (0-11) of each day.
+    pub day_month: Vec<u8>,
+    /// Phase index of each day, or `u8::MAX` outside every phase.
+    pub day_phase: Vec<u8>,
+    /// Phases.
+    pub phases: Vec<Phase>,
+    /// Commodities.
+    pub commodities: Vec<Commodity>,
+    /// Region names.
+    pub regions: Vec<String>,
+    /// Sites.
+    pub sites: Vec<Site>,
+    /// Stocks (derived from sites and routes).
+    pub stocks: Vec<Stock>,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Construction projects.
+    pub projects: Vec<Project>,
+    /// Prospect groups.
+    pub prospects: Vec<Prospects>,
+    /// Hazards.
+    pub hazards: Vec<Hazard>,
+    /// Mitigations.
+    pub mitigations: Vec<Mitigation>,
+    /// Plan targets.
+    pub plan: Vec<PlanTarget>,
+    /// Uncertain parameters.
+    pub params: Vec<Param>,
+    /// Targets (sites then routes) in each region, for stand-downs.
+    pub region_targets: Vec<Vec<usize>>,
+}
+
+impl Model {
+    /// Number of possible targets (sites and routes).
+    pub fn n_targets(&self) -> usize {
+        self.sites.len() + self.routes.len()
+    }
+
+    /// Name of a target id.
+    pub fn target_name(&self, id: usize) -> &str {
+        if id < self.sites.len() {
+            &self.sites[id].name
+        } else {
+            &self.routes[id - self.sites.len()].name
+        }
+    }
+
+    /// Sites that are plants.
+    pub fn plants(&self) -> impl Iterator<Item = (usize, &Site)> {
+        self.sites
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == SiteKind::Plant)
+    }
+
+    /// The date of a day index.
+    pub fn date_of(&self, day: u32) -> Date {
+        self.start
+            .checked_add(jiff::Span::new().days(day as i64))
+            .unwrap_or(self.horizon)
+    }
+
+    /// The branching matrix at the parameters' upper support: entry `[i][j]` is the
+    /// largest expected number of hazard-`i` events one hazard-`j` event triggers.
+    pub fn branching_matrix_max(&self) -> Vec<Vec<f64>> {
+        let n = self.hazards.len();
+        let upper = |num: Num| match num {
+            Num::Fixed(v) => v,
+            Num::Param(i) => self.params[i].dist.support().1,
+        };
+        let mut m = vec![vec![0.0; n]; n];
+        for (i, h) in self.hazards.iter().enumerate() {
+            m[i][i] += upper(h.self_jump);
+            for x in &h.excited_by {
+                m[i][x.source] += upper(x.jump);
+            }
+        }
+        m
+    }
+}
+
+/// Spectral radius of a non-negative matrix by power iteration (the branching ratio of
+/// a multivariate Hawkes process; below 1 means the process is stable).
+pub fn spectral_radius(m: &[Vec<f64>]) -> f64 {
+    let n = m.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut v = vec![1.0; n];
+    let mut r = 0.0;
+    for _ in 0..500 {
+        let w: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| m[i][j] * v[j]).sum::<f64>() + 1e-300)
+            .collect();
+        let norm = w.iter().cloned().fold(0.0, f64::max);
+        if norm <= 1e-299 {
+            return 0.0;
+        }
+        r = norm;
+        v = w.iter().map(|x| x / norm).collect();
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spectral_radius_of_known_matrices() {
+        assert!((spectral_radius(&[vec![0.5]]) - 0.5).abs() < 1e-9);
+        // [[0.2, 0.3], [0.3, 0.2]] has eigenvalues 0.5 and -0.1.
+        let m = vec![vec![0.2, 0.3], vec![0.3, 0.2]];
+        assert!((spectral_radius(&m) - 0.5).abs() < 1e-9);
+        assert_eq!(spectral_radius(&[vec![0.0, 0.0], vec![0.0, 0.0]]), 0.0);
+    }
+}

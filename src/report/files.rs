@@ -1,0 +1,176 @@
+//! `summary.csv`, `trials.csv`, `yearly.csv`, `manifest.json` and the console table.
+
+use super::{OutDir, csv_err, num};
+use crate::engine::outcome::TrialOutcome;
+use crate::engine::{Aggregate, Compiled};
+use crate::error::Result;
+use crate::stats::Summary;
+use serde::Serialize;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+/// Streams `trials.csv`: one row per trial, in trial order.
+pub struct TrialsWriter {
+    w: csv::Writer<BufWriter<File>>,
+    path: std::path::PathBuf,
+}
+
+impl TrialsWriter {
+    /// Opens `trials.csv` in `out` and writes its header.
+    pub fn new(out: &mut OutDir, c: &Compiled) -> Result<TrialsWriter> {
+        let path = out.path().join("trials.csv");
+        let mut w = csv::Writer::from_writer(out.open("trials.csv")?);
+        let mut header = vec!["trial".to_string()];
+        header.extend(c.layout.columns.iter().map(|col| col.name.clone()));
+        header.extend(c.model.params.iter().map(|p| p.path.clone()));
+        w.write_record(&header).map_err(csv_err(&path))?;
+        Ok(TrialsWriter { w, path })
+    }
+
+    /// Writes one chunk of outcomes starting at trial `first`.
+    pub fn write(&mut self, first: u64, outcomes: &[TrialOutcome]) -> Result<()> {
+        let mut row: Vec<String> = Vec::new();
+        for (i, o) in outcomes.iter().enumerate() {
+            row.clear();
+            row.push((first + i as u64).to_string());
+            row.extend(o.metrics.iter().map(|&x| num(x)));
+            row.extend(o.params.iter().map(|&x| num(x)));
+            self.w.write_record(&row).map_err(csv_err(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the file.
+    pub fn finish(mut self) -> Result<()> {
+        self.w.flush().map_err(super::io_err(&self.path))
+    }
+}
+
+/// The summary of every metric, in layout order.
+pub fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
+    c.layout
+        .columns
+        .iter()
+        .zip(&agg.columns)
+        .map(|(col, st)| st.summary(col.higher_is_worse))
+        .collect()
+}
+
+/// `summary.csv`: one row per metric.
+pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let p = Path::new("summary.csv");
+    w.write_record(["metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95"])
+        .map_err(csv_err(p))?;
+    for (col, s) in c.layout.columns.iter().zip(sums) {
+        let mut row = vec![col.name.clone(), col.unit.clone()];
+        row.extend([s.mean, s.se, s.p5, s.p10, s.p50, s.p90, s.p95, s.cvar95].map(num));
+        w.write_record(&row).map_err(csv_err(p))?;
+    }
+    w.into_inner().map_err(|e| crate::Error::Output { path: p.into(), source: e.into_error() })
+}
+
+/// `yearly.csv`: per calendar year and commodity, delivered and shortfall.
+pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
+    let m = &c.model;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let p = Path::new("yearly.csv");
+    w.write_record([
+        "year", "commodity", "unit", "delivered_mean", "delivered_se", "delivered_p10", "delivered_p50",
+        "delivered_p90", "shortfall_mean", "shortfall_se", "shortfall_p10", "shortfall_p50", "shortfall_p90",
+    ])
+    .map_err(csv_err(p))?;
+    let nc = m.commodities.len();
+    for (y, year) in m.years.iter().enumerate() {
+        for (k, com) in m.commodities.iter().enumerate() {
+            let (dm, ds) = &agg.delivered[y * nc + k];
+            let (sm, ss) = &agg.shortfall[y * nc + k];
+            let mut row = vec![year.to_string(), com.name.clone(), com.unit.clone()];
+            row.extend([dm.mean, dm.se(), ds.quantile(0.1), ds.quantile(0.5), ds.quantile(0.9)].map(num));
+            row.extend([sm.mean, sm.se(), ss.quantile(0.1), ss.quantile(0.5), ss.quantile(0.9)].map(num));
+            w.write_record(&row).map_err(csv_err(p))?;
+        }
+    }
+    w.into_inner().map_err(|e| crate::Error::Output { path: p.into(), source: e.into_error() })
+}
+
+/// Provenance of a run, written as `manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    /// `shortfall` version.
+    pub tool_version: String,
+    /// Scenario name.
+    pub scenario_name: String,
+    /// Scenario file, or `<built-in baseline>`.
+    pub scenario_path: String,
+    /// SHA-256 of the scenario's bytes.
+    pub scenario_sha256: String,
+    /// Seed.
+    pub seed: u64,
+    /// Trials run.
+    pub trials: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// When the run started (UTC).
+    pub started: String,
+    /// Wall-clock seconds.
+    pub elapsed_seconds: f64,
+    /// Files written, besides this one.
+    pub files: Vec<String>,
+}
+
+/// SHA-256 of bytes, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The console table of the main results.
+pub fn console_table(c: &Compiled, sums: &[Summary]) -> String {
+    let mut rows: Vec<usize> = vec![0, 1, 2, 3];
+    let l = &c.layout;
+    rows.extend((0..c.model.commodities.len()).map(|k| l.commodity + 4 * k + 3));
+    rows.extend(l.lost_kind..l.lost_kind + 3);
+    rows.extend(l.commissioning..l.mines + 2);
+    let name_w = rows.iter().map(|&i| l.columns[i].name.len()).max().unwrap_or(10).max(6);
+    let mut s = format!(
+        "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>12}\n",
+        "metric", "mean ± se", "P10", "P50", "P90"
+    );
+    for &i in &rows {
+        let (col, x) = (&l.columns[i], &sums[i]);
+        let mean = format!("{} ± {}", short(x.mean), short(x.se));
+        s += &format!(
+            "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>12}  {}\n",
+            col.name,
+            mean,
+            short(x.p10),
+            short(x.p50),
+            short(x.p90),
+            col.unit
+        );
+    }
+    s
+}
+
+/// Four significant figures, with thousands kept readable.
+pub fn short(x: f64) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e9 {
+        format!("{:.3}e9", x / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.3}e6", x / 1e6)
+    } else if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}

@@ -1,0 +1,86 @@
+//! Output files and the console table.
+//!
+//! Every file is written under a temporary name (`.NAME.partial`) in the output folder
+//! and renamed when the whole run has succeeded ([`OutDir::commit`]), so that a failed
+//! or interrupted run never leaves a file that looks finished.
+
+pub mod files;
+
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// An output folder whose files appear only on commit.
+#[derive(Debug)]
+pub struct OutDir {
+    dir: PathBuf,
+    pending: Vec<(PathBuf, PathBuf)>,
+}
+
+impl OutDir {
+    /// Creates the folder (and its parents) if needed.
+    pub fn create(dir: &Path) -> Result<OutDir> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.to_path_buf(), source })?;
+        Ok(OutDir { dir: dir.to_path_buf(), pending: Vec::new() })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Opens `name` for writing under its temporary name.
+    pub fn open(&mut self, name: &str) -> Result<BufWriter<File>> {
+        let tmp = self.dir.join(format!(".{name}.partial"));
+        let file = File::create(&tmp).map_err(|source| Error::Output { path: tmp.clone(), source })?;
+        self.pending.push((tmp, self.dir.join(name)));
+        Ok(BufWriter::new(file))
+    }
+
+    /// Writes a whole file (under its temporary name).
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let mut w = self.open(name)?;
+        let path = self.dir.join(name);
+        w.write_all(bytes).and_then(|_| w.flush()).map_err(|source| Error::Output { path, source })
+    }
+
+    /// Renames every file to its final name.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let mut done = Vec::new();
+        for (tmp, fin) in std::mem::take(&mut self.pending) {
+            std::fs::rename(&tmp, &fin).map_err(|source| Error::Output { path: fin.clone(), source })?;
+            done.push(fin);
+        }
+        Ok(done)
+    }
+}
+
+impl Drop for OutDir {
+    /// Removes temporary files of a run that did not commit.
+    fn drop(&mut self) {
+        for (tmp, _) in &self.pending {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Formats a number for CSV: shortest round-trip form, empty for NaN.
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Maps an I/O or CSV error on `path` to an output error.
+pub fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Output { path: path.to_path_buf(), source }
+}
+
+/// Maps a CSV error on `path` to an output error.
+pub fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
+    move |e| Error::Output { path: path.to_path_buf(), source: std::io::Error::other(e) }
+}

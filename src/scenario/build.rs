@@ -1,0 +1,822 @@
+//! Validation of a raw scenario into the typed [`Model`].
+
+use super::Builder;
+use super::raw::*;
+use super::values::Domain;
+use crate::model::*;
+use jiff::civil::Date;
+use std::collections::HashMap;
+use toml::Spanned;
+
+const SITE_KINDS: &str = "mine, stockpile, plant or port";
+const HAZARD_KINDS: &str = "attack, protest or cyber";
+
+/// Name lookups built while validating.
+#[derive(Default)]
+struct Names {
+    phases: HashMap<String, usize>,
+    phase_starts: Vec<u32>,
+    commodities: HashMap<String, usize>,
+    sites: HashMap<String, usize>,
+    routes: HashMap<String, usize>,
+    projects: HashMap<String, usize>,
+    prospects: HashMap<String, usize>,
+    hazards: HashMap<String, usize>,
+}
+
+fn list<T>(v: &Option<Vec<Spanned<T>>>) -> &[Spanned<T>] {
+    v.as_deref().unwrap_or(&[])
+}
+
+fn s(v: &Option<S>) -> Option<&str> {
+    v.as_ref().map(|x| x.get_ref().as_str())
+}
+
+impl Builder<'_> {
+    /// Builds the model, recording every problem found.
+    pub(crate) fn scenario(&mut self, raw: &RawScenario) -> Model {
+        let mut names = Names::default();
+        let name = s(&raw.name).unwrap_or_default().to_string();
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+            let span = raw.name.as_ref().map(|n| n.span());
+            self.err("name", span, "is required: a short name of letters, digits, '-', '_' or '.' (it names the output folder)");
+        }
+        let start = self.req_date(raw.start.as_ref(), "start");
+        let horizon = self.req_date(raw.horizon.as_ref(), "horizon");
+        let (start, horizon) = match (start, horizon) {
+            (Some(a), Some(b)) if a < b => (a, b),
+            (Some(a), Some(b)) => {
+                let span = raw.horizon.as_ref().map(|h| h.span());
+                self.err("horizon", span, format!("{b} must come after start ({a})"));
+                (a, a.saturating_add(jiff::Span::new().days(365)))
+            }
+            _ => (Date::constant(2025, 9, 8), Date::constant(2032, 12, 31)),
+        };
+        let n_days = days_between(start, horizon) + 1;
+        let trials = self.count(raw.trials.as_ref(), "trials", 10_000);
+        let seed = self.count(raw.seed.as_ref(), "seed", 20_250_908);
+        if trials == 0 {
+            self.err("trials", raw.trials.as_ref().map(|t| t.span()), "must be at least 1");
+        }
+        let ctx = Ctx { start, horizon, n_days };
+        let phases = self.phases(raw, &ctx, &mut names);
+        let commodities = self.commodities(raw, &mut names);
+        let projects = self.projects(raw, &ctx, &mut names);
+        let prospects = self.prospects(raw, &ctx, &mut names);
+        let mut regions: Vec<String> = Vec::new();
+        let mut sites = self.sites(raw, &ctx, &mut names, &mut regions);
+        let mut projects = projects;
+        let mut prospects = prospects;
+        for (i, site) in sites.iter().enumerate() {
+            match site.online {
+                Online::Project(p) => projects[p].sites.push(i),
+                Online::Prospects(p) => prospects[p].sites.push(i),
+                Online::Day(_) => {}
+            }
+        }
+        for (i, p) in projects.iter().enumerate() {
+            if p.sites.is_empty() {
+                let span = list(&raw.projects)[i].span();
+                self.err(&format!("projects[{}]", p.name), Some(span), format!("brings no site online; give a site online = {{ project = \"{}\" }}", p.name));
+            }
+        }
+        for (i, p) in prospects.iter().enumerate() {
+            if p.sites.is_empty() {
+                let span = list(&raw.prospects)[i].span();
+                self.err(&format!("prospects[{}]", p.name), Some(span), format!("feeds no mine; give a mine online = {{ prospects = \"{}\" }}", p.name));
+            }
+        }
+        let (routes, stocks) = self.routes(raw, &mut names, &mut sites, &mut regions, &commodities);
+        self.check_network(raw, &sites, &routes);
+        let region_targets = region_targets(&sites, &routes, regions.len());
+        let mut hazards = self.hazards(raw, &mut names, &phases, &sites, &routes, &regions);
+        let mitigations = self.mitigations(raw, &ctx, &names, &mut hazards);
+        let plan = self.plan(raw, &names, start, horizon);
+        let (years, day_year, day_month) = calendar(start, n_days);
+        let day_phase = (0..n_days)
+            .map(|d| phases.iter().position(|p| d >= p.start_day && d <= p.end_day).map_or(u8::MAX, |i| i as u8))
+            .collect();
+        let mut model = Model {
+            name,
+            description: s(&raw.description).unwrap_or_default().trim().to_string(),
+            start,
+            horizon,
+            n_days,
+            trials,
+            seed,
+            years,
+            day_year,
+            day_month,
+            day_phase,
+            phases,
+            commodities,
+            regions,
+            sites,
+            stocks,
+            routes,
+            projects,
+            prospects,
+            hazards,
+            mitigations,
+            plan,
+            params: std::mem::take(&mut self.params),
+            region_targets,
+        };
+        self.check_branching(raw, &model);
+        model.params.shrink_to_fit();
+        model
+    }
+
+    fn req_date(&mut self, v: Option<&V>, path: &str) -> Option<Date> {
+        match v {
+            Some(v) => self.date(v, path),
+            None => {
+                self.missing(path);
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, v: Option<&V>, path: &str, default: u64) -> u64 {
+        match v.map(|v| (v.get_ref(), v.span())) {
+            None => default,
+            Some((toml::Value::Integer(i), _)) if *i >= 0 => *i as u64,
+            Some((_, span)) => {
+                self.err(path, Some(span), "must be a whole number >= 0");
+                default
+            }
+        }
+    }
+
+    /// A name for item `i` of `list`, checked unique; returns (name, path).
+    fn item_name(&mut self, list: &str, i: usize, name: &Option<S>, span: std::ops::Range<usize>, seen: &mut HashMap<String, usize>) -> (String, String) {
+        match s(name) {
+            Some(n) if !n.is_empty() && !n.contains(['[', ']', '.', ',', '"', ' ']) => {
+                let path = format!("{list}[{n}]");
+                if seen.insert(n.to_string(), i).is_some() {
+                    self.err(&format!("{path}.name"), Some(span), format!("`{n}` is used twice in {list}; names must be unique"));
+                }
+                (n.to_string(), path)
+            }
+            Some(n) => {
+                let path = format!("{list}[{i}]");
+                self.err(&format!("{path}.name"), Some(span), format!("`{n}` is not a valid name: use letters, digits, '-' or '_'"));
+                (n.to_string(), path)
+            }
+            None => {
+                let path = format!("{list}[{i}]");
+                self.err(&format!("{path}.name"), Some(span), "is required");
+                (format!("#{i}"), path)
+            }
+        }
+    }
+
+    fn lookup(&mut self, map: &HashMap<String, usize>, what: &str, name: Option<&S>, path: &str, parent: std::ops::Range<usize>) -> Option<usize> {
+        let Some(n) = name else {
+            self.err(path, Some(parent), "is required");
+            return None;
+        };
+        let found = map.get(n.get_ref().as_str()).copied();
+        if found.is_none() {
+            let mut known: Vec<&String> = map.keys().collect();
+            known.sort();
+            let known = if known.is_empty() { "none are defined".to_string() } else { known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ") };
+            self.err(path, Some(n.span()), format!("no {what} named `{}`; known: {known}", n.get_ref()));
+        }
+        found
+    }
+
+    /// A start given as a date or as a phase name.
+    fn start_day(&mut self, v: Option<&V>, path: &str, ctx: &Ctx, names: &Names) -> u32 {
+        let Some(v) = v else {
+            self.missing(path);
+            return 0;
+        };
+        if let toml::Value::String(text) = v.get_ref() {
+            if let Some(&p) = names.phases.get(text) {
+                return names.phase_starts[p];
+            }
+            if text.parse::<Date>().is_err() {
+                self.err(path, Some(v.span()), format!("`{text}` is neither an ISO date nor a phase name"));
+                return 0;
+            }
+        }
+        self.date(v, path).map_or(0, |d| ctx.day(d))
+    }
+
+    fn phases(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names) -> Vec<Phase> {
+        let mut out: Vec<Phase> = Vec::new();
+        let mut seen = HashMap::new();
+        for (i, item) in list(&raw.phases).iter().enumerate() {
+            let (r, span) = (item.get_ref(), item.span());
+            let (name, path) = self.item_name("phases", i, &r.name, span.clone(), &mut seen);
+            let start = self.req_date(r.start.as_ref(), &format!("{path}.start"));
+            let end = self.req_date(r.end.as_ref(), &format!("{path}.end"));
+            let (Some(a), Some(b)) = (start, end) else { continue };
+            if b < a {
+                self.err(&format!("{path}.end"), r.end.as_ref().map(|e| e.span()), format!("{b} comes before the phase's start {a}"));
+                continue;
+            }
+            if let Some(prev) = out.last() {
+                let prev_end = ctx.date(prev.end_day);
+                if a <= prev_end {
+                    self.err(&format!("{path}.start"), r.start.as_ref().map(|e| e.span()), format!("{a} overlaps phase `{}`, which ends {prev_end}; phases must follow one another in order", prev.name));
+                }
+            }
+            names.phases.insert(name.clone(), out.len());
+            out.push(Phase { name, start_day: ctx.day(a), end_day: ctx.day(b) });
+        }
+        names.phase_starts = out.iter().map(|p| p.start_day).collect();
+        out
+    }
+
+    fn commodities(&mut self, raw: &RawScenario, names: &mut Names) -> Vec<Commodity> {
+        let mut out = Vec::new();
+        if list(&raw.commodities).is_empty() {
+            self.err("commodities", None, "at least one [[commodities]] table is required");
+        }
+        for (i, item) in list(&raw.commodities).iter().enumerate() {
+            let r = item.get_ref();
+            let (name, path) = self.item_name("commodities", i, &r.name, item.span(), &mut names.commodities);
+            let value = self.num(r.value_per_unit.as_ref(), &format!("{path}.value_per_unit"), Domain::NON_NEG, Some(1.0));
+            let unit = s(&r.unit).unwrap_or("t").to_string();
+            out.push(Commodity { name, unit, value });
+        }
+        out
+    }
+
+    fn projects(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names) -> Vec<Project> {
+        let mut out = Vec::new();
+        for (i, item) in list(&raw.projects).iter().enumerate() {
+            let r = item.get_ref();
+            let (name, path) = self.item_name("projects", i, &r.name, item.span(), &mut names.projects);
+            let start_day = self.start_day(r.start.as_ref(), &format!("{path}.start"), ctx, names);
+            let duration = self.num(r.duration_days.as_ref(), &format!("{path}.duration_days"), Domain::POSITIVE, None);
+            let delay = self.num(r.delay_per_disrupted_day.as_ref(), &format!("{path}.delay_per_disrupted_day"), Domain::NON_NEG, Some(1.0));
+            out.push(Project { name, start_day, duration, delay_per_disrupted_day: delay, sites: Vec::new() });
+        }
+        out
+    }
+
+    fn prospects(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names) -> Vec<Prospects> {
+        let mut out = Vec::new();
+        for (i, item) in list(&raw.prospects).iter().enumerate() {
+            let r = item.get_ref();
+            let (name, path) = self.item_name("prospects", i, &r.name, item.span(), &mut names.prospects);
+            let start_day = self.start_day(r.start.as_ref(), &format!("{path}.start"), ctx, names);
+            let count = self.num_with(r.count.as_ref(), &format!("{path}.count"), Domain::NON_NEG, None, true);
+            let count_max = self.upper(count);
+            if count_max > MAX_PROSPECTS as f64 {
+                self.err(&format!("{path}.count"), r.count.as_ref().map(|c| c.span()), format!("can reach {count_max}; at most {MAX_PROSPECTS} prospects per group"));
+            }
+            let p_viable = self.num(r.viability_probability.as_ref(), &format!("{path}.viability_probability"), Domain::PROB, None);
+            let exploration_days = self.event_dist(r.exploration_days.as_ref(), &format!("{path}.exploration_days"), Domain::NON_NEG, None);
+            let development_days = self.event_dist(r.development_days.as_ref(), &format!("{path}.development_days"), Domain::NON_NEG, None);
+            let delay = self.num(r.delay_per_disrupted_day.as_ref(), &format!("{path}.delay_per_disrupted_day"), Domain::NON_NEG, Some(1.0));
+            out.push(Prospects { name, start_day, count, p_viable, exploration_days, development_days, delay_per_disrupted_day: delay, sites: Vec::new() });
+        }
+        out
+    }
+
+    fn upper(&self, n: Num) -> f64 {
+        match n {
+            Num::Fixed(v) => v,
+            Num::Param(i) => self.params[i].dist.support().1,
+        }
+    }
+
+    fn sites(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names, regions: &mut Vec<String>) -> Vec<Site> {
+        let mut out = Vec::new();
+        if list(&raw.sites).is_empty() {
+            self.err("sites", None, "at least one [[sites]] table is required (and a port among them)");
+        }
+        for (i, item) in list(&raw.sites).iter().enumerate() {
+            let (r, span) = (item.get_ref(), item.span());
+            let (name, path) = self.item_name("sites", i, &r.name, span.clone(), &mut names.sites);
+            let kind = match s(&r.kind) {
+                Some("mine") => SiteKind::Mine,
+                Some("stockpile") => SiteKind::Stockpile,
+                Some("plant") => SiteKind::Plant,
+                Some("port") => SiteKind::Port,
+                other => {
+                    let got = other.map_or("nothing".to_string(), |k| format!("`{k}`"));
+                    self.err(&format!("{path}.kind"), r.kind.as_ref().map(|k| k.span()).or(Some(span.clone())), format!("must be {SITE_KINDS}; got {got}"));
+                    SiteKind::Port
+                }
+            };
+            let region = match s(&r.region) {
+                Some(reg) if !reg.trim().is_empty() => intern(regions, reg),
+                _ => {
+                    self.err(&format!("{path}.region"), Some(span.clone()), "is required (e.g. \"Balochistan\")");
+                    0
+                }
+            };
+            let commodity_of = |b: &mut Self, key: &str, v: &Option<S>| {
+                let p = format!("{path}.{key}");
+                b.lookup(&names.commodities, "commodity", v.as_ref(), &p, span.clone())
+            };
+            let (mut value_commodity, mut out_c, mut in_c) = (None, None, None);
+            let mut yield_ = Num::Fixed(1.0);
+            match kind {
+                SiteKind::Mine | SiteKind::Stockpile => {
+                    out_c = commodity_of(self, "commodity", &r.commodity);
+                    value_commodity = out_c;
+                }
+                SiteKind::Plant => {
+                    in_c = commodity_of(self, "input", &r.input);
+                    out_c = commodity_of(self, "output", &r.output);
+                    value_commodity = out_c;
+                    yield_ = self.num(r.yield_.as_ref(), &format!("{path}.yield"), Domain::FRACTION, None);
+                }
+                SiteKind::Port => {}
+            }
+            for (key, present, allowed) in [
+                ("commodity", r.commodity.is_some(), matches!(kind, SiteKind::Mine | SiteKind::Stockpile)),
+                ("input", r.input.is_some(), kind == SiteKind::Plant),
+                ("output", r.output.is_some(), kind == SiteKind::Plant),
+                ("yield", r.yield_.is_some(), kind == SiteKind::Plant),
+            ] {
+                if present && !allowed {
+                    self.err(&format!("{path}.{key}"), Some(span.clone()), format!("does not apply to a {}", kind.as_str()));
+                }
+            }
+            let capacity = self.num(r.capacity_per_day.as_ref(), &format!("{path}.capacity_per_day"), Domain::NON_NEG, None);
+            let ramp_days = self.num(r.ramp_up_days.as_ref(), &format!("{path}.ramp_up_days"), Domain::NON_NEG, Some(0.0));
+            let inventory_max = self.num(r.inventory_max.as_ref(), &format!("{path}.inventory_max"), Domain::NON_NEG, None);
+            let initial_inventory = self.num(r.initial_inventory.as_ref(), &format!("{path}.initial_inventory"), Domain::NON_NEG, Some(0.0));
+            let online = self.online(r.online.as_ref(), &format!("{path}.online"), ctx, names, kind);
+            out.push(Site {
+                name,
+                kind,
+                region,
+                capacity,
+                online,
+                ramp_days,
+                inventory_max,
+                initial_inventory,
+                yield_,
+                out_stock: out_c,
+                in_stock: in_c,
+                out_routes: Vec::new(),
+                port_stocks: Vec::new(),
+                value_commodity,
+            });
+        }
+        out
+    }
+
+    fn online(&mut self, v: Option<&V>, path: &str, ctx: &Ctx, names: &Names, kind: SiteKind) -> Online {
+        let Some(v) = v else { return Online::Day(0) };
+        if let toml::Value::Table(t) = v.get_ref() {
+            let (key, target) = match t.iter().next() {
+                Some((k, toml::Value::String(x))) if t.len() == 1 => (k.as_str(), x.as_str()),
+                _ => ("", ""),
+            };
+            let found = match key {
+                "project" => names.projects.get(target).map(|&p| Online::Project(p)),
+                "prospects" if kind == SiteKind::Mine => names.prospects.get(target).map(|&p| Online::Prospects(p)),
+                _ => None,
+            };
+            return found.unwrap_or_else(|| {
+                let msg = match key {
+                    "project" | "prospects" if kind == SiteKind::Mine || key == "project" => format!("no {key} named `{target}`"),
+                    "prospects" => "only a mine can come online with prospects".to_string(),
+                    _ => "expected an ISO date, { project = \"NAME\" } or, for a mine, { prospects = \"NAME\" }".to_string(),
+                };
+                self.err(path, Some(v.span()), msg);
+                Online::Day(0)
+            });
+        }
+        match self.date(v, path) {
+            Some(d) if d < ctx.start => Online::Day(0),
+            Some(d) => Online::Day(ctx.day(d)),
+            None => Online::Day(0),
+        }
+    }
+
+    /// Routes, and the stocks they connect (site commodities become stock indices).
+    fn routes(&mut self, raw: &RawScenario, names: &mut Names, sites: &mut [Site], regions: &mut Vec<String>, commodities: &[Commodity]) -> (Vec<Route>, Vec<Stock>) {
+        let mut stocks: Vec<Stock> = Vec::new();
+        for (i, site) in sites.iter_mut().enumerate() {
+            if let Some(c) = site.in_stock {
+                stocks.push(Stock { site: i, commodity: c });
+                site.in_stock = Some(stocks.len() - 1);
+            }
+            if let Some(c) = site.out_stock {
+                stocks.push(Stock { site: i, commodity: c });
+                site.out_stock = Some(stocks.len() - 1);
+            }
+        }
+        let mut out = Vec::new();
+        for (i, item) in list(&raw.routes).iter().enumerate() {
+            let (r, span) = (item.get_ref(), item.span());
+            let (name, path) = self.item_name("routes", i, &r.name, span.clone(), &mut names.routes);
+            if names.sites.contains_key(&name) {
+                self.err(&format!("{path}.name"), Some(span.clone()), format!("`{name}` is also a site's name; sites and routes share one name space (targets)"));
+            }
+            let from = self.lookup(&names.sites, "site", r.from.as_ref(), &format!("{path}.from"), span.clone());
+            let to = self.lookup(&names.sites, "site", r.to.as_ref(), &format!("{path}.to"), span.clone());
+            let regs: Vec<usize> = match &r.regions {
+                Some(list) if !list.get_ref().is_empty() => list.get_ref().iter().map(|x| intern(regions, x.get_ref())).collect(),
+                _ => {
+                    self.err(&format!("{path}.regions"), Some(span.clone()), "is required: the regions the route crosses, e.g. [\"Balochistan\", \"Sindh\"]");
+                    Vec::new()
+                }
+            };
+            let capacity = self.num(r.capacity_per_day.as_ref(), &format!("{path}.capacity_per_day"), Domain::NON_NEG, None);
+            let transit_days = self.num(r.transit_days.as_ref(), &format!("{path}.transit_days"), Domain::NON_NEG, None);
+            let standby = r.standby.as_ref().is_some_and(|b| *b.get_ref());
+            let (Some(from), Some(to)) = (from, to) else { continue };
+            let Some((commodity, from_stock)) = self.route_source(&sites[from], &path, span.clone(), &stocks) else { continue };
+            let to_stock = match sites[to].kind {
+                SiteKind::Mine => {
+                    self.err(&format!("{path}.to"), Some(span.clone()), format!("`{}` is a mine; a route must end at a stockpile, plant or port", sites[to].name));
+                    continue;
+                }
+                SiteKind::Port => {
+                    let existing = sites[to].port_stocks.iter().copied().find(|&k| stocks[k].commodity == commodity);
+                    existing.unwrap_or_else(|| {
+                        stocks.push(Stock { site: to, commodity });
+                        sites[to].port_stocks.push(stocks.len() - 1);
+                        stocks.len() - 1
+                    })
+                }
+                SiteKind::Plant | SiteKind::Stockpile => {
+                    let k = if sites[to].kind == SiteKind::Plant { sites[to].in_stock } else { sites[to].out_stock };
+                    match k {
+                        Some(k) if stocks[k].commodity == commodity => k,
+                        Some(k) => {
+                            self.err(&format!("{path}.to"), Some(span.clone()), format!("carries {} but `{}` takes {}", commodities[commodity].name, sites[to].name, commodities[stocks[k].commodity].name));
+                            continue;
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            sites[from].out_routes.push(out.len());
+            out.push(Route { name, from, to, regions: regs, capacity, transit_days, standby, commodity, from_stock, to_stock });
+        }
+        (out, stocks)
+    }
+
+    fn route_source(&mut self, from: &Site, path: &str, span: std::ops::Range<usize>, stocks: &[Stock]) -> Option<(usize, usize)> {
+        if from.kind == SiteKind::Port {
+            self.err(&format!("{path}.from"), Some(span), format!("`{}` is a port; ports ship to the US and have no outbound routes", from.name));
+            return None;
+        }
+        from.out_stock.map(|k| (stocks[k].commodity, k))
+    }
+
+    /// Every producing site must reach a port; every plant must be fed.
+    fn check_network(&mut self, raw: &RawScenario, sites: &[Site], routes: &[Route]) {
+        if !sites.iter().any(|s| s.kind == SiteKind::Port) {
+            self.err("sites", None, "no site has kind = \"port\": nothing could ever be delivered");
+            return;
+        }
+        let mut reaches = vec![false; sites.len()];
+        for (i, s) in sites.iter().enumerate() {
+            reaches[i] = s.kind == SiteKind::Port;
+        }
+        for _ in 0..sites.len() {
+            for r in routes {
+                if reaches[r.to] {
+                    reaches[r.from] = true;
+                }
+            }
+        }
+        for (i, site) in sites.iter().enumerate() {
+            let span = list(&raw.sites).get(i).map(|x| x.span());
+            if !reaches[i] {
+                self.err(&format!("sites[{}]", site.name), span.clone(), "has no path of routes to a port: its output could never be delivered");
+            }
+            if site.kind == SiteKind::Plant && !routes.iter().any(|r| r.to == i) {
+                self.err(&format!("sites[{}]", site.name), span, "is a plant that no route feeds with its input");
+            }
+        }
+    }
+
+    fn hazards(&mut self, raw: &RawScenario, names: &mut Names, phases: &[Phase], sites: &[Site], routes: &[Route], regions: &[String]) -> Vec<Hazard> {
+        for (i, item) in list(&raw.hazards).iter().enumerate() {
+            if let Some(n) = s(&item.get_ref().name) {
+                names.hazards.entry(n.to_string()).or_insert(i);
+            }
+        }
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, item) in list(&raw.hazards).iter().enumerate() {
+            let (r, span) = (item.get_ref(), item.span());
+            let (name, path) = self.item_name("hazards", i, &r.name, span.clone(), &mut seen);
+            let p = |k: &str| format!("{path}.{k}");
+            let kind = match s(&r.kind) {
+                Some("attack") => HazardKind::Attack,
+                Some("protest") => HazardKind::Protest,
+                Some("cyber") => HazardKind::Cyber,
+                other => {
+                    let got = other.map_or("nothing".to_string(), |k| format!("`{k}`"));
+                    self.err(&p("kind"), Some(span.clone()), format!("must be {HAZARD_KINDS}; got {got}"));
+                    HazardKind::Attack
+                }
+            };
+            let hregions = self.hazard_regions(r, &path, span.clone(), regions);
+            let rate_per_year = self.num(r.rate_per_year.as_ref(), &p("rate_per_year"), Domain::NON_NEG, None);
+            let trend_per_year = self.num(r.trend_per_year.as_ref(), &p("trend_per_year"), Domain::TREND, Some(0.0));
+            let phase_multipliers = self.phase_multipliers(r, &path, phases);
+            let seasonal = self.seasonal(r, &path);
+            let (self_jump, self_decay_days) = match &r.self_excitation {
+                Some(x) => {
+                    let x = x.get_ref();
+                    (
+                        self.num(x.jump.as_ref(), &p("self_excitation.jump"), Domain::BRANCHING, None),
+                        self.num(x.decay_days.as_ref(), &p("self_excitation.decay_days"), Domain::POSITIVE, None),
+                    )
+                }
+                None => (Num::Fixed(0.0), Num::Fixed(1.0)),
+            };
+            let mut excited_by = Vec::new();
+            for (j, x) in list(&r.excited_by).iter().enumerate() {
+                let xp = format!("{path}.excited_by[{j}]");
+                let xr = x.get_ref();
+                let source = self.lookup(&names.hazards, "hazard", xr.hazard.as_ref(), &format!("{xp}.hazard"), x.span());
+                let jump = self.num(xr.jump.as_ref(), &format!("{xp}.jump"), Domain::BRANCHING, None);
+                let decay_days = self.num(xr.decay_days.as_ref(), &format!("{xp}.decay_days"), Domain::POSITIVE, None);
+                match source {
+                    Some(s) if s == i => self.err(&format!("{xp}.hazard"), Some(x.span()), "a hazard cannot cross-excite itself; use self_excitation"),
+                    Some(source) => excited_by.push(Excitation { source, jump, decay_days }),
+                    None => {}
+                }
+            }
+            let targets = self.targets(r, &path, span.clone(), &hregions, sites, routes);
+            let impact = self.impact(r, &path, span.clone());
+            out.push(Hazard { name, kind, regions: hregions, rate_per_year, trend_per_year, phase_multipliers, seasonal, self_jump, self_decay_days, excited_by, targets, impact, mitigations: Vec::new() });
+        }
+        out
+    }
+
+    fn hazard_regions(&mut self, r: &RawHazard, path: &str, span: std::ops::Range<usize>, regions: &[String]) -> Vec<usize> {
+        let national = r.national.as_ref().is_some_and(|b| *b.get_ref());
+        match (&r.regions, national) {
+            (Some(_), true) => {
+                self.err(&format!("{path}.regions"), Some(span), "give either regions or national = true, not both");
+                Vec::new()
+            }
+            (None, true) => Vec::new(),
+            (None, false) => {
+                self.err(&format!("{path}.regions"), Some(span), "is required (or national = true for a hazard that acts everywhere)");
+                Vec::new()
+            }
+            (Some(list), false) => {
+                let mut out = Vec::new();
+                for x in list.get_ref() {
+                    match regions.iter().position(|r| r == x.get_ref()) {
+                        Some(k) => out.push(k),
+                        None => self.err(&format!("{path}.regions"), Some(x.span()), format!("no site or route is in region `{}`; regions in this scenario: {}", x.get_ref(), regions.join(", "))),
+                    }
+                }
+                if list.get_ref().is_empty() {
+                    self.err(&format!("{path}.regions"), Some(list.span()), "is empty; name at least one region or set national = true");
+                }
+                out
+            }
+        }
+    }
+
+    fn phase_multipliers(&mut self, r: &RawHazard, path: &str, phases: &[Phase]) -> Vec<Num> {
+        let mut out = vec![Num::Fixed(1.0); phases.len()];
+        let Some(t) = &r.phase_multipliers else { return out };
+        for (key, value) in t.get_ref() {
+            let kp = format!("{path}.phase_multipliers.{key}");
+            let v = Spanned::new(t.span(), value.clone());
+            match phases.iter().position(|p| &p.name == key) {
+                Some(k) => out[k] = self.num(Some(&v), &kp, Domain::NON_NEG, None),
+                None => {
+                    let known: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
+                    self.err(&kp, Some(t.span()), format!("no phase named `{key}`; phases: {}", known.join(", ")));
+                }
+            }
+        }
+        out
+    }
+
+    fn seasonal(&mut self, r: &RawHazard, path: &str) -> [f64; 12] {
+        let mut out = [1.0; 12];
+        let Some(list) = &r.seasonal else { return out };
+        let kp = format!("{path}.seasonal");
+        if list.get_ref().len() != 12 {
+            self.err(&kp, Some(list.span()), format!("needs 12 factors, January to December; got {}", list.get_ref().len()));
+            return out;
+        }
+        for (m, v) in list.get_ref().iter().enumerate() {
+            out[m] = self.fixed(v, &format!("{kp}[{m}]"), Domain::NON_NEG).unwrap_or(1.0);
+        }
+        let mean = out.iter().sum::<f64>() / 12.0;
+        if mean <= 0.0 {
+            self.err(&kp, Some(list.span()), "factors are all zero; at least one month must have a positive factor");
+            return [1.0; 12];
+        }
+        out.map(|x| x / mean)
+    }
+
+    fn targets(&mut self, r: &RawHazard, path: &str, span: std::ops::Range<usize>, hregions: &[usize], sites: &[Site], routes: &[Route]) -> Vec<(usize, f64)> {
+        let kp = format!("{path}.targets");
+        let Some(t) = &r.targets else {
+            self.err(&kp, Some(span), "is required: weights by kind (mine, stockpile, plant, port, route) or by site or route name, e.g. { route = 3, mine = 1 }");
+            return Vec::new();
+        };
+        let mut by_name = HashMap::new();
+        let mut by_kind = HashMap::new();
+        for (key, value) in t.get_ref() {
+            let v = Spanned::new(t.span(), value.clone());
+            let Some(w) = self.fixed(&v, &format!("{kp}.{key}"), Domain::NON_NEG) else { continue };
+            if ["mine", "stockpile", "plant", "port", "route"].contains(&key.as_str()) {
+                by_kind.insert(key.clone(), w);
+            } else if sites.iter().any(|s| &s.name == key) || routes.iter().any(|r| &r.name == key) {
+                by_name.insert(key.clone(), w);
+            } else {
+                self.err(&format!("{kp}.{key}"), Some(t.span()), "is neither a target kind (mine, stockpile, plant, port, route) nor a site or route name");
+            }
+        }
+        let in_scope = |regs: &[usize]| hregions.is_empty() || regs.iter().any(|r| hregions.contains(r));
+        let mut out = Vec::new();
+        for (i, s) in sites.iter().enumerate() {
+            let w = by_name.get(&s.name).or(by_kind.get(s.kind.as_str())).copied().unwrap_or(0.0);
+            if w > 0.0 && in_scope(&[s.region]) {
+                out.push((i, w));
+            }
+        }
+        for (i, r) in routes.iter().enumerate() {
+            let w = by_name.get(&r.name).or(by_kind.get("route")).copied().unwrap_or(0.0);
+            if w > 0.0 && in_scope(&r.regions) {
+                out.push((sites.len() + i, w));
+            }
+        }
+        if out.is_empty() {
+            self.err(&kp, Some(t.span()), "selects no site or route in the hazard's regions; its events would hit nothing");
+        }
+        out
+    }
+
+    fn impact(&mut self, r: &RawHazard, path: &str, span: std::ops::Range<usize>) -> Impact {
+        let default = RawImpact::default();
+        let i = match &r.impact {
+            Some(i) => i.get_ref(),
+            None => {
+                self.err(&format!("{path}.impact"), Some(span), "is required: at least duration_days");
+                &default
+            }
+        };
+        let p = |k: &str| format!("{path}.impact.{k}");
+        let stand_down_probability = self.num(i.stand_down_probability.as_ref(), &p("stand_down_probability"), Domain::PROB, Some(0.0));
+        let sd_default = if stand_down_probability == Num::Fixed(0.0) { Some(0.0) } else { None };
+        Impact {
+            severity: self.event_dist(i.severity.as_ref(), &p("severity"), Domain::FRACTION, Some(1.0)),
+            duration_days: self.event_dist(i.duration_days.as_ref(), &p("duration_days"), Domain::NON_NEG, if r.impact.is_none() { Some(0.0) } else { None }),
+            lost_cargo: self.event_dist(i.lost_cargo.as_ref(), &p("lost_cargo"), Domain::PROB, Some(0.0)),
+            stand_down_probability,
+            stand_down_days: self.event_dist(i.stand_down_days.as_ref(), &p("stand_down_days"), Domain::NON_NEG, sd_default),
+            construction_delay_days: self.event_dist(i.construction_delay_days.as_ref(), &p("construction_delay_days"), Domain::NON_NEG, Some(0.0)),
+        }
+    }
+
+    fn mitigations(&mut self, raw: &RawScenario, ctx: &Ctx, names: &Names, hazards: &mut [Hazard]) -> Vec<Mitigation> {
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for (i, item) in list(&raw.mitigations).iter().enumerate() {
+            let (r, span) = (item.get_ref(), item.span());
+            let (name, path) = self.item_name("mitigations", i, &r.name, span.clone(), &mut seen);
+            let mut applies: Vec<usize> = Vec::new();
+            for h in r.hazards.as_ref().map(|l| l.get_ref().as_slice()).unwrap_or(&[]) {
+                if let Some(k) = self.lookup(&names.hazards, "hazard", Some(h), &format!("{path}.hazards"), span.clone()) {
+                    applies.push(k);
+                }
+            }
+            for k in r.kinds.as_ref().map(|l| l.get_ref().as_slice()).unwrap_or(&[]) {
+                match HazardKind::ALL.iter().find(|x| x.as_str() == k.get_ref()) {
+                    Some(kind) => applies.extend(hazards.iter().enumerate().filter(|(_, h)| h.kind == *kind).map(|(j, _)| j)),
+                    None => self.err(&format!("{path}.kinds"), Some(k.span()), format!("`{}` is not a hazard kind; use {HAZARD_KINDS}", k.get_ref())),
+                }
+            }
+            if r.hazards.is_none() && r.kinds.is_none() {
+                self.err(&format!("{path}.hazards"), Some(span.clone()), "say what it mitigates: hazards = [names] and/or kinds = [attack, protest, cyber]");
+            }
+            let from_day = match &r.from {
+                Some(v) => self.date(v, &format!("{path}.from")).map_or(0, |d| if d < ctx.start { 0 } else { ctx.day(d) }),
+                None => 0,
+            };
+            let p = |k: &str| format!("{path}.{k}");
+            let m = Mitigation {
+                name,
+                from_day,
+                rate_factor: self.num(r.rate_factor.as_ref(), &p("rate_factor"), Domain::NON_NEG, Some(1.0)),
+                severity_factor: self.num(r.severity_factor.as_ref(), &p("severity_factor"), Domain::NON_NEG, Some(1.0)),
+                duration_factor: self.num(r.duration_factor.as_ref(), &p("duration_factor"), Domain::NON_NEG, Some(1.0)),
+            };
+            applies.sort_unstable();
+            applies.dedup();
+            for h in applies {
+                if let Some(h) = hazards.get_mut(h) {
+                    h.mitigations.push(out.len());
+                }
+            }
+            out.push(m);
+        }
+        out
+    }
+
+    fn plan(&mut self, raw: &RawScenario, names: &Names, start: Date, horizon: Date) -> Vec<PlanTarget> {
+        let mut out = Vec::new();
+        for (i, item) in list(&raw.plan).iter().enumerate() {
+            let (r, span) = (item.get_ref(), item.span());
+            let path = format!("plan[{i}]");
+            let year = match r.year.as_ref().map(|y| y.get_ref()) {
+                Some(toml::Value::Integer(y)) if (start.year() as i64..=horizon.year() as i64).contains(y) => *y as i16,
+                _ => {
+                    self.err(&format!("{path}.year"), Some(span.clone()), format!("must be a calendar year from {} to {}", start.year(), horizon.year()));
+                    continue;
+                }
+            };
+            let commodity = self.lookup(&names.commodities, "commodity", r.commodity.as_ref(), &format!("{path}.commodity"), span.clone());
+            let quantity = self.num(r.quantity.as_ref(), &format!("{path}.quantity"), Domain::NON_NEG, None);
+            if let Some(commodity) = commodity {
+                out.push(PlanTarget { year, commodity, quantity });
+            }
+        }
+        out
+    }
+
+    fn check_branching(&mut self, raw: &RawScenario, model: &Model) {
+        let m = model.branching_matrix_max();
+        let rho = spectral_radius(&m);
+        if rho >= 1.0 {
+            let span = list(&raw.hazards).first().map(|h| h.span());
+            self.err("hazards", span, format!("self- and cross-excitation together have a branching ratio (spectral radius) of {rho:.3} at the top of their jump ranges; it must stay below 1, or events would multiply without end"));
+        }
+    }
+}
+
+/// The most prospects one group may have.
+pub const MAX_PROSPECTS: usize = 64;
+
+struct Ctx {
+    start: Date,
+    horizon: Date,
+    n_days: u32,
+}
+
+impl Ctx {
+    fn day(&self, d: Date) -> u32 {
+        if d <= self.start {
+            0
+        } else {
+            days_between(self.start, d.min(self.horizon.saturating_add(jiff::Span::new().days(1)))).min(self.n_days)
+        }
+    }
+
+    fn date(&self, day: u32) -> Date {
+        self.start.saturating_add(jiff::Span::new().days(day as i64))
+    }
+}
+
+/// Whole days from `a` to `b` (b >= a).
+pub fn days_between(a: Date, b: Date) -> u32 {
+    a.until(b).map(|s| s.get_days().max(0) as u32).unwrap_or(0)
+}
+
+fn intern(regions: &mut Vec<String>, name: &str) -> usize {
+    match regions.iter().position(|r| r == name) {
+        Some(k) => k,
+        None => {
+            regions.push(name.to_string());
+            regions.len() - 1
+        }
+    }
+}
+
+fn region_targets(sites: &[Site], routes: &[Route], n_regions: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); n_regions];
+    for (i, s) in sites.iter().enumerate() {
+        out[s.region].push(i);
+    }
+    for (i, r) in routes.iter().enumerate() {
+        for &reg in &r.regions {
+            out[reg].push(sites.len() + i);
+        }
+    }
+    out
+}
+
+/// Years covered, year index and month of each day.
+fn calendar(start: Date, n_days: u32) -> (Vec<i16>, Vec<u8>, Vec<u8>) {
+    let mut years = Vec::new();
+    let mut day_year = Vec::with_capacity(n_days as usize);
+    let mut day_month = Vec::with_capacity(n_days as usize);
+    let mut d = start;
+    for _ in 0..n_days {
+        if years.last() != Some(&d.year()) {
+            years.push(d.year());
+        }
+        day_year.push((years.len() - 1) as u8);
+        day_month.push((d.month() - 1) as u8);
+        d = d.tomorrow().unwrap_or(d);
+    }
+    (years, day_year, day_month)
+}

@@ -1,0 +1,161 @@
+//! Scenario files (TOML): reading, validation, and the built-in baseline.
+//!
+//! Reading goes raw file -> [`raw::RawScenario`] (every field optional and spanned) ->
+//! checked [`Model`]. Validation collects every problem it finds, each with the file,
+//! the line where the parser knows it, the key path (`hazards[bla_attacks].rate_per_year`)
+//! and what would be valid. The format is documented in `docs/scenario-format.md`.
+
+mod build;
+pub(crate) mod raw;
+mod values;
+
+use crate::error::{Error, Problem, Result, ScenarioProblems};
+use crate::model::{Model, Param};
+use std::path::Path;
+pub use values::Domain;
+
+/// The built-in baseline scenario (the same text as `scenarios/baseline.toml`).
+pub const BASELINE_TOML: &str = include_str!("../../scenarios/baseline.toml");
+
+/// The name under which the built-in baseline is reported.
+pub const BASELINE_LABEL: &str = "<built-in baseline>";
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Model> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, &path.display().to_string())
+}
+
+/// The built-in baseline, validated.
+pub fn baseline() -> Model {
+    parse(BASELINE_TOML, BASELINE_LABEL).expect("the built-in baseline is valid (tested)")
+}
+
+/// Validates scenario text; `file` names it in messages.
+pub fn parse(text: &str, file: &str) -> Result<Model> {
+    let fail = |problems: Vec<Problem>| {
+        Error::Scenario(ScenarioProblems {
+            file: file.to_string(),
+            problems,
+        })
+    };
+    let de = toml::de::Deserializer::parse(text)
+        .map_err(|e| fail(vec![toml_problem(text, &e)]))?;
+    let mut unknown = Vec::new();
+    let raw: raw::RawScenario = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
+        .map_err(|e| fail(vec![toml_problem(text, &e)]))?;
+    let mut b = Builder {
+        text,
+        problems: Vec::new(),
+        params: Vec::new(),
+    };
+    for path in &unknown {
+        b.unknown_key(&raw, path);
+    }
+    let model = b.scenario(&raw);
+    if b.problems.is_empty() {
+        Ok(model)
+    } else {
+        b.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+        Err(fail(b.problems))
+    }
+}
+
+fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
+    Problem {
+        path: String::new(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: format!("not valid TOML for a scenario: {}", e.message().trim()),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Collects problems and uncertain parameters while building a [`Model`].
+pub(crate) struct Builder<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+    params: Vec<Param>,
+}
+
+impl Builder<'_> {
+    fn err(&mut self, path: &str, span: Option<std::ops::Range<usize>>, message: impl Into<String>) {
+        let line = span.map(|s| line_of(self.text, s.start));
+        self.problems.push(Problem {
+            path: path.to_string(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    fn missing(&mut self, path: &str) {
+        self.err(path, None, "is required but missing");
+    }
+
+    /// Reports a key the format does not know, with its line when it can be found.
+    fn unknown_key(&mut self, raw: &raw::RawScenario, serde_path: &str) {
+        let mut parts: Vec<String> = Vec::new();
+        let segs: Vec<&str> = serde_path
+            .split('.')
+            .filter(|s| *s != "?" && !s.starts_with("$__serde_spanned"))
+            .collect();
+        let mut item_start = 0;
+        for seg in segs {
+            match (seg.parse::<usize>(), parts.last_mut()) {
+                (Ok(i), Some(last)) => {
+                    let (label, start) = item_label(raw, last, i);
+                    item_start = start.unwrap_or(item_start);
+                    *last = format!("{last}[{label}]");
+                }
+                _ => parts.push(seg.to_string()),
+            }
+        }
+        let key = parts.last().cloned().unwrap_or_default();
+        let key = key.split('[').next().unwrap_or_default().to_string();
+        let line = self.text[item_start..]
+            .find(&format!("\n{key}"))
+            .or_else(|| self.text[item_start..].find(&key))
+            .map(|off| line_of(self.text, item_start + off + 1));
+        let path = parts.join(".");
+        self.problems.push(Problem {
+            path,
+            line,
+            message: format!(
+                "unknown key `{key}`; see docs/scenario-format.md for the keys each table takes"
+            ),
+        });
+    }
+}
+
+/// The label (`name` when given, else the index) and start of the `i`-th item of a list.
+fn item_label(raw: &raw::RawScenario, list: &str, i: usize) -> (String, Option<usize>) {
+    fn pick<T>(
+        v: &Option<Vec<toml::Spanned<T>>>,
+        i: usize,
+        name: impl Fn(&T) -> Option<&raw::S>,
+    ) -> Option<(String, usize)> {
+        let item = v.as_ref()?.get(i)?;
+        let label = name(item.get_ref()).map(|s| s.get_ref().clone());
+        Some((label.unwrap_or_else(|| i.to_string()), item.span().start))
+    }
+    let found = match list {
+        "phases" => pick(&raw.phases, i, |x| x.name.as_ref()),
+        "commodities" => pick(&raw.commodities, i, |x| x.name.as_ref()),
+        "sites" => pick(&raw.sites, i, |x| x.name.as_ref()),
+        "routes" => pick(&raw.routes, i, |x| x.name.as_ref()),
+        "projects" => pick(&raw.projects, i, |x| x.name.as_ref()),
+        "prospects" => pick(&raw.prospects, i, |x| x.name.as_ref()),
+        "hazards" => pick(&raw.hazards, i, |x| x.name.as_ref()),
+        "mitigations" => pick(&raw.mitigations, i, |x| x.name.as_ref()),
+        _ => None,
+    };
+    match found {
+        Some((label, start)) => (label, Some(start)),
+        None => (i.to_string(), None),
+    }
+}

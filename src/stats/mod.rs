@@ -1,0 +1,162 @@
+//! Aggregates across trials, merged in trial order so that results do not depend on
+//! the number of threads.
+//!
+//! Means and standard errors use Welford's running moments. Percentiles of the summary
+//! metrics are exact (R's type 7, linear interpolation between order statistics) over
+//! values kept as `f32`, 4 bytes per trial and metric. The per-year percentiles use a
+//! log-bucket sketch with 0.5% relative accuracy, so their memory does not grow with
+//! the number of trials.
+
+pub mod sketch;
+
+pub use sketch::Sketch;
+
+/// Running mean and variance (Welford).
+#[derive(Debug, Clone, Default)]
+pub struct Moments {
+    /// Count.
+    pub n: u64,
+    /// Mean.
+    pub mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    /// Adds one value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Sample variance.
+    pub fn variance(&self) -> f64 {
+        if self.n < 2 { 0.0 } else { self.m2 / (self.n - 1) as f64 }
+    }
+
+    /// Monte Carlo standard error of the mean.
+    pub fn se(&self) -> f64 {
+        if self.n == 0 { f64::NAN } else { (self.variance() / self.n as f64).sqrt() }
+    }
+}
+
+/// The percentile `p` (0..1) of sorted values, by linear interpolation (type 7).
+pub fn quantile(sorted: &[f32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    let (a, b) = (sorted[lo] as f64, sorted[hi] as f64);
+    a + (h - lo as f64) * (b - a)
+}
+
+/// Mean of the worst 5% of sorted values (the highest when higher is worse).
+pub fn cvar95(sorted: &[f32], higher_is_worse: bool) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let k = ((sorted.len() as f64 * 0.05).ceil() as usize).max(1);
+    let tail = if higher_is_worse { &sorted[sorted.len() - k..] } else { &sorted[..k] };
+    tail.iter().map(|&x| x as f64).sum::<f64>() / k as f64
+}
+
+/// Statistics of one metric across trials.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnStats {
+    /// Mean and variance.
+    pub moments: Moments,
+    /// Values for percentiles (empty when the column keeps none).
+    pub values: Vec<f32>,
+    keep: bool,
+}
+
+impl ColumnStats {
+    /// Statistics that keep values for percentiles when `keep`.
+    pub fn new(keep: bool) -> ColumnStats {
+        ColumnStats { keep, ..Default::default() }
+    }
+
+    /// Adds one trial's value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.moments.push(x);
+        if self.keep {
+            self.values.push(x as f32);
+        }
+    }
+
+    /// The summary of this metric.
+    pub fn summary(&self, higher_is_worse: bool) -> Summary {
+        let mut sorted = self.values.clone();
+        sorted.sort_by(f32::total_cmp);
+        let q = |p| if self.keep { quantile(&sorted, p) } else { f64::NAN };
+        Summary {
+            mean: self.moments.mean,
+            se: self.moments.se(),
+            p5: q(0.05),
+            p10: q(0.10),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            cvar95: if self.keep { cvar95(&sorted, higher_is_worse) } else { f64::NAN },
+        }
+    }
+}
+
+/// Summary numbers of one metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Mean over trials.
+    pub mean: f64,
+    /// Monte Carlo standard error of the mean.
+    pub se: f64,
+    /// 5th percentile.
+    pub p5: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Mean of the worst 5% of trials.
+    pub cvar95: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_match_two_pass() {
+        let xs = [1.0, 4.0, 9.0, 16.0, 25.0];
+        let mut m = Moments::default();
+        xs.iter().for_each(|&x| m.push(x));
+        let mean = xs.iter().sum::<f64>() / 5.0;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 4.0;
+        assert!((m.mean - mean).abs() < 1e-12);
+        assert!((m.variance() - var).abs() < 1e-9);
+        assert!((m.se() - (var / 5.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn quantiles_interpolate_like_type_7() {
+        let v: Vec<f32> = (1..=11).map(|x| x as f32).collect();
+        assert_eq!(quantile(&v, 0.5), 6.0);
+        assert_eq!(quantile(&v, 0.1), 2.0);
+        assert!((quantile(&v, 0.05) - 1.5).abs() < 1e-12);
+        assert_eq!(quantile(&v, 1.0), 11.0);
+    }
+
+    #[test]
+    fn cvar_takes_the_worse_tail() {
+        let v: Vec<f32> = (0..100).map(|x| x as f32).collect();
+        assert_eq!(cvar95(&v, true), (95..100).sum::<i32>() as f64 / 5.0);
+        assert_eq!(cvar95(&v, false), (0..5).sum::<i32>() as f64 / 5.0);
+    }
+}
