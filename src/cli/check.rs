@@ -27,17 +27,33 @@ fn dist_mean(d: &Dist) -> f64 {
 /// A human-readable description of the model.
 pub fn describe(m: &Model) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "scenario {}: {} to {} ({} days)", m.name, m.start, m.horizon, m.n_days);
+    let _ = writeln!(
+        s,
+        "scenario {}: {} to {} ({} days)",
+        m.name, m.start, m.horizon, m.n_days
+    );
     if !m.description.is_empty() {
         let _ = writeln!(s, "  {}", m.description.replace('\n', "\n  "));
     }
     let _ = writeln!(s, "\nphases:");
     for p in &m.phases {
-        let _ = writeln!(s, "  {:<12} {} to {}", p.name, m.date_of(p.start_day), m.date_of(p.end_day));
+        let _ = writeln!(
+            s,
+            "  {:<12} {} to {}",
+            p.name,
+            m.date_of(p.start_day),
+            m.date_of(p.end_day)
+        );
     }
     let _ = writeln!(s, "\ncommodities:");
     for c in &m.commodities {
-        let _ = writeln!(s, "  {:<24} value per {}: {}", c.name, c.unit, num(m, c.value));
+        let _ = writeln!(
+            s,
+            "  {:<24} value per {}: {}",
+            c.name,
+            c.unit,
+            num(m, c.value)
+        );
     }
     let _ = writeln!(s, "\nsites:");
     for site in &m.sites {
@@ -74,13 +90,33 @@ pub fn describe(m: &Model) -> String {
         );
     }
     for p in &m.projects {
-        let _ = writeln!(s, "\nproject {}: starts {}, {} days, {} days delay per disrupted day", p.name, m.date_of(p.start_day), num(m, p.duration), num(m, p.delay_per_disrupted_day));
+        let _ = writeln!(
+            s,
+            "\nproject {}: starts {}, {} days, {} days delay per disrupted day",
+            p.name,
+            m.date_of(p.start_day),
+            num(m, p.duration),
+            num(m, p.delay_per_disrupted_day)
+        );
     }
     for p in &m.prospects {
-        let _ = writeln!(s, "\nprospects {}: {} prospects from {}, viable with probability {}, exploration {} days, development {} days", p.name, num(m, p.count), m.date_of(p.start_day), num(m, p.p_viable), p.exploration_days.describe(), p.development_days.describe());
+        let _ = writeln!(
+            s,
+            "\nprospects {}: {} prospects from {}, viable with probability {}, exploration {} days, development {} days",
+            p.name,
+            num(m, p.count),
+            m.date_of(p.start_day),
+            num(m, p.p_viable),
+            p.exploration_days.describe(),
+            p.development_days.describe()
+        );
     }
     describe_hazards(m, &mut s);
-    let _ = writeln!(s, "\n{} uncertain parameters, drawn once per trial:", m.params.len());
+    let _ = writeln!(
+        s,
+        "\n{} uncertain parameters, drawn once per trial:",
+        m.params.len()
+    );
     for p in &m.params {
         let _ = writeln!(s, "  {:<56} {}", p.path, p.dist.describe());
     }
@@ -101,14 +137,23 @@ fn describe_hazards(m: &Model, s: &mut String) {
     // Long-run rates with excitation: (I - B)^-1 mu, by fixed-point iteration.
     let mut lam = mu.clone();
     for _ in 0..2000 {
-        lam = (0..n).map(|i| mu[i] + (0..n).map(|j| b[i][j] * lam[j]).sum::<f64>()).collect();
+        lam = (0..n)
+            .map(|i| mu[i] + (0..n).map(|j| b[i][j] * lam[j]).sum::<f64>())
+            .collect();
     }
-    let _ = writeln!(s, "\nhazards (rates per year at the parameters' means, before trend, phase and mitigation factors):");
+    let _ = writeln!(
+        s,
+        "\nhazards (rates per year at the parameters' means, before trend, phase and mitigation factors):"
+    );
     for (i, h) in m.hazards.iter().enumerate() {
         let scope = if h.regions.is_empty() {
             "national".to_string()
         } else {
-            h.regions.iter().map(|&r| m.regions[r].as_str()).collect::<Vec<_>>().join(", ")
+            h.regions
+                .iter()
+                .map(|&r| m.regions[r].as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = writeln!(
             s,
@@ -122,5 +167,9 @@ fn describe_hazards(m: &Model, s: &mut String) {
             h.targets.len()
         );
     }
-    let _ = writeln!(s, "  branching ratio of all hazards together (spectral radius, at the jumps' upper bounds): {:.3}", spectral_radius(&m.branching_matrix_max()));
+    let _ = writeln!(
+        s,
+        "  branching ratio of all hazards together (spectral radius, at the jumps' upper bounds): {:.3}",
+        spectral_radius(&m.branching_matrix_max())
+    );
 }

@@ -4,8 +4,8 @@ mod check;
 
 use crate::engine::{self, Compiled};
 use crate::error::{Error, Result};
-use crate::report::files::{self, Manifest, TrialsWriter};
 use crate::report::OutDir;
+use crate::report::files::{self, Manifest, TrialsWriter};
 use crate::scenario;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -82,7 +82,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let started_at = jiff::Timestamp::now().to_string();
     let (model, path, bytes) = match &args.scenario {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|source| Error::ReadScenario { path: p.clone(), source })?;
+            let bytes = std::fs::read(p).map_err(|source| Error::ReadScenario {
+                path: p.clone(),
+                source,
+            })?;
             (scenario::load(p)?, p.display().to_string(), bytes)
         }
         None => (
@@ -93,20 +96,34 @@ pub fn run(args: &RunArgs) -> Result<()> {
     };
     let trials = args.trials.unwrap_or(model.trials);
     if trials == 0 {
-        return Err(Error::Usage { flag: "--trials", message: "must be at least 1".into() });
+        return Err(Error::Usage {
+            flag: "--trials",
+            message: "must be at least 1".into(),
+        });
     }
     let seed = args.seed.unwrap_or(model.seed);
     let threads = match args.threads {
-        Some(0) => return Err(Error::Usage { flag: "--threads", message: "must be at least 1 (omit it to use all cores)".into() }),
+        Some(0) => {
+            return Err(Error::Usage {
+                flag: "--threads",
+                message: "must be at least 1 (omit it to use all cores)".into(),
+            });
+        }
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&model.name));
+    let out_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&model.name));
     let compiled = Compiled::new(model);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Usage { flag: "--threads", message: e.to_string() })?;
+        .map_err(|e| Error::Usage {
+            flag: "--threads",
+            message: e.to_string(),
+        })?;
     let mut out = OutDir::create(&out_path)?;
     let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
     let bar = progress_bar(trials, args.quiet);
@@ -134,9 +151,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
         threads,
         started: started_at,
         elapsed_seconds: started.elapsed().as_secs_f64(),
-        files: vec!["summary.csv".into(), "trials.csv".into(), "yearly.csv".into()],
+        files: vec![
+            "summary.csv".into(),
+            "trials.csv".into(),
+            "yearly.csv".into(),
+        ],
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output { path: out_path.join("manifest.json"), source: e.into() })?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output {
+        path: out_path.join("manifest.json"),
+        source: e.into(),
+    })?;
     out.write("manifest.json", &json)?;
     out.commit()?;
     let secs = started.elapsed().as_secs_f64();
@@ -150,7 +174,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         trials as f64 / secs
     );
     print!("{}", files::console_table(&compiled, &sums));
-    println!("\nFiles written to {}/: summary.csv, trials.csv, yearly.csv, manifest.json", out_path.display());
+    println!(
+        "\nFiles written to {}/: summary.csv, trials.csv, yearly.csv, manifest.json",
+        out_path.display()
+    );
     Ok(())
 }
 

@@ -232,7 +232,12 @@ impl Flow {
         if t < n_sites {
             let site = &model.sites[t];
             let mut lost = 0.0;
-            for k in site.out_stock.iter().chain(site.in_stock.iter()).chain(site.port_stocks.iter()) {
+            for k in site
+                .out_stock
+                .iter()
+                .chain(site.in_stock.iter())
+                .chain(site.port_stocks.iter())
+            {
                 let q = self.stock[*k] * f;
                 self.stock[*k] -= q;
                 lost += q * net.value[model.stocks[*k].commodity];
@@ -308,7 +313,8 @@ impl Flow {
                 let route = &model.routes[r];
                 let mut q = 0.0;
                 if self.rcap_today[r] > 0.0 && (!route.standby || primary_cut) {
-                    let room = (net.stock_max[route.to_stock] - self.stock[route.to_stock]).max(0.0);
+                    let room =
+                        (net.stock_max[route.to_stock] - self.stock[route.to_stock]).max(0.0);
                     q = avail.min(self.rcap_today[r]).min(room).max(0.0);
                     avail -= q;
                     loaded += q;
@@ -333,7 +339,9 @@ impl Flow {
                 self.ring[off + self.pos[r]] = self.dispatch[r];
                 self.pos[r] = (self.pos[r] + 1) % len;
                 let d = self.dispatch[r];
-                if steady && (self.arrived[r] != d || self.ring[off..off + len].iter().any(|&x| x != d)) {
+                if steady
+                    && (self.arrived[r] != d || self.ring[off..off + len].iter().any(|&x| x != d))
+                {
                     steady = false;
                 }
             }
@@ -403,7 +411,11 @@ transit_days = 3
     fn a_stockpile_ships_exactly_its_inventory() {
         let c = Compiled::new(parse(TINY, "tiny").unwrap());
         let o = c.trial(1, 0);
-        assert!((o.counterfactual_yearly[0] - 100.0).abs() < 1e-9, "{:?}", o.counterfactual_yearly);
+        assert!(
+            (o.counterfactual_yearly[0] - 100.0).abs() < 1e-9,
+            "{:?}",
+            o.counterfactual_yearly
+        );
         assert_eq!(o.counterfactual_yearly, o.delivered_yearly);
     }
 }

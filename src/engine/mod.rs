@@ -72,7 +72,12 @@ impl Aggregate {
     fn new(c: &Compiled) -> Aggregate {
         let ny = c.model.years.len() * c.model.commodities.len();
         Aggregate {
-            columns: c.layout.columns.iter().map(|col| ColumnStats::new(col.quantiles)).collect(),
+            columns: c
+                .layout
+                .columns
+                .iter()
+                .map(|col| ColumnStats::new(col.quantiles))
+                .collect(),
             delivered: vec![Default::default(); ny],
             shortfall: vec![Default::default(); ny],
             trials: 0,
@@ -84,7 +89,12 @@ impl Aggregate {
         for (col, &x) in self.columns.iter_mut().zip(&o.metrics) {
             col.push(x);
         }
-        for (i, (&d, &cf)) in o.delivered_yearly.iter().zip(&o.counterfactual_yearly).enumerate() {
+        for (i, (&d, &cf)) in o
+            .delivered_yearly
+            .iter()
+            .zip(&o.counterfactual_yearly)
+            .enumerate()
+        {
             self.delivered[i].0.push(d);
             self.delivered[i].1.push(d);
             self.shortfall[i].0.push(cf - d);

@@ -49,23 +49,58 @@ pub const DELIVERED_VALUE: usize = 2;
 pub const COUNTERFACTUAL_VALUE: usize = 3;
 
 fn push(cols: &mut Vec<Column>, name: String, unit: &str, higher_is_worse: bool, quantiles: bool) {
-    cols.push(Column { name, unit: unit.to_string(), higher_is_worse, quantiles });
+    cols.push(Column {
+        name,
+        unit: unit.to_string(),
+        higher_is_worse,
+        quantiles,
+    });
 }
 
 impl Layout {
     /// The columns of a model.
     pub fn new(model: &Model) -> Layout {
         let mut cols = Vec::new();
-        push(&mut cols, "shortfall_fraction".into(), "fraction", true, true);
+        push(
+            &mut cols,
+            "shortfall_fraction".into(),
+            "fraction",
+            true,
+            true,
+        );
         push(&mut cols, "shortfall_value".into(), "USD", true, true);
         push(&mut cols, "delivered_value".into(), "USD", false, true);
         push(&mut cols, "counterfactual_value".into(), "USD", false, true);
         let commodity = cols.len();
         for c in &model.commodities {
-            push(&mut cols, format!("delivered.{}", c.name), &c.unit, false, true);
-            push(&mut cols, format!("counterfactual.{}", c.name), &c.unit, false, true);
-            push(&mut cols, format!("shortfall.{}", c.name), &c.unit, true, true);
-            push(&mut cols, format!("shortfall_fraction.{}", c.name), "fraction", true, true);
+            push(
+                &mut cols,
+                format!("delivered.{}", c.name),
+                &c.unit,
+                false,
+                true,
+            );
+            push(
+                &mut cols,
+                format!("counterfactual.{}", c.name),
+                &c.unit,
+                false,
+                true,
+            );
+            push(
+                &mut cols,
+                format!("shortfall.{}", c.name),
+                &c.unit,
+                true,
+                true,
+            );
+            push(
+                &mut cols,
+                format!("shortfall_fraction.{}", c.name),
+                "fraction",
+                true,
+                true,
+            );
         }
         let lost_kind = cols.len();
         for k in HazardKind::ALL {
@@ -73,26 +108,72 @@ impl Layout {
         }
         let events = cols.len();
         for h in &model.hazards {
-            push(&mut cols, format!("events.{}", h.name), "events", true, true);
+            push(
+                &mut cols,
+                format!("events.{}", h.name),
+                "events",
+                true,
+                true,
+            );
         }
         let commissioning = cols.len();
         for (_, s) in model.plants() {
-            push(&mut cols, format!("commissioning_day.{}", s.name), "days from start", true, true);
+            push(
+                &mut cols,
+                format!("commissioning_day.{}", s.name),
+                "days from start",
+                true,
+                true,
+            );
         }
         let mines = cols.len();
-        push(&mut cols, "mines_producing_at_horizon".into(), "mines", false, true);
+        push(
+            &mut cols,
+            "mines_producing_at_horizon".into(),
+            "mines",
+            false,
+            true,
+        );
         let idle = cols.len();
-        push(&mut cols, "longest_no_shipment_days".into(), "days", true, true);
+        push(
+            &mut cols,
+            "longest_no_shipment_days".into(),
+            "days",
+            true,
+            true,
+        );
         let plan = cols.len();
         for p in &model.plan {
             let c = &model.commodities[p.commodity];
-            push(&mut cols, format!("plan_shortfall.{}.{}", c.name, p.year), &c.unit, true, true);
+            push(
+                &mut cols,
+                format!("plan_shortfall.{}.{}", c.name, p.year),
+                &c.unit,
+                true,
+                true,
+            );
         }
         let lost_at = cols.len();
         for t in 0..model.n_targets() {
-            push(&mut cols, format!("lost_at.{}", model.target_name(t)), "USD", true, false);
+            push(
+                &mut cols,
+                format!("lost_at.{}", model.target_name(t)),
+                "USD",
+                true,
+                false,
+            );
         }
-        Layout { columns: cols, commodity, lost_kind, events, commissioning, mines, idle, plan, lost_at }
+        Layout {
+            columns: cols,
+            commodity,
+            lost_kind,
+            events,
+            commissioning,
+            mines,
+            idle,
+            plan,
+            lost_at,
+        }
     }
 
     /// Number of metrics per trial.

@@ -76,7 +76,12 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         record: Some(&mut s.record),
         longest_idle: 0,
     };
-    let cf_in = RunInput { units: &s.units_cf, factors: None, dirty: &s.dirty_cf, losses: &[] };
+    let cf_in = RunInput {
+        units: &s.units_cf,
+        factors: None,
+        dirty: &s.dirty_cf,
+        losses: &[],
+    };
     s.flow.run(m, &s.net, &cf_in, &mut cf_out);
     s.destroyed.clear();
     s.destroyed.resize(s.losses.len(), 0.0);
@@ -86,7 +91,12 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         record: None,
         longest_idle: 0,
     };
-    let dis_in = RunInput { units: &s.units, factors: Some(&s.factors), dirty: &s.dirty, losses: &s.losses };
+    let dis_in = RunInput {
+        units: &s.units,
+        factors: Some(&s.factors),
+        dirty: &s.dirty,
+        losses: &s.losses,
+    };
     s.flow.run(m, &s.net, &dis_in, &mut dis_out);
     let idle = dis_out.longest_idle;
     fill_metrics(c, s, &mut out, idle, &delay_windows);
@@ -128,10 +138,12 @@ fn build_net(m: &Model, v: &[f64], net: &mut Net) {
     net.route_transit.clear();
     for r in &m.routes {
         net.route_cap.push(r.capacity.get(v));
-        net.route_transit.push((r.transit_days.get(v).round() as usize).max(1));
+        net.route_transit
+            .push((r.transit_days.get(v).round() as usize).max(1));
     }
     net.value.clear();
-    net.value.extend(m.commodities.iter().map(|c| c.value.get(v)));
+    net.value
+        .extend(m.commodities.iter().map(|c| c.value.get(v)));
 }
 
 /// Counterfactual online days: project durations and prospect outcomes, undisrupted.
@@ -197,7 +209,12 @@ fn disruptions(m: &Model, s: &mut Scratch) {
             }
         }
         if e.lost_cargo > 0.0 {
-            s.losses.push(CargoLoss { day: e.t as u32, target: e.target, fraction: e.lost_cargo, kind });
+            s.losses.push(CargoLoss {
+                day: e.t as u32,
+                target: e.target,
+                fraction: e.lost_cargo,
+                kind,
+            });
         }
     }
     s.disruptions
@@ -231,8 +248,14 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<(usize, f64, f64, [f64;
         let ds = target_slice(&s.disruptions, i as u32);
         let (begin, per_day) = match site.online {
             Online::Day(_) => (0.0, 0.0),
-            Online::Project(p) => (m.projects[p].start_day as f64, m.projects[p].delay_per_disrupted_day.get(v)),
-            Online::Prospects(g) => (m.prospects[g].start_day as f64, m.prospects[g].delay_per_disrupted_day.get(v)),
+            Online::Project(p) => (
+                m.projects[p].start_day as f64,
+                m.projects[p].delay_per_disrupted_day.get(v),
+            ),
+            Online::Prospects(g) => (
+                m.prospects[g].start_day as f64,
+                m.prospects[g].delay_per_disrupted_day.get(v),
+            ),
         };
         for k in 0..s.units_cf[i].len() {
             let cf = s.units_cf[i][k];
@@ -284,7 +307,10 @@ fn apply_factors(m: &Model, s: &mut Scratch) {
     let mut i = 0;
     while i < s.disruptions.len() {
         let t = s.disruptions[i].target;
-        let j = i + s.disruptions[i..].iter().take_while(|d| d.target == t).count();
+        let j = i + s.disruptions[i..]
+            .iter()
+            .take_while(|d| d.target == t)
+            .count();
         let row = &mut s.factors[t as usize * n_days..(t as usize + 1) * n_days];
         elementary(&s.disruptions[i..j], &mut s.sweep);
         for w in s.sweep.windows(2) {
@@ -367,16 +393,20 @@ fn fill_metrics(
     let n_days = m.n_days as usize;
     let value = &s.net.value;
     let (mut del_v, mut cf_v) = (0.0, 0.0);
-    for k in 0..nc {
-        let del: f64 = (0..m.years.len()).map(|y| out.delivered_yearly[y * nc + k]).sum();
-        let cf: f64 = (0..m.years.len()).map(|y| out.counterfactual_yearly[y * nc + k]).sum();
+    for (k, &value_k) in value.iter().enumerate() {
+        let del: f64 = (0..m.years.len())
+            .map(|y| out.delivered_yearly[y * nc + k])
+            .sum();
+        let cf: f64 = (0..m.years.len())
+            .map(|y| out.counterfactual_yearly[y * nc + k])
+            .sum();
         let base = l.commodity + 4 * k;
         out.metrics[base] = del;
         out.metrics[base + 1] = cf;
         out.metrics[base + 2] = cf - del;
         out.metrics[base + 3] = if cf > 0.0 { (cf - del) / cf } else { 0.0 };
-        del_v += del * value[k];
-        cf_v += cf * value[k];
+        del_v += del * value_k;
+        cf_v += cf * value_k;
     }
     let short_v = cf_v - del_v;
     out.metrics[SHORTFALL_FRACTION] = if cf_v > 0.0 { short_v / cf_v } else { 0.0 };
@@ -410,13 +440,17 @@ fn fill_metrics(
     }
     let denied: f64 = by_kind.iter().sum();
     let scale = if denied > 0.0 { short_v / denied } else { 0.0 };
-    for k in 0..3 {
-        out.metrics[l.lost_kind + k] = by_kind[k] * scale;
+    for (k, x) in by_kind.iter().enumerate() {
+        out.metrics[l.lost_kind + k] = x * scale;
     }
     let denied_t: f64 = by_target.iter().sum();
-    let scale_t = if denied_t > 0.0 { short_v / denied_t } else { 0.0 };
-    for t in 0..n_targets {
-        out.metrics[l.lost_at + t] = by_target[t] * scale_t;
+    let scale_t = if denied_t > 0.0 {
+        short_v / denied_t
+    } else {
+        0.0
+    };
+    for (t, x) in by_target.iter().enumerate() {
+        out.metrics[l.lost_at + t] = x * scale_t;
     }
     for e in &s.events {
         out.metrics[l.events + e.hazard as usize] += 1.0;

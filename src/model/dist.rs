@@ -31,13 +31,20 @@ pub enum Dist {
     /// Normal, truncated to `[lo, hi]` by rejection (validation keeps acceptance high).
     Normal { dist: Normal<f64>, lo: f64, hi: f64 },
     /// Lognormal from its median and the sigma implied by an upper percentile.
-    LogNormal { dist: LogNormal<f64>, median: f64, sigma: f64 },
+    LogNormal {
+        dist: LogNormal<f64>,
+        median: f64,
+        sigma: f64,
+    },
     /// Beta(a, b) scaled to `[lo, hi]`.
     Beta { dist: Beta<f64>, lo: f64, hi: f64 },
     /// Gamma with shape and scale.
     Gamma(Gamma<f64>),
     /// Discrete choice among values with cumulative weights (normalised to 1).
-    Choice { values: Vec<f64>, cumulative: Vec<f64> },
+    Choice {
+        values: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
 }
 
 impl Dist {
@@ -76,7 +83,9 @@ impl Dist {
             Dist::LogNormal { .. } | Dist::Gamma(_) => (0.0, f64::INFINITY),
             Dist::Choice { values, .. } => values
                 .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v))),
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                }),
         }
     }
 
@@ -116,7 +125,11 @@ impl Dist {
             Dist::Gamma(_) => "gamma".to_string(),
             Dist::Choice { values, .. } => format!(
                 "choice of {}",
-                values.iter().map(|v| fmt_num(*v)).collect::<Vec<_>>().join(", ")
+                values
+                    .iter()
+                    .map(|v| fmt_num(*v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

@@ -61,14 +61,19 @@ pub fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
 pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let p = Path::new("summary.csv");
-    w.write_record(["metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95"])
-        .map_err(csv_err(p))?;
+    w.write_record([
+        "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95",
+    ])
+    .map_err(csv_err(p))?;
     for (col, s) in c.layout.columns.iter().zip(sums) {
         let mut row = vec![col.name.clone(), col.unit.clone()];
         row.extend([s.mean, s.se, s.p5, s.p10, s.p50, s.p90, s.p95, s.cvar95].map(num));
         w.write_record(&row).map_err(csv_err(p))?;
     }
-    w.into_inner().map_err(|e| crate::Error::Output { path: p.into(), source: e.into_error() })
+    w.into_inner().map_err(|e| crate::Error::Output {
+        path: p.into(),
+        source: e.into_error(),
+    })
 }
 
 /// `yearly.csv`: per calendar year and commodity, delivered and shortfall.
@@ -77,8 +82,19 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let p = Path::new("yearly.csv");
     w.write_record([
-        "year", "commodity", "unit", "delivered_mean", "delivered_se", "delivered_p10", "delivered_p50",
-        "delivered_p90", "shortfall_mean", "shortfall_se", "shortfall_p10", "shortfall_p50", "shortfall_p90",
+        "year",
+        "commodity",
+        "unit",
+        "delivered_mean",
+        "delivered_se",
+        "delivered_p10",
+        "delivered_p50",
+        "delivered_p90",
+        "shortfall_mean",
+        "shortfall_se",
+        "shortfall_p10",
+        "shortfall_p50",
+        "shortfall_p90",
     ])
     .map_err(csv_err(p))?;
     let nc = m.commodities.len();
@@ -87,12 +103,33 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
             let (dm, ds) = &agg.delivered[y * nc + k];
             let (sm, ss) = &agg.shortfall[y * nc + k];
             let mut row = vec![year.to_string(), com.name.clone(), com.unit.clone()];
-            row.extend([dm.mean, dm.se(), ds.quantile(0.1), ds.quantile(0.5), ds.quantile(0.9)].map(num));
-            row.extend([sm.mean, sm.se(), ss.quantile(0.1), ss.quantile(0.5), ss.quantile(0.9)].map(num));
+            row.extend(
+                [
+                    dm.mean,
+                    dm.se(),
+                    ds.quantile(0.1),
+                    ds.quantile(0.5),
+                    ds.quantile(0.9),
+                ]
+                .map(num),
+            );
+            row.extend(
+                [
+                    sm.mean,
+                    sm.se(),
+                    ss.quantile(0.1),
+                    ss.quantile(0.5),
+                    ss.quantile(0.9),
+                ]
+                .map(num),
+            );
             w.write_record(&row).map_err(csv_err(p))?;
         }
     }
-    w.into_inner().map_err(|e| crate::Error::Output { path: p.into(), source: e.into_error() })
+    w.into_inner().map_err(|e| crate::Error::Output {
+        path: p.into(),
+        source: e.into_error(),
+    })
 }
 
 /// Provenance of a run, written as `manifest.json`.
@@ -123,7 +160,10 @@ pub struct Manifest {
 /// SHA-256 of bytes, in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The console table of the main results.
@@ -133,7 +173,12 @@ pub fn console_table(c: &Compiled, sums: &[Summary]) -> String {
     rows.extend((0..c.model.commodities.len()).map(|k| l.commodity + 4 * k + 3));
     rows.extend(l.lost_kind..l.lost_kind + 3);
     rows.extend(l.commissioning..l.mines + 2);
-    let name_w = rows.iter().map(|&i| l.columns[i].name.len()).max().unwrap_or(10).max(6);
+    let name_w = rows
+        .iter()
+        .map(|&i| l.columns[i].name.len())
+        .max()
+        .unwrap_or(10)
+        .max(6);
     let mut s = format!(
         "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>12}\n",
         "metric", "mean ± se", "P10", "P50", "P90"

@@ -21,8 +21,14 @@ pub struct OutDir {
 impl OutDir {
     /// Creates the folder (and its parents) if needed.
     pub fn create(dir: &Path) -> Result<OutDir> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Output { path: dir.to_path_buf(), source })?;
-        Ok(OutDir { dir: dir.to_path_buf(), pending: Vec::new() })
+        std::fs::create_dir_all(dir).map_err(|source| Error::Output {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(OutDir {
+            dir: dir.to_path_buf(),
+            pending: Vec::new(),
+        })
     }
 
     /// The folder.
@@ -33,7 +39,10 @@ impl OutDir {
     /// Opens `name` for writing under its temporary name.
     pub fn open(&mut self, name: &str) -> Result<BufWriter<File>> {
         let tmp = self.dir.join(format!(".{name}.partial"));
-        let file = File::create(&tmp).map_err(|source| Error::Output { path: tmp.clone(), source })?;
+        let file = File::create(&tmp).map_err(|source| Error::Output {
+            path: tmp.clone(),
+            source,
+        })?;
         self.pending.push((tmp, self.dir.join(name)));
         Ok(BufWriter::new(file))
     }
@@ -43,14 +52,19 @@ impl OutDir {
         use std::io::Write;
         let mut w = self.open(name)?;
         let path = self.dir.join(name);
-        w.write_all(bytes).and_then(|_| w.flush()).map_err(|source| Error::Output { path, source })
+        w.write_all(bytes)
+            .and_then(|_| w.flush())
+            .map_err(|source| Error::Output { path, source })
     }
 
     /// Renames every file to its final name.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::new();
         for (tmp, fin) in std::mem::take(&mut self.pending) {
-            std::fs::rename(&tmp, &fin).map_err(|source| Error::Output { path: fin.clone(), source })?;
+            std::fs::rename(&tmp, &fin).map_err(|source| Error::Output {
+                path: fin.clone(),
+                source,
+            })?;
             done.push(fin);
         }
         Ok(done)
@@ -77,10 +91,16 @@ pub fn num(x: f64) -> String {
 
 /// Maps an I/O or CSV error on `path` to an output error.
 pub fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Output { path: path.to_path_buf(), source }
+    move |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Maps a CSV error on `path` to an output error.
 pub fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
-    move |e| Error::Output { path: path.to_path_buf(), source: std::io::Error::other(e) }
+    move |e| Error::Output {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    }
 }

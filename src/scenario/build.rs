@@ -37,7 +37,11 @@ impl Builder<'_> {
     pub(crate) fn scenario(&mut self, raw: &RawScenario) -> Model {
         let mut names = Names::default();
         let name = s(&raw.name).unwrap_or_default().to_string();
-        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.".contains(c))
+        {
             let span = raw.name.as_ref().map(|n| n.span());
             self.err("name", span, "is required: a short name of letters, digits, '-', '_' or '.' (it names the output folder)");
         }
@@ -56,9 +60,17 @@ impl Builder<'_> {
         let trials = self.count(raw.trials.as_ref(), "trials", 10_000);
         let seed = self.count(raw.seed.as_ref(), "seed", 20_250_908);
         if trials == 0 {
-            self.err("trials", raw.trials.as_ref().map(|t| t.span()), "must be at least 1");
+            self.err(
+                "trials",
+                raw.trials.as_ref().map(|t| t.span()),
+                "must be at least 1",
+            );
         }
-        let ctx = Ctx { start, horizon, n_days };
+        let ctx = Ctx {
+            start,
+            horizon,
+            n_days,
+        };
         let phases = self.phases(raw, &ctx, &mut names);
         let commodities = self.commodities(raw, &mut names);
         let projects = self.projects(raw, &ctx, &mut names);
@@ -77,13 +89,27 @@ impl Builder<'_> {
         for (i, p) in projects.iter().enumerate() {
             if p.sites.is_empty() {
                 let span = list(&raw.projects)[i].span();
-                self.err(&format!("projects[{}]", p.name), Some(span), format!("brings no site online; give a site online = {{ project = \"{}\" }}", p.name));
+                self.err(
+                    &format!("projects[{}]", p.name),
+                    Some(span),
+                    format!(
+                        "brings no site online; give a site online = {{ project = \"{}\" }}",
+                        p.name
+                    ),
+                );
             }
         }
         for (i, p) in prospects.iter().enumerate() {
             if p.sites.is_empty() {
                 let span = list(&raw.prospects)[i].span();
-                self.err(&format!("prospects[{}]", p.name), Some(span), format!("feeds no mine; give a mine online = {{ prospects = \"{}\" }}", p.name));
+                self.err(
+                    &format!("prospects[{}]", p.name),
+                    Some(span),
+                    format!(
+                        "feeds no mine; give a mine online = {{ prospects = \"{}\" }}",
+                        p.name
+                    ),
+                );
             }
         }
         let (routes, stocks) = self.routes(raw, &mut names, &mut sites, &mut regions, &commodities);
@@ -94,7 +120,12 @@ impl Builder<'_> {
         let plan = self.plan(raw, &names, start, horizon);
         let (years, day_year, day_month) = calendar(start, n_days);
         let day_phase = (0..n_days)
-            .map(|d| phases.iter().position(|p| d >= p.start_day && d <= p.end_day).map_or(u8::MAX, |i| i as u8))
+            .map(|d| {
+                phases
+                    .iter()
+                    .position(|p| d >= p.start_day && d <= p.end_day)
+                    .map_or(u8::MAX, |i| i as u8)
+            })
             .collect();
         let mut model = Model {
             name,
@@ -149,18 +180,33 @@ impl Builder<'_> {
     }
 
     /// A name for item `i` of `list`, checked unique; returns (name, path).
-    fn item_name(&mut self, list: &str, i: usize, name: &Option<S>, span: std::ops::Range<usize>, seen: &mut HashMap<String, usize>) -> (String, String) {
+    fn item_name(
+        &mut self,
+        list: &str,
+        i: usize,
+        name: &Option<S>,
+        span: std::ops::Range<usize>,
+        seen: &mut HashMap<String, usize>,
+    ) -> (String, String) {
         match s(name) {
             Some(n) if !n.is_empty() && !n.contains(['[', ']', '.', ',', '"', ' ']) => {
                 let path = format!("{list}[{n}]");
                 if seen.insert(n.to_string(), i).is_some() {
-                    self.err(&format!("{path}.name"), Some(span), format!("`{n}` is used twice in {list}; names must be unique"));
+                    self.err(
+                        &format!("{path}.name"),
+                        Some(span),
+                        format!("`{n}` is used twice in {list}; names must be unique"),
+                    );
                 }
                 (n.to_string(), path)
             }
             Some(n) => {
                 let path = format!("{list}[{i}]");
-                self.err(&format!("{path}.name"), Some(span), format!("`{n}` is not a valid name: use letters, digits, '-' or '_'"));
+                self.err(
+                    &format!("{path}.name"),
+                    Some(span),
+                    format!("`{n}` is not a valid name: use letters, digits, '-' or '_'"),
+                );
                 (n.to_string(), path)
             }
             None => {
@@ -171,7 +217,14 @@ impl Builder<'_> {
         }
     }
 
-    fn lookup(&mut self, map: &HashMap<String, usize>, what: &str, name: Option<&S>, path: &str, parent: std::ops::Range<usize>) -> Option<usize> {
+    fn lookup(
+        &mut self,
+        map: &HashMap<String, usize>,
+        what: &str,
+        name: Option<&S>,
+        path: &str,
+        parent: std::ops::Range<usize>,
+    ) -> Option<usize> {
         let Some(n) = name else {
             self.err(path, Some(parent), "is required");
             return None;
@@ -180,8 +233,20 @@ impl Builder<'_> {
         if found.is_none() {
             let mut known: Vec<&String> = map.keys().collect();
             known.sort();
-            let known = if known.is_empty() { "none are defined".to_string() } else { known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ") };
-            self.err(path, Some(n.span()), format!("no {what} named `{}`; known: {known}", n.get_ref()));
+            let known = if known.is_empty() {
+                "none are defined".to_string()
+            } else {
+                known
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            self.err(
+                path,
+                Some(n.span()),
+                format!("no {what} named `{}`; known: {known}", n.get_ref()),
+            );
         }
         found
     }
@@ -197,7 +262,11 @@ impl Builder<'_> {
                 return names.phase_starts[p];
             }
             if text.parse::<Date>().is_err() {
-                self.err(path, Some(v.span()), format!("`{text}` is neither an ISO date nor a phase name"));
+                self.err(
+                    path,
+                    Some(v.span()),
+                    format!("`{text}` is neither an ISO date nor a phase name"),
+                );
                 return 0;
             }
         }
@@ -212,9 +281,15 @@ impl Builder<'_> {
             let (name, path) = self.item_name("phases", i, &r.name, span.clone(), &mut seen);
             let start = self.req_date(r.start.as_ref(), &format!("{path}.start"));
             let end = self.req_date(r.end.as_ref(), &format!("{path}.end"));
-            let (Some(a), Some(b)) = (start, end) else { continue };
+            let (Some(a), Some(b)) = (start, end) else {
+                continue;
+            };
             if b < a {
-                self.err(&format!("{path}.end"), r.end.as_ref().map(|e| e.span()), format!("{b} comes before the phase's start {a}"));
+                self.err(
+                    &format!("{path}.end"),
+                    r.end.as_ref().map(|e| e.span()),
+                    format!("{b} comes before the phase's start {a}"),
+                );
                 continue;
             }
             if let Some(prev) = out.last() {
@@ -224,7 +299,11 @@ impl Builder<'_> {
                 }
             }
             names.phases.insert(name.clone(), out.len());
-            out.push(Phase { name, start_day: ctx.day(a), end_day: ctx.day(b) });
+            out.push(Phase {
+                name,
+                start_day: ctx.day(a),
+                end_day: ctx.day(b),
+            });
         }
         names.phase_starts = out.iter().map(|p| p.start_day).collect();
         out
@@ -233,12 +312,27 @@ impl Builder<'_> {
     fn commodities(&mut self, raw: &RawScenario, names: &mut Names) -> Vec<Commodity> {
         let mut out = Vec::new();
         if list(&raw.commodities).is_empty() {
-            self.err("commodities", None, "at least one [[commodities]] table is required");
+            self.err(
+                "commodities",
+                None,
+                "at least one [[commodities]] table is required",
+            );
         }
         for (i, item) in list(&raw.commodities).iter().enumerate() {
             let r = item.get_ref();
-            let (name, path) = self.item_name("commodities", i, &r.name, item.span(), &mut names.commodities);
-            let value = self.num(r.value_per_unit.as_ref(), &format!("{path}.value_per_unit"), Domain::NON_NEG, Some(1.0));
+            let (name, path) = self.item_name(
+                "commodities",
+                i,
+                &r.name,
+                item.span(),
+                &mut names.commodities,
+            );
+            let value = self.num(
+                r.value_per_unit.as_ref(),
+                &format!("{path}.value_per_unit"),
+                Domain::NON_NEG,
+                Some(1.0),
+            );
             let unit = s(&r.unit).unwrap_or("t").to_string();
             out.push(Commodity { name, unit, value });
         }
@@ -249,11 +343,28 @@ impl Builder<'_> {
         let mut out = Vec::new();
         for (i, item) in list(&raw.projects).iter().enumerate() {
             let r = item.get_ref();
-            let (name, path) = self.item_name("projects", i, &r.name, item.span(), &mut names.projects);
+            let (name, path) =
+                self.item_name("projects", i, &r.name, item.span(), &mut names.projects);
             let start_day = self.start_day(r.start.as_ref(), &format!("{path}.start"), ctx, names);
-            let duration = self.num(r.duration_days.as_ref(), &format!("{path}.duration_days"), Domain::POSITIVE, None);
-            let delay = self.num(r.delay_per_disrupted_day.as_ref(), &format!("{path}.delay_per_disrupted_day"), Domain::NON_NEG, Some(1.0));
-            out.push(Project { name, start_day, duration, delay_per_disrupted_day: delay, sites: Vec::new() });
+            let duration = self.num(
+                r.duration_days.as_ref(),
+                &format!("{path}.duration_days"),
+                Domain::POSITIVE,
+                None,
+            );
+            let delay = self.num(
+                r.delay_per_disrupted_day.as_ref(),
+                &format!("{path}.delay_per_disrupted_day"),
+                Domain::NON_NEG,
+                Some(1.0),
+            );
+            out.push(Project {
+                name,
+                start_day,
+                duration,
+                delay_per_disrupted_day: delay,
+                sites: Vec::new(),
+            });
         }
         out
     }
@@ -262,18 +373,58 @@ impl Builder<'_> {
         let mut out = Vec::new();
         for (i, item) in list(&raw.prospects).iter().enumerate() {
             let r = item.get_ref();
-            let (name, path) = self.item_name("prospects", i, &r.name, item.span(), &mut names.prospects);
+            let (name, path) =
+                self.item_name("prospects", i, &r.name, item.span(), &mut names.prospects);
             let start_day = self.start_day(r.start.as_ref(), &format!("{path}.start"), ctx, names);
-            let count = self.num_with(r.count.as_ref(), &format!("{path}.count"), Domain::NON_NEG, None, true);
+            let count = self.num_with(
+                r.count.as_ref(),
+                &format!("{path}.count"),
+                Domain::NON_NEG,
+                None,
+                true,
+            );
             let count_max = self.upper(count);
             if count_max > MAX_PROSPECTS as f64 {
-                self.err(&format!("{path}.count"), r.count.as_ref().map(|c| c.span()), format!("can reach {count_max}; at most {MAX_PROSPECTS} prospects per group"));
+                self.err(
+                    &format!("{path}.count"),
+                    r.count.as_ref().map(|c| c.span()),
+                    format!("can reach {count_max}; at most {MAX_PROSPECTS} prospects per group"),
+                );
             }
-            let p_viable = self.num(r.viability_probability.as_ref(), &format!("{path}.viability_probability"), Domain::PROB, None);
-            let exploration_days = self.event_dist(r.exploration_days.as_ref(), &format!("{path}.exploration_days"), Domain::NON_NEG, None);
-            let development_days = self.event_dist(r.development_days.as_ref(), &format!("{path}.development_days"), Domain::NON_NEG, None);
-            let delay = self.num(r.delay_per_disrupted_day.as_ref(), &format!("{path}.delay_per_disrupted_day"), Domain::NON_NEG, Some(1.0));
-            out.push(Prospects { name, start_day, count, p_viable, exploration_days, development_days, delay_per_disrupted_day: delay, sites: Vec::new() });
+            let p_viable = self.num(
+                r.viability_probability.as_ref(),
+                &format!("{path}.viability_probability"),
+                Domain::PROB,
+                None,
+            );
+            let exploration_days = self.event_dist(
+                r.exploration_days.as_ref(),
+                &format!("{path}.exploration_days"),
+                Domain::NON_NEG,
+                None,
+            );
+            let development_days = self.event_dist(
+                r.development_days.as_ref(),
+                &format!("{path}.development_days"),
+                Domain::NON_NEG,
+                None,
+            );
+            let delay = self.num(
+                r.delay_per_disrupted_day.as_ref(),
+                &format!("{path}.delay_per_disrupted_day"),
+                Domain::NON_NEG,
+                Some(1.0),
+            );
+            out.push(Prospects {
+                name,
+                start_day,
+                count,
+                p_viable,
+                exploration_days,
+                development_days,
+                delay_per_disrupted_day: delay,
+                sites: Vec::new(),
+            });
         }
         out
     }
@@ -285,10 +436,20 @@ impl Builder<'_> {
         }
     }
 
-    fn sites(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names, regions: &mut Vec<String>) -> Vec<Site> {
+    fn sites(
+        &mut self,
+        raw: &RawScenario,
+        ctx: &Ctx,
+        names: &mut Names,
+        regions: &mut Vec<String>,
+    ) -> Vec<Site> {
         let mut out = Vec::new();
         if list(&raw.sites).is_empty() {
-            self.err("sites", None, "at least one [[sites]] table is required (and a port among them)");
+            self.err(
+                "sites",
+                None,
+                "at least one [[sites]] table is required (and a port among them)",
+            );
         }
         for (i, item) in list(&raw.sites).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
@@ -300,20 +461,39 @@ impl Builder<'_> {
                 Some("port") => SiteKind::Port,
                 other => {
                     let got = other.map_or("nothing".to_string(), |k| format!("`{k}`"));
-                    self.err(&format!("{path}.kind"), r.kind.as_ref().map(|k| k.span()).or(Some(span.clone())), format!("must be {SITE_KINDS}; got {got}"));
-                    SiteKind::Port
+                    self.err(
+                        &format!("{path}.kind"),
+                        r.kind.as_ref().map(|k| k.span()).or(Some(span.clone())),
+                        format!("must be {SITE_KINDS}; got {got}"),
+                    );
+                    // Guess from the other keys, to avoid a cascade of follow-up errors.
+                    match (&r.commodity, &r.input) {
+                        (Some(_), _) => SiteKind::Mine,
+                        (None, Some(_)) => SiteKind::Plant,
+                        _ => SiteKind::Port,
+                    }
                 }
             };
             let region = match s(&r.region) {
                 Some(reg) if !reg.trim().is_empty() => intern(regions, reg),
                 _ => {
-                    self.err(&format!("{path}.region"), Some(span.clone()), "is required (e.g. \"Balochistan\")");
+                    self.err(
+                        &format!("{path}.region"),
+                        Some(span.clone()),
+                        "is required (e.g. \"Balochistan\")",
+                    );
                     0
                 }
             };
             let commodity_of = |b: &mut Self, key: &str, v: &Option<S>| {
                 let p = format!("{path}.{key}");
-                b.lookup(&names.commodities, "commodity", v.as_ref(), &p, span.clone())
+                b.lookup(
+                    &names.commodities,
+                    "commodity",
+                    v.as_ref(),
+                    &p,
+                    span.clone(),
+                )
             };
             let (mut value_commodity, mut out_c, mut in_c) = (None, None, None);
             let mut yield_ = Num::Fixed(1.0);
@@ -326,25 +506,64 @@ impl Builder<'_> {
                     in_c = commodity_of(self, "input", &r.input);
                     out_c = commodity_of(self, "output", &r.output);
                     value_commodity = out_c;
-                    yield_ = self.num(r.yield_.as_ref(), &format!("{path}.yield"), Domain::FRACTION, None);
+                    yield_ = self.num(
+                        r.yield_.as_ref(),
+                        &format!("{path}.yield"),
+                        Domain::FRACTION,
+                        None,
+                    );
                 }
                 SiteKind::Port => {}
             }
             for (key, present, allowed) in [
-                ("commodity", r.commodity.is_some(), matches!(kind, SiteKind::Mine | SiteKind::Stockpile)),
+                (
+                    "commodity",
+                    r.commodity.is_some(),
+                    matches!(kind, SiteKind::Mine | SiteKind::Stockpile),
+                ),
                 ("input", r.input.is_some(), kind == SiteKind::Plant),
                 ("output", r.output.is_some(), kind == SiteKind::Plant),
                 ("yield", r.yield_.is_some(), kind == SiteKind::Plant),
             ] {
                 if present && !allowed {
-                    self.err(&format!("{path}.{key}"), Some(span.clone()), format!("does not apply to a {}", kind.as_str()));
+                    self.err(
+                        &format!("{path}.{key}"),
+                        Some(span.clone()),
+                        format!("does not apply to a {}", kind.as_str()),
+                    );
                 }
             }
-            let capacity = self.num(r.capacity_per_day.as_ref(), &format!("{path}.capacity_per_day"), Domain::NON_NEG, None);
-            let ramp_days = self.num(r.ramp_up_days.as_ref(), &format!("{path}.ramp_up_days"), Domain::NON_NEG, Some(0.0));
-            let inventory_max = self.num(r.inventory_max.as_ref(), &format!("{path}.inventory_max"), Domain::NON_NEG, None);
-            let initial_inventory = self.num(r.initial_inventory.as_ref(), &format!("{path}.initial_inventory"), Domain::NON_NEG, Some(0.0));
-            let online = self.online(r.online.as_ref(), &format!("{path}.online"), ctx, names, kind);
+            let capacity = self.num(
+                r.capacity_per_day.as_ref(),
+                &format!("{path}.capacity_per_day"),
+                Domain::NON_NEG,
+                None,
+            );
+            let ramp_days = self.num(
+                r.ramp_up_days.as_ref(),
+                &format!("{path}.ramp_up_days"),
+                Domain::NON_NEG,
+                Some(0.0),
+            );
+            let inventory_max = self.num(
+                r.inventory_max.as_ref(),
+                &format!("{path}.inventory_max"),
+                Domain::NON_NEG,
+                None,
+            );
+            let initial_inventory = self.num(
+                r.initial_inventory.as_ref(),
+                &format!("{path}.initial_inventory"),
+                Domain::NON_NEG,
+                Some(0.0),
+            );
+            let online = self.online(
+                r.online.as_ref(),
+                &format!("{path}.online"),
+                ctx,
+                names,
+                kind,
+            );
             out.push(Site {
                 name,
                 kind,
@@ -365,7 +584,14 @@ impl Builder<'_> {
         out
     }
 
-    fn online(&mut self, v: Option<&V>, path: &str, ctx: &Ctx, names: &Names, kind: SiteKind) -> Online {
+    fn online(
+        &mut self,
+        v: Option<&V>,
+        path: &str,
+        ctx: &Ctx,
+        names: &Names,
+        kind: SiteKind,
+    ) -> Online {
         let Some(v) = v else { return Online::Day(0) };
         if let toml::Value::Table(t) = v.get_ref() {
             let (key, target) = match t.iter().next() {
@@ -374,7 +600,9 @@ impl Builder<'_> {
             };
             let found = match key {
                 "project" => names.projects.get(target).map(|&p| Online::Project(p)),
-                "prospects" if kind == SiteKind::Mine => names.prospects.get(target).map(|&p| Online::Prospects(p)),
+                "prospects" if kind == SiteKind::Mine => {
+                    names.prospects.get(target).map(|&p| Online::Prospects(p))
+                }
                 _ => None,
             };
             return found.unwrap_or_else(|| {
@@ -395,58 +623,131 @@ impl Builder<'_> {
     }
 
     /// Routes, and the stocks they connect (site commodities become stock indices).
-    fn routes(&mut self, raw: &RawScenario, names: &mut Names, sites: &mut [Site], regions: &mut Vec<String>, commodities: &[Commodity]) -> (Vec<Route>, Vec<Stock>) {
+    fn routes(
+        &mut self,
+        raw: &RawScenario,
+        names: &mut Names,
+        sites: &mut [Site],
+        regions: &mut Vec<String>,
+        commodities: &[Commodity],
+    ) -> (Vec<Route>, Vec<Stock>) {
         let mut stocks: Vec<Stock> = Vec::new();
         for (i, site) in sites.iter_mut().enumerate() {
             if let Some(c) = site.in_stock {
-                stocks.push(Stock { site: i, commodity: c });
+                stocks.push(Stock {
+                    site: i,
+                    commodity: c,
+                });
                 site.in_stock = Some(stocks.len() - 1);
             }
             if let Some(c) = site.out_stock {
-                stocks.push(Stock { site: i, commodity: c });
+                stocks.push(Stock {
+                    site: i,
+                    commodity: c,
+                });
                 site.out_stock = Some(stocks.len() - 1);
             }
         }
         let mut out = Vec::new();
         for (i, item) in list(&raw.routes).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
-            let (name, path) = self.item_name("routes", i, &r.name, span.clone(), &mut names.routes);
+            let (name, path) =
+                self.item_name("routes", i, &r.name, span.clone(), &mut names.routes);
             if names.sites.contains_key(&name) {
                 self.err(&format!("{path}.name"), Some(span.clone()), format!("`{name}` is also a site's name; sites and routes share one name space (targets)"));
             }
-            let from = self.lookup(&names.sites, "site", r.from.as_ref(), &format!("{path}.from"), span.clone());
-            let to = self.lookup(&names.sites, "site", r.to.as_ref(), &format!("{path}.to"), span.clone());
+            let from = self.lookup(
+                &names.sites,
+                "site",
+                r.from.as_ref(),
+                &format!("{path}.from"),
+                span.clone(),
+            );
+            let to = self.lookup(
+                &names.sites,
+                "site",
+                r.to.as_ref(),
+                &format!("{path}.to"),
+                span.clone(),
+            );
             let regs: Vec<usize> = match &r.regions {
-                Some(list) if !list.get_ref().is_empty() => list.get_ref().iter().map(|x| intern(regions, x.get_ref())).collect(),
+                Some(list) if !list.get_ref().is_empty() => list
+                    .get_ref()
+                    .iter()
+                    .map(|x| intern(regions, x.get_ref()))
+                    .collect(),
                 _ => {
                     self.err(&format!("{path}.regions"), Some(span.clone()), "is required: the regions the route crosses, e.g. [\"Balochistan\", \"Sindh\"]");
                     Vec::new()
                 }
             };
-            let capacity = self.num(r.capacity_per_day.as_ref(), &format!("{path}.capacity_per_day"), Domain::NON_NEG, None);
-            let transit_days = self.num(r.transit_days.as_ref(), &format!("{path}.transit_days"), Domain::NON_NEG, None);
+            let capacity = self.num(
+                r.capacity_per_day.as_ref(),
+                &format!("{path}.capacity_per_day"),
+                Domain::NON_NEG,
+                None,
+            );
+            let transit_days = self.num(
+                r.transit_days.as_ref(),
+                &format!("{path}.transit_days"),
+                Domain::NON_NEG,
+                None,
+            );
             let standby = r.standby.as_ref().is_some_and(|b| *b.get_ref());
-            let (Some(from), Some(to)) = (from, to) else { continue };
-            let Some((commodity, from_stock)) = self.route_source(&sites[from], &path, span.clone(), &stocks) else { continue };
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            let Some((commodity, from_stock)) =
+                self.route_source(&sites[from], &path, span.clone(), &stocks)
+            else {
+                continue;
+            };
             let to_stock = match sites[to].kind {
                 SiteKind::Mine => {
-                    self.err(&format!("{path}.to"), Some(span.clone()), format!("`{}` is a mine; a route must end at a stockpile, plant or port", sites[to].name));
+                    self.err(
+                        &format!("{path}.to"),
+                        Some(span.clone()),
+                        format!(
+                            "`{}` is a mine; a route must end at a stockpile, plant or port",
+                            sites[to].name
+                        ),
+                    );
                     continue;
                 }
                 SiteKind::Port => {
-                    let existing = sites[to].port_stocks.iter().copied().find(|&k| stocks[k].commodity == commodity);
+                    let existing = sites[to]
+                        .port_stocks
+                        .iter()
+                        .copied()
+                        .find(|&k| stocks[k].commodity == commodity);
                     existing.unwrap_or_else(|| {
-                        stocks.push(Stock { site: to, commodity });
+                        stocks.push(Stock {
+                            site: to,
+                            commodity,
+                        });
                         sites[to].port_stocks.push(stocks.len() - 1);
                         stocks.len() - 1
                     })
                 }
                 SiteKind::Plant | SiteKind::Stockpile => {
-                    let k = if sites[to].kind == SiteKind::Plant { sites[to].in_stock } else { sites[to].out_stock };
+                    let k = if sites[to].kind == SiteKind::Plant {
+                        sites[to].in_stock
+                    } else {
+                        sites[to].out_stock
+                    };
                     match k {
                         Some(k) if stocks[k].commodity == commodity => k,
                         Some(k) => {
-                            self.err(&format!("{path}.to"), Some(span.clone()), format!("carries {} but `{}` takes {}", commodities[commodity].name, sites[to].name, commodities[stocks[k].commodity].name));
+                            self.err(
+                                &format!("{path}.to"),
+                                Some(span.clone()),
+                                format!(
+                                    "carries {} but `{}` takes {}",
+                                    commodities[commodity].name,
+                                    sites[to].name,
+                                    commodities[stocks[k].commodity].name
+                                ),
+                            );
                             continue;
                         }
                         None => continue,
@@ -454,14 +755,38 @@ impl Builder<'_> {
                 }
             };
             sites[from].out_routes.push(out.len());
-            out.push(Route { name, from, to, regions: regs, capacity, transit_days, standby, commodity, from_stock, to_stock });
+            out.push(Route {
+                name,
+                from,
+                to,
+                regions: regs,
+                capacity,
+                transit_days,
+                standby,
+                commodity,
+                from_stock,
+                to_stock,
+            });
         }
         (out, stocks)
     }
 
-    fn route_source(&mut self, from: &Site, path: &str, span: std::ops::Range<usize>, stocks: &[Stock]) -> Option<(usize, usize)> {
+    fn route_source(
+        &mut self,
+        from: &Site,
+        path: &str,
+        span: std::ops::Range<usize>,
+        stocks: &[Stock],
+    ) -> Option<(usize, usize)> {
         if from.kind == SiteKind::Port {
-            self.err(&format!("{path}.from"), Some(span), format!("`{}` is a port; ports ship to the US and have no outbound routes", from.name));
+            self.err(
+                &format!("{path}.from"),
+                Some(span),
+                format!(
+                    "`{}` is a port; ports ship to the US and have no outbound routes",
+                    from.name
+                ),
+            );
             return None;
         }
         from.out_stock.map(|k| (stocks[k].commodity, k))
@@ -470,7 +795,11 @@ impl Builder<'_> {
     /// Every producing site must reach a port; every plant must be fed.
     fn check_network(&mut self, raw: &RawScenario, sites: &[Site], routes: &[Route]) {
         if !sites.iter().any(|s| s.kind == SiteKind::Port) {
-            self.err("sites", None, "no site has kind = \"port\": nothing could ever be delivered");
+            self.err(
+                "sites",
+                None,
+                "no site has kind = \"port\": nothing could ever be delivered",
+            );
             return;
         }
         let mut reaches = vec![false; sites.len()];
@@ -487,15 +816,31 @@ impl Builder<'_> {
         for (i, site) in sites.iter().enumerate() {
             let span = list(&raw.sites).get(i).map(|x| x.span());
             if !reaches[i] {
-                self.err(&format!("sites[{}]", site.name), span.clone(), "has no path of routes to a port: its output could never be delivered");
+                self.err(
+                    &format!("sites[{}]", site.name),
+                    span.clone(),
+                    "has no path of routes to a port: its output could never be delivered",
+                );
             }
             if site.kind == SiteKind::Plant && !routes.iter().any(|r| r.to == i) {
-                self.err(&format!("sites[{}]", site.name), span, "is a plant that no route feeds with its input");
+                self.err(
+                    &format!("sites[{}]", site.name),
+                    span,
+                    "is a plant that no route feeds with its input",
+                );
             }
         }
     }
 
-    fn hazards(&mut self, raw: &RawScenario, names: &mut Names, phases: &[Phase], sites: &[Site], routes: &[Route], regions: &[String]) -> Vec<Hazard> {
+    fn hazards(
+        &mut self,
+        raw: &RawScenario,
+        names: &mut Names,
+        phases: &[Phase],
+        sites: &[Site],
+        routes: &[Route],
+        regions: &[String],
+    ) -> Vec<Hazard> {
         for (i, item) in list(&raw.hazards).iter().enumerate() {
             if let Some(n) = s(&item.get_ref().name) {
                 names.hazards.entry(n.to_string()).or_insert(i);
@@ -513,21 +858,45 @@ impl Builder<'_> {
                 Some("cyber") => HazardKind::Cyber,
                 other => {
                     let got = other.map_or("nothing".to_string(), |k| format!("`{k}`"));
-                    self.err(&p("kind"), Some(span.clone()), format!("must be {HAZARD_KINDS}; got {got}"));
+                    self.err(
+                        &p("kind"),
+                        Some(span.clone()),
+                        format!("must be {HAZARD_KINDS}; got {got}"),
+                    );
                     HazardKind::Attack
                 }
             };
             let hregions = self.hazard_regions(r, &path, span.clone(), regions);
-            let rate_per_year = self.num(r.rate_per_year.as_ref(), &p("rate_per_year"), Domain::NON_NEG, None);
-            let trend_per_year = self.num(r.trend_per_year.as_ref(), &p("trend_per_year"), Domain::TREND, Some(0.0));
+            let rate_per_year = self.num(
+                r.rate_per_year.as_ref(),
+                &p("rate_per_year"),
+                Domain::NON_NEG,
+                None,
+            );
+            let trend_per_year = self.num(
+                r.trend_per_year.as_ref(),
+                &p("trend_per_year"),
+                Domain::TREND,
+                Some(0.0),
+            );
             let phase_multipliers = self.phase_multipliers(r, &path, phases);
             let seasonal = self.seasonal(r, &path);
             let (self_jump, self_decay_days) = match &r.self_excitation {
                 Some(x) => {
                     let x = x.get_ref();
                     (
-                        self.num(x.jump.as_ref(), &p("self_excitation.jump"), Domain::BRANCHING, None),
-                        self.num(x.decay_days.as_ref(), &p("self_excitation.decay_days"), Domain::POSITIVE, None),
+                        self.num(
+                            x.jump.as_ref(),
+                            &p("self_excitation.jump"),
+                            Domain::BRANCHING,
+                            None,
+                        ),
+                        self.num(
+                            x.decay_days.as_ref(),
+                            &p("self_excitation.decay_days"),
+                            Domain::POSITIVE,
+                            None,
+                        ),
                     )
                 }
                 None => (Num::Fixed(0.0), Num::Fixed(1.0)),
@@ -536,32 +905,84 @@ impl Builder<'_> {
             for (j, x) in list(&r.excited_by).iter().enumerate() {
                 let xp = format!("{path}.excited_by[{j}]");
                 let xr = x.get_ref();
-                let source = self.lookup(&names.hazards, "hazard", xr.hazard.as_ref(), &format!("{xp}.hazard"), x.span());
-                let jump = self.num(xr.jump.as_ref(), &format!("{xp}.jump"), Domain::BRANCHING, None);
-                let decay_days = self.num(xr.decay_days.as_ref(), &format!("{xp}.decay_days"), Domain::POSITIVE, None);
+                let source = self.lookup(
+                    &names.hazards,
+                    "hazard",
+                    xr.hazard.as_ref(),
+                    &format!("{xp}.hazard"),
+                    x.span(),
+                );
+                let jump = self.num(
+                    xr.jump.as_ref(),
+                    &format!("{xp}.jump"),
+                    Domain::BRANCHING,
+                    None,
+                );
+                let decay_days = self.num(
+                    xr.decay_days.as_ref(),
+                    &format!("{xp}.decay_days"),
+                    Domain::POSITIVE,
+                    None,
+                );
                 match source {
-                    Some(s) if s == i => self.err(&format!("{xp}.hazard"), Some(x.span()), "a hazard cannot cross-excite itself; use self_excitation"),
-                    Some(source) => excited_by.push(Excitation { source, jump, decay_days }),
+                    Some(s) if s == i => self.err(
+                        &format!("{xp}.hazard"),
+                        Some(x.span()),
+                        "a hazard cannot cross-excite itself; use self_excitation",
+                    ),
+                    Some(source) => excited_by.push(Excitation {
+                        source,
+                        jump,
+                        decay_days,
+                    }),
                     None => {}
                 }
             }
             let targets = self.targets(r, &path, span.clone(), &hregions, sites, routes);
             let impact = self.impact(r, &path, span.clone());
-            out.push(Hazard { name, kind, regions: hregions, rate_per_year, trend_per_year, phase_multipliers, seasonal, self_jump, self_decay_days, excited_by, targets, impact, mitigations: Vec::new() });
+            out.push(Hazard {
+                name,
+                kind,
+                regions: hregions,
+                rate_per_year,
+                trend_per_year,
+                phase_multipliers,
+                seasonal,
+                self_jump,
+                self_decay_days,
+                excited_by,
+                targets,
+                impact,
+                mitigations: Vec::new(),
+            });
         }
         out
     }
 
-    fn hazard_regions(&mut self, r: &RawHazard, path: &str, span: std::ops::Range<usize>, regions: &[String]) -> Vec<usize> {
+    fn hazard_regions(
+        &mut self,
+        r: &RawHazard,
+        path: &str,
+        span: std::ops::Range<usize>,
+        regions: &[String],
+    ) -> Vec<usize> {
         let national = r.national.as_ref().is_some_and(|b| *b.get_ref());
         match (&r.regions, national) {
             (Some(_), true) => {
-                self.err(&format!("{path}.regions"), Some(span), "give either regions or national = true, not both");
+                self.err(
+                    &format!("{path}.regions"),
+                    Some(span),
+                    "give either regions or national = true, not both",
+                );
                 Vec::new()
             }
             (None, true) => Vec::new(),
             (None, false) => {
-                self.err(&format!("{path}.regions"), Some(span), "is required (or national = true for a hazard that acts everywhere)");
+                self.err(
+                    &format!("{path}.regions"),
+                    Some(span),
+                    "is required (or national = true for a hazard that acts everywhere)",
+                );
                 Vec::new()
             }
             (Some(list), false) => {
@@ -569,11 +990,23 @@ impl Builder<'_> {
                 for x in list.get_ref() {
                     match regions.iter().position(|r| r == x.get_ref()) {
                         Some(k) => out.push(k),
-                        None => self.err(&format!("{path}.regions"), Some(x.span()), format!("no site or route is in region `{}`; regions in this scenario: {}", x.get_ref(), regions.join(", "))),
+                        None => self.err(
+                            &format!("{path}.regions"),
+                            Some(x.span()),
+                            format!(
+                                "no site or route is in region `{}`; regions in this scenario: {}",
+                                x.get_ref(),
+                                regions.join(", ")
+                            ),
+                        ),
                     }
                 }
                 if list.get_ref().is_empty() {
-                    self.err(&format!("{path}.regions"), Some(list.span()), "is empty; name at least one region or set national = true");
+                    self.err(
+                        &format!("{path}.regions"),
+                        Some(list.span()),
+                        "is empty; name at least one region or set national = true",
+                    );
                 }
                 out
             }
@@ -582,7 +1015,9 @@ impl Builder<'_> {
 
     fn phase_multipliers(&mut self, r: &RawHazard, path: &str, phases: &[Phase]) -> Vec<Num> {
         let mut out = vec![Num::Fixed(1.0); phases.len()];
-        let Some(t) = &r.phase_multipliers else { return out };
+        let Some(t) = &r.phase_multipliers else {
+            return out;
+        };
         for (key, value) in t.get_ref() {
             let kp = format!("{path}.phase_multipliers.{key}");
             let v = Spanned::new(t.span(), value.clone());
@@ -590,7 +1025,11 @@ impl Builder<'_> {
                 Some(k) => out[k] = self.num(Some(&v), &kp, Domain::NON_NEG, None),
                 None => {
                     let known: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
-                    self.err(&kp, Some(t.span()), format!("no phase named `{key}`; phases: {}", known.join(", ")));
+                    self.err(
+                        &kp,
+                        Some(t.span()),
+                        format!("no phase named `{key}`; phases: {}", known.join(", ")),
+                    );
                 }
             }
         }
@@ -602,21 +1041,42 @@ impl Builder<'_> {
         let Some(list) = &r.seasonal else { return out };
         let kp = format!("{path}.seasonal");
         if list.get_ref().len() != 12 {
-            self.err(&kp, Some(list.span()), format!("needs 12 factors, January to December; got {}", list.get_ref().len()));
+            self.err(
+                &kp,
+                Some(list.span()),
+                format!(
+                    "needs 12 factors, January to December; got {}",
+                    list.get_ref().len()
+                ),
+            );
             return out;
         }
         for (m, v) in list.get_ref().iter().enumerate() {
-            out[m] = self.fixed(v, &format!("{kp}[{m}]"), Domain::NON_NEG).unwrap_or(1.0);
+            out[m] = self
+                .fixed(v, &format!("{kp}[{m}]"), Domain::NON_NEG)
+                .unwrap_or(1.0);
         }
         let mean = out.iter().sum::<f64>() / 12.0;
         if mean <= 0.0 {
-            self.err(&kp, Some(list.span()), "factors are all zero; at least one month must have a positive factor");
+            self.err(
+                &kp,
+                Some(list.span()),
+                "factors are all zero; at least one month must have a positive factor",
+            );
             return [1.0; 12];
         }
         out.map(|x| x / mean)
     }
 
-    fn targets(&mut self, r: &RawHazard, path: &str, span: std::ops::Range<usize>, hregions: &[usize], sites: &[Site], routes: &[Route]) -> Vec<(usize, f64)> {
+    fn targets(
+        &mut self,
+        r: &RawHazard,
+        path: &str,
+        span: std::ops::Range<usize>,
+        hregions: &[usize],
+        sites: &[Site],
+        routes: &[Route],
+    ) -> Vec<(usize, f64)> {
         let kp = format!("{path}.targets");
         let Some(t) = &r.targets else {
             self.err(&kp, Some(span), "is required: weights by kind (mine, stockpile, plant, port, route) or by site or route name, e.g. { route = 3, mine = 1 }");
@@ -626,31 +1086,47 @@ impl Builder<'_> {
         let mut by_kind = HashMap::new();
         for (key, value) in t.get_ref() {
             let v = Spanned::new(t.span(), value.clone());
-            let Some(w) = self.fixed(&v, &format!("{kp}.{key}"), Domain::NON_NEG) else { continue };
+            let Some(w) = self.fixed(&v, &format!("{kp}.{key}"), Domain::NON_NEG) else {
+                continue;
+            };
             if ["mine", "stockpile", "plant", "port", "route"].contains(&key.as_str()) {
                 by_kind.insert(key.clone(), w);
-            } else if sites.iter().any(|s| &s.name == key) || routes.iter().any(|r| &r.name == key) {
+            } else if sites.iter().any(|s| &s.name == key) || routes.iter().any(|r| &r.name == key)
+            {
                 by_name.insert(key.clone(), w);
             } else {
                 self.err(&format!("{kp}.{key}"), Some(t.span()), "is neither a target kind (mine, stockpile, plant, port, route) nor a site or route name");
             }
         }
-        let in_scope = |regs: &[usize]| hregions.is_empty() || regs.iter().any(|r| hregions.contains(r));
+        let in_scope =
+            |regs: &[usize]| hregions.is_empty() || regs.iter().any(|r| hregions.contains(r));
         let mut out = Vec::new();
         for (i, s) in sites.iter().enumerate() {
-            let w = by_name.get(&s.name).or(by_kind.get(s.kind.as_str())).copied().unwrap_or(0.0);
+            let w = by_name
+                .get(&s.name)
+                .or(by_kind.get(s.kind.as_str()))
+                .copied()
+                .unwrap_or(0.0);
             if w > 0.0 && in_scope(&[s.region]) {
                 out.push((i, w));
             }
         }
         for (i, r) in routes.iter().enumerate() {
-            let w = by_name.get(&r.name).or(by_kind.get("route")).copied().unwrap_or(0.0);
+            let w = by_name
+                .get(&r.name)
+                .or(by_kind.get("route"))
+                .copied()
+                .unwrap_or(0.0);
             if w > 0.0 && in_scope(&r.regions) {
                 out.push((sites.len() + i, w));
             }
         }
         if out.is_empty() {
-            self.err(&kp, Some(t.span()), "selects no site or route in the hazard's regions; its events would hit nothing");
+            self.err(
+                &kp,
+                Some(t.span()),
+                "selects no site or route in the hazard's regions; its events would hit nothing",
+            );
         }
         out
     }
@@ -660,55 +1136,142 @@ impl Builder<'_> {
         let i = match &r.impact {
             Some(i) => i.get_ref(),
             None => {
-                self.err(&format!("{path}.impact"), Some(span), "is required: at least duration_days");
+                self.err(
+                    &format!("{path}.impact"),
+                    Some(span),
+                    "is required: at least duration_days",
+                );
                 &default
             }
         };
         let p = |k: &str| format!("{path}.impact.{k}");
-        let stand_down_probability = self.num(i.stand_down_probability.as_ref(), &p("stand_down_probability"), Domain::PROB, Some(0.0));
-        let sd_default = if stand_down_probability == Num::Fixed(0.0) { Some(0.0) } else { None };
+        let stand_down_probability = self.num(
+            i.stand_down_probability.as_ref(),
+            &p("stand_down_probability"),
+            Domain::PROB,
+            Some(0.0),
+        );
+        let sd_default = if stand_down_probability == Num::Fixed(0.0) {
+            Some(0.0)
+        } else {
+            None
+        };
         Impact {
-            severity: self.event_dist(i.severity.as_ref(), &p("severity"), Domain::FRACTION, Some(1.0)),
-            duration_days: self.event_dist(i.duration_days.as_ref(), &p("duration_days"), Domain::NON_NEG, if r.impact.is_none() { Some(0.0) } else { None }),
-            lost_cargo: self.event_dist(i.lost_cargo.as_ref(), &p("lost_cargo"), Domain::PROB, Some(0.0)),
+            severity: self.event_dist(
+                i.severity.as_ref(),
+                &p("severity"),
+                Domain::FRACTION,
+                Some(1.0),
+            ),
+            duration_days: self.event_dist(
+                i.duration_days.as_ref(),
+                &p("duration_days"),
+                Domain::NON_NEG,
+                if r.impact.is_none() { Some(0.0) } else { None },
+            ),
+            lost_cargo: self.event_dist(
+                i.lost_cargo.as_ref(),
+                &p("lost_cargo"),
+                Domain::PROB,
+                Some(0.0),
+            ),
             stand_down_probability,
-            stand_down_days: self.event_dist(i.stand_down_days.as_ref(), &p("stand_down_days"), Domain::NON_NEG, sd_default),
-            construction_delay_days: self.event_dist(i.construction_delay_days.as_ref(), &p("construction_delay_days"), Domain::NON_NEG, Some(0.0)),
+            stand_down_days: self.event_dist(
+                i.stand_down_days.as_ref(),
+                &p("stand_down_days"),
+                Domain::NON_NEG,
+                sd_default,
+            ),
+            construction_delay_days: self.event_dist(
+                i.construction_delay_days.as_ref(),
+                &p("construction_delay_days"),
+                Domain::NON_NEG,
+                Some(0.0),
+            ),
         }
     }
 
-    fn mitigations(&mut self, raw: &RawScenario, ctx: &Ctx, names: &Names, hazards: &mut [Hazard]) -> Vec<Mitigation> {
+    fn mitigations(
+        &mut self,
+        raw: &RawScenario,
+        ctx: &Ctx,
+        names: &Names,
+        hazards: &mut [Hazard],
+    ) -> Vec<Mitigation> {
         let mut seen = HashMap::new();
         let mut out = Vec::new();
         for (i, item) in list(&raw.mitigations).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let (name, path) = self.item_name("mitigations", i, &r.name, span.clone(), &mut seen);
             let mut applies: Vec<usize> = Vec::new();
-            for h in r.hazards.as_ref().map(|l| l.get_ref().as_slice()).unwrap_or(&[]) {
-                if let Some(k) = self.lookup(&names.hazards, "hazard", Some(h), &format!("{path}.hazards"), span.clone()) {
+            for h in r
+                .hazards
+                .as_ref()
+                .map(|l| l.get_ref().as_slice())
+                .unwrap_or(&[])
+            {
+                if let Some(k) = self.lookup(
+                    &names.hazards,
+                    "hazard",
+                    Some(h),
+                    &format!("{path}.hazards"),
+                    span.clone(),
+                ) {
                     applies.push(k);
                 }
             }
-            for k in r.kinds.as_ref().map(|l| l.get_ref().as_slice()).unwrap_or(&[]) {
+            for k in r
+                .kinds
+                .as_ref()
+                .map(|l| l.get_ref().as_slice())
+                .unwrap_or(&[])
+            {
                 match HazardKind::ALL.iter().find(|x| x.as_str() == k.get_ref()) {
-                    Some(kind) => applies.extend(hazards.iter().enumerate().filter(|(_, h)| h.kind == *kind).map(|(j, _)| j)),
-                    None => self.err(&format!("{path}.kinds"), Some(k.span()), format!("`{}` is not a hazard kind; use {HAZARD_KINDS}", k.get_ref())),
+                    Some(kind) => applies.extend(
+                        hazards
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, h)| h.kind == *kind)
+                            .map(|(j, _)| j),
+                    ),
+                    None => self.err(
+                        &format!("{path}.kinds"),
+                        Some(k.span()),
+                        format!("`{}` is not a hazard kind; use {HAZARD_KINDS}", k.get_ref()),
+                    ),
                 }
             }
             if r.hazards.is_none() && r.kinds.is_none() {
                 self.err(&format!("{path}.hazards"), Some(span.clone()), "say what it mitigates: hazards = [names] and/or kinds = [attack, protest, cyber]");
             }
             let from_day = match &r.from {
-                Some(v) => self.date(v, &format!("{path}.from")).map_or(0, |d| if d < ctx.start { 0 } else { ctx.day(d) }),
+                Some(v) => self
+                    .date(v, &format!("{path}.from"))
+                    .map_or(0, |d| if d < ctx.start { 0 } else { ctx.day(d) }),
                 None => 0,
             };
             let p = |k: &str| format!("{path}.{k}");
             let m = Mitigation {
                 name,
                 from_day,
-                rate_factor: self.num(r.rate_factor.as_ref(), &p("rate_factor"), Domain::NON_NEG, Some(1.0)),
-                severity_factor: self.num(r.severity_factor.as_ref(), &p("severity_factor"), Domain::NON_NEG, Some(1.0)),
-                duration_factor: self.num(r.duration_factor.as_ref(), &p("duration_factor"), Domain::NON_NEG, Some(1.0)),
+                rate_factor: self.num(
+                    r.rate_factor.as_ref(),
+                    &p("rate_factor"),
+                    Domain::NON_NEG,
+                    Some(1.0),
+                ),
+                severity_factor: self.num(
+                    r.severity_factor.as_ref(),
+                    &p("severity_factor"),
+                    Domain::NON_NEG,
+                    Some(1.0),
+                ),
+                duration_factor: self.num(
+                    r.duration_factor.as_ref(),
+                    &p("duration_factor"),
+                    Domain::NON_NEG,
+                    Some(1.0),
+                ),
             };
             applies.sort_unstable();
             applies.dedup();
@@ -722,22 +1285,55 @@ impl Builder<'_> {
         out
     }
 
-    fn plan(&mut self, raw: &RawScenario, names: &Names, start: Date, horizon: Date) -> Vec<PlanTarget> {
+    fn plan(
+        &mut self,
+        raw: &RawScenario,
+        names: &Names,
+        start: Date,
+        horizon: Date,
+    ) -> Vec<PlanTarget> {
         let mut out = Vec::new();
         for (i, item) in list(&raw.plan).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let path = format!("plan[{i}]");
             let year = match r.year.as_ref().map(|y| y.get_ref()) {
-                Some(toml::Value::Integer(y)) if (start.year() as i64..=horizon.year() as i64).contains(y) => *y as i16,
+                Some(toml::Value::Integer(y))
+                    if (start.year() as i64..=horizon.year() as i64).contains(y) =>
+                {
+                    *y as i16
+                }
                 _ => {
-                    self.err(&format!("{path}.year"), Some(span.clone()), format!("must be a calendar year from {} to {}", start.year(), horizon.year()));
+                    self.err(
+                        &format!("{path}.year"),
+                        Some(span.clone()),
+                        format!(
+                            "must be a calendar year from {} to {}",
+                            start.year(),
+                            horizon.year()
+                        ),
+                    );
                     continue;
                 }
             };
-            let commodity = self.lookup(&names.commodities, "commodity", r.commodity.as_ref(), &format!("{path}.commodity"), span.clone());
-            let quantity = self.num(r.quantity.as_ref(), &format!("{path}.quantity"), Domain::NON_NEG, None);
+            let commodity = self.lookup(
+                &names.commodities,
+                "commodity",
+                r.commodity.as_ref(),
+                &format!("{path}.commodity"),
+                span.clone(),
+            );
+            let quantity = self.num(
+                r.quantity.as_ref(),
+                &format!("{path}.quantity"),
+                Domain::NON_NEG,
+                None,
+            );
             if let Some(commodity) = commodity {
-                out.push(PlanTarget { year, commodity, quantity });
+                out.push(PlanTarget {
+                    year,
+                    commodity,
+                    quantity,
+                });
             }
         }
         out
@@ -767,12 +1363,17 @@ impl Ctx {
         if d <= self.start {
             0
         } else {
-            days_between(self.start, d.min(self.horizon.saturating_add(jiff::Span::new().days(1)))).min(self.n_days)
+            days_between(
+                self.start,
+                d.min(self.horizon.saturating_add(jiff::Span::new().days(1))),
+            )
+            .min(self.n_days)
         }
     }
 
     fn date(&self, day: u32) -> Date {
-        self.start.saturating_add(jiff::Span::new().days(day as i64))
+        self.start
+            .saturating_add(jiff::Span::new().days(day as i64))
     }
 }
 

@@ -42,8 +42,7 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
             problems,
         })
     };
-    let de = toml::de::Deserializer::parse(text)
-        .map_err(|e| fail(vec![toml_problem(text, &e)]))?;
+    let de = toml::de::Deserializer::parse(text).map_err(|e| fail(vec![toml_problem(text, &e)]))?;
     let mut unknown = Vec::new();
     let raw: raw::RawScenario = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
         .map_err(|e| fail(vec![toml_problem(text, &e)]))?;
@@ -84,7 +83,12 @@ pub(crate) struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn err(&mut self, path: &str, span: Option<std::ops::Range<usize>>, message: impl Into<String>) {
+    fn err(
+        &mut self,
+        path: &str,
+        span: Option<std::ops::Range<usize>>,
+        message: impl Into<String>,
+    ) {
         let line = span.map(|s| line_of(self.text, s.start));
         self.problems.push(Problem {
             path: path.to_string(),

@@ -38,21 +38,49 @@ impl Domain {
         "a branching ratio >= 0 and below 1 (the expected number of events one event triggers; 1 or more makes the process explode)",
     );
     /// A growth rate per year above -1.
-    pub const TREND: Domain = Domain::new(-1.0, f64::INFINITY, true, true, "a growth rate per year above -1 (0.1 = +10% a year)");
+    pub const TREND: Domain = Domain::new(
+        -1.0,
+        f64::INFINITY,
+        true,
+        true,
+        "a growth rate per year above -1 (0.1 = +10% a year)",
+    );
 
     const fn new(lo: f64, hi: f64, lo_open: bool, hi_open: bool, what: &'static str) -> Domain {
-        Domain { lo, hi, lo_open, hi_open, what }
+        Domain {
+            lo,
+            hi,
+            lo_open,
+            hi_open,
+            what,
+        }
     }
 
     fn contains(&self, x: f64) -> bool {
-        let above = if self.lo_open { x > self.lo } else { x >= self.lo };
-        let below = if self.hi_open { x < self.hi } else { x <= self.hi };
+        let above = if self.lo_open {
+            x > self.lo
+        } else {
+            x >= self.lo
+        };
+        let below = if self.hi_open {
+            x < self.hi
+        } else {
+            x <= self.hi
+        };
         x.is_finite() && above && below
     }
 
     fn contains_support(&self, lo: f64, hi: f64) -> bool {
-        let lo_ok = if self.lo_open { lo > self.lo } else { lo >= self.lo };
-        let hi_ok = if self.hi_open { hi < self.hi || (hi.is_infinite() && self.hi.is_infinite()) } else { hi <= self.hi };
+        let lo_ok = if self.lo_open {
+            lo > self.lo
+        } else {
+            lo >= self.lo
+        };
+        let hi_ok = if self.hi_open {
+            hi < self.hi || (hi.is_infinite() && self.hi.is_infinite())
+        } else {
+            hi <= self.hi
+        };
         lo_ok && hi_ok
     }
 }
@@ -94,7 +122,11 @@ impl Builder<'_> {
         match self.parse_dist(v, path, dom) {
             Some(Dist::Fixed(x)) => Num::Fixed(x),
             Some(dist) => {
-                self.params.push(Param { path: path.to_string(), dist, integer });
+                self.params.push(Param {
+                    path: path.to_string(),
+                    dist,
+                    integer,
+                });
                 Num::Param(self.params.len() - 1)
             }
             None => Num::Fixed(default.unwrap_or(0.0)),
@@ -102,7 +134,13 @@ impl Builder<'_> {
     }
 
     /// A distribution drawn per event (not a trial parameter).
-    pub fn event_dist(&mut self, v: Option<&V>, path: &str, dom: Domain, default: Option<f64>) -> Dist {
+    pub fn event_dist(
+        &mut self,
+        v: Option<&V>,
+        path: &str,
+        dom: Domain,
+        default: Option<f64>,
+    ) -> Dist {
         match v {
             None => {
                 if default.is_none() {
@@ -119,11 +157,23 @@ impl Builder<'_> {
         match as_f64(v.get_ref()) {
             Some(x) if dom.contains(x) => Some(x),
             Some(x) => {
-                self.err(path, Some(v.span()), format!("must be {}; got {x}", dom.what));
+                self.err(
+                    path,
+                    Some(v.span()),
+                    format!("must be {}; got {x}", dom.what),
+                );
                 None
             }
             None => {
-                self.err(path, Some(v.span()), format!("must be a plain number ({}); got {}", dom.what, kind_of(v.get_ref())));
+                self.err(
+                    path,
+                    Some(v.span()),
+                    format!(
+                        "must be a plain number ({}); got {}",
+                        dom.what,
+                        kind_of(v.get_ref())
+                    ),
+                );
                 None
             }
         }
@@ -140,16 +190,38 @@ impl Builder<'_> {
             return Some(Dist::Fixed(x));
         }
         let Value::Table(t) = value else {
-            self.err(path, span, format!("expected {FAMILIES}; got {}", kind_of(value)));
+            self.err(
+                path,
+                span,
+                format!("expected {FAMILIES}; got {}", kind_of(value)),
+            );
             return None;
         };
-        let families = ["fixed", "uniform", "triangular", "pert", "normal", "lognormal", "beta", "gamma", "choice"];
-        let present: Vec<&str> = families.iter().copied().filter(|f| t.contains_key(*f)).collect();
+        let families = [
+            "fixed",
+            "uniform",
+            "triangular",
+            "pert",
+            "normal",
+            "lognormal",
+            "beta",
+            "gamma",
+            "choice",
+        ];
+        let present: Vec<&str> = families
+            .iter()
+            .copied()
+            .filter(|f| t.contains_key(*f))
+            .collect();
         if present.len() != 1 {
             let msg = if present.is_empty() {
                 format!("names no distribution; expected {FAMILIES}")
             } else {
-                format!("names {} distributions ({}); give exactly one", present.len(), present.join(", "))
+                format!(
+                    "names {} distributions ({}); give exactly one",
+                    present.len(),
+                    present.join(", ")
+                )
             };
             self.err(path, span, msg);
             return None;
@@ -163,8 +235,16 @@ impl Builder<'_> {
         };
         for key in t.keys() {
             if key != family && !extras.contains(&key.as_str()) {
-                let valid = if extras.is_empty() { String::from("none") } else { extras.join(", ") };
-                self.err(&format!("{path}.{key}"), span, format!("unknown key for a {family} distribution; valid extra keys: {valid}"));
+                let valid = if extras.is_empty() {
+                    String::from("none")
+                } else {
+                    extras.join(", ")
+                };
+                self.err(
+                    &format!("{path}.{key}"),
+                    span,
+                    format!("unknown key for a {family} distribution; valid extra keys: {valid}"),
+                );
                 return None;
             }
         }
@@ -229,27 +309,46 @@ impl Builder<'_> {
         }?;
         let (lo, hi) = dist.support();
         if !dom.contains_support(lo, hi) {
-            self.err(path, span, format!("can take values in [{lo}, {hi}], but must be {}", dom.what));
+            self.err(
+                path,
+                span,
+                format!("can take values in [{lo}, {hi}], but must be {}", dom.what),
+            );
             return None;
         }
         Some(dist)
     }
 
-    fn numbers(&mut self, v: &Value, path: &str, span: Option<std::ops::Range<usize>>, n: usize) -> Option<Vec<f64>> {
+    fn numbers(
+        &mut self,
+        v: &Value,
+        path: &str,
+        span: Option<std::ops::Range<usize>>,
+        n: usize,
+    ) -> Option<Vec<f64>> {
         let list: Vec<Option<f64>> = match v {
             Value::Array(a) => a.iter().map(as_f64).collect(),
             other if n == 1 => vec![as_f64(other)],
             _ => vec![],
         };
         if list.len() != n || list.iter().any(|x| x.is_none_or(|x| !x.is_finite())) {
-            let shape = if n == 1 { "a number".to_string() } else { format!("a list of {n} numbers") };
+            let shape = if n == 1 {
+                "a number".to_string()
+            } else {
+                format!("a list of {n} numbers")
+            };
             self.err(path, span, format!("expected {shape}"));
             return None;
         }
         Some(list.into_iter().flatten().collect())
     }
 
-    fn lognormal(&mut self, v: &Value, path: &str, span: Option<std::ops::Range<usize>>) -> Option<Dist> {
+    fn lognormal(
+        &mut self,
+        v: &Value,
+        path: &str,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Option<Dist> {
         let Value::Table(t) = v else {
             self.err(path, span, "expected { median = M, p90 = X } (or p95, p99)");
             return None;
@@ -259,11 +358,19 @@ impl Builder<'_> {
             .iter()
             .filter_map(|(k, z)| t.get(*k).and_then(as_f64).map(|x| (x, *z)))
             .collect();
-        let bad_key = t.keys().find(|k| !["median", "p90", "p95", "p99"].contains(&k.as_str()));
+        let bad_key = t
+            .keys()
+            .find(|k| !["median", "p90", "p95", "p99"].contains(&k.as_str()));
         match (median, upper.as_slice(), bad_key) {
             (Some(m), [(x, z)], None) if m > 0.0 && *x > m => {
                 let sigma = (x / m).ln() / z;
-                LogNormal::new(m.ln(), sigma).ok().map(|dist| Dist::LogNormal { dist, median: m, sigma })
+                LogNormal::new(m.ln(), sigma)
+                    .ok()
+                    .map(|dist| Dist::LogNormal {
+                        dist,
+                        median: m,
+                        sigma,
+                    })
             }
             _ => {
                 self.err(path, span, "expected { median = M, p90 = X } (or p95 or p99 instead of p90) with 0 < M < X");
@@ -272,7 +379,12 @@ impl Builder<'_> {
         }
     }
 
-    fn choice(&mut self, t: &toml::Table, path: &str, span: Option<std::ops::Range<usize>>) -> Option<Dist> {
+    fn choice(
+        &mut self,
+        t: &toml::Table,
+        path: &str,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Option<Dist> {
         let values: Vec<Option<f64>> = match &t["choice"] {
             Value::Array(a) => a.iter().map(as_f64).collect(),
             _ => vec![],
@@ -287,13 +399,29 @@ impl Builder<'_> {
             Some(Value::Array(a)) => a.iter().map(|x| as_f64(x).unwrap_or(-1.0)).collect(),
             Some(_) => vec![],
         };
-        if weights.len() != values.len() || weights.iter().any(|w| !(*w >= 0.0 && w.is_finite())) || weights.iter().sum::<f64>() <= 0.0 {
-            self.err(&path.replace(".choice", ".weights"), span, format!("needs {} weights >= 0, not all zero, one per value", values.len()));
+        if weights.len() != values.len()
+            || weights.iter().any(|w| !(*w >= 0.0 && w.is_finite()))
+            || weights.iter().sum::<f64>() <= 0.0
+        {
+            self.err(
+                &path.replace(".choice", ".weights"),
+                span,
+                format!(
+                    "needs {} weights >= 0, not all zero, one per value",
+                    values.len()
+                ),
+            );
             return None;
         }
         let total: f64 = weights.iter().sum();
         let mut acc = 0.0;
-        let cumulative = weights.iter().map(|w| { acc += w / total; acc }).collect();
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
         Some(Dist::Choice { values, cumulative })
     }
 
@@ -309,7 +437,14 @@ impl Builder<'_> {
             _ => None,
         };
         if parsed.is_none() {
-            self.err(path, span, format!("expected an ISO date such as 2026-12-31; got {}", show(v.get_ref())));
+            self.err(
+                path,
+                span,
+                format!(
+                    "expected an ISO date such as 2026-12-31; got {}",
+                    show(v.get_ref())
+                ),
+            );
         }
         parsed
     }

@@ -33,12 +33,20 @@ impl Moments {
 
     /// Sample variance.
     pub fn variance(&self) -> f64 {
-        if self.n < 2 { 0.0 } else { self.m2 / (self.n - 1) as f64 }
+        if self.n < 2 {
+            0.0
+        } else {
+            self.m2 / (self.n - 1) as f64
+        }
     }
 
     /// Monte Carlo standard error of the mean.
     pub fn se(&self) -> f64 {
-        if self.n == 0 { f64::NAN } else { (self.variance() / self.n as f64).sqrt() }
+        if self.n == 0 {
+            f64::NAN
+        } else {
+            (self.variance() / self.n as f64).sqrt()
+        }
     }
 }
 
@@ -60,7 +68,11 @@ pub fn cvar95(sorted: &[f32], higher_is_worse: bool) -> f64 {
         return f64::NAN;
     }
     let k = ((sorted.len() as f64 * 0.05).ceil() as usize).max(1);
-    let tail = if higher_is_worse { &sorted[sorted.len() - k..] } else { &sorted[..k] };
+    let tail = if higher_is_worse {
+        &sorted[sorted.len() - k..]
+    } else {
+        &sorted[..k]
+    };
     tail.iter().map(|&x| x as f64).sum::<f64>() / k as f64
 }
 
@@ -77,7 +89,10 @@ pub struct ColumnStats {
 impl ColumnStats {
     /// Statistics that keep values for percentiles when `keep`.
     pub fn new(keep: bool) -> ColumnStats {
-        ColumnStats { keep, ..Default::default() }
+        ColumnStats {
+            keep,
+            ..Default::default()
+        }
     }
 
     /// Adds one trial's value.
@@ -93,7 +108,13 @@ impl ColumnStats {
     pub fn summary(&self, higher_is_worse: bool) -> Summary {
         let mut sorted = self.values.clone();
         sorted.sort_by(f32::total_cmp);
-        let q = |p| if self.keep { quantile(&sorted, p) } else { f64::NAN };
+        let q = |p| {
+            if self.keep {
+                quantile(&sorted, p)
+            } else {
+                f64::NAN
+            }
+        };
         Summary {
             mean: self.moments.mean,
             se: self.moments.se(),
@@ -102,7 +123,11 @@ impl ColumnStats {
             p50: q(0.50),
             p90: q(0.90),
             p95: q(0.95),
-            cvar95: if self.keep { cvar95(&sorted, higher_is_worse) } else { f64::NAN },
+            cvar95: if self.keep {
+                cvar95(&sorted, higher_is_worse)
+            } else {
+                f64::NAN
+            },
         }
     }
 }

@@ -31,7 +31,11 @@ impl Sketch {
             return;
         }
         let k = (x.abs().ln() / gamma().ln()).ceil() as i32;
-        let map = if x > 0.0 { &mut self.pos } else { &mut self.neg };
+        let map = if x > 0.0 {
+            &mut self.pos
+        } else {
+            &mut self.neg
+        };
         *map.entry(k).or_insert(0) += 1;
     }
 
@@ -79,9 +83,12 @@ mod tests {
         let xs: Vec<f64> = (1..=10_000).map(|i| i as f64 * 0.37 - 500.0).collect();
         xs.iter().for_each(|&x| s.push(x));
         for p in [0.1, 0.5, 0.9] {
-            let exact = xs[((p * 9_999.0) as f64).round() as usize];
+            let exact = xs[(p * 9_999.0_f64).round() as usize];
             let got = s.quantile(p);
-            assert!((got - exact).abs() <= ALPHA * exact.abs() + 1e-9, "{p}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= ALPHA * exact.abs() + 1e-9,
+                "{p}: {got} vs {exact}"
+            );
         }
     }
 }

@@ -1,0 +1,144 @@
+//! The catalogue of broken scenarios in `tests/broken/`: each must be refused by
+//! `shortfall check` with a non-zero exit and the message listed here (file, line, key
+//! path and what would be valid).
+
+use assert_cmd::Command;
+
+/// (file, substrings the error output must contain).
+const CATALOGUE: &[(&str, &[&str])] = &[
+    (
+        "malformed_toml.toml",
+        &["malformed_toml.toml:3:", "not valid TOML"],
+    ),
+    (
+        "unknown_key.toml",
+        &["unknown_key.toml:26: routes[road].speed: unknown key `speed`"],
+    ),
+    (
+        "negative_rate.toml",
+        &["negative_rate.toml:30: hazards[h].rate_per_year: must be a number >= 0; got -4"],
+    ),
+    (
+        "nan_capacity.toml",
+        &["sites[mine].capacity_per_day: must be a number >= 0; got NaN"],
+    ),
+    (
+        "probability_out_of_range.toml",
+        &[
+            "hazards[h].impact.stand_down_probability: must be a probability between 0 and 1; got 1.5",
+        ],
+    ),
+    (
+        "missing_site.toml",
+        &["routes[road].to: no site named `harbour`; known: mine, port"],
+    ),
+    (
+        "no_path_to_port.toml",
+        &["sites[mine]: has no path of routes to a port"],
+    ),
+    (
+        "dates_out_of_order.toml",
+        &["horizon: 2025-12-31 must come after start (2026-01-01)"],
+    ),
+    (
+        "pert_mode_outside.toml",
+        &[
+            "hazards[h].rate_per_year.pert: needs [min, mode, max] with min <= mode <= max",
+            "got [2, 9, 6]",
+        ],
+    ),
+    (
+        "uniform_min_above_max.toml",
+        &["sites[mine].capacity_per_day.uniform: needs lo < hi; got [12, 8]"],
+    ),
+    (
+        "explosive_hawkes.toml",
+        &[
+            "hazards[h].self_excitation.jump: must be a branching ratio >= 0 and below 1",
+            "got 1.2",
+        ],
+    ),
+    (
+        "cross_excitation_explodes.toml",
+        &[
+            "hazards: self- and cross-excitation together have a branching ratio (spectral radius) of 1.400",
+        ],
+    ),
+    (
+        "unknown_region.toml",
+        &[
+            "hazards[h].regions: no site or route is in region `Baluchistan`; regions in this scenario: A",
+        ],
+    ),
+    (
+        "bad_date.toml",
+        &["bad_date.toml:2: start: expected an ISO date such as 2026-12-31; got \"2026-13-01\""],
+    ),
+    (
+        "unknown_distribution.toml",
+        &[
+            "sites[mine].capacity_per_day: names no distribution; expected a number, or a table with one of",
+        ],
+    ),
+    (
+        "bad_site_kind.toml",
+        &[
+            "sites[mine].kind: must be mine, stockpile, plant or port; got `quarry`",
+            "(1 problem)",
+        ],
+    ),
+    (
+        "several_problems.toml",
+        &[
+            "(3 problems)",
+            "several_problems.toml:30: hazards[h].rate_per_year: must be a number >= 0; got -1",
+            "several_problems.toml:31: hazards[h].trend_per_year: must be a growth rate per year above -1",
+            "several_problems.toml:32: hazards[h].colour: unknown key `colour`",
+        ],
+    ),
+];
+
+#[test]
+fn every_broken_scenario_is_refused_with_its_message() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
+    let mut listed: Vec<&str> = CATALOGUE.iter().map(|(f, _)| *f).collect();
+    listed.sort_unstable();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort_unstable();
+    assert_eq!(
+        listed, on_disk,
+        "every file in tests/broken/ is in the catalogue"
+    );
+    for (file, expected) in CATALOGUE {
+        let out = Command::cargo_bin("shortfall")
+            .unwrap()
+            .current_dir(&dir)
+            .args(["check", file])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{file}: exit code; stderr: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{file} panicked: {stderr}");
+        for e in *expected {
+            assert!(stderr.contains(e), "{file}: expected `{e}` in:\n{stderr}");
+        }
+    }
+}
+
+#[test]
+fn the_catalogue_base_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml");
+    Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("check")
+        .arg(path)
+        .assert()
+        .success();
+}

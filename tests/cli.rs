@@ -1,0 +1,229 @@
+//! End-to-end tests of the `shortfall` binary.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn shortfall() -> Command {
+    Command::cargo_bin("shortfall").unwrap()
+}
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+fn run_into(dir: &Path, args: &[&str]) -> std::process::Output {
+    shortfall()
+        .arg("run")
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn run_writes_every_file_well_formed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(tmp.path(), &["--trials", "300", "--seed", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("shortfall_fraction") && stdout.contains("Files written to"));
+
+    let mut summary = csv::Reader::from_path(tmp.path().join("summary.csv")).unwrap();
+    let header: Vec<String> = summary
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = summary.records().map(Result::unwrap).collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    for expected in [
+        "shortfall_fraction",
+        "delivered.antimony",
+        "counterfactual.copper_concentrate",
+        "shortfall.ree_oxide",
+        "shortfall_fraction.ree_concentrate",
+        "lost.attack",
+        "lost.protest",
+        "lost.cyber",
+        "events.bla_attacks",
+        "commissioning_day.ree_refinery",
+        "mines_producing_at_horizon",
+    ] {
+        assert!(names.contains(&expected), "summary.csv lacks {expected}");
+    }
+    let frac = &rows[0];
+    let mean: f64 = frac[2].parse().unwrap();
+    let p10: f64 = frac[5].parse().unwrap();
+    let p90: f64 = frac[7].parse().unwrap();
+    let cvar: f64 = frac[9].parse().unwrap();
+    assert!(p10 <= mean && mean <= p90 && p90 <= cvar, "{frac:?}");
+
+    let trials = std::fs::read_to_string(tmp.path().join("trials.csv")).unwrap();
+    let mut lines = trials.lines();
+    let head = lines.next().unwrap();
+    assert!(head.starts_with("trial,shortfall_fraction,"));
+    assert!(head.contains("hazards[bla_attacks].rate_per_year"));
+    assert_eq!(lines.count(), 300);
+
+    let yearly = std::fs::read_to_string(tmp.path().join("yearly.csv")).unwrap();
+    assert!(yearly.starts_with("year,commodity,unit,delivered_mean,"));
+    assert_eq!(yearly.lines().count(), 1 + 8 * 4, "8 years x 4 commodities");
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["trials"], 300);
+    assert_eq!(manifest["seed"], 5);
+    let bytes = std::fs::read(scenario("baseline.toml")).unwrap();
+    assert_eq!(
+        manifest["scenario_sha256"],
+        shortfall::report::files::sha256_hex(&bytes)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")
+        })
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn files_are_identical_for_one_and_two_threads() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // More trials than one chunk, so that chunk boundaries are crossed.
+    let n = (shortfall::engine::CHUNK + 300).to_string();
+    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+        let out = run_into(
+            dir.path(),
+            &["--trials", &n, "--seed", "9", "--threads", threads],
+        );
+        assert!(out.status.success());
+    }
+    for f in ["summary.csv", "trials.csv", "yearly.csv"] {
+        let x = std::fs::read(a.path().join(f)).unwrap();
+        let y = std::fs::read(b.path().join(f)).unwrap();
+        assert!(x == y, "{f} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn every_shipped_scenario_checks_and_runs() {
+    for entry in std::fs::read_dir(scenario("")).unwrap() {
+        let path = entry.unwrap().path();
+        shortfall().arg("check").arg(&path).assert().success();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = shortfall()
+            .arg("run")
+            .arg(&path)
+            .args(["--trials", "50", "--out"])
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn check_prints_the_resolved_model() {
+    let out = shortfall()
+        .arg("check")
+        .arg(scenario("baseline.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "phases:",
+        "sites:",
+        "routes:",
+        "hazards",
+        "branching ratio",
+        "effective rate",
+        "uncertain parameters",
+    ] {
+        assert!(
+            text.contains(expected),
+            "check output lacks {expected}:\n{text}"
+        );
+    }
+}
+
+fn fails_with(args: &[&str], message: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shortfall()
+        .args(args)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: expected `{message}` in {stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+    assert!(!tmp.path().join("o").join("summary.csv").exists());
+}
+
+#[test]
+fn bad_input_gives_a_clear_message_and_no_output() {
+    fails_with(
+        &["run", "--trials", "0"],
+        "invalid value for --trials: must be at least 1",
+    );
+    fails_with(
+        &["run", "--threads", "0"],
+        "invalid value for --threads: must be at least 1",
+    );
+    fails_with(
+        &["run", "--trials", "many"],
+        "invalid value 'many' for '--trials <TRIALS>'",
+    );
+    fails_with(
+        &["run", "no/such/file.toml"],
+        "cannot read scenario file no/such/file.toml",
+    );
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken/negative_rate.toml");
+    fails_with(
+        &["run", broken.to_str().unwrap()],
+        "hazards[h].rate_per_year: must be a number >= 0",
+    );
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_made_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = shortfall()
+        .args(["run", "--trials", "10", "--out"])
+        .arg(file.join("sub"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+}
