@@ -2,16 +2,18 @@
 //! `cargo bench --bench trials`; figures are in the README.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use shortfall::engine::trial::{Scratch, run_trial};
 use shortfall::engine::{self, Compiled};
 use std::hint::black_box;
 
 fn one_trial(c: &mut Criterion) {
     let compiled = Compiled::new(shortfall::scenario::baseline());
+    let mut scratch = Scratch::default();
     let mut t = 0;
     c.bench_function("baseline: one trial", |b| {
         b.iter(|| {
             t += 1;
-            black_box(compiled.trial(20_250_908, t))
+            black_box(run_trial(&compiled, 20_250_908, t, &mut scratch))
         })
     });
 }
@@ -29,5 +31,10 @@ fn ten_thousand(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, one_trial, ten_thousand);
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotting would need system fonts.
+    config = Criterion::default().without_plots();
+    targets = one_trial, ten_thousand
+}
 criterion_main!(benches);

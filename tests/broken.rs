@@ -81,6 +81,10 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "standby_only.toml",
+        &["standby_only.toml:6: sites[mine]: has only standby routes out, so it would never load"],
+    ),
+    (
         "bad_site_kind.toml",
         &[
             "sites[mine].kind: must be mine, stockpile, plant or port; got `quarry`",

@@ -164,7 +164,7 @@ fn schedule_cf(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) {
     }
     for (g, pg) in m.prospects.iter().enumerate() {
         let mut rng = stream(seed, trial, c.prospect_purposes[g]);
-        let count = pg.count.get(v).max(0.0) as usize;
+        let count = pg.count.get(v).max(0.0).round() as usize;
         let p = pg.p_viable.get(v);
         for _ in 0..count {
             let u: f64 = rng.random();
@@ -348,7 +348,10 @@ fn add_loss(row: &mut [f32], a: f64, b: f64, sev: f64, dirty: &mut [u64]) {
     let last = ((b.ceil() as usize).max(first + 1)).min(n);
     for (d, f) in row.iter_mut().enumerate().take(last).skip(first) {
         let cover = (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
-        *f = (*f as f64 - cover * sev).max(0.0) as f32;
+        let x = *f as f64 - cover * sev;
+        // A day cut in several pieces must reach exactly zero when fully covered, so
+        // that a closed port ships nothing and a cut route freezes.
+        *f = if x < 1e-6 { 0.0 } else { x as f32 };
     }
     for d in [first, first + 1, last.saturating_sub(1), last] {
         set_bit(dirty, d);

@@ -89,6 +89,12 @@ impl Dist {
         }
     }
 
+    /// True when each single value has probability zero (a continuous family), so that
+    /// an open domain bound may coincide with an end of the support.
+    pub fn is_continuous(&self) -> bool {
+        !matches!(self, Dist::Fixed(_) | Dist::Choice { .. })
+    }
+
     /// True when the value does not vary between draws.
     pub fn is_fixed(&self) -> bool {
         matches!(self, Dist::Fixed(_))

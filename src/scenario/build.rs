@@ -524,6 +524,11 @@ impl Builder<'_> {
                 ("input", r.input.is_some(), kind == SiteKind::Plant),
                 ("output", r.output.is_some(), kind == SiteKind::Plant),
                 ("yield", r.yield_.is_some(), kind == SiteKind::Plant),
+                (
+                    "initial_inventory",
+                    r.initial_inventory.is_some(),
+                    kind != SiteKind::Plant,
+                ),
             ] {
                 if present && !allowed {
                     self.err(
@@ -820,6 +825,13 @@ impl Builder<'_> {
                     &format!("sites[{}]", site.name),
                     span.clone(),
                     "has no path of routes to a port: its output could never be delivered",
+                );
+            }
+            if !site.out_routes.is_empty() && site.out_routes.iter().all(|&r| routes[r].standby) {
+                self.err(
+                    &format!("sites[{}]", site.name),
+                    span.clone(),
+                    "has only standby routes out, so it would never load; make one of them a primary route (standby = false)",
                 );
             }
             if site.kind == SiteKind::Plant && !routes.iter().any(|r| r.to == i) {

@@ -70,14 +70,18 @@ impl Domain {
         x.is_finite() && above && below
     }
 
-    fn contains_support(&self, lo: f64, hi: f64) -> bool {
-        let lo_ok = if self.lo_open {
+    /// Whether every draw of a distribution with support `[lo, hi]` lies in the domain;
+    /// for a continuous distribution the ends themselves have probability zero.
+    fn contains_support(&self, lo: f64, hi: f64, continuous: bool) -> bool {
+        let lo_ok = if self.lo_open && !continuous {
             lo > self.lo
         } else {
             lo >= self.lo
         };
-        let hi_ok = if self.hi_open {
-            hi < self.hi || (hi.is_infinite() && self.hi.is_infinite())
+        let hi_ok = if hi.is_infinite() {
+            self.hi.is_infinite()
+        } else if self.hi_open && !continuous {
+            hi < self.hi
         } else {
             hi <= self.hi
         };
@@ -308,7 +312,7 @@ impl Builder<'_> {
             _ => self.choice(t, &fpath, span.clone()),
         }?;
         let (lo, hi) = dist.support();
-        if !dom.contains_support(lo, hi) {
+        if !dom.contains_support(lo, hi, dist.is_continuous()) {
             self.err(
                 path,
                 span,
