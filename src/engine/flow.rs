@@ -22,8 +22,8 @@ pub struct Net {
     pub site_cap: Vec<f64>,
     /// Ramp-up days of each site.
     pub site_ramp: Vec<f64>,
-    /// Yield of each site (plants).
-    pub site_yield: Vec<f64>,
+    /// Yield of each plant, in site order.
+    pub plant_yield: Vec<f64>,
     /// Largest inventory of each stock.
     pub stock_max: Vec<f64>,
     /// Inventory of each stock on day 0.
@@ -34,6 +34,76 @@ pub struct Net {
     pub route_transit: Vec<usize>,
     /// Value per unit of each commodity.
     pub value: Vec<f64>,
+}
+
+/// The network's shape in compact form, built once per model, so that the daily step
+/// walks small arrays of indices instead of the model's structs.
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    /// (site, stock) of each mine.
+    mines: Vec<(usize, usize)>,
+    /// (site, input stock, output stock) of each plant.
+    plants: Vec<(usize, usize, usize)>,
+    /// Sites that load onto routes.
+    loaders: Vec<Loader>,
+    /// (site, first, end) of each port into `port_stocks`.
+    ports: Vec<(usize, usize, usize)>,
+    /// Stocks of the ports, port by port.
+    port_stocks: Vec<usize>,
+    /// Commodity of each stock.
+    stock_commodity: Vec<usize>,
+    /// Destination stock of each route.
+    route_to: Vec<usize>,
+    /// Commodity of each route.
+    route_commodity: Vec<usize>,
+    /// Whether each route is a standby route.
+    route_standby: Vec<bool>,
+    n_sites: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Loader {
+    site: usize,
+    stock: usize,
+    stockpile: bool,
+    routes: Vec<usize>,
+    any_standby: bool,
+}
+
+impl Topology {
+    /// The compact form of a model's network.
+    pub fn new(model: &Model) -> Topology {
+        let mut t = Topology {
+            n_sites: model.sites.len(),
+            ..Default::default()
+        };
+        for (s, site) in model.sites.iter().enumerate() {
+            match (site.kind, site.in_stock, site.out_stock) {
+                (SiteKind::Mine, _, Some(k)) => t.mines.push((s, k)),
+                (SiteKind::Plant, Some(i), Some(o)) => t.plants.push((s, i, o)),
+                (SiteKind::Port, _, _) => {
+                    let first = t.port_stocks.len();
+                    t.port_stocks.extend(&site.port_stocks);
+                    t.ports.push((s, first, t.port_stocks.len()));
+                }
+                _ => {}
+            }
+            if let (Some(k), false) = (site.out_stock, site.out_routes.is_empty()) {
+                t.loaders.push(Loader {
+                    site: s,
+                    stock: k,
+                    stockpile: site.kind == SiteKind::Stockpile,
+                    routes: site.out_routes.clone(),
+                    any_standby: site.out_routes.iter().any(|&r| model.routes[r].standby),
+                });
+            }
+        }
+        t.stock_commodity = model.stocks.iter().map(|k| k.commodity).collect();
+        t.route_to = model.routes.iter().map(|r| r.to_stock).collect();
+        t.route_commodity = model.routes.iter().map(|r| r.commodity).collect();
+        t.route_standby = model.routes.iter().map(|r| r.standby).collect();
+        t
+    }
 }
 
 /// A loss of cargo or inventory at a target on a day.
@@ -132,7 +202,14 @@ fn ramp(day: usize, online: f64, ramp_days: f64) -> f64 {
 
 impl Flow {
     /// Runs the flow over the horizon.
-    pub fn run(&mut self, model: &Model, net: &Net, input: &RunInput, out: &mut RunOutput) {
+    pub fn run(
+        &mut self,
+        model: &Model,
+        topo: &Topology,
+        net: &Net,
+        input: &RunInput,
+        out: &mut RunOutput,
+    ) {
         let n_days = model.n_days as usize;
         let n_targets = model.n_targets();
         let n_sites = model.sites.len();
@@ -150,7 +227,7 @@ impl Flow {
                 out.destroyed[loss_i] += self.destroy(model, net, &input.losses[loss_i]);
                 loss_i += 1;
             }
-            let steady = self.step(model, net);
+            let steady = self.step(topo, net, out.record.is_some());
             let next = next_bit(input.dirty, d, n_days);
             let next = match input.losses.get(loss_i) {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
@@ -254,91 +331,86 @@ impl Flow {
     }
 
     /// One day. Returns true when the day left every store and pipeline unchanged and
-    /// every pipeline uniform, so that the next days repeat it exactly.
-    fn step(&mut self, model: &Model, net: &Net) -> bool {
-        let n_sites = model.sites.len();
+    /// every pipeline uniform, so that the next days repeat it exactly. `through` (the
+    /// value passing each target) is kept only when `record`.
+    fn step(&mut self, t: &Topology, net: &Net, record: bool) -> bool {
         self.before.clear();
         self.before.extend_from_slice(&self.stock);
+        if record {
+            self.through.fill(0.0);
+        }
         // Arrivals.
-        for (r, route) in model.routes.iter().enumerate() {
+        for (r, &to) in t.route_to.iter().enumerate() {
             if self.rcap_today[r] > 0.0 {
                 let a = self.ring[self.ring_off[r] + self.pos[r]];
                 self.arrived[r] = a;
-                self.stock[route.to_stock] += a;
+                self.stock[to] += a;
             }
         }
         // Production and processing.
-        for (s, site) in model.sites.iter().enumerate() {
-            let cap = self.cap_today[s];
-            self.through[s] = 0.0;
-            match site.kind {
-                SiteKind::Mine => {
-                    let k = site.out_stock.unwrap_or(0);
-                    let q = cap.min(net.stock_max[k] - self.stock[k]).max(0.0);
-                    if q > 0.0 {
-                        self.stock[k] += q;
-                        self.through[s] = q * net.value[model.stocks[k].commodity];
-                    }
-                }
-                SiteKind::Plant => {
-                    let (i, o) = (site.in_stock.unwrap_or(0), site.out_stock.unwrap_or(0));
-                    let y = net.site_yield[s];
-                    let room = ((net.stock_max[o] - self.stock[o]) / y).max(0.0);
-                    let q = self.stock[i].min(cap).min(room).max(0.0);
-                    if q > 0.0 {
-                        self.stock[i] -= q;
-                        self.stock[o] += q * y;
-                        self.through[s] = q * y * net.value[model.stocks[o].commodity];
-                    }
-                }
-                _ => {}
+        for &(s, k) in &t.mines {
+            let q = self.cap_today[s]
+                .min(net.stock_max[k] - self.stock[k])
+                .max(0.0);
+            self.stock[k] += q;
+            if record {
+                self.through[s] = q * net.value[t.stock_commodity[k]];
+            }
+        }
+        for (j, &(s, i, o)) in t.plants.iter().enumerate() {
+            let y = net.plant_yield[j];
+            let room = ((net.stock_max[o] - self.stock[o]) / y).max(0.0);
+            let q = self.stock[i].min(self.cap_today[s]).min(room).max(0.0);
+            self.stock[i] -= q;
+            self.stock[o] += q * y;
+            if record {
+                self.through[s] = q * y * net.value[t.stock_commodity[o]];
             }
         }
         // Loading onto routes.
-        for (s, site) in model.sites.iter().enumerate() {
-            let Some(k) = site.out_stock else { continue };
-            if site.out_routes.is_empty() {
-                continue;
+        for l in &t.loaders {
+            let mut avail = self.stock[l.stock];
+            if l.stockpile {
+                avail = avail.min(self.cap_today[l.site]);
             }
-            let mut avail = self.stock[k];
-            if site.kind == SiteKind::Stockpile {
-                avail = avail.min(self.cap_today[s]);
-            }
-            let primary_cut = site
-                .out_routes
-                .iter()
-                .any(|&r| !model.routes[r].standby && self.rcap_today[r] < net.route_cap[r]);
+            let primary_cut = l.any_standby
+                && l.routes
+                    .iter()
+                    .any(|&r| !t.route_standby[r] && self.rcap_today[r] < net.route_cap[r]);
             let mut loaded = 0.0;
-            for &r in &site.out_routes {
-                let route = &model.routes[r];
+            for &r in &l.routes {
                 let mut q = 0.0;
-                if self.rcap_today[r] > 0.0 && (!route.standby || primary_cut) {
-                    let room =
-                        (net.stock_max[route.to_stock] - self.stock[route.to_stock]).max(0.0);
+                if self.rcap_today[r] > 0.0 && (!t.route_standby[r] || primary_cut) {
+                    let to = t.route_to[r];
+                    let room = (net.stock_max[to] - self.stock[to]).max(0.0);
                     q = avail.min(self.rcap_today[r]).min(room).max(0.0);
                     avail -= q;
                     loaded += q;
                 }
                 self.dispatch[r] = q;
-                self.through[n_sites + r] = q * net.value[route.commodity];
+                if record {
+                    self.through[t.n_sites + r] = q * net.value[t.route_commodity[r]];
+                }
             }
-            if loaded > 0.0 {
-                self.stock[k] -= loaded;
-            }
-            if site.kind == SiteKind::Stockpile {
-                self.through[s] = loaded * net.value[model.stocks[k].commodity];
+            self.stock[l.stock] -= loaded;
+            if record && l.stockpile {
+                self.through[l.site] = loaded * net.value[t.stock_commodity[l.stock]];
             }
         }
         // Transit: today's loads enter the pipelines; a pipeline that is not uniform
         // would deliver differently tomorrow.
         let mut steady = true;
-        for r in 0..model.routes.len() {
+        for r in 0..t.route_to.len() {
             if self.rcap_today[r] > 0.0 {
                 let off = self.ring_off[r];
                 let len = net.route_transit[r];
-                self.ring[off + self.pos[r]] = self.dispatch[r];
-                self.pos[r] = (self.pos[r] + 1) % len;
                 let d = self.dispatch[r];
+                self.ring[off + self.pos[r]] = d;
+                self.pos[r] = if self.pos[r] + 1 == len {
+                    0
+                } else {
+                    self.pos[r] + 1
+                };
                 if steady
                     && (self.arrived[r] != d || self.ring[off..off + len].iter().any(|&x| x != d))
                 {
@@ -347,27 +419,25 @@ impl Flow {
             }
         }
         // Shipping from ports.
-        self.shipped.iter_mut().for_each(|x| *x = 0.0);
-        for (s, site) in model.sites.iter().enumerate() {
-            if site.kind != SiteKind::Port {
-                continue;
-            }
-            let total: f64 = site.port_stocks.iter().map(|&k| self.stock[k]).sum();
+        self.shipped.fill(0.0);
+        for &(s, first, end) in &t.ports {
+            let stocks = &t.port_stocks[first..end];
+            let total: f64 = stocks.iter().map(|&k| self.stock[k]).sum();
             if total <= 0.0 {
                 continue;
             }
             let share = (self.cap_today[s] / total).min(1.0);
             let mut value = 0.0;
-            for &k in &site.port_stocks {
+            for &k in stocks {
                 let q = self.stock[k] * share;
-                if q > 0.0 {
-                    self.stock[k] -= q;
-                    let c = model.stocks[k].commodity;
-                    self.shipped[c] += q;
-                    value += q * net.value[c];
-                }
+                self.stock[k] -= q;
+                let c = t.stock_commodity[k];
+                self.shipped[c] += q;
+                value += q * net.value[c];
             }
-            self.through[s] = value;
+            if record {
+                self.through[s] = value;
+            }
         }
         steady && self.stock == self.before
     }

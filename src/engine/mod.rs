@@ -27,6 +27,8 @@ pub struct Compiled {
     pub layout: Layout,
     /// Event drawing data.
     pub hazards: HazardPlan,
+    /// The network in compact form for the daily flow.
+    pub topology: flow::Topology,
     /// Stream purpose of each parameter (from its key path).
     pub param_purposes: Vec<u64>,
     /// Stream purpose of each prospect group.
@@ -39,6 +41,7 @@ impl Compiled {
         Compiled {
             layout: Layout::new(&model),
             hazards: HazardPlan::new(&model),
+            topology: flow::Topology::new(&model),
             param_purposes: model.params.iter().map(|p| purpose(&p.path)).collect(),
             prospect_purposes: model
                 .prospects

@@ -82,7 +82,7 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         dirty: &s.dirty_cf,
         losses: &[],
     };
-    s.flow.run(m, &s.net, &cf_in, &mut cf_out);
+    s.flow.run(m, &c.topology, &s.net, &cf_in, &mut cf_out);
     s.destroyed.clear();
     s.destroyed.resize(s.losses.len(), 0.0);
     let mut dis_out = RunOutput {
@@ -97,7 +97,7 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         dirty: &s.dirty,
         losses: &s.losses,
     };
-    s.flow.run(m, &s.net, &dis_in, &mut dis_out);
+    s.flow.run(m, &c.topology, &s.net, &dis_in, &mut dis_out);
     let idle = dis_out.longest_idle;
     fill_metrics(c, s, &mut out, idle, &delay_windows);
     reset_factors(m, s);
@@ -116,11 +116,13 @@ fn draw_params(c: &Compiled, seed: u64, trial: u64, values: &mut Vec<f64>) {
 fn build_net(m: &Model, v: &[f64], net: &mut Net) {
     net.site_cap.clear();
     net.site_ramp.clear();
-    net.site_yield.clear();
+    net.plant_yield.clear();
     for s in &m.sites {
         net.site_cap.push(s.capacity.get(v));
         net.site_ramp.push(s.ramp_days.get(v));
-        net.site_yield.push(s.yield_.get(v));
+        if s.kind == SiteKind::Plant {
+            net.plant_yield.push(s.yield_.get(v));
+        }
     }
     net.stock_max.clear();
     net.stock_init.clear();
