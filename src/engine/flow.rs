@@ -47,7 +47,7 @@ pub struct Topology {
     /// Sites that load onto routes.
     loaders: Vec<Loader>,
     /// (site, first, end) of each port into `port_stocks`.
-    ports: Vec<(usize, usize, usize)>,
+    pub ports: Vec<(usize, usize, usize)>,
     /// Stocks of the ports, port by port.
     port_stocks: Vec<usize>,
     /// Commodity of each stock.
@@ -133,8 +133,12 @@ pub struct RunInput<'a> {
 
 /// What one run of the flow produces.
 pub struct RunOutput<'a> {
-    /// Delivered quantity per (year, commodity): `year * n_commodities + commodity`.
+    /// Delivered quantity per (month period, commodity): `period * n_commodities + commodity`.
     pub delivered: &'a mut [f64],
+    /// Per port (in site order): the sum over days of its inventory at the day's end.
+    pub port_stock_days: &'a mut [f64],
+    /// Per port (in site order): the total it shipped.
+    pub port_shipped: &'a mut [f64],
     /// Value destroyed by each cargo loss (parallel to `RunInput::losses`).
     pub destroyed: &'a mut [f64],
     /// When given, the value flowing through each target each day.
@@ -156,6 +160,7 @@ pub struct Flow {
     dispatch: Vec<f64>,
     arrived: Vec<f64>,
     shipped: Vec<f64>,
+    port_out: Vec<f64>,
     through: Vec<f64>,
 }
 
@@ -234,19 +239,25 @@ impl Flow {
                 None => next,
             };
             let repeat = if steady { next - d } else { 1 };
-            let year_of = |day: usize| model.day_year[day] as usize;
+            let period_of = |day: usize| model.day_period[day] as usize;
             let mut from = d;
             while from < d + repeat {
-                let y = year_of(from);
+                let p = period_of(from);
                 let mut to = from + 1;
-                while to < d + repeat && year_of(to) == y {
+                while to < d + repeat && period_of(to) == p {
                     to += 1;
                 }
                 let k = (to - from) as f64;
                 for c in 0..nc {
-                    out.delivered[y * nc + c] += self.shipped[c] * k;
+                    out.delivered[p * nc + c] += self.shipped[c] * k;
                 }
                 from = to;
+            }
+            for (j, &(_, first, end)) in topo.ports.iter().enumerate() {
+                let stocks = &topo.port_stocks[first..end];
+                out.port_stock_days[j] +=
+                    stocks.iter().map(|&k| self.stock[k]).sum::<f64>() * repeat as f64;
+                out.port_shipped[j] += self.port_out[j] * repeat as f64;
             }
             if self.shipped.iter().all(|&s| s <= 0.0) {
                 idle += repeat as u32;
@@ -420,7 +431,9 @@ impl Flow {
         }
         // Shipping from ports.
         self.shipped.fill(0.0);
-        for &(s, first, end) in &t.ports {
+        self.port_out.clear();
+        self.port_out.resize(t.ports.len(), 0.0);
+        for (j, &(s, first, end)) in t.ports.iter().enumerate() {
             let stocks = &t.port_stocks[first..end];
             let total: f64 = stocks.iter().map(|&k| self.stock[k]).sum();
             if total <= 0.0 {
@@ -433,6 +446,7 @@ impl Flow {
                 self.stock[k] -= q;
                 let c = t.stock_commodity[k];
                 self.shipped[c] += q;
+                self.port_out[j] += q;
                 value += q * net.value[c];
             }
             if record {

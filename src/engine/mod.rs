@@ -33,6 +33,8 @@ pub struct Compiled {
     pub param_purposes: Vec<u64>,
     /// Stream purpose of each prospect group.
     pub prospect_purposes: Vec<u64>,
+    /// Plan targets in the first phase's years.
+    pub phase1_plan: Vec<usize>,
 }
 
 impl Compiled {
@@ -42,6 +44,7 @@ impl Compiled {
             layout: Layout::new(&model),
             hazards: HazardPlan::new(&model),
             topology: flow::Topology::new(&model),
+            phase1_plan: outcome::phase1_targets(&model),
             param_purposes: model.params.iter().map(|p| purpose(&p.path)).collect(),
             prospect_purposes: model
                 .prospects

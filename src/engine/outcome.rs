@@ -37,6 +37,10 @@ pub struct Layout {
     pub plan: usize,
     /// First lost-at-target column.
     pub lost_at: usize,
+    /// First time-to-survive column (one per port).
+    pub survive: usize,
+    /// Whether every phase-1 plan target was met (present when there are any).
+    pub phase1_met: Option<usize>,
 }
 
 /// Index of `shortfall_fraction`.
@@ -153,6 +157,30 @@ impl Layout {
                 true,
             );
         }
+        let survive = cols.len();
+        for s in model
+            .sites
+            .iter()
+            .filter(|s| s.kind == crate::model::SiteKind::Port)
+        {
+            push(
+                &mut cols,
+                format!("survive_days.{}", s.name),
+                "days",
+                false,
+                true,
+            );
+        }
+        let phase1_met = (!phase1_targets(model).is_empty()).then(|| {
+            push(
+                &mut cols,
+                "phase1_target_met".into(),
+                "share of trials",
+                false,
+                true,
+            );
+            cols.len() - 1
+        });
         let lost_at = cols.len();
         for t in 0..model.n_targets() {
             push(
@@ -173,6 +201,8 @@ impl Layout {
             idle,
             plan,
             lost_at,
+            survive,
+            phase1_met,
         }
     }
 
@@ -187,6 +217,20 @@ impl Layout {
     }
 }
 
+/// Plan targets (indices into `model.plan`) whose year falls in the first phase.
+pub fn phase1_targets(model: &Model) -> Vec<usize> {
+    let Some(p) = model.phases.first() else {
+        return Vec::new();
+    };
+    let (a, b) = (
+        model.date_of(p.start_day).year(),
+        model.date_of(p.end_day).year(),
+    );
+    (0..model.plan.len())
+        .filter(|&j| (a..=b).contains(&model.plan[j].year))
+        .collect()
+}
+
 /// The outcome of one trial.
 #[derive(Debug, Clone, Default)]
 pub struct TrialOutcome {
@@ -196,6 +240,12 @@ pub struct TrialOutcome {
     pub delivered_yearly: Vec<f64>,
     /// Counterfactual quantity per (year, commodity).
     pub counterfactual_yearly: Vec<f64>,
+    /// Delivered quantity per (month period, commodity).
+    pub delivered_monthly: Vec<f64>,
+    /// Counterfactual quantity per (month period, commodity).
+    pub counterfactual_monthly: Vec<f64>,
+    /// Events per (hazard, year).
+    pub events_yearly: Vec<f64>,
     /// Drawn value of every uncertain parameter.
     pub params: Vec<f64>,
 }

@@ -61,20 +61,25 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
     mark_units(&s.units_cf, &s.net, &mut s.dirty_cf);
     mark_units(&s.units, &s.net, &mut s.dirty);
     apply_factors(m, s);
-    let ny = m.years.len() * m.commodities.len();
+    let nc = m.commodities.len();
+    let nm = m.months.len() * nc;
+    let np = c.topology.ports.len();
     let mut out = TrialOutcome {
         metrics: vec![0.0; c.layout.len()],
-        delivered_yearly: vec![0.0; ny],
-        counterfactual_yearly: vec![0.0; ny],
+        delivered_monthly: vec![0.0; nm],
+        counterfactual_monthly: vec![0.0; nm],
         params: s.values.clone(),
+        ..Default::default()
     };
     s.record.resize(m.n_targets() * n_days, 0.0);
-    let mut none: [f64; 0] = [];
+    let (mut cf_stock_days, mut cf_shipped) = (vec![0.0; np], vec![0.0; np]);
     let mut cf_out = RunOutput {
-        delivered: &mut out.counterfactual_yearly,
-        destroyed: &mut none,
+        delivered: &mut out.counterfactual_monthly,
+        destroyed: &mut [],
         record: Some(&mut s.record),
         longest_idle: 0,
+        port_stock_days: &mut cf_stock_days,
+        port_shipped: &mut cf_shipped,
     };
     let cf_in = RunInput {
         units: &s.units_cf,
@@ -85,11 +90,14 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
     s.flow.run(m, &c.topology, &s.net, &cf_in, &mut cf_out);
     s.destroyed.clear();
     s.destroyed.resize(s.losses.len(), 0.0);
+    let (mut stock_days, mut shipped) = (vec![0.0; np], vec![0.0; np]);
     let mut dis_out = RunOutput {
-        delivered: &mut out.delivered_yearly,
+        delivered: &mut out.delivered_monthly,
         destroyed: &mut s.destroyed,
         record: None,
         longest_idle: 0,
+        port_stock_days: &mut stock_days,
+        port_shipped: &mut shipped,
     };
     let dis_in = RunInput {
         units: &s.units,
@@ -99,8 +107,30 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
     };
     s.flow.run(m, &c.topology, &s.net, &dis_in, &mut dis_out);
     let idle = dis_out.longest_idle;
+    out.delivered_yearly = by_year(m, &out.delivered_monthly);
+    out.counterfactual_yearly = by_year(m, &out.counterfactual_monthly);
+    out.events_yearly = vec![0.0; m.hazards.len() * m.years.len()];
+    for e in &s.events {
+        let y = m.day_year[(e.t as usize).min(n_days - 1)] as usize;
+        out.events_yearly[e.hazard as usize * m.years.len() + y] += 1.0;
+    }
+    for (j, (&days, &cf)) in stock_days.iter().zip(&cf_shipped).enumerate() {
+        out.metrics[c.layout.survive + j] = if cf > 0.0 { days / cf } else { f64::NAN };
+    }
     fill_metrics(c, s, &mut out, idle, &delay_windows);
     reset_factors(m, s);
+    out
+}
+
+/// Sums per-month quantities into calendar years.
+fn by_year(m: &Model, monthly: &[f64]) -> Vec<f64> {
+    let nc = m.commodities.len();
+    let mut out = vec![0.0; m.years.len() * nc];
+    for (p, &y) in m.period_year.iter().enumerate() {
+        for k in 0..nc {
+            out[y as usize * nc + k] += monthly[p * nc + k];
+        }
+    }
     out
 }
 
@@ -476,5 +506,12 @@ fn fill_metrics(
         let y = m.years.iter().position(|&y| y == p.year).unwrap_or(0);
         let del = out.delivered_yearly[y * nc + p.commodity];
         out.metrics[l.plan + j] = (p.quantity.get(&s.values) - del).max(0.0);
+    }
+    if let Some(col) = l.phase1_met {
+        let met = c
+            .phase1_plan
+            .iter()
+            .all(|&j| out.metrics[l.plan + j] <= 0.0);
+        out.metrics[col] = if met { 1.0 } else { 0.0 };
     }
 }

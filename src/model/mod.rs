@@ -342,6 +342,12 @@ pub struct Model {
     pub day_year: Vec<u8>,
     /// Month (0-11) of each day.
     pub day_month: Vec<u8>,
+    /// First day of each month period covered (the first is the start date).
+    pub months: Vec<Date>,
+    /// Month period of each day (index into `months`).
+    pub day_period: Vec<u16>,
+    /// Year index of each month period.
+    pub period_year: Vec<u8>,
     /// Phase index of each day, or `u8::MAX` outside every phase.
     pub day_phase: Vec<u8>,
     /// Phases.

@@ -118,7 +118,14 @@ impl Builder<'_> {
         let mut hazards = self.hazards(raw, &mut names, &phases, &sites, &routes, &regions);
         let mitigations = self.mitigations(raw, &ctx, &names, &mut hazards);
         let plan = self.plan(raw, &names, start, horizon);
-        let (years, day_year, day_month) = calendar(start, n_days);
+        let Calendar {
+            years,
+            day_year,
+            day_month,
+            months,
+            day_period,
+            period_year,
+        } = calendar(start, n_days);
         let day_phase = (0..n_days)
             .map(|d| {
                 phases
@@ -138,6 +145,9 @@ impl Builder<'_> {
             years,
             day_year,
             day_month,
+            months,
+            day_period,
+            period_year,
             day_phase,
             phases,
             commodities,
@@ -1417,19 +1427,43 @@ fn region_targets(sites: &[Site], routes: &[Route], n_regions: usize) -> Vec<Vec
     out
 }
 
-/// Years covered, year index and month of each day.
-fn calendar(start: Date, n_days: u32) -> (Vec<i16>, Vec<u8>, Vec<u8>) {
-    let mut years = Vec::new();
-    let mut day_year = Vec::with_capacity(n_days as usize);
-    let mut day_month = Vec::with_capacity(n_days as usize);
+/// The calendar of a horizon: years, months, and where each day falls.
+struct Calendar {
+    years: Vec<i16>,
+    day_year: Vec<u8>,
+    day_month: Vec<u8>,
+    months: Vec<Date>,
+    day_period: Vec<u16>,
+    period_year: Vec<u8>,
+}
+
+/// Years and months covered, and the year, calendar month and month period of each day.
+fn calendar(start: Date, n_days: u32) -> Calendar {
+    let n = n_days as usize;
+    let mut c = Calendar {
+        years: Vec::new(),
+        day_year: Vec::with_capacity(n),
+        day_month: Vec::with_capacity(n),
+        months: Vec::new(),
+        day_period: Vec::with_capacity(n),
+        period_year: Vec::new(),
+    };
     let mut d = start;
     for _ in 0..n_days {
-        if years.last() != Some(&d.year()) {
-            years.push(d.year());
+        if c.years.last() != Some(&d.year()) {
+            c.years.push(d.year());
         }
-        day_year.push((years.len() - 1) as u8);
-        day_month.push((d.month() - 1) as u8);
+        if c.months
+            .last()
+            .is_none_or(|m| m.month() != d.month() || m.year() != d.year())
+        {
+            c.months.push(d);
+            c.period_year.push((c.years.len() - 1) as u8);
+        }
+        c.day_year.push((c.years.len() - 1) as u8);
+        c.day_month.push((d.month() - 1) as u8);
+        c.day_period.push((c.months.len() - 1) as u16);
         d = d.tomorrow().unwrap_or(d);
     }
-    (years, day_year, day_month)
+    c
 }
