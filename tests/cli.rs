@@ -99,7 +99,7 @@ fn run_writes_every_file_well_formed() {
                 .unwrap()
                 .file_name()
                 .to_string_lossy()
-                .ends_with(".partial")
+                .contains(".partial")
         })
         .collect();
     assert!(leftovers.is_empty());

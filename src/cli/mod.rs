@@ -4,8 +4,8 @@ mod check;
 
 use crate::engine::{self, Compiled};
 use crate::error::{Error, Result};
-use crate::report::OutDir;
 use crate::report::files::{self, Manifest, TrialsWriter};
+use crate::report::{OutDir, charts, html};
 use crate::scenario;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -141,6 +141,22 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let sums = files::summaries(&compiled, &agg);
     out.write("summary.csv", &files::summary_csv(&compiled, &sums)?)?;
     out.write("yearly.csv", &files::yearly_csv(&compiled, &agg)?)?;
+    let inputs = charts::Inputs {
+        c: &compiled,
+        agg: &agg,
+        sums: &sums,
+        trials,
+        seed,
+    };
+    let drawn = charts::render_all(&inputs, &mut out)?;
+    let mut written: Vec<String> = ["summary.csv", "trials.csv", "yearly.csv"]
+        .map(String::from)
+        .to_vec();
+    for ch in &drawn {
+        written.push(format!("{}.png", ch.name));
+        written.push(format!("{}.svg", ch.name));
+    }
+    written.push("report.html".into());
     let manifest = Manifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_name: compiled.model.name.clone(),
@@ -151,12 +167,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
         threads,
         started: started_at,
         elapsed_seconds: started.elapsed().as_secs_f64(),
-        files: vec![
-            "summary.csv".into(),
-            "trials.csv".into(),
-            "yearly.csv".into(),
-        ],
+        files: written,
     };
+    out.write(
+        "report.html",
+        html::report(&compiled, &agg, &sums, &drawn, &manifest).as_bytes(),
+    )?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output {
         path: out_path.join("manifest.json"),
         source: e.into(),
@@ -175,8 +191,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
     );
     print!("{}", files::console_table(&compiled, &sums));
     println!(
-        "\nFiles written to {}/: summary.csv, trials.csv, yearly.csv, manifest.json",
-        out_path.display()
+        "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, manifest.json, and charts {}",
+        out_path.display(),
+        drawn
+            .iter()
+            .map(|c| format!("{}.png/.svg", c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

@@ -55,6 +55,11 @@ impl Compiled {
         }
     }
 
+    /// Value per unit of commodity `k` in a trial whose drawn parameters are `params`.
+    pub fn value_of(&self, k: usize, params: &[f64]) -> f64 {
+        self.model.commodities[k].value.get(params)
+    }
+
     /// Runs one trial (for tests and benchmarks).
     pub fn trial(&self, seed: u64, trial: u64) -> TrialOutcome {
         run_trial(self, seed, trial, &mut Scratch::default())
@@ -70,6 +75,12 @@ pub struct Aggregate {
     pub delivered: Vec<(Moments, Sketch)>,
     /// Per (year, commodity): shortfall.
     pub shortfall: Vec<(Moments, Sketch)>,
+    /// Per month period: cumulative delivered value since the start.
+    pub cum_delivered: Vec<Sketch>,
+    /// Per month period: cumulative counterfactual value since the start.
+    pub cum_counterfactual: Vec<Sketch>,
+    /// Per (hazard, year): events.
+    pub events_yearly: Vec<(Moments, Sketch)>,
     /// Trials folded in.
     pub trials: u64,
 }
@@ -86,11 +97,14 @@ impl Aggregate {
                 .collect(),
             delivered: vec![Default::default(); ny],
             shortfall: vec![Default::default(); ny],
+            cum_delivered: vec![Default::default(); c.model.months.len()],
+            cum_counterfactual: vec![Default::default(); c.model.months.len()],
+            events_yearly: vec![Default::default(); c.model.hazards.len() * c.model.years.len()],
             trials: 0,
         }
     }
 
-    fn push(&mut self, o: &TrialOutcome) {
+    fn push(&mut self, c: &Compiled, o: &TrialOutcome) {
         self.trials += 1;
         for (col, &x) in self.columns.iter_mut().zip(&o.metrics) {
             col.push(x);
@@ -105,6 +119,21 @@ impl Aggregate {
             self.delivered[i].1.push(d);
             self.shortfall[i].0.push(cf - d);
             self.shortfall[i].1.push(cf - d);
+        }
+        let nc = c.model.commodities.len();
+        let (mut del, mut cf) = (0.0, 0.0);
+        for p in 0..c.model.months.len() {
+            for k in 0..nc {
+                let v = c.value_of(k, &o.params);
+                del += o.delivered_monthly[p * nc + k] * v;
+                cf += o.counterfactual_monthly[p * nc + k] * v;
+            }
+            self.cum_delivered[p].push(del);
+            self.cum_counterfactual[p].push(cf);
+        }
+        for (cell, &x) in self.events_yearly.iter_mut().zip(&o.events_yearly) {
+            cell.0.push(x);
+            cell.1.push(x);
         }
     }
 }
@@ -130,7 +159,7 @@ pub fn run(
             .map_init(Scratch::default, |s, t| run_trial(c, seed, t, s))
             .collect();
         for o in &outcomes {
-            agg.push(o);
+            agg.push(c, o);
         }
         sink(first, &outcomes)?;
         first = end;

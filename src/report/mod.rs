@@ -1,10 +1,12 @@
 //! Output files and the console table.
 //!
-//! Every file is written under a temporary name (`.NAME.partial`) in the output folder
+//! Every file is written under a temporary name (`.partial-NAME`) in the output folder
 //! and renamed when the whole run has succeeded ([`OutDir::commit`]), so that a failed
 //! or interrupted run never leaves a file that looks finished.
 
+pub mod charts;
 pub mod files;
+pub mod html;
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -38,13 +40,21 @@ impl OutDir {
 
     /// Opens `name` for writing under its temporary name.
     pub fn open(&mut self, name: &str) -> Result<BufWriter<File>> {
-        let tmp = self.dir.join(format!(".{name}.partial"));
+        let tmp = self.dir.join(format!(".partial-{name}"));
         let file = File::create(&tmp).map_err(|source| Error::Output {
             path: tmp.clone(),
             source,
         })?;
         self.pending.push((tmp, self.dir.join(name)));
         Ok(BufWriter::new(file))
+    }
+
+    /// A temporary path for `name`, renamed to `name` on commit (for writers that need
+    /// a path, such as the PNG encoder).
+    pub fn temp_path(&mut self, name: &str) -> PathBuf {
+        let tmp = self.dir.join(format!(".partial-{name}"));
+        self.pending.push((tmp.clone(), self.dir.join(name)));
+        tmp
     }
 
     /// Writes a whole file (under its temporary name).

@@ -4,16 +4,47 @@
 //! bucket. Negative values use mirrored buckets; values within `1e-9` of zero count as
 //! zero.
 
-use std::collections::BTreeMap;
-
 /// Relative accuracy of percentiles.
 pub const ALPHA: f64 = 0.005;
+
+/// Dense counts of consecutive buckets, starting at bucket `first`.
+#[derive(Debug, Clone, Default)]
+struct Dense {
+    first: i32,
+    counts: Vec<u64>,
+}
+
+impl Dense {
+    fn add(&mut self, k: i32) {
+        if self.counts.is_empty() {
+            self.first = k;
+        }
+        if k < self.first {
+            let grow = (self.first - k) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first = k;
+        }
+        let i = (k - self.first) as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
+    }
+
+    /// (bucket, count) in increasing bucket order.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = (i32, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (self.first + i as i32, c))
+    }
+}
 
 /// The sketch.
 #[derive(Debug, Clone, Default)]
 pub struct Sketch {
-    pos: BTreeMap<i32, u64>,
-    neg: BTreeMap<i32, u64>,
+    pos: Dense,
+    neg: Dense,
     zero: u64,
     n: u64,
 }
@@ -31,12 +62,11 @@ impl Sketch {
             return;
         }
         let k = (x.abs().ln() / gamma().ln()).ceil() as i32;
-        let map = if x > 0.0 {
-            &mut self.pos
+        if x > 0.0 {
+            self.pos.add(k)
         } else {
-            &mut self.neg
-        };
-        *map.entry(k).or_insert(0) += 1;
+            self.neg.add(k)
+        }
     }
 
     /// Number of values.
@@ -53,7 +83,7 @@ impl Sketch {
         let g = gamma();
         let mid = |k: i32| 2.0 * g.powi(k) / (g + 1.0);
         let mut seen = 0;
-        for (&k, &c) in self.neg.iter().rev() {
+        for (k, c) in self.neg.iter().rev() {
             seen += c;
             if seen > rank {
                 return -mid(k);
@@ -63,7 +93,7 @@ impl Sketch {
         if seen > rank {
             return 0.0;
         }
-        for (&k, &c) in &self.pos {
+        for (k, c) in self.pos.iter() {
             seen += c;
             if seen > rank {
                 return mid(k);

@@ -1,0 +1,749 @@
+//! Charts of a run, drawn with plotters into PNG and SVG from the same code.
+//!
+//! Text uses DejaVu Sans from the `dejavu` crate through plotters' `ab_glyph` backend,
+//! so nothing depends on system font libraries. Every chart carries a title, a subtitle
+//! with the scenario's name, trials and seed, axis labels with units and a legend.
+
+use super::OutDir;
+use crate::engine::{Aggregate, Compiled};
+use crate::error::{Error, Result};
+use crate::model::Num;
+use crate::stats::{Summary, quantile};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::sync::Once;
+
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// Chart size in pixels (PNG) and user units (SVG).
+pub const SIZE: (u32, u32) = (1100, 650);
+const FONT: &str = "sans-serif";
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(230, 120, 20);
+const RED: RGBColor = RGBColor(200, 40, 40);
+const GREEN: RGBColor = RGBColor(44, 150, 60);
+const GREY: RGBColor = RGBColor(110, 110, 110);
+const PALETTE: [RGBColor; 8] = [
+    BLUE,
+    ORANGE,
+    GREEN,
+    RED,
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+
+/// What the charts are drawn from.
+pub struct Inputs<'a> {
+    /// The model and layout.
+    pub c: &'a Compiled,
+    /// Aggregates of the run.
+    pub agg: &'a Aggregate,
+    /// Summary per metric.
+    pub sums: &'a [Summary],
+    /// Trials run.
+    pub trials: u64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// One chart as drawn: its file stem, title and SVG text.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// File stem (`shortfall_hist`).
+    pub name: &'static str,
+    /// Title.
+    pub title: String,
+    /// SVG document.
+    pub svg: String,
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in; registration can only fail on corrupt bytes.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// The charts, in report order.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Hist,
+    Exceedance,
+    Fan,
+    Milestones,
+    Attribution,
+    Events,
+}
+
+fn paint<DB: DrawingBackend>(k: Kind, area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    match k {
+        Kind::Hist => hist(area, i),
+        Kind::Exceedance => exceedance(area, i),
+        Kind::Fan => fan(area, i),
+        Kind::Milestones => milestones(area, i),
+        Kind::Attribution => attribution(area, i),
+        Kind::Events => events(area, i),
+    }
+}
+
+/// Draws every chart as PNG and SVG into `out` and returns them for the report.
+pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
+    register_font();
+    let list: [(&'static str, &str, Kind); 6] = [
+        (
+            "shortfall_hist",
+            "Shortfall of the planned flow",
+            Kind::Hist,
+        ),
+        (
+            "exceedance",
+            "Probability that the shortfall exceeds x",
+            Kind::Exceedance,
+        ),
+        (
+            "deliveries_fan",
+            "Cumulative deliveries to the US by value",
+            Kind::Fan,
+        ),
+        (
+            "milestones",
+            "Plant commissioning and producing mines",
+            Kind::Milestones,
+        ),
+        (
+            "attribution",
+            "Which risks cost the most",
+            Kind::Attribution,
+        ),
+        (
+            "events",
+            "Disruption events by hazard and year",
+            Kind::Events,
+        ),
+    ];
+    let mut charts = Vec::new();
+    for (name, title, kind) in list {
+        let title = title.to_string();
+        let path = out.path().join(format!("{name}.svg"));
+        let fail = |e: Box<dyn std::error::Error>| Error::Output {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let area = frame(&root, &title, inputs).map_err(fail)?;
+            paint(kind, &area, inputs).map_err(fail)?;
+            root.present().map_err(|e| fail(e.into()))?;
+        }
+        out.write(&format!("{name}.svg"), svg.as_bytes())?;
+        let png = out.temp_path(&format!("{name}.png"));
+        let png_path = out.path().join(format!("{name}.png"));
+        let fail = |e: Box<dyn std::error::Error>| Error::Output {
+            path: png_path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        {
+            let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+            let area = frame(&root, &title, inputs).map_err(fail)?;
+            paint(kind, &area, inputs).map_err(fail)?;
+            root.present().map_err(|e| fail(e.into()))?;
+        }
+        charts.push(Chart { name, title, svg });
+    }
+    Ok(charts)
+}
+
+/// White background, title and subtitle; returns the area below them.
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    i: &Inputs,
+) -> std::result::Result<DrawingArea<DB, Shift>, Box<dyn std::error::Error>> {
+    let text = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(text)?;
+    let area = root
+        .titled(title, (FONT, 28).into_font().style(FontStyle::Bold))
+        .map_err(text)?;
+    let sub = format!(
+        "scenario {} · {} trials · seed {}",
+        i.c.model.name,
+        thousands(i.trials),
+        i.seed
+    );
+    let area = area
+        .titled(&sub, (FONT, 17).into_font().color(&GREY))
+        .map_err(text)?;
+    Ok(area.margin(5, 15, 10, 25))
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (k, ch) in s.chars().enumerate() {
+        if k > 0 && (s.len() - k).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn sorted_values(i: &Inputs, col: usize) -> Vec<f32> {
+    let mut v = i.agg.columns[col].values.clone();
+    v.sort_by(f32::total_cmp);
+    v
+}
+
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font((FONT, 16))
+        .draw()?;
+    Ok(())
+}
+
+fn hist<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let v = sorted_values(i, crate::engine::outcome::SHORTFALL_FRACTION);
+    let (lo, hi) = (v[0] as f64 * 100.0, v[v.len() - 1] as f64 * 100.0);
+    let bins = 40;
+    let width = ((hi - lo) / bins as f64).max(1e-6);
+    let mut counts = vec![0u64; bins];
+    for &x in &v {
+        let b = (((x as f64 * 100.0) - lo) / width) as usize;
+        counts[b.min(bins - 1)] += 1;
+    }
+    let top = *counts.iter().max().unwrap_or(&1) as f64 * 1.12;
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(lo..lo + width * bins as f64, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("Shortfall: value not delivered, % of the disruption-free deliveries")
+        .y_desc("Trials")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style((FONT, 18))
+        .label_style((FONT, 15))
+        .disable_x_mesh()
+        .draw()?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(b, &n)| {
+            let x0 = lo + b as f64 * width;
+            Rectangle::new([(x0, 0.0), (x0 + width, n as f64)], BLUE.mix(0.7).filled())
+        }))?
+        .label("trials per bin")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.7).filled()));
+    let s = &i.sums[crate::engine::outcome::SHORTFALL_FRACTION];
+    for (name, x, color) in [
+        ("mean", s.mean, GREEN),
+        ("P50", s.p50, ORANGE),
+        ("P90", s.p90, RED),
+    ] {
+        let x = x * 100.0;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, 0.0), (x, top)],
+                color.stroke_width(3),
+            )))?
+            .label(format!("{name} {x:.1}%"))
+            .legend(move |(a, b)| {
+                PathElement::new(vec![(a, b), (a + 20, b)], color.stroke_width(3))
+            });
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+fn exceedance<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let v = sorted_values(i, crate::engine::outcome::SHORTFALL_FRACTION);
+    let n = v.len() as f64;
+    let hi = (v[v.len() - 1] as f64 * 100.0).max(1e-3);
+    let lo = (v[0] as f64 * 100.0).min(0.0);
+    let grid: Vec<f64> = (0..=300)
+        .map(|k| lo + (hi - lo) * k as f64 / 300.0)
+        .collect();
+    let p_of = |x: f64| {
+        let above = v.len() - v.partition_point(|&y| (y as f64 * 100.0) <= x);
+        above as f64 / n
+    };
+    let pts: Vec<(f64, f64, f64, f64)> = grid
+        .iter()
+        .map(|&x| {
+            let p = p_of(x);
+            let half = 1.96 * (p * (1.0 - p) / n).sqrt();
+            (
+                x,
+                p * 100.0,
+                ((p - half).max(0.0)) * 100.0,
+                ((p + half).min(1.0)) * 100.0,
+            )
+        })
+        .collect();
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .build_cartesian_2d(lo..hi, 0.0..100.0)?;
+    chart
+        .configure_mesh()
+        .x_desc("Shortfall x: value not delivered, % of the disruption-free deliveries")
+        .y_desc("P(shortfall > x), %")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style((FONT, 18))
+        .label_style((FONT, 15))
+        .draw()?;
+    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band,
+            ORANGE.mix(0.45).filled(),
+        )))?
+        .label("95% Monte Carlo band")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], ORANGE.mix(0.45).filled()));
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.1)),
+            BLUE.stroke_width(2),
+        ))?
+        .label("exceedance probability")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+fn fan<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let m = &i.c.model;
+    let months = m.months.len();
+    let q = |p: f64| -> Vec<f64> {
+        i.agg
+            .cum_delivered
+            .iter()
+            .map(|s| s.quantile(p) / 1e6)
+            .collect()
+    };
+    let (p5, p25, p50, p75, p95) = (q(0.05), q(0.25), q(0.5), q(0.75), q(0.95));
+    let cf: Vec<f64> = i
+        .agg
+        .cum_counterfactual
+        .iter()
+        .map(|s| s.quantile(0.5) / 1e6)
+        .collect();
+    let plan = plan_points(i);
+    let top = cf
+        .iter()
+        .chain(&p95)
+        .chain(plan.iter().map(|p| &p.1))
+        .cloned()
+        .fold(1.0, f64::max)
+        * 1.08;
+    // x: calendar time in fractional years, each month plotted at its end.
+    let at = |k: usize| {
+        let d = m.months[k];
+        d.year() as f64 + (d.month() as f64 - 1.0 + (d.day() as f64 - 1.0) / 31.0) / 12.0
+    };
+    let end_of = |k: usize| {
+        if k + 1 < months {
+            at(k + 1)
+        } else {
+            at(k) + 1.0 / 12.0
+        }
+    };
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(55)
+        .y_label_area_size(90)
+        .build_cartesian_2d(at(0)..end_of(months - 1), 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("Date")
+        .y_desc("Cumulative value delivered, USD million")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style((FONT, 18))
+        .label_style((FONT, 15))
+        .x_labels(12)
+        .x_label_formatter(&|x| format!("{:.0}", x))
+        .draw()?;
+    let at = end_of;
+    let band = |lo: &[f64], hi: &[f64]| {
+        let mut pts: Vec<(f64, f64)> = (0..months).map(|k| (at(k), hi[k])).collect();
+        pts.extend((0..months).rev().map(|k| (at(k), lo[k])));
+        pts
+    };
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band(&p5, &p95),
+            BLUE.mix(0.18).filled(),
+        )))?
+        .label("P5-P95")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.18).filled()));
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band(&p25, &p75),
+            BLUE.mix(0.38).filled(),
+        )))?
+        .label("P25-P75")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.38).filled()));
+    chart
+        .draw_series(LineSeries::new(
+            (0..months).map(|k| (at(k), p50[k])),
+            BLUE.stroke_width(3),
+        ))?
+        .label("median, with disruptions")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
+    chart
+        .draw_series(DashedLineSeries::new(
+            (0..months).map(|k| (at(k), cf[k])),
+            8,
+            5,
+            GREY.stroke_width(2),
+        ))?
+        .label("median, disruption-free")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2)));
+    if !plan.is_empty() {
+        chart
+            .draw_series(
+                plan.iter()
+                    .map(|&(x, y)| Cross::new((x, y), 8, RED.stroke_width(3))),
+            )?
+            .label("plan: sum of the yearly targets to date, by value")
+            .legend(|(x, y)| Cross::new((x + 9, y), 6, RED.stroke_width(3)));
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// Cumulative plan value at the end of each planned year, at the values' medians.
+fn plan_points(i: &Inputs) -> Vec<(f64, f64)> {
+    let m = &i.c.model;
+    let mut years: Vec<i16> = m.plan.iter().map(|p| p.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let central = |n: Num| match n {
+        Num::Fixed(v) => v,
+        Num::Param(k) => param_median(i, k),
+    };
+    let mut total = 0.0;
+    let mut out = Vec::new();
+    for y in years {
+        for p in m.plan.iter().filter(|p| p.year == y) {
+            total += central(p.quantity) * central(m.commodities[p.commodity].value);
+        }
+        out.push((y as f64 + 1.0, total / 1e6));
+    }
+    out
+}
+
+fn param_median(i: &Inputs, k: usize) -> f64 {
+    let dist = &i.c.model.params[k].dist;
+    let mut rng = crate::engine::rng::stream(0, 0, crate::engine::rng::purpose("chart"));
+    let mut v: Vec<f32> = (0..4001).map(|_| dist.sample(&mut rng) as f32).collect();
+    v.sort_by(f32::total_cmp);
+    quantile(&v, 0.5)
+}
+
+fn milestones<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let m = &i.c.model;
+    let l = &i.c.layout;
+    let (left, right) = area.split_horizontally((area.dim_in_pixel().0 as f64 * 0.62) as u32);
+    let plants: Vec<(usize, &crate::model::Site)> = m.plants().collect();
+    let horizon = m.n_days as f64;
+    let curves: Vec<Vec<f32>> = (0..plants.len())
+        .map(|j| sorted_values(i, l.commissioning + j))
+        .collect();
+    let x_max = curves
+        .iter()
+        .filter_map(|v| v.last().map(|&x| x as f64))
+        .fold(horizon, f64::max);
+    let mut chart = ChartBuilder::on(&left)
+        .caption("Plant commissioning date (S-curve)", (FONT, 19))
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .margin_right(20)
+        .build_cartesian_2d(0.0..x_max * 1.02, 0.0..100.0)?;
+    let date_label = |x: &f64| {
+        let d = m.start.saturating_add(jiff::Span::new().days(*x as i64));
+        format!("{}-{:02}", d.year(), d.month())
+    };
+    chart
+        .configure_mesh()
+        .x_desc("Date online (beyond the dashed line: after the horizon)")
+        .y_desc("Share of trials online by then, %")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 14))
+        .x_labels(6)
+        .x_label_formatter(&date_label)
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new(
+        vec![(horizon, 0.0), (horizon, 100.0)],
+        6,
+        4,
+        GREY.stroke_width(1),
+    ))?;
+    for (j, ((site, plant), v)) in plants.iter().zip(&curves).enumerate() {
+        let color = PALETTE[j % PALETTE.len()];
+        let n = v.len() as f64;
+        let pts = v
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| (x as f64, (k + 1) as f64 / n * 100.0));
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(3)))?
+            .label(plant.name.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
+        if let Some(planned) = planned_day(i, *site) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(planned, 0.0), (planned, 100.0)],
+                    color.mix(0.8).stroke_width(2),
+                )))?
+                .label(format!("{} planned ({})", plant.name, date_label(&planned)))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x + 9, y - 7), (x + 9, y + 7)], color.stroke_width(2))
+                });
+        }
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    // Producing mines at the horizon.
+    let v = sorted_values(i, l.mines);
+    let max = v.last().copied().unwrap_or(0.0) as usize;
+    let mut counts = vec![0u64; max + 1];
+    for &x in &v {
+        counts[(x as usize).min(max)] += 1;
+    }
+    let n = v.len() as f64;
+    let top = counts
+        .iter()
+        .map(|&c| c as f64 / n * 100.0)
+        .fold(1.0, f64::max)
+        * 1.1;
+    let mut chart = ChartBuilder::on(&right)
+        .caption("Mines producing at the horizon", (FONT, 19))
+        .x_label_area_size(55)
+        .y_label_area_size(70)
+        .build_cartesian_2d((0..max as i32 + 1).into_segmented(), 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("Producing mines")
+        .y_desc("Share of trials, %")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 14))
+        .disable_x_mesh()
+        .draw()?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(k, &c)| {
+            let k = k as i32;
+            Rectangle::new(
+                [
+                    (SegmentValue::Exact(k), 0.0),
+                    (SegmentValue::Exact(k + 1), c as f64 / n * 100.0),
+                ],
+                GREEN.mix(0.7).filled(),
+            )
+        }))?
+        .label("share of trials")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], GREEN.mix(0.7).filled()));
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The planned online day of a site: its project's start plus the median duration.
+fn planned_day(i: &Inputs, site: usize) -> Option<f64> {
+    let m = &i.c.model;
+    match m.sites[site].online {
+        crate::model::Online::Project(p) => {
+            let pr = &m.projects[p];
+            let d = match pr.duration {
+                Num::Fixed(v) => v,
+                Num::Param(k) => param_median(i, k),
+            };
+            Some(pr.start_day as f64 + d)
+        }
+        crate::model::Online::Day(d) => Some(d as f64),
+        crate::model::Online::Prospects(_) => None,
+    }
+}
+
+fn attribution<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let l = &i.c.layout;
+    let (left, right) = area.split_horizontally((area.dim_in_pixel().0 as f64 * 0.42) as u32);
+    let kinds: Vec<(String, f64, f64)> = (0..3)
+        .map(|k| {
+            let s = &i.sums[l.lost_kind + k];
+            (
+                crate::model::HazardKind::ALL[k].as_str().to_string(),
+                s.mean / 1e6,
+                s.se / 1e6,
+            )
+        })
+        .collect();
+    bars(&left, "Lost value by hazard kind", &kinds, RED)?;
+    let n_t = i.c.model.n_targets();
+    let mut targets: Vec<(String, f64, f64)> = (0..n_t)
+        .map(|t| {
+            let s = &i.sums[l.lost_at + t];
+            (
+                i.c.model.target_name(t).to_string(),
+                s.mean / 1e6,
+                s.se / 1e6,
+            )
+        })
+        .filter(|t| t.1 > 0.0)
+        .collect();
+    targets.sort_by(|a, b| b.1.total_cmp(&a.1));
+    targets.truncate(10);
+    bars(
+        &right,
+        "Sites and routes that lose the most (top 10)",
+        &targets,
+        ORANGE,
+    )
+}
+
+/// Horizontal bars of means with 95% error bars (±1.96 standard errors), the largest
+/// at the top.
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    items: &[(String, f64, f64)],
+    color: RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let mut items = items.to_vec();
+    items.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let n = items.len().max(1);
+    let top = items.iter().map(|x| x.1 + 1.96 * x.2).fold(1e-3, f64::max) * 1.1;
+    let names: Vec<String> = items.iter().map(|x| x.0.clone()).collect();
+    let label_w = names.iter().map(|s| s.len()).max().unwrap_or(6) as u32 * 9 + 20;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 19))
+        .x_label_area_size(55)
+        .y_label_area_size(label_w.min(260))
+        .margin_right(25)
+        .build_cartesian_2d(0.0..top, -0.6..n as f64 - 0.4)?;
+    let name_of = |v: &f64| {
+        let k = v.round();
+        if (v - k).abs() < 0.01 && k >= 0.0 {
+            names.get(k as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc("Mean lost value per trial, USD million")
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 14))
+        .y_label_formatter(&name_of)
+        .y_labels(n + 1)
+        .disable_y_mesh()
+        .draw()?;
+    chart
+        .draw_series(items.iter().enumerate().map(|(k, x)| {
+            let k = k as f64;
+            Rectangle::new([(0.0, k - 0.36), (x.1, k + 0.36)], color.mix(0.75).filled())
+        }))?
+        .label("mean")
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.mix(0.75).filled())
+        });
+    chart
+        .draw_series(items.iter().enumerate().map(|(k, x)| {
+            let k = k as f64;
+            PathElement::new(
+                vec![((x.1 - 1.96 * x.2).max(0.0), k), (x.1 + 1.96 * x.2, k)],
+                BLACK.stroke_width(2),
+            )
+        }))?
+        .label("95% interval of the mean")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
+}
+
+fn events<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let m = &i.c.model;
+    let ny = m.years.len();
+    let cell = |h: usize, y: usize| &i.agg.events_yearly[h * ny + y];
+    let top = (0..m.hazards.len())
+        .flat_map(|h| (0..ny).map(move |y| (h, y)))
+        .map(|(h, y)| cell(h, y).1.quantile(0.9).max(cell(h, y).0.mean))
+        .fold(1.0, f64::max)
+        * 1.15;
+    let x0 = m.years[0] as f64 - 0.5;
+    let x1 = m.years[ny - 1] as f64 + 0.5;
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(55)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("Calendar year (first and last years are partial)")
+        .y_desc("Events in the year")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .axis_desc_style((FONT, 18))
+        .label_style((FONT, 15))
+        .x_labels(ny)
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .draw()?;
+    for (h, hz) in m.hazards.iter().enumerate() {
+        let color = PALETTE[h % PALETTE.len()];
+        let year = |y: usize| m.years[y] as f64;
+        let mut band: Vec<(f64, f64)> = (0..ny)
+            .map(|y| (year(y), cell(h, y).1.quantile(0.9)))
+            .collect();
+        band.extend((0..ny).rev().map(|y| (year(y), cell(h, y).1.quantile(0.1))));
+        chart.draw_series(std::iter::once(Polygon::new(
+            band,
+            color.mix(0.12).filled(),
+        )))?;
+        chart
+            .draw_series(LineSeries::new(
+                (0..ny).map(|y| (year(y), cell(h, y).0.mean)),
+                color.stroke_width(3),
+            ))?
+            .label(format!(
+                "{} ({}): mean, band P10-P90",
+                hz.name,
+                hz.kind.as_str()
+            ))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}

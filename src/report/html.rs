@@ -1,0 +1,136 @@
+//! `report.html`: one self-contained page per run (charts inline as SVG, no scripts, no
+//! external files), readable offline in any browser.
+
+use super::charts::Chart;
+use super::files::{Manifest, short};
+use crate::engine::{Aggregate, Compiled};
+use crate::stats::Summary;
+use std::fmt::Write;
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1150px;color:#222;line-height:1.4}\
+h1{font-size:1.7em;margin-bottom:0.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}\
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}\
+figure svg{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:0.9em}";
+
+/// The summary table (every metric with its standard error and percentiles).
+pub fn summary_table(c: &Compiled, sums: &[Summary]) -> String {
+    let mut s = String::from(
+        "<table id=\"summary\">\n<tr><th>metric</th><th>unit</th><th>mean</th><th>± se</th><th>P5</th><th>P10</th><th>P50</th><th>P90</th><th>P95</th><th>CVaR95</th></tr>\n",
+    );
+    for (col, x) in c.layout.columns.iter().zip(sums) {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&col.name),
+            escape(&col.unit),
+            short(x.mean),
+            short(x.se),
+            short(x.p5),
+            short(x.p10),
+            short(x.p50),
+            short(x.p90),
+            short(x.p95),
+            short(x.cvar95)
+        );
+    }
+    s + "</table>\n"
+}
+
+/// The per-year table of deliveries and shortfalls.
+pub fn yearly_table(c: &Compiled, agg: &Aggregate) -> String {
+    let m = &c.model;
+    let nc = m.commodities.len();
+    let mut s = String::from(
+        "<table id=\"yearly\">\n<tr><th>year</th><th>commodity</th><th>unit</th><th>delivered mean</th><th>P10</th><th>P50</th><th>P90</th><th>shortfall mean</th><th>P10</th><th>P50</th><th>P90</th></tr>\n",
+    );
+    for (y, year) in m.years.iter().enumerate() {
+        for (k, com) in m.commodities.iter().enumerate() {
+            let (dm, ds) = &agg.delivered[y * nc + k];
+            let (sm, ss) = &agg.shortfall[y * nc + k];
+            let _ = writeln!(
+                s,
+                "<tr><td>{year}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&com.name),
+                escape(&com.unit),
+                short(dm.mean),
+                short(ds.quantile(0.1)),
+                short(ds.quantile(0.5)),
+                short(ds.quantile(0.9)),
+                short(sm.mean),
+                short(ss.quantile(0.1)),
+                short(ss.quantile(0.5)),
+                short(ss.quantile(0.9))
+            );
+        }
+    }
+    s + "</table>\n"
+}
+
+/// Makes a plotters SVG scale with the page.
+fn scalable(svg: &str) -> String {
+    let (w, h) = super::charts::SIZE;
+    svg.replacen("<svg ", &format!("<svg viewBox=\"0 0 {w} {h}\" "), 1)
+}
+
+/// The whole page.
+pub fn report(
+    c: &Compiled,
+    agg: &Aggregate,
+    sums: &[Summary],
+    charts: &[Chart],
+    manifest: &Manifest,
+) -> String {
+    let m = &c.model;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. Means carry their Monte Carlo standard error; CVaR95 is the mean of the worst 5% of trials.</p>\n",
+        name = escape(&m.name),
+        desc = escape(&m.description),
+        trials = manifest.trials,
+        seed = manifest.seed,
+        start = m.start,
+        horizon = m.horizon,
+    );
+    s += "<h2>Summary</h2>\n";
+    s += &summary_table(c, sums);
+    for ch in charts {
+        let _ = write!(
+            s,
+            "<h2>{}</h2>\n<figure id=\"{}\">\n{}\n</figure>\n",
+            escape(&ch.title),
+            ch.name,
+            scalable(&ch.svg)
+        );
+    }
+    s += "<h2>By year</h2>\n<p class=\"note\">Per-year percentiles are accurate to 0.5% of the value. The first and last years are partial.</p>\n";
+    s += &yearly_table(c, agg);
+    s += "<h2>Provenance</h2>\n<table id=\"provenance\">\n";
+    for (k, v) in [
+        ("tool version", manifest.tool_version.clone()),
+        ("scenario", manifest.scenario_name.clone()),
+        ("scenario file", manifest.scenario_path.clone()),
+        ("scenario SHA-256", manifest.scenario_sha256.clone()),
+        ("seed", manifest.seed.to_string()),
+        ("trials", manifest.trials.to_string()),
+        ("threads", manifest.threads.to_string()),
+        ("started (UTC)", manifest.started.clone()),
+        (
+            "elapsed seconds",
+            format!("{:.1}", manifest.elapsed_seconds),
+        ),
+    ] {
+        let _ = writeln!(s, "<tr><td>{k}</td><td>{}</td></tr>", escape(&v));
+    }
+    s += "</table>\n</body>\n</html>\n";
+    s
+}

@@ -1,0 +1,216 @@
+//! Charts and `report.html`: written by every run, well formed, self-contained, and
+//! rendered by headless Chromium.
+
+use assert_cmd::Command;
+use shortfall::engine::{self, Compiled};
+use shortfall::report::{files, html};
+use std::path::Path;
+
+const CHARTS: [&str; 6] = [
+    "shortfall_hist",
+    "exceedance",
+    "deliveries_fan",
+    "milestones",
+    "attribution",
+    "events",
+];
+
+fn run_baseline(dir: &Path, trials: &str) {
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .args(["run", "--trials", trials, "--seed", "3", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn every_chart_is_written_as_png_and_svg_and_parses() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_baseline(tmp.path(), "400");
+    for name in CHARTS {
+        let png = image::open(tmp.path().join(format!("{name}.png"))).unwrap();
+        assert_eq!(
+            (png.width(), png.height()),
+            shortfall::report::charts::SIZE,
+            "{name}.png"
+        );
+        // Not a blank canvas: a chart has many distinct colours.
+        let rgb = png.to_rgb8();
+        let distinct: std::collections::HashSet<_> = rgb.pixels().map(|p| p.0).collect();
+        assert!(distinct.len() > 20, "{name}.png looks empty");
+        let svg = std::fs::read_to_string(tmp.path().join(format!("{name}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}.svg: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let texts: String = doc.descendants().filter_map(|n| n.text()).collect();
+        assert!(
+            texts.contains("scenario baseline")
+                && texts.contains("400 trials")
+                && texts.contains("seed 3"),
+            "{name}.svg subtitle"
+        );
+    }
+}
+
+#[test]
+fn report_is_self_contained_with_every_chart_and_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_baseline(tmp.path(), "300");
+    let page = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    for name in CHARTS {
+        assert!(
+            page.contains(&format!("<figure id=\"{name}\">\n<svg ")),
+            "report lacks {name}"
+        );
+    }
+    for table in ["summary", "yearly", "provenance"] {
+        assert!(
+            page.contains(&format!("<table id=\"{table}\">")),
+            "report lacks the {table} table"
+        );
+    }
+    assert!(page.contains("shortfall_fraction") && page.contains("FWO-USSM"));
+    for external in ["src=", "href=", "<script", "<link", "url("] {
+        assert!(
+            !page.contains(external),
+            "report refers to something outside it: {external}"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for f in &files {
+        assert!(
+            tmp.path().join(f).exists(),
+            "manifest lists {f}, which is missing"
+        );
+    }
+    assert!(files.contains(&"report.html") && files.contains(&"events.svg"));
+}
+
+/// The report's tables for a fixed seed, compared with `tests/snapshots/report_tables.html`.
+/// Set `UPDATE_SNAPSHOTS=1` to rewrite the snapshot after an intended change.
+#[test]
+fn report_tables_match_the_snapshot() {
+    let c = Compiled::new(shortfall::scenario::baseline());
+    let agg = engine::run(&c, 7, 300, |_, _| Ok(()), |_| {}).unwrap();
+    let sums = files::summaries(&c, &agg);
+    let got = html::summary_table(&c, &sums) + &html::yearly_table(&c, &agg);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/report_tables.html");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).expect("snapshot missing: run with UPDATE_SNAPSHOTS=1");
+    assert!(
+        got == want,
+        "report tables differ from {}; rerun with UPDATE_SNAPSHOTS=1 if intended",
+        path.display()
+    );
+}
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+/// Headless Chromium loads the page and shows the charts. CI (`CI` set) installs
+/// Chromium and requires this test; elsewhere it is skipped with a note when Chromium
+/// is missing.
+#[test]
+fn report_renders_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!("chromium not installed: skipping the browser check");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    run_baseline(tmp.path(), "200");
+    let page = tmp.path().join("report.html");
+    let profile = tmp.path().join("profile");
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.matches("<svg").count() >= CHARTS.len(),
+        "rendered page shows fewer charts than written"
+    );
+    assert!(dom.contains("id=\"summary\"") && dom.contains("id=\"yearly\""));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!log.contains(":CONSOLE("), "the page logged errors: {log}");
+}
+
+#[test]
+fn progress_bar_shows_on_a_terminal_and_quiet_silences_it() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` (util-linux) not installed: skipping the terminal check");
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("shortfall");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &str| {
+        let cmd = format!(
+            "{} run --trials 5000 --out {} {extra}",
+            bin.display(),
+            tmp.path().join("o").display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        run("").contains("/5000 trials"),
+        "a progress bar on a terminal"
+    );
+    assert!(
+        !run("--quiet").contains("/5000 trials"),
+        "--quiet hides the bar"
+    );
+}
