@@ -41,6 +41,8 @@ pub struct Scratch {
     units: Vec<Vec<f64>>,
     flow: Flow,
     sweep: Vec<(f64, f64)>,
+    bounds: Vec<(f64, f64)>,
+    active: Vec<f64>,
 }
 
 /// Runs trial `trial` of a run seeded with `seed`.
@@ -344,7 +346,12 @@ fn apply_factors(m: &Model, s: &mut Scratch) {
             .take_while(|d| d.target == t)
             .count();
         let row = &mut s.factors[t as usize * n_days..(t as usize + 1) * n_days];
-        elementary(&s.disruptions[i..j], &mut s.sweep);
+        elementary(
+            &s.disruptions[i..j],
+            &mut s.bounds,
+            &mut s.active,
+            &mut s.sweep,
+        );
         for w in s.sweep.windows(2) {
             let (a, sev) = w[0];
             let (b, _) = w[1];
@@ -354,19 +361,36 @@ fn apply_factors(m: &Model, s: &mut Scratch) {
     }
 }
 
-/// Breakpoints of a target's disruptions with the worst severity active after each.
-fn elementary(ds: &[Disruption], out: &mut Vec<(f64, f64)>) {
+/// Breakpoints of a target's disruptions with the worst severity active after each, by
+/// a sweep over starts and ends (`bounds` and `active` are reused buffers).
+fn elementary(
+    ds: &[Disruption],
+    bounds: &mut Vec<(f64, f64)>,
+    active: &mut Vec<f64>,
+    out: &mut Vec<(f64, f64)>,
+) {
     out.clear();
-    let mut points: Vec<f64> = ds.iter().flat_map(|d| [d.start, d.end]).collect();
-    points.sort_by(f64::total_cmp);
-    points.dedup();
-    for &p in &points {
-        let sev = ds
-            .iter()
-            .filter(|d| d.start <= p && p < d.end)
-            .map(|d| d.severity)
-            .fold(0.0, f64::max);
-        out.push((p, sev));
+    bounds.clear();
+    active.clear();
+    // (time, +severity at a start, -severity at an end); ends sort before starts at a tie.
+    bounds.extend(
+        ds.iter()
+            .flat_map(|d| [(d.start, d.severity), (d.end, -d.severity)]),
+    );
+    bounds.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut i = 0;
+    while i < bounds.len() {
+        let t = bounds[i].0;
+        while i < bounds.len() && bounds[i].0 == t {
+            let sev = bounds[i].1;
+            if sev > 0.0 {
+                active.push(sev);
+            } else if let Some(k) = active.iter().position(|&a| a == -sev) {
+                active.swap_remove(k);
+            }
+            i += 1;
+        }
+        out.push((t, active.iter().cloned().fold(0.0, f64::max)));
     }
 }
 
