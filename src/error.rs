@@ -70,6 +70,18 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// An input data file (events, mapping) that cannot be used.
+    #[error("{}", input_message(path, *row, column.as_deref(), message))]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the file, when known.
+        row: Option<usize>,
+        /// Column, when known.
+        column: Option<String>,
+        /// What is wrong and what would be valid.
+        message: String,
+    },
     /// A command-line value that makes no sense.
     #[error("invalid value for {flag}: {message}")]
     Usage {
@@ -78,6 +90,22 @@ pub enum Error {
         /// What is wrong and what would be valid.
         message: String,
     },
+}
+
+fn input_message(
+    path: &std::path::Path,
+    row: Option<usize>,
+    column: Option<&str>,
+    message: &str,
+) -> String {
+    let mut at = path.display().to_string();
+    if let Some(r) = row {
+        at += &format!(", row {r}");
+    }
+    if let Some(c) = column {
+        at += &format!(", column {c}");
+    }
+    format!("{at}: {message}")
 }
 
 /// Result with the library's error.

@@ -8,6 +8,7 @@
 //! disruptions; [`stats`] aggregates them and [`report`] writes the files.
 #![deny(missing_docs)]
 
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod error;

@@ -32,6 +32,34 @@ pub enum Command {
         /// Scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Fit hazard rates from an ACLED or GTD export (or seeds/incidents.csv).
+    Calibrate(CalibrateArgs),
+}
+
+/// Options of `calibrate`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Event file (CSV).
+    pub events: PathBuf,
+    /// Format of the file (default: detected from the header).
+    #[arg(long, value_enum)]
+    pub format: Option<crate::calibrate::read::Format>,
+    /// First day of the observation window (default: the first event's date).
+    #[arg(long)]
+    pub from: Option<jiff::civil::Date>,
+    /// Last day of the observation window (default: the last event's date).
+    #[arg(long)]
+    pub to: Option<jiff::civil::Date>,
+    /// Output folder (default: out/calibrate-<file name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Mapping overrides: CSV with columns field,value,maps_to.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Fraction of the data's events expected to hit programme assets, applied to the
+    /// rates in the hazards fragment.
+    #[arg(long, default_value_t = 1.0)]
+    pub share: f64,
 }
 
 /// Options of `run`.
@@ -68,6 +96,7 @@ pub fn main() -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Run(args) => run(&args)?,
+        Command::Calibrate(args) => calibrate(&args)?,
         Command::Check { scenario } => {
             let model = scenario::load(&scenario)?;
             print!("{}", check::describe(&model));
@@ -198,6 +227,50 @@ pub fn run(args: &RunArgs) -> Result<()> {
             .map(|c| format!("{}.png/.svg", c.name))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    Ok(())
+}
+
+/// `shortfall calibrate`.
+pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
+    use crate::calibrate::{self, mapping::Mapping, read};
+    if !(args.share > 0.0 && args.share <= 1.0) {
+        return Err(Error::Usage {
+            flag: "--share",
+            message: format!("must be in (0, 1]; got {}", args.share),
+        });
+    }
+    let mapping = match &args.mapping {
+        Some(p) => Mapping::with_file(p)?,
+        None => Mapping::default(),
+    };
+    let events = read::read(&args.events, args.format, &mapping)?;
+    let cal = calibrate::calibrate(events, args.from, args.to)?;
+    let stem = args
+        .events
+        .file_stem()
+        .map_or("events".into(), |s| s.to_string_lossy().into_owned());
+    let out_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("calibrate-{stem}")));
+    let source = args
+        .events
+        .file_name()
+        .map_or(stem.clone(), |s| s.to_string_lossy().into_owned());
+    let mut out = OutDir::create(&out_path)?;
+    out.write("rates.csv", &calibrate::rates_csv(&cal)?)?;
+    out.write(
+        "hazards.toml",
+        calibrate::hazards_fragment(&cal, &source, args.share).as_bytes(),
+    )?;
+    out.write("unmapped.csv", &calibrate::unmapped_csv(&cal)?)?;
+    charts::calibration_chart(&cal, &source, &mut out)?;
+    out.commit()?;
+    print!("{}", calibrate::console(&cal));
+    println!(
+        "\nFiles written to {}/: rates.csv, hazards.toml (paste into a scenario), unmapped.csv, monthly_counts.png/.svg",
+        out_path.display()
     );
     Ok(())
 }

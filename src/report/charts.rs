@@ -184,6 +184,15 @@ fn frame<DB: DrawingBackend>(
     Ok(area.margin(5, 15, 10, 25))
 }
 
+/// An axis label: whole numbers without decimals, others with one.
+fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -241,7 +250,7 @@ where
         .configure_mesh()
         .x_desc("Shortfall: value not delivered, % of the disruption-free deliveries")
         .y_desc("Trials")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .disable_x_mesh()
@@ -309,7 +318,7 @@ where
         .configure_mesh()
         .x_desc("Shortfall x: value not delivered, % of the disruption-free deliveries")
         .y_desc("P(shortfall > x), %")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .draw()?;
@@ -380,7 +389,7 @@ where
         .configure_mesh()
         .x_desc("Date")
         .y_desc("Cumulative value delivered, USD million")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .x_labels(12)
@@ -493,7 +502,7 @@ where
         .configure_mesh()
         .x_desc("Date online (beyond the dashed line: after the horizon)")
         .y_desc("Share of trials online by then, %")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&tick)
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
         .x_labels(6)
@@ -553,7 +562,7 @@ where
         .configure_mesh()
         .x_desc("Producing mines")
         .y_desc("Share of trials, %")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&tick)
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
         .disable_x_mesh()
@@ -714,7 +723,7 @@ where
         .configure_mesh()
         .x_desc("Calendar year (first and last years are partial)")
         .y_desc("Events in the year")
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .x_labels(ny)
@@ -743,6 +752,120 @@ where
             ))
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// The calibration chart `monthly_counts`: observed events per month for the largest
+/// series, each with the monthly count its fitted model expects.
+pub fn calibration_chart(
+    cal: &crate::calibrate::Calibration,
+    source: &str,
+    out: &mut OutDir,
+) -> Result<()> {
+    register_font();
+    let path = out.path().join("monthly_counts.svg");
+    let fail = |e: Box<dyn std::error::Error>| Error::Output {
+        path: path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        draw_calibration(&root, cal, source).map_err(fail)?;
+        root.present().map_err(|e| fail(e.into()))?;
+    }
+    out.write("monthly_counts.svg", svg.as_bytes())?;
+    let png = out.temp_path("monthly_counts.png");
+    let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+    draw_calibration(&root, cal, source).map_err(fail)?;
+    root.present().map_err(|e| fail(e.into()))?;
+    Ok(())
+}
+
+fn draw_calibration<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    cal: &crate::calibrate::Calibration,
+    source: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let area = root.titled(
+        "Events per month and the fitted models",
+        (FONT, 28).into_font().style(FontStyle::Bold),
+    )?;
+    let sub = format!("{source} · {} to {}", cal.from, cal.to);
+    let area = area.titled(&sub, (FONT, 17).into_font().color(&GREY))?;
+    let area = area.margin(5, 15, 10, 25);
+    let mut series: Vec<&crate::calibrate::Series> = cal.series.iter().collect();
+    series.sort_by_key(|x| std::cmp::Reverse(x.times.len()));
+    series.truncate(4);
+    let months = cal.months.len().max(1);
+    let expected: Vec<Vec<f64>> = series
+        .iter()
+        .map(|x| crate::calibrate::expected_monthly(cal, x))
+        .collect();
+    let top = series
+        .iter()
+        .flat_map(|x| x.monthly.iter().cloned())
+        .chain(expected.iter().flatten().cloned())
+        .fold(1.0, f64::max)
+        * 1.15;
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(55)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..months as f64, 0.0..top)?;
+    let label = |x: &f64| {
+        let k = (*x as usize).min(months - 1);
+        let d = cal.months[k];
+        format!("{}-{:02}", d.year(), d.month())
+    };
+    chart
+        .configure_mesh()
+        .x_desc("Month")
+        .y_desc("Events in the month")
+        .y_label_formatter(&tick)
+        .axis_desc_style((FONT, 18))
+        .label_style((FONT, 15))
+        .x_labels(10)
+        .x_label_formatter(&label)
+        .draw()?;
+    for (j, (x, e)) in series.iter().zip(&expected).enumerate() {
+        let color = PALETTE[j % PALETTE.len()];
+        let model = if x.hawkes.is_some() {
+            "self-exciting fit"
+        } else {
+            "Poisson fit"
+        };
+        chart
+            .draw_series(LineSeries::new(
+                x.monthly
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &c)| (k as f64 + 0.5, c)),
+                color.stroke_width(2),
+            ))?
+            .label(format!("{} {}: observed", x.region, x.kind.as_str()))
+            .legend(move |(a, b)| {
+                PathElement::new(vec![(a, b), (a + 20, b)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(DashedLineSeries::new(
+                e.iter().enumerate().map(|(k, &c)| (k as f64 + 0.5, c)),
+                6,
+                4,
+                color.stroke_width(2),
+            ))?
+            .label(format!(
+                "{} {}: expected, {model}",
+                x.region,
+                x.kind.as_str()
+            ))
+            .legend(move |(a, b)| {
+                PathElement::new(vec![(a, b), (a + 8, b)], color.stroke_width(2))
             });
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)

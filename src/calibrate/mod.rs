@@ -1,0 +1,419 @@
+//! `shortfall calibrate`: hazard rates from incident data (ACLED, GTD, or the project's
+//! `seeds/incidents.csv`), with their uncertainty, ready to paste into a scenario.
+//!
+//! For each region and hazard kind it reports the event count over the observation
+//! window, the Poisson rate per year with its exact 95% interval, the dispersion of
+//! monthly counts, and, with at least [`MIN_HAWKES_EVENTS`] events, a self-exciting fit
+//! (background rate, branching ratio, decay in days, with standard errors) and the AIC
+//! of both models.
+
+pub mod fit;
+pub mod mapping;
+pub mod read;
+
+use crate::error::{Error, Result};
+use crate::model::HazardKind;
+use fit::HawkesFit;
+use jiff::civil::Date;
+use read::{Events, Record};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Fewest events for a self-exciting fit.
+pub const MIN_HAWKES_EVENTS: usize = 50;
+
+/// One (region, kind) series and its fits.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Model region.
+    pub region: String,
+    /// Hazard kind.
+    pub kind: HazardKind,
+    /// Event times in days from the window's start (same-day events spread evenly
+    /// within their day).
+    pub times: Vec<f64>,
+    /// Events per calendar month of the window.
+    pub monthly: Vec<f64>,
+    /// Poisson rate per year and its exact 95% interval.
+    pub rate: (f64, f64, f64),
+    /// Index of dispersion of monthly counts.
+    pub dispersion: f64,
+    /// Self-exciting fit, when there are enough events.
+    pub hawkes: Option<HawkesFit>,
+    /// AIC of the Poisson model.
+    pub aic_poisson: f64,
+    /// AIC of the Hawkes model.
+    pub aic_hawkes: f64,
+}
+
+/// A whole calibration.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    /// First day of the window.
+    pub from: Date,
+    /// Last day of the window (inclusive).
+    pub to: Date,
+    /// Window length in days.
+    pub days: f64,
+    /// First day of each month of the window.
+    pub months: Vec<Date>,
+    /// Every series, by region then kind.
+    pub series: Vec<Series>,
+    /// The events read, with what was left out.
+    pub events: Events,
+    /// Events outside the window.
+    pub outside_window: usize,
+}
+
+fn days_from(a: Date, b: Date) -> f64 {
+    a.until(b).map_or(0.0, |s| s.get_days() as f64)
+}
+
+/// Fits every (region, kind) series of `events` over `[from, to]` (defaults: the
+/// first and last event dates).
+pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result<Calibration> {
+    let first = events.records.iter().map(|r| r.date).min();
+    let last = events.records.iter().map(|r| r.date).max();
+    let (Some(from), Some(to)) = (from.or(first), to.or(last)) else {
+        return Err(Error::Usage {
+            flag: "EVENTS",
+            message: format!(
+                "no row could be mapped to a region and hazard kind ({} rows read); see the rows left out",
+                events.rows
+            ),
+        });
+    };
+    if to < from {
+        return Err(Error::Usage {
+            flag: "--to",
+            message: format!("{to} comes before the window's start {from}"),
+        });
+    }
+    let days = days_from(from, to) + 1.0;
+    let mut months = Vec::new();
+    let mut m = from.first_of_month();
+    while m <= to {
+        months.push(m);
+        m = m
+            .checked_add(jiff::Span::new().months(1))
+            .unwrap_or(to.tomorrow().unwrap_or(to));
+    }
+    let mut groups: BTreeMap<(String, usize), Vec<&Record>> = BTreeMap::new();
+    let mut outside = 0;
+    for r in &events.records {
+        if r.date < from || r.date > to {
+            outside += 1;
+            continue;
+        }
+        groups
+            .entry((r.region.clone(), r.kind.index()))
+            .or_default()
+            .push(r);
+    }
+    let series = groups
+        .into_iter()
+        .map(|((region, k), recs)| fit_series(region, HazardKind::ALL[k], &recs, from, to, &months))
+        .collect();
+    Ok(Calibration {
+        from,
+        to,
+        days,
+        months,
+        series,
+        events,
+        outside_window: outside,
+    })
+}
+
+fn fit_series(
+    region: String,
+    kind: HazardKind,
+    recs: &[&Record],
+    from: Date,
+    to: Date,
+    months: &[Date],
+) -> Series {
+    let days = days_from(from, to) + 1.0;
+    let mut by_day: BTreeMap<i64, usize> = BTreeMap::new();
+    for r in recs {
+        *by_day.entry(days_from(from, r.date) as i64).or_insert(0) += 1;
+    }
+    let mut times = Vec::with_capacity(recs.len());
+    for (&d, &m) in &by_day {
+        times.extend((0..m).map(|k| d as f64 + (k as f64 + 0.5) / m as f64));
+    }
+    let mut monthly = vec![0.0; months.len()];
+    for r in recs {
+        let i = months.partition_point(|m| *m <= r.date).saturating_sub(1);
+        monthly[i] += 1.0;
+    }
+    let years = days / 365.25;
+    let rate = fit::poisson_rate(recs.len(), years);
+    // Dispersion over whole months only, when the window holds at least three.
+    let whole: Vec<f64> = months
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| m.day() == 1 && (*i + 1 < months.len() || to == to.last_of_month()))
+        .map(|(i, _)| monthly[i])
+        .collect();
+    let dispersion = fit::dispersion(if whole.len() >= 3 { &whole } else { &monthly });
+    let hawkes = (recs.len() >= MIN_HAWKES_EVENTS)
+        .then(|| fit::fit_hawkes(&times, days))
+        .flatten();
+    let aic_poisson = 2.0 - 2.0 * fit::poisson_loglik(recs.len(), days);
+    let aic_hawkes = hawkes.map_or(f64::NAN, |h| 6.0 - 2.0 * h.loglik);
+    Series {
+        region,
+        kind,
+        times,
+        monthly,
+        rate,
+        dispersion,
+        hawkes,
+        aic_poisson,
+        aic_hawkes,
+    }
+}
+
+/// `rates.csv`.
+pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
+    let p = std::path::Path::new("rates.csv");
+    let err = crate::report::csv_err(p);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "region",
+        "kind",
+        "events",
+        "years",
+        "rate_per_year",
+        "rate_ci_low",
+        "rate_ci_high",
+        "dispersion",
+        "hawkes_mu",
+        "hawkes_branching",
+        "hawkes_decay_days",
+        "aic_poisson",
+        "aic_hawkes",
+        "hawkes_mu_se",
+        "hawkes_branching_se",
+        "hawkes_decay_days_se",
+    ])
+    .map_err(&err)?;
+    let num = crate::report::num;
+    for s in &cal.series {
+        let h = s.hawkes;
+        let hv = |f: fn(&HawkesFit) -> f64| h.as_ref().map_or(f64::NAN, f);
+        w.write_record([
+            s.region.clone(),
+            s.kind.as_str().to_string(),
+            s.times.len().to_string(),
+            num(cal.days / 365.25),
+            num(s.rate.0),
+            num(s.rate.1),
+            num(s.rate.2),
+            num(s.dispersion),
+            num(hv(|h| h.mu * 365.25)),
+            num(hv(|h| h.n)),
+            num(hv(|h| h.tau)),
+            num(s.aic_poisson),
+            num(s.aic_hawkes),
+            num(hv(|h| h.se[0] * 365.25)),
+            num(hv(|h| h.se[1])),
+            num(hv(|h| h.se[2])),
+        ])
+        .map_err(&err)?;
+    }
+    w.into_inner().map_err(|e| Error::Output {
+        path: p.into(),
+        source: e.into_error(),
+    })
+}
+
+fn hazard_name(region: &str, kind: HazardKind) -> String {
+    let r: String = region
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{r}_{}", kind.as_str())
+}
+
+/// The hazards fragment in the scenario format. Rates are of all events in the data,
+/// scaled by `share`, the fraction the analyst expects to hit programme assets.
+pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({:.2} years). Rates are the data's events per year times\n# share = {share} (the fraction expected to hit programme sites, routes and convoys).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
+        cal.from,
+        cal.to,
+        cal.days / 365.25
+    );
+    for x in &cal.series {
+        if x.region == "national" && x.kind != HazardKind::Cyber {
+            continue;
+        }
+        let years = cal.days / 365.25;
+        let _ = writeln!(s, "[[hazards]]");
+        let _ = writeln!(s, "name = \"{}\"", hazard_name(&x.region, x.kind));
+        let _ = writeln!(s, "kind = \"{}\"", x.kind.as_str());
+        if x.region == "national" {
+            let _ = writeln!(s, "national = true");
+        } else {
+            let _ = writeln!(s, "regions = [\"{}\"]", x.region);
+        }
+        let prefer_hawkes = x.hawkes.is_some() && x.aic_hawkes < x.aic_poisson;
+        match (prefer_hawkes, x.hawkes) {
+            (true, Some(h)) => {
+                let mu = h.mu * 365.25 * share;
+                let se = h.se[0] * 365.25 * share;
+                if se.is_finite() && se > 0.0 && mu >= se {
+                    let _ = writeln!(
+                        s,
+                        "rate_per_year = {{ normal = [{mu:.4}, {se:.4}] }}  # background rate (Hawkes MLE ± se), {} events",
+                        x.times.len()
+                    );
+                } else {
+                    let _ = writeln!(
+                        s,
+                        "rate_per_year = {mu:.4}  # background rate (Hawkes MLE), {} events",
+                        x.times.len()
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "self_excitation = {{ jump = {:.4}, decay_days = {:.3} }}  # AIC {:.1} vs Poisson {:.1}",
+                    h.n, h.tau, x.aic_hawkes, x.aic_poisson
+                );
+            }
+            _ => {
+                let k = x.times.len() as f64;
+                let _ = writeln!(
+                    s,
+                    "rate_per_year = {{ gamma = [{:.1}, {:.6}] }}  # Poisson rate {:.3}/yr, 95% CI {:.3}-{:.3}, scaled by share (Jeffreys posterior)",
+                    k + 0.5,
+                    share / years,
+                    x.rate.0 * share,
+                    x.rate.1 * share,
+                    x.rate.2 * share
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "targets = {{ route = 1, mine = 1, stockpile = 1, plant = 1, port = 1 }}  # ASSUMPTION: set"
+        );
+        let _ = writeln!(
+            s,
+            "\n[hazards.impact]\nduration_days = {{ lognormal = {{ median = 3, p90 = 14 }} }}  # ASSUMPTION: set\n"
+        );
+    }
+    s
+}
+
+/// The console summary.
+pub fn console(cal: &Calibration) -> String {
+    let mut s = format!(
+        "window {} to {} ({:.2} years); {} rows read, {} mapped, {} outside the window\n\n",
+        cal.from,
+        cal.to,
+        cal.days / 365.25,
+        cal.events.rows,
+        cal.events.records.len(),
+        cal.outside_window
+    );
+    let _ = writeln!(
+        s,
+        "{:<20} {:<8} {:>7} {:>24} {:>10} {:>22}",
+        "region", "kind", "events", "rate/yr [95% CI]", "dispersion", "Hawkes n, decay (days)"
+    );
+    for x in &cal.series {
+        let hk = match x.hawkes {
+            Some(h) if x.aic_hawkes < x.aic_poisson => {
+                format!("{:.2}, {:.1} (AIC prefers)", h.n, h.tau)
+            }
+            Some(h) => format!("{:.2}, {:.1}", h.n, h.tau),
+            None => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "{:<20} {:<8} {:>7} {:>24} {:>10.2} {:>22}",
+            x.region,
+            x.kind.as_str(),
+            x.times.len(),
+            format!("{:.2} [{:.2}, {:.2}]", x.rate.0, x.rate.1, x.rate.2),
+            x.dispersion,
+            hk
+        );
+    }
+    if cal.events.approximate_dates > 0 {
+        let _ = writeln!(
+            s,
+            "\n{} rows had an unknown day (GTD iday = 0) and were placed on the 15th of their month.",
+            cal.events.approximate_dates
+        );
+    }
+    if !cal.events.left_out.is_empty() {
+        let total: usize = cal.events.left_out.values().sum();
+        let _ = writeln!(s, "\n{total} rows left out (also in unmapped.csv):");
+        for (reason, n) in &cal.events.left_out {
+            let _ = writeln!(s, "  {n:>6}  {reason}");
+        }
+    }
+    s
+}
+
+/// `unmapped.csv`: rows left out, by reason.
+pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
+    let p = std::path::Path::new("unmapped.csv");
+    let err = crate::report::csv_err(p);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["reason", "rows"]).map_err(&err)?;
+    for (reason, n) in &cal.events.left_out {
+        w.write_record([reason.clone(), n.to_string()])
+            .map_err(&err)?;
+    }
+    if cal.events.approximate_dates > 0 {
+        w.write_record([
+            "approximate date (unknown day, placed on the 15th; kept)".to_string(),
+            cal.events.approximate_dates.to_string(),
+        ])
+        .map_err(&err)?;
+    }
+    w.into_inner().map_err(|e| Error::Output {
+        path: p.into(),
+        source: e.into_error(),
+    })
+}
+
+/// Expected events in each month under the fitted model (Hawkes when fitted, else
+/// Poisson): the compensator over the month.
+pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
+    let bounds: Vec<f64> = cal
+        .months
+        .iter()
+        .map(|m| days_from(cal.from, *m).max(0.0))
+        .chain(std::iter::once(cal.days))
+        .collect();
+    bounds
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            match x.hawkes {
+                Some(h) => {
+                    let excited: f64 = x
+                        .times
+                        .iter()
+                        .take_while(|&&t| t < b)
+                        .map(|&t| {
+                            let start = a.max(t);
+                            (-(start - t) / h.tau).exp() - (-(b - t) / h.tau).exp()
+                        })
+                        .sum();
+                    h.mu * (b - a) + h.n * excited
+                }
+                None => x.rate.0 / 365.25 * (b - a),
+            }
+        })
+        .collect()
+}

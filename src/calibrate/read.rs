@@ -1,0 +1,311 @@
+//! Reading event files: ACLED and GTD CSV exports and the project's own
+//! `seeds/incidents.csv`, detected from the header unless `--format` says.
+//!
+//! - ACLED: `event_date` as `2025-05-16` (API) or `16 May 2025` (some exports); the kind
+//!   from `sub_event_type` when mapped, else `event_type`; the region from `admin1`;
+//!   rows whose `country` is not Pakistan are counted and left out. Other columns
+//!   (`inter1`/`inter2` as numbers or text, and any extra column) are ignored.
+//! - GTD: the date from `iyear`, `imonth`, `iday`. GTD writes 0 for an unknown month or
+//!   day: a row with an unknown day is placed on the 15th of its month and counted as
+//!   approximate; a row with an unknown month cannot be placed in time and is counted
+//!   and left out. The kind from `attacktype1_txt` (attack), the region from `provstate`.
+//! - incidents: `date`, `region`, `kind` as in `seeds/incidents.csv`.
+
+use super::mapping::{Mapping, Target};
+use crate::error::{Error, Result};
+use crate::model::HazardKind;
+use jiff::civil::Date;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Event file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// ACLED CSV export.
+    Acled,
+    /// Global Terrorism Database CSV export.
+    Gtd,
+    /// The project's `seeds/incidents.csv` layout.
+    Incidents,
+}
+
+/// One mapped event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Day of the event.
+    pub date: Date,
+    /// Model region.
+    pub region: String,
+    /// Hazard kind.
+    pub kind: HazardKind,
+}
+
+/// Events read from a file, with what could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct Events {
+    /// Mapped events.
+    pub records: Vec<Record>,
+    /// Rows left out, by reason (e.g. `unknown region "Xyz"`), with counts.
+    pub left_out: BTreeMap<String, usize>,
+    /// Rows whose date is approximate (GTD unknown day).
+    pub approximate_dates: usize,
+    /// Data rows read.
+    pub rows: usize,
+}
+
+/// A CSV error on `path` as an input error with its row.
+pub fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let row = e.position().map(|p| p.line() as usize);
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("has {len} fields where the header has {expected_len}; is this a CSV file?")
+        }
+        csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text; is this a CSV file?".to_string(),
+        csv::ErrorKind::Io(err) => err.to_string(),
+        _ => e.to_string(),
+    };
+    Error::Input {
+        path: path.to_path_buf(),
+        row,
+        column: None,
+        message,
+    }
+}
+
+/// Parses an ACLED date: `2025-05-16` or `16 May 2025` (also `16-May-2025`).
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    if let Ok(d) = s.parse::<Date>() {
+        return Some(d);
+    }
+    let spaced = s.replace('-', " ");
+    ["%d %B %Y", "%d %b %Y"]
+        .iter()
+        .find_map(|f| Date::strptime(f, &spaced).ok())
+}
+
+/// Which format a header is.
+pub fn detect(headers: &[String]) -> Option<Format> {
+    let has = |c: &str| headers.iter().any(|h| h == c);
+    if has("event_date") && has("event_type") {
+        Some(Format::Acled)
+    } else if has("iyear") && has("imonth") && has("iday") {
+        Some(Format::Gtd)
+    } else if has("date") && has("kind") && has("region") {
+        Some(Format::Incidents)
+    } else {
+        None
+    }
+}
+
+/// Reads and maps every row of an event file.
+pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Events> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Input {
+        path: path.to_path_buf(),
+        row: None,
+        column: None,
+        message: format!("cannot be read: {e}"),
+    })?;
+    let input_err = |row: Option<usize>, column: Option<&str>, message: String| Error::Input {
+        path: path.to_path_buf(),
+        row,
+        column: column.map(String::from),
+        message,
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(input_err(
+            None,
+            None,
+            "is empty: expected a CSV file with a header row".into(),
+        ));
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(bytes.as_slice());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let format = match format.or_else(|| detect(&headers)) {
+        Some(f) => f,
+        None => {
+            return Err(input_err(
+                Some(1),
+                Some("header"),
+                format!(
+                    "cannot tell the format from the header ({}); expected ACLED (event_date, event_type, admin1), GTD (iyear, imonth, iday, provstate) or incidents (date, region, kind), or pass --format",
+                    headers
+                        .iter()
+                        .take(8)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    };
+    let required: &[&str] = match format {
+        Format::Acled => &["event_date", "event_type", "admin1"],
+        Format::Gtd => &["iyear", "imonth", "iday", "provstate"],
+        Format::Incidents => &["date", "region", "kind"],
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    for r in required {
+        if col(r).is_none() {
+            return Err(input_err(
+                Some(1),
+                Some(r),
+                format!(
+                    "lacks the column `{r}`, which a {format:?} file needs (it has: {})",
+                    headers.join(", ")
+                ),
+            ));
+        }
+    }
+    let get = |rec: &csv::StringRecord, name: &str| {
+        col(name)
+            .and_then(|i| rec.get(i))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let mut ev = Events::default();
+    for (i, rec) in rdr.records().enumerate() {
+        let row = i + 2;
+        let rec = rec.map_err(|e| csv_error(path, e))?;
+        ev.rows += 1;
+        let mut leave = |reason: String| *ev.left_out.entry(reason).or_insert(0) += 1;
+        let country = get(
+            &rec,
+            if format == Format::Gtd {
+                "country_txt"
+            } else {
+                "country"
+            },
+        );
+        if !country.is_empty() && !country.eq_ignore_ascii_case("pakistan") {
+            leave(format!("outside Pakistan ({country})"));
+            continue;
+        }
+        let (date, region_raw, kind) = match format {
+            Format::Acled => {
+                let raw = get(&rec, "event_date");
+                let date = parse_date(&raw).ok_or_else(|| {
+                    input_err(
+                        Some(row),
+                        Some("event_date"),
+                        format!("`{raw}` is not a date like 2025-05-16 or 16 May 2025"),
+                    )
+                })?;
+                let (et, st) = (get(&rec, "event_type"), get(&rec, "sub_event_type"));
+                let kind = match mapping.acled_kind(&et, &st) {
+                    Some(t) => t.clone(),
+                    None => {
+                        leave(format!("unmapped event type \"{et}\" / \"{st}\""));
+                        continue;
+                    }
+                };
+                (date, get(&rec, "admin1"), kind)
+            }
+            Format::Gtd => {
+                let num = |name: &str| -> Result<i64> {
+                    let raw = get(&rec, name);
+                    raw.parse::<f64>()
+                        .ok()
+                        .filter(|x| x.fract() == 0.0)
+                        .map(|x| x as i64)
+                        .ok_or_else(|| {
+                            input_err(
+                                Some(row),
+                                Some(name),
+                                format!("`{raw}` is not a whole number"),
+                            )
+                        })
+                };
+                let (y, mo, d) = (num("iyear")?, num("imonth")?, num("iday")?);
+                if mo == 0 {
+                    leave("unknown month (GTD imonth = 0)".into());
+                    continue;
+                }
+                let day = if d == 0 {
+                    ev.approximate_dates += 1;
+                    15
+                } else {
+                    d
+                };
+                let date = Date::new(y as i16, mo as i8, day as i8).map_err(|_| {
+                    input_err(
+                        Some(row),
+                        Some("iday"),
+                        format!("{y}-{mo}-{d} is not a calendar date"),
+                    )
+                })?;
+                let at = get(&rec, "attacktype1_txt");
+                let kind = match mapping.gtd_kind(&at) {
+                    Some(t) => t.clone(),
+                    None => {
+                        leave(format!("unmapped attack type \"{at}\""));
+                        continue;
+                    }
+                };
+                (date, get(&rec, "provstate"), kind)
+            }
+            Format::Incidents => {
+                let raw = get(&rec, "date");
+                let date = raw.parse::<Date>().map_err(|_| {
+                    input_err(
+                        Some(row),
+                        Some("date"),
+                        format!("`{raw}` is not an ISO date like 2025-05-16"),
+                    )
+                })?;
+                let k = get(&rec, "kind");
+                let kind = match HazardKind::ALL.iter().find(|x| x.as_str() == k) {
+                    Some(x) => Target::Kind(*x),
+                    None => {
+                        return Err(input_err(
+                            Some(row),
+                            Some("kind"),
+                            format!("`{k}` is not attack, protest or cyber"),
+                        ));
+                    }
+                };
+                (date, get(&rec, "region"), kind)
+            }
+        };
+        let Target::Kind(kind) = kind else {
+            leave("ignored event type (mapped to ignore)".into());
+            continue;
+        };
+        match mapping.region(&region_raw) {
+            Some(r) => ev.records.push(Record {
+                date,
+                region: r.to_string(),
+                kind,
+            }),
+            None => leave(format!("unknown region \"{region_raw}\"")),
+        }
+    }
+    if ev.rows == 0 {
+        return Err(input_err(None, None, "has a header but no rows".into()));
+    }
+    Ok(ev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_acled_date_forms_parse() {
+        let want = Date::constant(2025, 5, 16);
+        assert_eq!(parse_date("2025-05-16"), Some(want));
+        assert_eq!(parse_date("16 May 2025"), Some(want));
+        assert_eq!(parse_date("16-May-2025"), Some(want));
+        assert_eq!(parse_date("16 Mai 2025"), None);
+    }
+}

@@ -1,0 +1,330 @@
+//! `shortfall calibrate`: recovery of known parameters from event logs drawn by the
+//! project's own hazard processes, coverage of the intervals over many repetitions,
+//! the ACLED and GTD layouts, and the messages for bad files.
+
+use assert_cmd::Command;
+use shortfall::calibrate::fit::{fit_hawkes, poisson_rate};
+use shortfall::engine::Compiled;
+use shortfall::hazards::draw_events;
+use shortfall::scenario::parse;
+use std::fmt::Write;
+use std::path::Path;
+
+/// A scenario whose only hazard has the given rate and self-excitation.
+fn process(rate: f64, jump: f64, decay: f64, horizon: &str) -> Compiled {
+    let text = format!(
+        r#"
+name = "gen"
+start = "2015-01-01"
+horizon = "{horizon}"
+[[commodities]]
+name = "ore"
+[[sites]]
+name = "pile"
+kind = "stockpile"
+region = "Balochistan"
+commodity = "ore"
+capacity_per_day = 1
+inventory_max = 1
+[[sites]]
+name = "port"
+kind = "port"
+region = "Sindh"
+capacity_per_day = 1
+inventory_max = 1
+[[routes]]
+name = "road"
+from = "pile"
+to = "port"
+regions = ["Balochistan", "Sindh"]
+capacity_per_day = 1
+transit_days = 1
+[[hazards]]
+name = "h"
+kind = "attack"
+regions = ["Balochistan"]
+rate_per_year = {rate}
+self_excitation = {{ jump = {jump}, decay_days = {decay} }}
+targets = {{ route = 1 }}
+[hazards.impact]
+duration_days = 1
+"#
+    );
+    Compiled::new(parse(&text, "gen").unwrap())
+}
+
+fn event_times(c: &Compiled, seed: u64, rep: u64) -> Vec<f64> {
+    let mut ev = Vec::new();
+    draw_events(&c.model, &c.hazards, seed, rep, &[], &mut ev);
+    ev.iter().map(|e| e.t).collect()
+}
+
+/// Share of repetitions whose interval covers the truth, and the binomial standard error
+/// of a 95% coverage over that many repetitions.
+fn coverage(hits: usize, reps: usize) -> (f64, f64) {
+    (
+        hits as f64 / reps as f64,
+        (0.95 * 0.05 / reps as f64).sqrt(),
+    )
+}
+
+#[test]
+fn poisson_interval_covers_the_true_rate() {
+    let c = process(6.0, 0.0, 1.0, "2019-12-31");
+    let years = c.model.n_days as f64 / 365.25;
+    let reps = 2000;
+    let hits = (0..reps)
+        .filter(|&r| {
+            let (_, lo, hi) = poisson_rate(event_times(&c, 21, r).len(), years);
+            lo <= 6.0 && 6.0 <= hi
+        })
+        .count();
+    let (cov, se) = coverage(hits, reps as usize);
+    // Garwood's interval is exact and conservative: at least 95%, never far above for
+    // a mean of 30 events.
+    assert!(cov >= 0.95 - 4.0 * se && cov <= 0.99, "coverage {cov}");
+}
+
+#[test]
+fn hawkes_fit_recovers_known_parameters_with_nominal_coverage() {
+    let (rate, jump, decay) = (30.0, 0.5, 10.0);
+    let c = process(rate, jump, decay, "2024-12-31");
+    let t = c.model.n_days as f64;
+    let reps = 200;
+    let mut hits = [0usize; 3];
+    let mut mean_n = 0.0;
+    for r in 0..reps {
+        let times = event_times(&c, 33, r);
+        let f = fit_hawkes(&times, t).expect("a fit");
+        let truth = [rate / 365.25, jump, decay];
+        let est = [f.mu, f.n, f.tau];
+        for k in 0..3 {
+            if (est[k] - truth[k]).abs() <= 1.96 * f.se[k] {
+                hits[k] += 1;
+            }
+        }
+        mean_n += f.n / reps as f64;
+    }
+    for (k, name) in ["background rate", "branching ratio", "decay"]
+        .iter()
+        .enumerate()
+    {
+        let (cov, se) = coverage(hits[k], reps as usize);
+        assert!(
+            (cov - 0.95).abs() <= 4.0 * se,
+            "{name}: coverage {cov} (se {se})"
+        );
+    }
+    assert!(
+        (mean_n - jump).abs() < 0.05,
+        "mean branching ratio {mean_n}"
+    );
+}
+
+/// Writes events as an ACLED export, alternating both date forms and both forms of
+/// `inter1`, with extra columns.
+fn write_acled(path: &Path, dates: &[jiff::civil::Date], region: &str) {
+    let mut s = String::from(
+        "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,inter1,country,admin1,admin2,location,latitude,longitude,fatalities,notes\n",
+    );
+    for (i, d) in dates.iter().enumerate() {
+        let date = if i % 2 == 0 {
+            d.to_string()
+        } else {
+            d.strftime("%d %B %Y").to_string()
+        };
+        let inter = if i % 3 == 0 { "2" } else { "Rebel group" };
+        let _ = writeln!(
+            s,
+            "PAK{i},{date},{},1,Political violence,Explosions/Remote violence,Remote explosive/landmine/IED,BLA,{inter},Pakistan,{region},Quetta,Quetta,30.18,66.99,1,\"note, with comma\"",
+            d.year()
+        );
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn acled_export_from_a_known_process_is_calibrated() {
+    let c = process(40.0, 0.4, 15.0, "2022-12-31");
+    let start = c.model.start;
+    let dates: Vec<jiff::civil::Date> = event_times(&c, 5, 0)
+        .iter()
+        .map(|t| start.saturating_add(jiff::Span::new().days(*t as i64)))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("acled.csv");
+    write_acled(&file, &dates, "Baluchistan");
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .args(["calibrate"])
+        .arg(&file)
+        .args(["--from", "2015-01-01", "--to", "2022-12-31", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(rates.as_bytes());
+    let h: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        h[..13],
+        [
+            "region",
+            "kind",
+            "events",
+            "years",
+            "rate_per_year",
+            "rate_ci_low",
+            "rate_ci_high",
+            "dispersion",
+            "hawkes_mu",
+            "hawkes_branching",
+            "hawkes_decay_days",
+            "aic_poisson",
+            "aic_hawkes"
+        ]
+    );
+    let row = rdr.records().next().unwrap().unwrap();
+    assert_eq!((&row[0], &row[1]), ("Balochistan", "attack"));
+    assert_eq!(row[2].parse::<usize>().unwrap(), dates.len());
+    let n: f64 = row[9].parse().unwrap();
+    let n_se: f64 = row[14].parse().unwrap();
+    assert!((n - 0.4).abs() < 4.0 * n_se, "branching {n} ± {n_se}");
+    let (aic_p, aic_h): (f64, f64) = (row[11].parse().unwrap(), row[12].parse().unwrap());
+    assert!(aic_h < aic_p, "AIC should prefer the self-exciting model");
+    // The fragment is valid scenario text once pasted into a scenario.
+    let fragment = std::fs::read_to_string(tmp.path().join("o/hazards.toml")).unwrap();
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/valid_small.toml"
+    ))
+    .unwrap();
+    let base = base.replace("\"A\"", "\"Balochistan\"");
+    let head = base.split("[[hazards]]").next().unwrap();
+    parse(&format!("{head}\n{fragment}"), "pasted").expect("the fragment pastes into a scenario");
+    assert!(
+        tmp.path().join("o/monthly_counts.png").exists()
+            && tmp.path().join("o/monthly_counts.svg").exists()
+    );
+}
+
+#[test]
+fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("gtd.csv");
+    let mut s = String::from(
+        "eventid,iyear,imonth,iday,extended,country_txt,provstate,city,latitude,longitude,attacktype1_txt,targtype1_txt,gname,nkill,nwound,ndays\n",
+    );
+    for i in 0..60 {
+        let (m, d) = (1 + i % 12, if i % 10 == 0 { 0 } else { 1 + i % 28 });
+        let prov = [
+            "Balochistan",
+            "Khyber Pakhtunkhwa",
+            "North-West Frontier Province",
+            "Federally Administered Tribal Areas",
+        ][i % 4];
+        let _ = writeln!(
+            s,
+            "{i},2014,{m},{d},0,Pakistan,{prov},X,0,0,Bombing/Explosion,Police,TTP,1,2,"
+        );
+    }
+    s += "100,2014,0,0,0,Pakistan,Sindh,Karachi,0,0,Armed Assault,Police,Unknown,0,0,\n";
+    s += "101,2014,5,5,0,India,Punjab,Amritsar,0,0,Armed Assault,Police,Unknown,0,0,\n";
+    s += "102,2014,5,6,0,Pakistan,Atlantis,X,0,0,Armed Assault,Police,Unknown,0,0,\n";
+    std::fs::write(&file, s).unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&file)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("6 rows had an unknown day"), "{text}");
+    assert!(text.contains("unknown month (GTD imonth = 0)"), "{text}");
+    assert!(text.contains("outside Pakistan (India)"), "{text}");
+    assert!(text.contains("unknown region \"Atlantis\""), "{text}");
+    let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
+    assert!(rates.contains("Balochistan,attack,15,"), "{rates}");
+    assert!(
+        rates.contains("Khyber Pakhtunkhwa,attack,45,"),
+        "NWFP and FATA merge into KP: {rates}"
+    );
+}
+
+fn refused(content: &[u8], expected: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("bad.csv");
+    std::fs::write(&file, content).unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&file)
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for e in expected {
+        assert!(err.contains(e), "expected `{e}` in {err}");
+    }
+    assert!(!tmp.path().join("o/rates.csv").exists());
+}
+
+#[test]
+fn bad_event_files_are_refused_with_row_and_column() {
+    refused(b"", &["bad.csv: is empty"]);
+    refused(
+        b"{\"not\": \"csv\"}\n",
+        &["bad.csv, row 1, column header: cannot tell the format from the header"],
+    );
+    refused(
+        b"event_date,event_type\n2025-01-01,Battles\n",
+        &["row 1, column admin1: lacks the column `admin1`"],
+    );
+    refused(
+        b"event_date,event_type,sub_event_type,admin1\n2025-01-01,Battles,Armed clash,Sindh\nyesterday,Battles,Armed clash,Sindh\n",
+        &["bad.csv, row 3, column event_date: `yesterday` is not a date like 2025-05-16 or 16 May 2025"],
+    );
+    refused(
+        b"event_date,event_type,sub_event_type,admin1\n2025-01-01,Battles,Armed clash,Sindh,extra\n",
+        &["bad.csv, row 2: has 5 fields where the header has 4"],
+    );
+    refused(
+        b"iyear,imonth,iday,provstate\n2014,x,1,Sindh\n",
+        &["row 2, column imonth: `x` is not a whole number"],
+    );
+    refused(
+        b"date,region,kind\n2025-01-01,Sindh,flood\n",
+        &["row 2, column kind: `flood` is not attack, protest or cyber"],
+    );
+}
+
+#[test]
+fn the_seed_incidents_calibrate() {
+    let tmp = tempfile::tempdir().unwrap();
+    Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("calibrate")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv"))
+        .arg("--out")
+        .arg(tmp.path())
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(tmp.path().join("rates.csv"))
+            .unwrap()
+            .contains("Balochistan,attack,")
+    );
+}
