@@ -58,6 +58,10 @@ pub struct Topology {
     route_commodity: Vec<usize>,
     /// Whether each route is a standby route.
     route_standby: Vec<bool>,
+    /// The port site a route delivers to, if it ends at a port.
+    route_port: Vec<Option<usize>>,
+    /// The loader of each plant (index into `loaders`).
+    plant_loader: Vec<Option<usize>>,
     n_sites: usize,
 }
 
@@ -66,6 +70,8 @@ struct Loader {
     site: usize,
     stock: usize,
     stockpile: bool,
+    /// A production site (mine or plant): what cannot leave beyond its store is lost.
+    clamp: bool,
     routes: Vec<usize>,
     any_standby: bool,
 }
@@ -93,6 +99,7 @@ impl Topology {
                     site: s,
                     stock: k,
                     stockpile: site.kind == SiteKind::Stockpile,
+                    clamp: matches!(site.kind, SiteKind::Mine | SiteKind::Plant),
                     routes: site.out_routes.clone(),
                     any_standby: site.out_routes.iter().any(|&r| model.routes[r].standby),
                 });
@@ -102,6 +109,16 @@ impl Topology {
         t.route_to = model.routes.iter().map(|r| r.to_stock).collect();
         t.route_commodity = model.routes.iter().map(|r| r.commodity).collect();
         t.route_standby = model.routes.iter().map(|r| r.standby).collect();
+        t.route_port = model
+            .routes
+            .iter()
+            .map(|r| (model.sites[r.to].kind == SiteKind::Port).then_some(r.to))
+            .collect();
+        t.plant_loader = t
+            .plants
+            .iter()
+            .map(|&(s, _, _)| t.loaders.iter().position(|l| l.site == s))
+            .collect();
         t
     }
 }
@@ -129,6 +146,9 @@ pub struct RunInput<'a> {
     pub dirty: &'a [u64],
     /// Cargo losses sorted by day.
     pub losses: &'a [CargoLoss],
+    /// Step every day, never fast-forwarding steady days (for tests of the
+    /// fast-forward's exactness).
+    pub every_day: bool,
 }
 
 /// What one run of the flow produces.
@@ -238,7 +258,11 @@ impl Flow {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
                 None => next,
             };
-            let repeat = if steady { next - d } else { 1 };
+            let repeat = if steady && !input.every_day {
+                next - d
+            } else {
+                1
+            };
             let period_of = |day: usize| model.day_period[day] as usize;
             let mut from = d;
             while from < d + repeat {
@@ -358,11 +382,11 @@ impl Flow {
                 self.stock[to] += a;
             }
         }
-        // Production and processing.
+        // Production and processing. A mine produces at capacity; what can neither leave
+        // today nor fit in its store is lost (below). A plant processes no more than its
+        // output store and today's outbound capacity can take.
         for &(s, k) in &t.mines {
-            let q = self.cap_today[s]
-                .min(net.stock_max[k] - self.stock[k])
-                .max(0.0);
+            let q = self.cap_today[s];
             self.stock[k] += q;
             if record {
                 self.through[s] = q * net.value[t.stock_commodity[k]];
@@ -370,7 +394,14 @@ impl Flow {
         }
         for (j, &(s, i, o)) in t.plants.iter().enumerate() {
             let y = net.plant_yield[j];
-            let room = ((net.stock_max[o] - self.stock[o]) / y).max(0.0);
+            let out_cap: f64 = t.plant_loader[j].map_or(0.0, |l| {
+                t.loaders[l]
+                    .routes
+                    .iter()
+                    .map(|&r| self.rcap_today[r])
+                    .sum()
+            });
+            let room = ((net.stock_max[o] - self.stock[o] + out_cap) / y).max(0.0);
             let q = self.stock[i].min(self.cap_today[s]).min(room).max(0.0);
             self.stock[i] -= q;
             self.stock[o] += q * y;
@@ -378,23 +409,36 @@ impl Flow {
                 self.through[s] = q * y * net.value[t.stock_commodity[o]];
             }
         }
-        // Loading onto routes.
+        // Loading onto routes, in priority order. Standby routes carry at most the
+        // capacity the primary routes lost today.
         for l in &t.loaders {
             let mut avail = self.stock[l.stock];
             if l.stockpile {
                 avail = avail.min(self.cap_today[l.site]);
             }
-            let primary_cut = l.any_standby
-                && l.routes
+            let mut standby_left = if l.any_standby {
+                l.routes
                     .iter()
-                    .any(|&r| !t.route_standby[r] && self.rcap_today[r] < net.route_cap[r]);
+                    .filter(|&&r| !t.route_standby[r])
+                    .map(|&r| (net.route_cap[r] - self.rcap_today[r]).max(0.0))
+                    .sum()
+            } else {
+                0.0
+            };
             let mut loaded = 0.0;
             for &r in &l.routes {
+                let standby = t.route_standby[r];
                 let mut q = 0.0;
-                if self.rcap_today[r] > 0.0 && (!t.route_standby[r] || primary_cut) {
+                if self.rcap_today[r] > 0.0 && (!standby || standby_left > 0.0) {
                     let to = t.route_to[r];
-                    let room = (net.stock_max[to] - self.stock[to]).max(0.0);
+                    // A port's store also has room for what the port ships today.
+                    let port_out = t.route_port[r].map_or(0.0, |p| self.cap_today[p]);
+                    let room = (net.stock_max[to] + port_out - self.stock[to]).max(0.0);
                     q = avail.min(self.rcap_today[r]).min(room).max(0.0);
+                    if standby {
+                        q = q.min(standby_left);
+                        standby_left -= q;
+                    }
                     avail -= q;
                     loaded += q;
                 }
@@ -404,6 +448,14 @@ impl Flow {
                 }
             }
             self.stock[l.stock] -= loaded;
+            let max = net.stock_max[l.stock];
+            if l.clamp && self.stock[l.stock] > max {
+                let lost = self.stock[l.stock] - max;
+                self.stock[l.stock] = max;
+                if record {
+                    self.through[l.site] -= lost * net.value[t.stock_commodity[l.stock]];
+                }
+            }
             if record && l.stockpile {
                 self.through[l.site] = loaded * net.value[t.stock_commodity[l.stock]];
             }

@@ -35,6 +35,9 @@ pub struct Compiled {
     pub prospect_purposes: Vec<u64>,
     /// Plan targets in the first phase's years.
     pub phase1_plan: Vec<usize>,
+    /// Step the flow every day instead of fast-forwarding steady days (tests only:
+    /// the results are the same up to floating-point rounding of the sums).
+    pub step_every_day: bool,
 }
 
 impl Compiled {
@@ -45,6 +48,7 @@ impl Compiled {
             hazards: HazardPlan::new(&model),
             topology: flow::Topology::new(&model),
             phase1_plan: outcome::phase1_targets(&model),
+            step_every_day: false,
             param_purposes: model.params.iter().map(|p| purpose(&p.path)).collect(),
             prospect_purposes: model
                 .prospects

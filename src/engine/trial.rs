@@ -40,9 +40,21 @@ pub struct Scratch {
     units_cf: Vec<Vec<f64>>,
     units: Vec<Vec<f64>>,
     flow: Flow,
-    sweep: Vec<(f64, f64)>,
-    bounds: Vec<(f64, f64)>,
-    active: Vec<f64>,
+    segments: Vec<Segment>,
+    bounds: Vec<(f64, f64, u8)>,
+    active: Vec<(f64, u8)>,
+}
+
+/// A stretch of time over which a target's worst active disruption is constant.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    target: u32,
+    start: f64,
+    end: f64,
+    /// Worst active severity.
+    severity: f64,
+    /// Hazard kind of the worst active disruption.
+    kind: u8,
 }
 
 /// Runs trial `trial` of a run seeded with `seed`.
@@ -53,6 +65,7 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
     schedule_cf(c, seed, trial, s);
     draw_events(m, &c.hazards, seed, trial, &s.values, &mut s.events);
     disruptions(m, s);
+    segments(m, s);
     let delay_windows = schedule_disrupted(m, s);
     let n_days = m.n_days as usize;
     let words = n_days.div_ceil(64);
@@ -88,6 +101,7 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         factors: None,
         dirty: &s.dirty_cf,
         losses: &[],
+        every_day: c.step_every_day,
     };
     s.flow.run(m, &c.topology, &s.net, &cf_in, &mut cf_out);
     s.destroyed.clear();
@@ -106,6 +120,7 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         factors: Some(&s.factors),
         dirty: &s.dirty,
         losses: &s.losses,
+        every_day: c.step_every_day,
     };
     s.flow.run(m, &c.topology, &s.net, &dis_in, &mut dis_out);
     let idle = dis_out.longest_idle;
@@ -255,20 +270,53 @@ fn disruptions(m: &Model, s: &mut Scratch) {
         .sort_by(|a, b| a.target.cmp(&b.target).then(a.start.total_cmp(&b.start)));
 }
 
-/// Completion of work from `begin` lasting `base` days at a building site, delayed by
-/// the site's disruptions while the work lasts; returns completion and delay by kind.
-fn delayed(begin: f64, base: f64, per_day: f64, ds: &[Disruption]) -> (f64, [f64; 3]) {
+/// Completion of work from `begin` lasting `base` days at a building site.
+///
+/// While the site is disrupted at severity `s`, the work pauses for `per_day * s` of
+/// each day (overlapping disruptions count once, at the worst severity), and each event
+/// that hits the site during the work adds its construction delay. Returns the
+/// completion and the delay added by each hazard kind.
+fn delayed(
+    begin: f64,
+    base: f64,
+    per_day: f64,
+    segs: &[Segment],
+    events: &[Disruption],
+) -> (f64, [f64; 3]) {
     let mut end = begin + base;
     let mut by_kind = [0.0; 3];
-    for d in ds {
-        if d.start >= end {
+    let mut ev = events
+        .iter()
+        .filter(|d| d.delay > 0.0 && d.start >= begin)
+        .peekable();
+    let mut take_events_before = |t: f64, end: &mut f64, by_kind: &mut [f64; 3]| {
+        while let Some(d) = ev.next_if(|d| d.start < t.min(*end)) {
+            *end += d.delay;
+            by_kind[d.kind as usize] += d.delay;
+        }
+    };
+    for seg in segs {
+        take_events_before(seg.start, &mut end, &mut by_kind);
+        let a = seg.start.max(begin);
+        if a >= end {
             break;
         }
-        let overlap = (d.end.min(end) - d.start.max(begin)).max(0.0);
-        let add = overlap * per_day * d.severity + if d.start >= begin { d.delay } else { 0.0 };
-        end += add;
-        by_kind[d.kind as usize] += add;
+        if seg.end <= a {
+            continue;
+        }
+        let k = per_day * seg.severity;
+        let old = end;
+        if seg.end <= end {
+            end += k * (seg.end - a);
+        } else if k < 1.0 && (end - k * a) / (1.0 - k) <= seg.end {
+            // The work pauses part of each day until it completes inside the segment.
+            end = (end - k * a) / (1.0 - k);
+        } else {
+            end += k * (seg.end - a);
+        }
+        by_kind[seg.kind as usize] += end - old;
     }
+    take_events_before(f64::INFINITY, &mut end, &mut by_kind);
     (end, by_kind)
 }
 
@@ -279,9 +327,11 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<(usize, f64, f64, [f64;
     let mut windows = Vec::new();
     for (i, site) in m.sites.iter().enumerate() {
         s.units[i].clear();
-        let ds = target_slice(&s.disruptions, i as u32);
         let (begin, per_day) = match site.online {
-            Online::Day(_) => (0.0, 0.0),
+            Online::Day(_) => {
+                s.units[i].extend_from_slice(&s.units_cf[i]);
+                continue;
+            }
             Online::Project(p) => (
                 m.projects[p].start_day as f64,
                 m.projects[p].delay_per_disrupted_day.get(v),
@@ -291,13 +341,11 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<(usize, f64, f64, [f64;
                 m.prospects[g].delay_per_disrupted_day.get(v),
             ),
         };
+        let segs = by_target(&s.segments, i as u32, |x| x.target);
+        let events = by_target(&s.disruptions, i as u32, |x| x.target);
         for k in 0..s.units_cf[i].len() {
             let cf = s.units_cf[i][k];
-            if matches!(site.online, Online::Day(_)) {
-                s.units[i].push(cf);
-                continue;
-            }
-            let (end, by_kind) = delayed(begin, cf - begin, per_day, ds);
+            let (end, by_kind) = delayed(begin, cf - begin, per_day, segs, events);
             s.units[i].push(end);
             if end > cf {
                 windows.push((i, cf, end, by_kind));
@@ -307,10 +355,11 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<(usize, f64, f64, [f64;
     windows
 }
 
-fn target_slice(ds: &[Disruption], t: u32) -> &[Disruption] {
-    let a = ds.partition_point(|d| d.target < t);
-    let b = ds.partition_point(|d| d.target <= t);
-    &ds[a..b]
+/// The items of one target in a slice sorted by target.
+fn by_target<T>(xs: &[T], t: u32, target: impl Fn(&T) -> u32) -> &[T] {
+    let a = xs.partition_point(|x| target(x) < t);
+    let b = xs.partition_point(|x| target(x) <= t);
+    &xs[a..b]
 }
 
 fn mark_units(units: &[Vec<f64>], net: &Net, dirty: &mut [u64]) {
@@ -328,6 +377,61 @@ fn mark_units(units: &[Vec<f64>], net: &Net, dirty: &mut [u64]) {
     }
 }
 
+/// Cuts each target's disruptions into segments with the worst active severity (and
+/// its kind), so that overlapping disruptions count once.
+fn segments(m: &Model, s: &mut Scratch) {
+    s.segments.clear();
+    let horizon = m.n_days as f64;
+    let mut i = 0;
+    while i < s.disruptions.len() {
+        let t = s.disruptions[i].target;
+        let j = i + s.disruptions[i..]
+            .iter()
+            .take_while(|d| d.target == t)
+            .count();
+        s.bounds.clear();
+        s.active.clear();
+        // (time, +severity at a start or -severity at an end, kind); ends first at a tie.
+        for d in &s.disruptions[i..j] {
+            let end = d.end.min(horizon);
+            if end > d.start && d.severity > 0.0 {
+                s.bounds.push((d.start, d.severity, d.kind));
+                s.bounds.push((end, -d.severity, d.kind));
+            }
+        }
+        s.bounds
+            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut k = 0;
+        while k < s.bounds.len() {
+            let at = s.bounds[k].0;
+            while k < s.bounds.len() && s.bounds[k].0 == at {
+                let (_, sev, kind) = s.bounds[k];
+                if sev > 0.0 {
+                    s.active.push((sev, kind));
+                } else if let Some(x) = s.active.iter().position(|&a| a == (-sev, kind)) {
+                    s.active.swap_remove(x);
+                }
+                k += 1;
+            }
+            let worst = s
+                .active
+                .iter()
+                .copied()
+                .fold((0.0, 0u8), |w, a| if a.0 > w.0 { a } else { w });
+            if let (Some(next), true) = (s.bounds.get(k), worst.0 > 0.0) {
+                s.segments.push(Segment {
+                    target: t,
+                    start: at,
+                    end: next.0,
+                    severity: worst.0,
+                    kind: worst.1,
+                });
+            }
+        }
+        i = j;
+    }
+}
+
 /// Writes each disrupted target's daily capacity factor (1 minus the time-weighted
 /// worst active severity) and marks the days on which factors change.
 fn apply_factors(m: &Model, s: &mut Scratch) {
@@ -338,70 +442,23 @@ fn apply_factors(m: &Model, s: &mut Scratch) {
     for &l in &s.losses {
         set_bit(&mut s.dirty, l.day as usize);
     }
-    let mut i = 0;
-    while i < s.disruptions.len() {
-        let t = s.disruptions[i].target;
-        let j = i + s.disruptions[i..]
-            .iter()
-            .take_while(|d| d.target == t)
-            .count();
-        let row = &mut s.factors[t as usize * n_days..(t as usize + 1) * n_days];
-        elementary(
-            &s.disruptions[i..j],
-            &mut s.bounds,
-            &mut s.active,
-            &mut s.sweep,
-        );
-        for w in s.sweep.windows(2) {
-            let (a, sev) = w[0];
-            let (b, _) = w[1];
-            add_loss(row, a, b, sev, &mut s.dirty);
-        }
-        i = j;
+    for seg in &s.segments {
+        let t = seg.target as usize;
+        let row = &mut s.factors[t * n_days..(t + 1) * n_days];
+        add_loss(row, seg.start, seg.end, seg.severity, &mut s.dirty);
     }
 }
 
-/// Breakpoints of a target's disruptions with the worst severity active after each, by
-/// a sweep over starts and ends (`bounds` and `active` are reused buffers).
-fn elementary(
-    ds: &[Disruption],
-    bounds: &mut Vec<(f64, f64)>,
-    active: &mut Vec<f64>,
-    out: &mut Vec<(f64, f64)>,
-) {
-    out.clear();
-    bounds.clear();
-    active.clear();
-    // (time, +severity at a start, -severity at an end); ends sort before starts at a tie.
-    bounds.extend(
-        ds.iter()
-            .flat_map(|d| [(d.start, d.severity), (d.end, -d.severity)]),
-    );
-    bounds.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let mut i = 0;
-    while i < bounds.len() {
-        let t = bounds[i].0;
-        while i < bounds.len() && bounds[i].0 == t {
-            let sev = bounds[i].1;
-            if sev > 0.0 {
-                active.push(sev);
-            } else if let Some(k) = active.iter().position(|&a| a == -sev) {
-                active.swap_remove(k);
-            }
-            i += 1;
-        }
-        out.push((t, active.iter().cloned().fold(0.0, f64::max)));
-    }
+/// The days a stretch `[a, b)` touches: `first..last`.
+fn days_of(a: f64, b: f64, n: usize) -> (usize, usize) {
+    let first = (a as usize).min(n);
+    let last = ((b.ceil() as usize).max(first + 1)).min(n);
+    (first, last)
 }
 
 /// Lowers the factors of days covered by `[a, b)` by `sev` times the covered fraction.
 fn add_loss(row: &mut [f32], a: f64, b: f64, sev: f64, dirty: &mut [u64]) {
-    if sev <= 0.0 || b <= a {
-        return;
-    }
-    let n = row.len();
-    let first = a as usize;
-    let last = ((b.ceil() as usize).max(first + 1)).min(n);
+    let (first, last) = days_of(a, b, row.len());
     for (d, f) in row.iter_mut().enumerate().take(last).skip(first) {
         let cover = (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
         let x = *f as f64 - cover * sev;
@@ -414,15 +471,13 @@ fn add_loss(row: &mut [f32], a: f64, b: f64, sev: f64, dirty: &mut [u64]) {
     }
 }
 
+/// Puts back the factors of exactly the days `apply_factors` touched.
 fn reset_factors(m: &Model, s: &mut Scratch) {
     let n_days = m.n_days as usize;
-    for d in &s.disruptions {
-        let t = d.target as usize;
-        let a = d.start as usize;
-        let b = (d.end.ceil() as usize).min(n_days);
-        if a < b {
-            s.factors[t * n_days + a..t * n_days + b].fill(1.0);
-        }
+    for seg in &s.segments {
+        let t = seg.target as usize;
+        let (a, b) = days_of(seg.start, seg.end, n_days);
+        s.factors[t * n_days + a..t * n_days + b].fill(1.0);
     }
 }
 
@@ -478,10 +533,11 @@ fn fill_metrics(
     let n_targets = m.n_targets();
     let mut by_kind = [0.0; 3];
     let mut by_target = vec![0.0; n_targets];
-    for d in &s.disruptions {
-        let denied = d.severity * cf_value(&s.record, n_days, d.target as usize, d.start, d.end);
-        by_kind[d.kind as usize] += denied;
-        by_target[d.target as usize] += denied;
+    for seg in &s.segments {
+        let t = seg.target as usize;
+        let denied = seg.severity * cf_value(&s.record, n_days, t, seg.start, seg.end);
+        by_kind[seg.kind as usize] += denied;
+        by_target[t] += denied;
     }
     for &(site, a, b, kinds) in windows {
         let denied = cf_value(&s.record, n_days, site, a, b);
@@ -537,5 +593,61 @@ fn fill_metrics(
             .iter()
             .all(|&j| out.metrics[l.plan + j] <= 0.0);
         out.metrics[col] = if met { 1.0 } else { 0.0 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(start: f64, end: f64, severity: f64, kind: u8) -> Segment {
+        Segment {
+            target: 0,
+            start,
+            end,
+            severity,
+            kind,
+        }
+    }
+
+    #[test]
+    fn overlapping_disruptions_delay_construction_once() {
+        // A 30-day outage and its 30-day stand-down over the same days: one pause.
+        let segs = [seg(100.0, 130.0, 1.0, 0)];
+        let (end, kinds) = delayed(0.0, 200.0, 1.0, &segs, &[]);
+        assert_eq!(end, 230.0);
+        assert_eq!(kinds, [30.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_disruption_running_past_completion_pauses_the_rest_of_the_work() {
+        let (end, _) = delayed(0.0, 200.0, 1.0, &[seg(173.37, 203.37, 1.0, 1)], &[]);
+        assert!((end - 230.0).abs() < 1e-9, "{end}");
+        // At half severity 10 days of work left at day 190 take 20 days.
+        let (end, kinds) = delayed(0.0, 200.0, 1.0, &[seg(190.0, 250.0, 0.5, 2)], &[]);
+        assert!((end - 210.0).abs() < 1e-9, "{end}");
+        assert!((kinds[2] - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn events_add_their_construction_delay_only_during_the_work() {
+        let ev = |start: f64, delay: f64| Disruption {
+            target: 0,
+            start,
+            end: start,
+            severity: 0.0,
+            kind: 0,
+            delay,
+        };
+        let events = [
+            ev(-5.0, 9.0),
+            ev(50.0, 10.0),
+            ev(205.0, 7.0),
+            ev(260.0, 3.0),
+        ];
+        // 200 + 10 (day 50) = 210, then the event at 205 falls inside: 217; day 260 is after.
+        let (end, kinds) = delayed(0.0, 200.0, 1.0, &[], &events);
+        assert_eq!(end, 217.0);
+        assert_eq!(kinds[0], 17.0);
     }
 }

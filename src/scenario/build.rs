@@ -57,6 +57,17 @@ impl Builder<'_> {
             _ => (Date::constant(2025, 9, 8), Date::constant(2032, 12, 31)),
         };
         let n_days = days_between(start, horizon) + 1;
+        if n_days > MAX_DAYS {
+            let span = raw.horizon.as_ref().map(|h| h.span());
+            self.err(
+                "horizon",
+                span,
+                format!(
+                    "{horizon} is more than 100 years after the start {start}; shorten the horizon"
+                ),
+            );
+        }
+        let n_days = n_days.min(MAX_DAYS);
         let trials = self.count(raw.trials.as_ref(), "trials", 10_000);
         let seed = self.count(raw.seed.as_ref(), "seed", 20_250_908);
         if trials == 0 {
@@ -299,6 +310,17 @@ impl Builder<'_> {
                     &format!("{path}.end"),
                     r.end.as_ref().map(|e| e.span()),
                     format!("{b} comes before the phase's start {a}"),
+                );
+                continue;
+            }
+            if b < ctx.start || a > ctx.horizon {
+                self.err(
+                    &path,
+                    Some(item.span()),
+                    format!(
+                        "{a} to {b} lies outside the scenario ({} to {}); phases must overlap it",
+                        ctx.start, ctx.horizon
+                    ),
                 );
                 continue;
             }
@@ -712,6 +734,14 @@ impl Builder<'_> {
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
             };
+            if from == to {
+                self.err(
+                    &format!("{path}.to"),
+                    Some(span.clone()),
+                    "a route cannot end where it starts",
+                );
+                continue;
+            }
             let Some((commodity, from_stock)) =
                 self.route_source(&sites[from], &path, span.clone(), &stocks)
             else {
@@ -1370,6 +1400,9 @@ impl Builder<'_> {
         }
     }
 }
+
+/// The longest horizon, in days (100 years).
+const MAX_DAYS: u32 = 36_525;
 
 /// The most prospects one group may have.
 pub const MAX_PROSPECTS: usize = 64;

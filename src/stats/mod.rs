@@ -95,9 +95,13 @@ impl ColumnStats {
         }
     }
 
-    /// Adds one trial's value.
+    /// Adds one trial's value; NaN (a metric undefined in that trial, such as the time
+    /// to survive at a port that ships nothing) is left out.
     #[inline]
     pub fn push(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
         self.moments.push(x);
         if self.keep {
             self.values.push(x as f32);

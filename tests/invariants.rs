@@ -1,0 +1,149 @@
+//! Invariants of the engine: the fast-forward equals stepping every day, attribution
+//! adds up to the shortfall, results do not depend on the number of threads even with
+//! zero-length events, standby routes never beat the disruption-free run, and stores
+//! limit what is kept, not what flows through.
+
+use shortfall::engine::outcome::{COUNTERFACTUAL_VALUE, SHORTFALL_VALUE, TrialOutcome};
+use shortfall::engine::{self, Compiled};
+use shortfall::scenario::{baseline, parse};
+
+fn small(replace: &[(&str, &str)]) -> Compiled {
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/valid_small.toml"
+    ))
+    .unwrap();
+    for (a, b) in replace {
+        assert!(text.contains(a), "{a}");
+        text = text.replacen(a, b, 1);
+    }
+    Compiled::new(parse(&text, "test").unwrap())
+}
+
+fn outcomes(c: &Compiled, seed: u64, n: u64, threads: usize) -> Vec<TrialOutcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut all = Vec::new();
+    pool.install(|| {
+        engine::run(
+            c,
+            seed,
+            n,
+            |_, chunk| {
+                all.extend_from_slice(chunk);
+                Ok(())
+            },
+            |_| {},
+        )
+    })
+    .unwrap();
+    all
+}
+
+#[test]
+fn fast_forward_equals_stepping_every_day() {
+    let fast = Compiled::new(baseline());
+    let mut slow = fast.clone();
+    slow.step_every_day = true;
+    for t in 0..40 {
+        let (a, b) = (fast.trial(3, t), slow.trial(3, t));
+        // The states are identical; only sums of repeated days are formed as k * x
+        // instead of k additions, which differ by at most k ulps (k <= 2,672 days).
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+        for (x, y) in a.metrics.iter().zip(&b.metrics) {
+            assert!(
+                close(*x, *y) || (x.is_nan() && y.is_nan()),
+                "trial {t}: {x} vs {y}"
+            );
+        }
+        for (x, y) in a.delivered_monthly.iter().zip(&b.delivered_monthly) {
+            assert!(close(*x, *y), "trial {t}: monthly {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn attribution_adds_up_to_the_shortfall() {
+    let c = Compiled::new(baseline());
+    let l = &c.layout;
+    for o in outcomes(&c, 8, 300, 2) {
+        let short = o.metrics[SHORTFALL_VALUE];
+        let by_kind: f64 = o.metrics[l.lost_kind..l.lost_kind + 3].iter().sum();
+        let by_target: f64 = o.metrics[l.lost_at..].iter().sum();
+        let tol = 1e-9 * o.metrics[COUNTERFACTUAL_VALUE];
+        if by_kind != 0.0 {
+            assert!((by_kind - short).abs() <= tol, "{by_kind} vs {short}");
+            assert!((by_target - short).abs() <= tol, "{by_target} vs {short}");
+        } else {
+            assert!(short.abs() <= tol, "an unattributed shortfall of {short}");
+        }
+    }
+}
+
+#[test]
+fn zero_length_events_change_nothing_and_threads_do_not_matter() {
+    let c = small(&[(
+        "duration_days = 3",
+        "duration_days = 0\nconstruction_delay_days = 5",
+    )]);
+    let one = outcomes(&c, 4, 3000, 1);
+    let two = outcomes(&c, 4, 3000, 2);
+    for (a, b) in one.iter().zip(&two) {
+        assert_eq!(
+            a.metrics.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            b.metrics.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(a.metrics[SHORTFALL_VALUE], 0.0);
+    }
+}
+
+#[test]
+fn standby_routes_never_beat_the_disruption_free_run() {
+    // Mild, frequent protests on the primary route; the standby may only replace what
+    // the primary loses.
+    let c = small(&[
+        // The mine out-produces the primary road: the disruption-free run is road-bound.
+        (
+            "capacity_per_day = 10\ninventory_max = 100",
+            "capacity_per_day = 30\ninventory_max = 100",
+        ),
+        (
+            "transit_days = 2\n",
+            "transit_days = 2\n[[routes]]\nname = \"detour\"\nfrom = \"mine\"\nto = \"port\"\nregions = [\"A\"]\ncapacity_per_day = 20\ntransit_days = 4\nstandby = true\n",
+        ),
+        ("rate_per_year = 4", "rate_per_year = 40"),
+        ("targets = { route = 1 }", "targets = { road = 1 }"),
+        ("duration_days = 3", "duration_days = 3\nseverity = 0.1"),
+    ]);
+    for o in outcomes(&c, 2, 500, 2) {
+        assert!(
+            o.metrics[SHORTFALL_VALUE] >= -1e-9 * o.metrics[COUNTERFACTUAL_VALUE],
+            "{}",
+            o.metrics[SHORTFALL_VALUE]
+        );
+    }
+}
+
+#[test]
+fn a_small_store_does_not_throttle_throughput() {
+    // A mine of 100 t/day with a store of 10 t, a 1,000 t/day road, a port with no store:
+    // everything produced flows through.
+    let c = small(&[
+        (
+            "capacity_per_day = 10\ninventory_max = 100",
+            "capacity_per_day = 100\ninventory_max = 10",
+        ),
+        (
+            "capacity_per_day = 100\ninventory_max = 1000",
+            "capacity_per_day = 1000\ninventory_max = 0",
+        ),
+        ("capacity_per_day = 20", "capacity_per_day = 1000"),
+        ("rate_per_year = 4", "rate_per_year = 0"),
+    ]);
+    let o = c.trial(1, 0);
+    // 365 days of 2026, less the two days in transit at the start.
+    assert_eq!(o.counterfactual_yearly[0], 100.0 * 363.0);
+    assert_eq!(o.delivered_yearly, o.counterfactual_yearly);
+}
