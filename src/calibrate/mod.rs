@@ -175,6 +175,13 @@ fn fit_series(
     }
 }
 
+impl Series {
+    /// The self-exciting fit when AIC prefers it to the Poisson model.
+    pub fn preferred_hawkes(&self) -> Option<HawkesFit> {
+        self.hawkes.filter(|_| self.aic_hawkes < self.aic_poisson)
+    }
+}
+
 /// `rates.csv`.
 pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
     let p = std::path::Path::new("rates.csv");
@@ -262,9 +269,8 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
         } else {
             let _ = writeln!(s, "regions = [\"{}\"]", x.region);
         }
-        let prefer_hawkes = x.hawkes.is_some() && x.aic_hawkes < x.aic_poisson;
-        match (prefer_hawkes, x.hawkes) {
-            (true, Some(h)) => {
+        match x.preferred_hawkes() {
+            Some(h) => {
                 let mu = h.mu * 365.25 * share;
                 let se = h.se[0] * 365.25 * share;
                 if se.is_finite() && se > 0.0 && mu >= se {
@@ -286,7 +292,7 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
                     h.n, h.tau, x.aic_hawkes, x.aic_poisson
                 );
             }
-            _ => {
+            None => {
                 let k = x.times.len() as f64;
                 let _ = writeln!(
                     s,
@@ -349,13 +355,14 @@ pub fn console(cal: &Calibration) -> String {
     if cal.events.approximate_dates > 0 {
         let _ = writeln!(
             s,
-            "\n{} rows had an unknown day (GTD iday = 0) and were placed on the 15th of their month.",
+            "\n{} of the rows had an unknown day (GTD iday = 0) and were placed on the 15th of their month.",
             cal.events.approximate_dates
         );
     }
     if !cal.events.left_out.is_empty() {
         let total: usize = cal.events.left_out.values().sum();
-        let _ = writeln!(s, "\n{total} rows left out (also in unmapped.csv):");
+        let rows = if total == 1 { "row" } else { "rows" };
+        let _ = writeln!(s, "\n{total} {rows} left out (also in unmapped.csv):");
         for (reason, n) in &cal.events.left_out {
             let _ = writeln!(s, "  {n:>6}  {reason}");
         }
@@ -386,8 +393,8 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
     })
 }
 
-/// Expected events in each month under the fitted model (Hawkes when fitted, else
-/// Poisson): the compensator over the month.
+/// Expected events in each month under the preferred model (Hawkes when AIC prefers
+/// it, else Poisson): the compensator over the month.
 pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
     let bounds: Vec<f64> = cal
         .months
@@ -399,7 +406,7 @@ pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
         .windows(2)
         .map(|w| {
             let (a, b) = (w[0], w[1]);
-            match x.hawkes {
+            match x.preferred_hawkes() {
                 Some(h) => {
                     let excited: f64 = x
                         .times
