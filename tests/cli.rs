@@ -45,7 +45,7 @@ fn run_writes_every_file_well_formed() {
     assert_eq!(
         header,
         [
-            "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95"
+            "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se"
         ]
     );
     let rows: Vec<csv::StringRecord> = summary.records().map(Result::unwrap).collect();

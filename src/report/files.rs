@@ -62,12 +62,17 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let p = Path::new("summary.csv");
     w.write_record([
-        "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95",
+        "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se",
     ])
     .map_err(csv_err(p))?;
     for (col, s) in c.layout.columns.iter().zip(sums) {
         let mut row = vec![col.name.clone(), col.unit.clone()];
-        row.extend([s.mean, s.se, s.p5, s.p10, s.p50, s.p90, s.p95, s.cvar95].map(num));
+        row.extend(
+            [
+                s.mean, s.se, s.p5, s.p10, s.p50, s.p90, s.p95, s.cvar95, s.p90_se,
+            ]
+            .map(num),
+        );
         w.write_record(&row).map_err(csv_err(p))?;
     }
     w.into_inner().map_err(|e| crate::Error::Output {
@@ -180,19 +185,20 @@ pub fn console_table(c: &Compiled, sums: &[Summary]) -> String {
         .unwrap_or(10)
         .max(6);
     let mut s = format!(
-        "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>12}\n",
-        "metric", "mean ± se", "P10", "P50", "P90"
+        "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>24}\n",
+        "metric", "mean ± se", "P10", "P50", "P90 ± se"
     );
     for &i in &rows {
         let (col, x) = (&l.columns[i], &sums[i]);
         let mean = format!("{} ± {}", short(x.mean), short(x.se));
+        let p90 = format!("{} ± {}", short(x.p90), short(x.p90_se));
         s += &format!(
-            "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>12}  {}\n",
+            "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>24}  {}\n",
             col.name,
             mean,
             short(x.p10),
             short(x.p50),
-            short(x.p90),
+            p90,
             col.unit
         );
     }

@@ -24,12 +24,12 @@ figure svg{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;fon
 /// The summary table (every metric with its standard error and percentiles).
 pub fn summary_table(c: &Compiled, sums: &[Summary]) -> String {
     let mut s = String::from(
-        "<table id=\"summary\">\n<tr><th>metric</th><th>unit</th><th>mean</th><th>± se</th><th>P5</th><th>P10</th><th>P50</th><th>P90</th><th>P95</th><th>CVaR95</th></tr>\n",
+        "<table id=\"summary\">\n<tr><th>metric</th><th>unit</th><th>mean</th><th>± se</th><th>P5</th><th>P10</th><th>P50</th><th>P90</th><th>± se</th><th>P95</th><th>CVaR95</th></tr>\n",
     );
     for (col, x) in c.layout.columns.iter().zip(sums) {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&col.name),
             escape(&col.unit),
             short(x.mean),
@@ -38,6 +38,7 @@ pub fn summary_table(c: &Compiled, sums: &[Summary]) -> String {
             short(x.p10),
             short(x.p50),
             short(x.p90),
+            short(x.p90_se),
             short(x.p95),
             short(x.cvar95)
         );
@@ -93,7 +94,7 @@ pub fn report(
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. Means carry their Monte Carlo standard error; CVaR95 is the mean of the worst 5% of trials.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. Means and P90 carry their Monte Carlo standard errors (P90's by batch means over 20 batches); CVaR95 is the mean of the worst 5% of trials.</p>\n",
         name = escape(&m.name),
         desc = escape(&m.description),
         trials = manifest.trials,

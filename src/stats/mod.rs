@@ -132,6 +132,7 @@ impl ColumnStats {
             } else {
                 f64::NAN
             },
+            p90_se: batch_se(&self.values, 0.90),
         }
     }
 }
@@ -155,6 +156,29 @@ pub struct Summary {
     pub p95: f64,
     /// Mean of the worst 5% of trials.
     pub cvar95: f64,
+    /// Monte Carlo standard error of the P90, by batch means.
+    pub p90_se: f64,
+}
+
+/// Batches for the standard error of a percentile.
+pub const BATCHES: usize = 20;
+
+/// Standard error of the `p` percentile by batch means: the values (in trial order) are
+/// cut into [`BATCHES`] consecutive batches, the percentile is taken in each, and the
+/// standard error is their standard deviation over the square root of the number of
+/// batches. NaN with fewer than 20 trials per batch.
+pub fn batch_se(values: &[f32], p: f64) -> f64 {
+    let per = values.len() / BATCHES;
+    if per < 20 {
+        return f64::NAN;
+    }
+    let mut m = Moments::default();
+    for b in 0..BATCHES {
+        let mut batch = values[b * per..(b + 1) * per].to_vec();
+        batch.sort_by(f32::total_cmp);
+        m.push(quantile(&batch, p));
+    }
+    m.variance().sqrt() / (BATCHES as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -180,6 +204,30 @@ mod tests {
         assert_eq!(quantile(&v, 0.1), 2.0);
         assert!((quantile(&v, 0.05) - 1.5).abs() < 1e-12);
         assert_eq!(quantile(&v, 1.0), 11.0);
+    }
+
+    #[test]
+    fn batch_means_standard_error_of_p90_matches_the_asymptotic_one() {
+        // Standard normal draws: SE(P90) = sqrt(0.9 * 0.1 / n) / phi(z90).
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let n = 100_000;
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
+        let v: Vec<f32> = (0..n)
+            .map(|_| {
+                let x: f64 = StandardNormal.sample(&mut rng);
+                x as f32
+            })
+            .collect();
+        let z: f64 = 1.281_551_565_544_600_4;
+        let phi = (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let want = (0.09 / n as f64).sqrt() / phi;
+        let got = batch_se(&v, 0.9);
+        // A standard deviation from B batches has a relative standard error of about
+        // 1 / sqrt(2 (B - 1)); four of those.
+        let rel = 4.0 / (2.0 * (BATCHES as f64 - 1.0)).sqrt();
+        assert!((got / want - 1.0).abs() < rel, "{got} vs {want}");
+        assert!(batch_se(&v[..100], 0.9).is_nan());
     }
 
     #[test]
