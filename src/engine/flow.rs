@@ -237,7 +237,6 @@ impl Flow {
     ) {
         let n_days = model.n_days as usize;
         let n_targets = model.n_targets();
-        let n_sites = model.sites.len();
         let nc = model.commodities.len();
         self.reset(model, net);
         let mut loss_i = 0;
@@ -294,7 +293,6 @@ impl Flow {
                     rec[t * n_days + d..t * n_days + d + repeat].fill(self.through[t] as f32);
                 }
             }
-            debug_assert!(n_sites <= n_targets);
             d += repeat;
         }
     }

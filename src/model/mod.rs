@@ -130,8 +130,6 @@ pub struct Site {
     pub out_routes: Vec<usize>,
     /// Stocks of a port (one per commodity arriving), or empty.
     pub port_stocks: Vec<usize>,
-    /// Commodity whose value measures the site's throughput.
-    pub value_commodity: Option<usize>,
 }
 
 /// A store of one commodity at one site.

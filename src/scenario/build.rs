@@ -527,17 +527,15 @@ impl Builder<'_> {
                     span.clone(),
                 )
             };
-            let (mut value_commodity, mut out_c, mut in_c) = (None, None, None);
+            let (mut out_c, mut in_c) = (None, None);
             let mut yield_ = Num::Fixed(1.0);
             match kind {
                 SiteKind::Mine | SiteKind::Stockpile => {
                     out_c = commodity_of(self, "commodity", &r.commodity);
-                    value_commodity = out_c;
                 }
                 SiteKind::Plant => {
                     in_c = commodity_of(self, "input", &r.input);
                     out_c = commodity_of(self, "output", &r.output);
-                    value_commodity = out_c;
                     yield_ = self.num(
                         r.yield_.as_ref(),
                         &format!("{path}.yield"),
@@ -615,7 +613,6 @@ impl Builder<'_> {
                 in_stock: in_c,
                 out_routes: Vec::new(),
                 port_stocks: Vec::new(),
-                value_commodity,
             });
         }
         out
