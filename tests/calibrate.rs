@@ -250,7 +250,10 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("6 of the rows had an unknown day"), "{text}");
+    assert!(
+        text.contains("6 of the events had an unknown day"),
+        "{text}"
+    );
     assert!(text.contains("unknown month (GTD imonth = 0)"), "{text}");
     assert!(text.contains("outside Pakistan (India)"), "{text}");
     assert!(text.contains("unknown region \"Atlantis\""), "{text}");

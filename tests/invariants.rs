@@ -147,3 +147,84 @@ fn a_small_store_does_not_throttle_throughput() {
     assert_eq!(o.counterfactual_yearly[0], 100.0 * 363.0);
     assert_eq!(o.delivered_yearly, o.counterfactual_yearly);
 }
+
+/// A mine feeding a plant feeding a port; attacks hit only the mine.
+fn plant_chain(with_standby: bool) -> Compiled {
+    let standby = if with_standby {
+        "[[routes]]\nname = \"detour\"\nfrom = \"mill\"\nto = \"harbour\"\nregions = [\"A\"]\ncapacity_per_day = 50\ntransit_days = 3\nstandby = true\n"
+    } else {
+        ""
+    };
+    let text = format!(
+        r#"
+name = "chain"
+start = "2026-01-01"
+horizon = "2027-12-31"
+[[commodities]]
+name = "ore"
+[[commodities]]
+name = "metal"
+[[sites]]
+name = "pit"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 20
+inventory_max = 200
+[[sites]]
+name = "mill"
+kind = "plant"
+region = "A"
+input = "ore"
+output = "metal"
+yield = 0.5
+capacity_per_day = 30
+inventory_max = 20
+[[sites]]
+name = "harbour"
+kind = "port"
+region = "A"
+capacity_per_day = 100
+inventory_max = 100
+[[routes]]
+name = "haul"
+from = "pit"
+to = "mill"
+regions = ["A"]
+capacity_per_day = 40
+transit_days = 1
+[[routes]]
+name = "road"
+from = "mill"
+to = "harbour"
+regions = ["A"]
+capacity_per_day = 10
+transit_days = 2
+{standby}
+[[hazards]]
+name = "raids"
+kind = "attack"
+regions = ["A"]
+rate_per_year = 12
+targets = {{ pit = 1 }}
+[hazards.impact]
+duration_days = 5
+"#
+    );
+    Compiled::new(parse(&text, "chain").unwrap())
+}
+
+#[test]
+fn an_unused_standby_route_changes_nothing() {
+    // The plant's road never loses capacity, so its standby never carries: the plant
+    // must not process (and throw away) output for it.
+    let (a, b) = (plant_chain(false), plant_chain(true));
+    for t in 0..200 {
+        let (x, y) = (a.trial(6, t), b.trial(6, t));
+        assert_eq!(x.delivered_yearly, y.delivered_yearly, "trial {t}");
+        assert_eq!(
+            x.counterfactual_yearly, y.counterfactual_yearly,
+            "trial {t}"
+        );
+    }
+}

@@ -49,6 +49,9 @@ pub fn poisson_loglik(k: usize, t: f64) -> f64 {
     k * (k / t).ln() - k
 }
 
+/// Below this branching ratio the decay is not identified and is left empty.
+pub const NO_EXCITATION: f64 = 0.01;
+
 /// A fitted Hawkes process (times in days).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HawkesFit {
@@ -148,28 +151,36 @@ pub fn fit_hawkes(times: &[f64], t: f64) -> Option<HawkesFit> {
     })
 }
 
-/// Standard errors from the inverse of the finite-difference Hessian of the negative
-/// log-likelihood in the natural parameters.
+/// Standard errors from the observed information: the finite-difference Hessian of the
+/// negative log-likelihood in the unconstrained parameters `(ln mu, logit n, ln tau)`,
+/// inverted, then carried to the natural parameters by the delta method
+/// (`se(mu) = mu sd(ln mu)`, `se(n) = n (1 - n) sd(logit n)`, `se(tau) = tau sd(ln tau)`).
+/// Steps in the unconstrained space never leave the parameter domain.
 fn standard_errors(times: &[f64], t: f64, p: [f64; 3]) -> [f64; 3] {
-    let f = |q: [f64; 3]| -hawkes_loglik(times, t, q[0], q[1], q[2]);
-    let h: Vec<f64> = p.iter().map(|&v| 1e-4 * v.abs().max(1e-3)).collect();
+    let theta = [p[0].ln(), (p[1] / (1.0 - p[1])).ln(), p[2].ln()];
+    let f = |q: [f64; 3]| {
+        let (mu, n, tau) = natural(&q);
+        -hawkes_loglik(times, t, mu, n, tau)
+    };
+    let h = 1e-4;
     let mut hess = [[0.0; 3]; 3];
     for i in 0..3 {
         for j in 0..3 {
             let at = |di: f64, dj: f64| {
-                let mut q = p;
-                q[i] += di * h[i];
-                q[j] += dj * h[j];
+                let mut q = theta;
+                q[i] += di * h;
+                q[j] += dj * h;
                 f(q)
             };
-            hess[i][j] = (at(1.0, 1.0) - at(1.0, -1.0) - at(-1.0, 1.0) + at(-1.0, -1.0))
-                / (4.0 * h[i] * h[j]);
+            hess[i][j] =
+                (at(1.0, 1.0) - at(1.0, -1.0) - at(-1.0, 1.0) + at(-1.0, -1.0)) / (4.0 * h * h);
         }
     }
+    let scale = [p[0], p[1] * (1.0 - p[1]), p[2]];
     match invert3(hess) {
         Some(inv) => [0, 1, 2].map(|i| {
-            if inv[i][i] > 0.0 {
-                inv[i][i].sqrt()
+            if inv[i][i] > 0.0 && inv[i][i].is_finite() {
+                scale[i] * inv[i][i].sqrt()
             } else {
                 f64::NAN
             }

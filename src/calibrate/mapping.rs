@@ -25,10 +25,25 @@ pub enum Target {
 /// The mapping tables.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    regions: HashMap<String, String>,
+    /// Region spellings: a model region, or `None` to leave such rows out.
+    regions: HashMap<String, Option<String>>,
     event_types: HashMap<String, Target>,
     sub_event_types: HashMap<String, Target>,
     attack_types: HashMap<String, Target>,
+    /// The user's event and sub-event rows, which take priority over every default.
+    user_event_types: HashMap<String, Target>,
+    user_sub_event_types: HashMap<String, Target>,
+}
+
+/// Where a raw region name goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Region<'a> {
+    /// A model region.
+    Model(&'a str),
+    /// Deliberately left out (mapped to `ignore`).
+    Ignore,
+    /// Not in the table.
+    Unknown,
 }
 
 fn key(s: &str) -> String {
@@ -116,11 +131,13 @@ impl Default for Mapping {
         Mapping {
             regions: REGIONS
                 .iter()
-                .map(|(k, v)| (key(k), v.to_string()))
+                .map(|(k, v)| (key(k), Some(v.to_string())))
                 .collect(),
             event_types: table(EVENT_TYPES),
             sub_event_types: table(SUB_EVENT_TYPES),
             attack_types: table(ATTACK_TYPES),
+            user_event_types: HashMap::new(),
+            user_sub_event_types: HashMap::new(),
         }
     }
 }
@@ -164,7 +181,14 @@ impl Mapping {
             let (field, value, to) = (&rec[f], &rec[v], &rec[t]);
             match key(field).as_str() {
                 "region" => {
-                    m.regions.insert(key(value), to.trim().to_string());
+                    // `ignore`, a known region in any spelling (canonical name), or a new
+                    // region name as written.
+                    let target = if key(to) == "ignore" {
+                        None
+                    } else {
+                        Some(m.region_name(to).unwrap_or_else(|| to.trim().to_string()))
+                    };
+                    m.regions.insert(key(value), target);
                 }
                 "event type" | "sub event type" | "attack type" => {
                     let target = parse_target(to).ok_or_else(|| {
@@ -175,8 +199,8 @@ impl Mapping {
                         )
                     })?;
                     let table = match key(field).as_str() {
-                        "event type" => &mut m.event_types,
-                        "sub event type" => &mut m.sub_event_types,
+                        "event type" => &mut m.user_event_types,
+                        "sub event type" => &mut m.user_sub_event_types,
                         _ => &mut m.attack_types,
                     };
                     table.insert(key(value), target);
@@ -195,16 +219,29 @@ impl Mapping {
         Ok(m)
     }
 
-    /// The model region of a raw region name.
-    pub fn region(&self, raw: &str) -> Option<&str> {
-        self.regions.get(&key(raw)).map(String::as_str)
+    /// The canonical name of a known region spelling.
+    fn region_name(&self, raw: &str) -> Option<String> {
+        self.regions.get(&key(raw)).cloned().flatten()
     }
 
-    /// The kind of an ACLED event: the sub-event type when mapped, else the event type.
+    /// Where a raw region name goes.
+    pub fn region(&self, raw: &str) -> Region<'_> {
+        match self.regions.get(&key(raw)) {
+            Some(Some(r)) => Region::Model(r),
+            Some(None) => Region::Ignore,
+            None => Region::Unknown,
+        }
+    }
+
+    /// The kind of an ACLED event: the user's sub-event then event rows, then the default
+    /// sub-event then event rows.
     pub fn acled_kind(&self, event_type: &str, sub_event_type: &str) -> Option<&Target> {
-        self.sub_event_types
-            .get(&key(sub_event_type))
-            .or_else(|| self.event_types.get(&key(event_type)))
+        let (e, s) = (key(event_type), key(sub_event_type));
+        self.user_sub_event_types
+            .get(&s)
+            .or_else(|| self.user_event_types.get(&e))
+            .or_else(|| self.sub_event_types.get(&s))
+            .or_else(|| self.event_types.get(&e))
     }
 
     /// The kind of a GTD attack type (GTD records terrorism: attacks by default).
@@ -219,6 +256,42 @@ impl Mapping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_rows_override_defaults_and_regions_can_be_ignored() {
+        let dir = std::env::temp_dir().join(format!("shortfall-mapping-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("m.csv");
+        std::fs::write(
+            &file,
+            "field,value,maps_to\nevent_type,Protests,ignore\nregion,Azad Kashmir,ignore\nregion,Quetta,balochistan\nregion,Gwadar Port,Port Zone\n",
+        )
+        .unwrap();
+        let m = Mapping::with_file(&file).unwrap();
+        // The user's event row beats the default sub-event row.
+        assert_eq!(
+            m.acled_kind("Protests", "Peaceful protest"),
+            Some(&Target::Ignore)
+        );
+        assert_eq!(
+            m.acled_kind("Riots", "Mob violence"),
+            Some(&Target::Kind(HazardKind::Protest))
+        );
+        assert_eq!(m.region("Azad Kashmir"), Region::Ignore);
+        assert_eq!(
+            m.region("Quetta"),
+            Region::Model("Balochistan"),
+            "canonical spelling"
+        );
+        assert_eq!(m.region("gwadar port"), Region::Model("Port Zone"));
+        std::fs::write(&file, "field,value,maps_to\nevent_type,Protests,flood\n").unwrap();
+        let e = Mapping::with_file(&file).unwrap_err().to_string();
+        assert!(
+            e.contains("row 2, column maps_to: `flood` is not attack, protest, cyber or ignore"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn region_spellings_map_to_the_model_regions() {
@@ -237,9 +310,9 @@ mod tests {
             ("Sindh", "Sindh"),
             ("Punjab", "Punjab"),
         ] {
-            assert_eq!(m.region(raw), Some(want), "{raw}");
+            assert_eq!(m.region(raw), Region::Model(want), "{raw}");
         }
-        assert_eq!(m.region("Tamil Nadu"), None);
+        assert_eq!(m.region("Tamil Nadu"), Region::Unknown);
     }
 
     #[test]

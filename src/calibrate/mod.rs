@@ -63,6 +63,9 @@ pub struct Calibration {
     pub events: Events,
     /// Events outside the window.
     pub outside_window: usize,
+    /// Events in the window whose day is unknown (GTD `iday = 0`): spread evenly over
+    /// their month.
+    pub approximate: usize,
 }
 
 fn days_from(a: Date, b: Date) -> f64 {
@@ -75,19 +78,32 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
     let first = events.records.iter().map(|r| r.date).min();
     let last = events.records.iter().map(|r| r.date).max();
     let (Some(from), Some(to)) = (from.or(first), to.or(last)) else {
+        let reasons: Vec<String> = events
+            .left_out
+            .iter()
+            .map(|(reason, n)| format!("{n} x {reason}"))
+            .collect();
         return Err(Error::Usage {
             flag: "EVENTS",
             message: format!(
-                "no row could be mapped to a region and hazard kind ({} rows read); see the rows left out",
-                events.rows
+                "no row could be mapped to a region and hazard kind ({} rows read): {}",
+                events.rows,
+                reasons.join("; ")
             ),
         });
     };
     if to < from {
-        return Err(Error::Usage {
-            flag: "--to",
-            message: format!("{to} comes before the window's start {from}"),
-        });
+        let (flag, message) = match (first, last) {
+            (_, Some(last)) if from > last => (
+                "--from",
+                format!("the window starts {from}, after the last event ({last})"),
+            ),
+            _ => (
+                "--to",
+                format!("{to} comes before the window's start {from}"),
+            ),
+        };
+        return Err(Error::Usage { flag, message });
     }
     let days = days_from(from, to) + 1.0;
     let mut months = Vec::new();
@@ -99,12 +115,13 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             .unwrap_or(to.tomorrow().unwrap_or(to));
     }
     let mut groups: BTreeMap<(String, usize), Vec<&Record>> = BTreeMap::new();
-    let mut outside = 0;
+    let (mut outside, mut approximate) = (0, 0);
     for r in &events.records {
         if r.date < from || r.date > to {
             outside += 1;
             continue;
         }
+        approximate += r.approximate as usize;
         groups
             .entry((r.region.clone(), r.kind.index()))
             .or_default()
@@ -122,6 +139,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         series,
         events,
         outside_window: outside,
+        approximate,
     })
 }
 
@@ -134,14 +152,27 @@ fn fit_series(
     months: &[Date],
 ) -> Series {
     let days = days_from(from, to) + 1.0;
+    // Events on one day are spread evenly within it; events known only to the month are
+    // spread evenly over the month (within the window), so neither shows as a cluster.
     let mut by_day: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut by_month: BTreeMap<Date, usize> = BTreeMap::new();
     for r in recs {
-        *by_day.entry(days_from(from, r.date) as i64).or_insert(0) += 1;
+        if r.approximate {
+            *by_month.entry(r.date).or_insert(0) += 1;
+        } else {
+            *by_day.entry(days_from(from, r.date) as i64).or_insert(0) += 1;
+        }
     }
     let mut times = Vec::with_capacity(recs.len());
     for (&d, &m) in &by_day {
         times.extend((0..m).map(|k| d as f64 + (k as f64 + 0.5) / m as f64));
     }
+    for (&month, &m) in &by_month {
+        let a = days_from(from, month).max(0.0);
+        let b = (days_from(from, month.last_of_month()) + 1.0).min(days);
+        times.extend((0..m).map(|k| a + (b - a) * (k as f64 + 0.5) / m as f64));
+    }
+    times.sort_by(f64::total_cmp);
     let mut monthly = vec![0.0; months.len()];
     for r in recs {
         let i = months.partition_point(|m| *m <= r.date).saturating_sub(1);
@@ -153,7 +184,10 @@ fn fit_series(
     let whole: Vec<f64> = months
         .iter()
         .enumerate()
-        .filter(|(i, m)| m.day() == 1 && (*i + 1 < months.len() || to == to.last_of_month()))
+        .filter(|(i, _)| {
+            (*i > 0 || from == from.first_of_month())
+                && (*i + 1 < months.len() || to == to.last_of_month())
+        })
         .map(|(i, _)| monthly[i])
         .collect();
     let dispersion = fit::dispersion(if whole.len() >= 3 { &whole } else { &monthly });
@@ -257,9 +291,6 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
         cal.days / 365.25
     );
     for x in &cal.series {
-        if x.region == "national" && x.kind != HazardKind::Cyber {
-            continue;
-        }
         let years = cal.days / 365.25;
         let _ = writeln!(s, "[[hazards]]");
         let _ = writeln!(s, "name = \"{}\"", hazard_name(&x.region, x.kind));
@@ -352,12 +383,23 @@ pub fn console(cal: &Calibration) -> String {
             hk
         );
     }
-    if cal.events.approximate_dates > 0 {
+    if cal.approximate > 0 {
         let _ = writeln!(
             s,
-            "\n{} of the rows had an unknown day (GTD iday = 0) and were placed on the 15th of their month.",
-            cal.events.approximate_dates
+            "\n{} of the events had an unknown day (GTD iday = 0) and were spread evenly over their month.",
+            cal.approximate
         );
+    }
+    for x in &cal.series {
+        if let Some(h) = x.preferred_hawkes().filter(|h| h.tau < 2.0) {
+            let _ = writeln!(
+                s,
+                "\nnote: {} {}: the fitted decay of {:.2} days is close to the data's resolution of one day; treat it as \"within a day or two\".",
+                x.region,
+                x.kind.as_str(),
+                h.tau
+            );
+        }
     }
     if !cal.events.left_out.is_empty() {
         let total: usize = cal.events.left_out.values().sum();
@@ -380,10 +422,10 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
         w.write_record([reason.clone(), n.to_string()])
             .map_err(&err)?;
     }
-    if cal.events.approximate_dates > 0 {
+    if cal.approximate > 0 {
         w.write_record([
-            "approximate date (unknown day, placed on the 15th; kept)".to_string(),
-            cal.events.approximate_dates.to_string(),
+            "approximate date (unknown day, spread over its month; kept)".to_string(),
+            cal.approximate.to_string(),
         ])
         .map_err(&err)?;
     }

@@ -6,12 +6,12 @@
 //!   rows whose `country` is not Pakistan are counted and left out. Other columns
 //!   (`inter1`/`inter2` as numbers or text, and any extra column) are ignored.
 //! - GTD: the date from `iyear`, `imonth`, `iday`. GTD writes 0 for an unknown month or
-//!   day: a row with an unknown day is placed on the 15th of its month and counted as
-//!   approximate; a row with an unknown month cannot be placed in time and is counted
-//!   and left out. The kind from `attacktype1_txt` (attack), the region from `provstate`.
+//!   day: a row with an unknown day is kept as approximate (the fit spreads such events
+//!   evenly over their month); a row with an unknown month cannot be placed in time and
+//!   is counted and left out. The kind from `attacktype1_txt` (attack), the region from `provstate`.
 //! - incidents: `date`, `region`, `kind` as in `seeds/incidents.csv`.
 
-use super::mapping::{Mapping, Target};
+use super::mapping::{Mapping, Region, Target};
 use crate::error::{Error, Result};
 use crate::model::HazardKind;
 use jiff::civil::Date;
@@ -38,6 +38,8 @@ pub struct Record {
     pub region: String,
     /// Hazard kind.
     pub kind: HazardKind,
+    /// Only the month is known (GTD `iday = 0`): `date` is the first of the month.
+    pub approximate: bool,
 }
 
 /// Events read from a file, with what could not be used.
@@ -47,8 +49,6 @@ pub struct Events {
     pub records: Vec<Record>,
     /// Rows left out, by reason (e.g. `unknown region "Xyz"`), with counts.
     pub left_out: BTreeMap<String, usize>,
-    /// Rows whose date is approximate (GTD unknown day).
-    pub approximate_dates: usize,
     /// Data rows read.
     pub rows: usize,
 }
@@ -174,9 +174,9 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             .to_string()
     };
     let mut ev = Events::default();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
+    for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error(path, e))?;
+        let row = rec.position().map_or(0, |p| p.line() as usize);
         ev.rows += 1;
         let mut leave = |reason: String| *ev.left_out.entry(reason).or_insert(0) += 1;
         let country = get(
@@ -191,6 +191,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             leave(format!("outside Pakistan ({country})"));
             continue;
         }
+        let mut approximate = false;
         let (date, region_raw, kind) = match format {
             Format::Acled => {
                 let raw = get(&rec, "event_date");
@@ -231,13 +232,15 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                     leave("unknown month (GTD imonth = 0)".into());
                     continue;
                 }
-                let day = if d == 0 {
-                    ev.approximate_dates += 1;
-                    15
-                } else {
-                    d
-                };
-                let date = Date::new(y as i16, mo as i8, day as i8).map_err(|_| {
+                if !(1..=12).contains(&mo) {
+                    return Err(input_err(
+                        Some(row),
+                        Some("imonth"),
+                        format!("{mo} is not a month (1-12, or 0 for unknown)"),
+                    ));
+                }
+                approximate = d == 0;
+                let date = Date::new(y as i16, mo as i8, d.max(1) as i8).map_err(|_| {
                     input_err(
                         Some(row),
                         Some("iday"),
@@ -282,12 +285,14 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             continue;
         };
         match mapping.region(&region_raw) {
-            Some(r) => ev.records.push(Record {
+            Region::Model(r) => ev.records.push(Record {
                 date,
                 region: r.to_string(),
                 kind,
+                approximate,
             }),
-            None => leave(format!("unknown region \"{region_raw}\"")),
+            Region::Ignore => leave(format!("region \"{region_raw}\" mapped to ignore")),
+            Region::Unknown => leave(format!("unknown region \"{region_raw}\"")),
         }
     }
     if ev.rows == 0 {

@@ -363,6 +363,43 @@ impl Flow {
         }
     }
 
+    /// Room at route `r`'s destination store; a port's store also has room for what the
+    /// port ships today.
+    fn room(&self, t: &Topology, net: &Net, r: usize) -> f64 {
+        let to = t.route_to[r];
+        let port_out = t.route_port[r].map_or(0.0, |p| self.cap_today[p]);
+        (net.stock_max[to] + port_out - self.stock[to]).max(0.0)
+    }
+
+    /// Capacity the primary routes of a loader lost today (what its standby routes may
+    /// carry).
+    fn primary_lost(&self, t: &Topology, net: &Net, l: &Loader) -> f64 {
+        if !l.any_standby {
+            return 0.0;
+        }
+        l.routes
+            .iter()
+            .filter(|&&r| !t.route_standby[r])
+            .map(|&r| (net.route_cap[r] - self.rcap_today[r]).max(0.0))
+            .sum()
+    }
+
+    /// What a loader can move out today: each primary route up to its capacity and its
+    /// destination's room, standby routes only up to what the primaries lost.
+    fn out_capacity(&self, t: &Topology, net: &Net, l: &Loader) -> f64 {
+        let mut standby_left = self.primary_lost(t, net, l);
+        let mut total = 0.0;
+        for &r in &l.routes {
+            let mut q = self.rcap_today[r].min(self.room(t, net, r));
+            if t.route_standby[r] {
+                q = q.min(standby_left);
+                standby_left -= q;
+            }
+            total += q;
+        }
+        total
+    }
+
     /// One day. Returns true when the day left every store and pipeline unchanged and
     /// every pipeline uniform, so that the next days repeat it exactly. `through` (the
     /// value passing each target) is kept only when `record`.
@@ -392,13 +429,8 @@ impl Flow {
         }
         for (j, &(s, i, o)) in t.plants.iter().enumerate() {
             let y = net.plant_yield[j];
-            let out_cap: f64 = t.plant_loader[j].map_or(0.0, |l| {
-                t.loaders[l]
-                    .routes
-                    .iter()
-                    .map(|&r| self.rcap_today[r])
-                    .sum()
-            });
+            let out_cap =
+                t.plant_loader[j].map_or(0.0, |l| self.out_capacity(t, net, &t.loaders[l]));
             let room = ((net.stock_max[o] - self.stock[o] + out_cap) / y).max(0.0);
             let q = self.stock[i].min(self.cap_today[s]).min(room).max(0.0);
             self.stock[i] -= q;
@@ -414,25 +446,16 @@ impl Flow {
             if l.stockpile {
                 avail = avail.min(self.cap_today[l.site]);
             }
-            let mut standby_left = if l.any_standby {
-                l.routes
-                    .iter()
-                    .filter(|&&r| !t.route_standby[r])
-                    .map(|&r| (net.route_cap[r] - self.rcap_today[r]).max(0.0))
-                    .sum()
-            } else {
-                0.0
-            };
+            let mut standby_left = self.primary_lost(t, net, l);
             let mut loaded = 0.0;
             for &r in &l.routes {
                 let standby = t.route_standby[r];
                 let mut q = 0.0;
                 if self.rcap_today[r] > 0.0 && (!standby || standby_left > 0.0) {
-                    let to = t.route_to[r];
-                    // A port's store also has room for what the port ships today.
-                    let port_out = t.route_port[r].map_or(0.0, |p| self.cap_today[p]);
-                    let room = (net.stock_max[to] + port_out - self.stock[to]).max(0.0);
-                    q = avail.min(self.rcap_today[r]).min(room).max(0.0);
+                    q = avail
+                        .min(self.rcap_today[r])
+                        .min(self.room(t, net, r))
+                        .max(0.0);
                     if standby {
                         q = q.min(standby_left);
                         standby_left -= q;

@@ -290,7 +290,7 @@ fn delayed(
         .filter(|d| d.delay > 0.0 && d.start >= begin)
         .peekable();
     let mut take_events_before = |t: f64, end: &mut f64, by_kind: &mut [f64; 3]| {
-        while let Some(d) = ev.next_if(|d| d.start < t.min(*end)) {
+        while let Some(d) = ev.next_if(|d| d.start <= t && d.start < *end) {
             *end += d.delay;
             by_kind[d.kind as usize] += d.delay;
         }
