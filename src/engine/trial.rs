@@ -67,27 +67,57 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
     disruptions(m, s);
     segments(m, s);
     let delay_windows = schedule_disrupted(m, s);
-    let n_days = m.n_days as usize;
-    let words = n_days.div_ceil(64);
+    mark_changes(m, s);
+    apply_factors(m, s);
+    let mut out = TrialOutcome {
+        metrics: vec![0.0; c.layout.len()],
+        params: s.values.clone(),
+        ..Default::default()
+    };
+    let ports = run_flows(c, s, &mut out);
+    record_outcome(c, s, &mut out, &ports, &delay_windows);
+    reset_factors(m, s);
+    out
+}
+
+/// Per-port sums of the two runs, for the time to survive.
+struct PortSums {
+    /// Disrupted run: inventory summed over days.
+    stock_days: Vec<f64>,
+    /// Counterfactual run: total shipped.
+    cf_shipped: Vec<f64>,
+    /// Disrupted run: longest stretch without shipments.
+    idle: u32,
+}
+
+/// Marks the days on which the inputs of each run can change (sites coming online and
+/// ramping up; disruptions and losses are marked by `apply_factors`).
+fn mark_changes(m: &Model, s: &mut Scratch) {
+    let words = (m.n_days as usize).div_ceil(64);
     s.dirty_cf.clear();
     s.dirty_cf.resize(words, 0);
     s.dirty.clear();
     s.dirty.resize(words, 0);
     mark_units(&s.units_cf, &s.net, &mut s.dirty_cf);
     mark_units(&s.units, &s.net, &mut s.dirty);
-    apply_factors(m, s);
-    let nc = m.commodities.len();
-    let nm = m.months.len() * nc;
+}
+
+/// The flow without disruptions (recording what passes each target) and with them.
+fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums {
+    let m = &c.model;
+    let nm = m.months.len() * m.commodities.len();
     let np = c.topology.ports.len();
-    let mut out = TrialOutcome {
-        metrics: vec![0.0; c.layout.len()],
-        delivered_monthly: vec![0.0; nm],
-        counterfactual_monthly: vec![0.0; nm],
-        params: s.values.clone(),
-        ..Default::default()
-    };
-    s.record.resize(m.n_targets() * n_days, 0.0);
+    out.delivered_monthly = vec![0.0; nm];
+    out.counterfactual_monthly = vec![0.0; nm];
+    s.record.resize(m.n_targets() * m.n_days as usize, 0.0);
     let (mut cf_stock_days, mut cf_shipped) = (vec![0.0; np], vec![0.0; np]);
+    let cf_in = RunInput {
+        units: &s.units_cf,
+        factors: None,
+        dirty: &s.dirty_cf,
+        losses: &[],
+        every_day: c.step_every_day,
+    };
     let mut cf_out = RunOutput {
         delivered: &mut out.counterfactual_monthly,
         destroyed: &mut [],
@@ -96,17 +126,17 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         port_stock_days: &mut cf_stock_days,
         port_shipped: &mut cf_shipped,
     };
-    let cf_in = RunInput {
-        units: &s.units_cf,
-        factors: None,
-        dirty: &s.dirty_cf,
-        losses: &[],
-        every_day: c.step_every_day,
-    };
     s.flow.run(m, &c.topology, &s.net, &cf_in, &mut cf_out);
     s.destroyed.clear();
     s.destroyed.resize(s.losses.len(), 0.0);
     let (mut stock_days, mut shipped) = (vec![0.0; np], vec![0.0; np]);
+    let dis_in = RunInput {
+        units: &s.units,
+        factors: Some(&s.factors),
+        dirty: &s.dirty,
+        losses: &s.losses,
+        every_day: c.step_every_day,
+    };
     let mut dis_out = RunOutput {
         delivered: &mut out.delivered_monthly,
         destroyed: &mut s.destroyed,
@@ -115,28 +145,35 @@ pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialO
         port_stock_days: &mut stock_days,
         port_shipped: &mut shipped,
     };
-    let dis_in = RunInput {
-        units: &s.units,
-        factors: Some(&s.factors),
-        dirty: &s.dirty,
-        losses: &s.losses,
-        every_day: c.step_every_day,
-    };
     s.flow.run(m, &c.topology, &s.net, &dis_in, &mut dis_out);
     let idle = dis_out.longest_idle;
+    PortSums {
+        stock_days,
+        cf_shipped,
+        idle,
+    }
+}
+
+/// Yearly sums, events by year, time to survive, then every other metric.
+fn record_outcome(
+    c: &Compiled,
+    s: &Scratch,
+    out: &mut TrialOutcome,
+    ports: &PortSums,
+    delay_windows: &[(usize, f64, f64, [f64; 3])],
+) {
+    let m = &c.model;
     out.delivered_yearly = by_year(m, &out.delivered_monthly);
     out.counterfactual_yearly = by_year(m, &out.counterfactual_monthly);
     out.events_yearly = vec![0.0; m.hazards.len() * m.years.len()];
     for e in &s.events {
-        let y = m.day_year[(e.t as usize).min(n_days - 1)] as usize;
+        let y = m.day_year[(e.t as usize).min(m.n_days as usize - 1)] as usize;
         out.events_yearly[e.hazard as usize * m.years.len() + y] += 1.0;
     }
-    for (j, (&days, &cf)) in stock_days.iter().zip(&cf_shipped).enumerate() {
+    for (j, (&days, &cf)) in ports.stock_days.iter().zip(&ports.cf_shipped).enumerate() {
         out.metrics[c.layout.survive + j] = if cf > 0.0 { days / cf } else { f64::NAN };
     }
-    fill_metrics(c, s, &mut out, idle, &delay_windows);
-    reset_factors(m, s);
-    out
+    fill_metrics(c, s, out, ports.idle, delay_windows);
 }
 
 /// Sums per-month quantities into calendar years.
