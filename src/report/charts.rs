@@ -93,6 +93,42 @@ where
     }
 }
 
+/// Draws a chart twice from the same code, `$draw` painting on the root area `$root`:
+/// into `NAME.svg` and `NAME.png` in the output folder. Evaluates to the SVG text.
+macro_rules! render {
+    ($out:expr, $name:expr, |$root:ident| $draw:expr) => {{
+        let name: &str = $name;
+        let dir = $out.path().to_path_buf();
+        let fail = |file: String| {
+            let path = dir.join(file);
+            move |e: Box<dyn std::error::Error>| Error::Output {
+                path: path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            }
+        };
+        let mut svg = String::new();
+        {
+            let $root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let drawn: DrawResult = $draw;
+            drawn.map_err(fail(format!("{name}.svg")))?;
+            $root
+                .present()
+                .map_err(|e| fail(format!("{name}.svg"))(e.into()))?;
+        }
+        $out.write(&format!("{name}.svg"), svg.as_bytes())?;
+        let png = $out.temp_path(&format!("{name}.png"));
+        {
+            let $root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+            let drawn: DrawResult = $draw;
+            drawn.map_err(fail(format!("{name}.png")))?;
+            $root
+                .present()
+                .map_err(|e| fail(format!("{name}.png"))(e.into()))?;
+        }
+        svg
+    }};
+}
+
 /// Draws every chart as PNG and SVG into `out` and returns them for the report.
 pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
     register_font();
@@ -130,33 +166,13 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
     ];
     let mut charts = Vec::new();
     for (name, title, kind) in list {
-        let title = title.to_string();
-        let path = out.path().join(format!("{name}.svg"));
-        let fail = |e: Box<dyn std::error::Error>| Error::Output {
-            path: path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        };
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            let area = frame(&root, &title, inputs).map_err(fail)?;
-            paint(kind, &area, inputs).map_err(fail)?;
-            root.present().map_err(|e| fail(e.into()))?;
-        }
-        out.write(&format!("{name}.svg"), svg.as_bytes())?;
-        let png = out.temp_path(&format!("{name}.png"));
-        let png_path = out.path().join(format!("{name}.png"));
-        let fail = |e: Box<dyn std::error::Error>| Error::Output {
-            path: png_path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        };
-        {
-            let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-            let area = frame(&root, &title, inputs).map_err(fail)?;
-            paint(kind, &area, inputs).map_err(fail)?;
-            root.present().map_err(|e| fail(e.into()))?;
-        }
-        charts.push(Chart { name, title, svg });
+        let svg = render!(out, name, |root| frame(&root, title, inputs)
+            .and_then(|area| paint(kind, &area, inputs)));
+        charts.push(Chart {
+            name,
+            title: title.to_string(),
+            svg,
+        });
     }
     Ok(charts)
 }
@@ -765,22 +781,9 @@ pub fn calibration_chart(
     out: &mut OutDir,
 ) -> Result<()> {
     register_font();
-    let path = out.path().join("monthly_counts.svg");
-    let fail = |e: Box<dyn std::error::Error>| Error::Output {
-        path: path.clone(),
-        source: std::io::Error::other(e.to_string()),
-    };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        draw_calibration(&root, cal, source).map_err(fail)?;
-        root.present().map_err(|e| fail(e.into()))?;
-    }
-    out.write("monthly_counts.svg", svg.as_bytes())?;
-    let png = out.temp_path("monthly_counts.png");
-    let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-    draw_calibration(&root, cal, source).map_err(fail)?;
-    root.present().map_err(|e| fail(e.into()))?;
+    render!(out, "monthly_counts", |root| draw_calibration(
+        &root, cal, source
+    ));
     Ok(())
 }
 
