@@ -236,14 +236,7 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
     s += "101,2014,5,5,0,India,Punjab,Amritsar,0,0,Armed Assault,Police,Unknown,0,0,\n";
     s += "102,2014,5,6,0,Pakistan,Atlantis,X,0,0,Armed Assault,Police,Unknown,0,0,\n";
     std::fs::write(&file, s).unwrap();
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .arg("calibrate")
-        .arg(&file)
-        .arg("--out")
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
+    let out = calibrate(&file, &tmp.path().join("o"));
     assert!(
         out.status.success(),
         "{}",
@@ -265,18 +258,23 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
     );
 }
 
+/// Runs `shortfall calibrate FILE --out OUT`.
+fn calibrate(file: &Path, out: &Path) -> std::process::Output {
+    Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("calibrate")
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn refused(content: &[u8], expected: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("bad.csv");
     std::fs::write(&file, content).unwrap();
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .arg("calibrate")
-        .arg(&file)
-        .arg("--out")
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
+    let out = calibrate(&file, &tmp.path().join("o"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     for e in expected {
