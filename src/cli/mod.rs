@@ -109,20 +109,7 @@ pub fn main() -> anyhow::Result<()> {
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let started_at = jiff::Timestamp::now().to_string();
-    let (model, path, bytes) = match &args.scenario {
-        Some(p) => {
-            let bytes = std::fs::read(p).map_err(|source| Error::ReadScenario {
-                path: p.clone(),
-                source,
-            })?;
-            (scenario::load(p)?, p.display().to_string(), bytes)
-        }
-        None => (
-            scenario::baseline(),
-            scenario::BASELINE_LABEL.to_string(),
-            scenario::BASELINE_TOML.as_bytes().to_vec(),
-        ),
-    };
+    let (model, path, bytes) = load_scenario(args.scenario.as_deref())?;
     let trials = args.trials.unwrap_or(model.trials);
     if trials == 0 {
         return Err(Error::Usage {
@@ -168,45 +155,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
     bar.finish_and_clear();
     trials_w.finish()?;
     let sums = files::summaries(&compiled, &agg);
-    out.write("summary.csv", &files::summary_csv(&compiled, &sums)?)?;
-    out.write("yearly.csv", &files::yearly_csv(&compiled, &agg)?)?;
-    let inputs = charts::Inputs {
-        c: &compiled,
-        agg: &agg,
-        sums: &sums,
-        trials,
-        seed,
-    };
-    let drawn = charts::render_all(&inputs, &mut out)?;
-    let mut written: Vec<String> = ["summary.csv", "trials.csv", "yearly.csv"]
-        .map(String::from)
-        .to_vec();
-    for ch in &drawn {
-        written.push(format!("{}.png", ch.name));
-        written.push(format!("{}.svg", ch.name));
-    }
-    written.push("report.html".into());
-    let manifest = Manifest {
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        scenario_name: compiled.model.name.clone(),
-        scenario_path: path,
-        scenario_sha256: files::sha256_hex(&bytes),
+    let run = RunInfo {
+        path,
+        bytes,
         seed,
         trials,
         threads,
-        started: started_at,
-        elapsed_seconds: started.elapsed().as_secs_f64(),
-        files: written,
+        started,
+        started_at,
     };
-    out.write(
-        "report.html",
-        html::report(&compiled, &agg, &sums, &drawn, &manifest).as_bytes(),
-    )?;
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output {
-        path: out_path.join("manifest.json"),
-        source: e.into(),
-    })?;
-    out.write("manifest.json", &json)?;
+    let drawn = write_outputs(&compiled, &agg, &sums, run, &mut out)?;
     out.commit()?;
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -229,6 +187,87 @@ pub fn run(args: &RunArgs) -> Result<()> {
             .join(", ")
     );
     Ok(())
+}
+
+/// The scenario to run (a file, or the built-in baseline), its label and its bytes.
+fn load_scenario(file: Option<&std::path::Path>) -> Result<(crate::model::Model, String, Vec<u8>)> {
+    let Some(p) = file else {
+        return Ok((
+            scenario::baseline(),
+            scenario::BASELINE_LABEL.to_string(),
+            scenario::BASELINE_TOML.as_bytes().to_vec(),
+        ));
+    };
+    let read_err = |source| Error::ReadScenario {
+        path: p.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::read(p).map_err(read_err)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    let label = p.display().to_string();
+    Ok((scenario::parse(text, &label)?, label, bytes))
+}
+
+/// What the manifest records about a run.
+struct RunInfo {
+    path: String,
+    bytes: Vec<u8>,
+    seed: u64,
+    trials: u64,
+    threads: usize,
+    started: Instant,
+    started_at: String,
+}
+
+/// Summary, yearly table, charts, report and manifest (under temporary names).
+fn write_outputs(
+    compiled: &Compiled,
+    agg: &engine::Aggregate,
+    sums: &[crate::stats::Summary],
+    run: RunInfo,
+    out: &mut OutDir,
+) -> Result<Vec<charts::Chart>> {
+    out.write("summary.csv", &files::summary_csv(compiled, sums)?)?;
+    out.write("yearly.csv", &files::yearly_csv(compiled, agg)?)?;
+    let inputs = charts::Inputs {
+        c: compiled,
+        agg,
+        sums,
+        trials: run.trials,
+        seed: run.seed,
+    };
+    let drawn = charts::render_all(&inputs, out)?;
+    let mut written: Vec<String> = ["summary.csv", "trials.csv", "yearly.csv"]
+        .map(String::from)
+        .to_vec();
+    for ch in &drawn {
+        written.push(format!("{}.png", ch.name));
+        written.push(format!("{}.svg", ch.name));
+    }
+    written.push("report.html".into());
+    let manifest = Manifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario_name: compiled.model.name.clone(),
+        scenario_path: run.path,
+        scenario_sha256: files::sha256_hex(&run.bytes),
+        seed: run.seed,
+        trials: run.trials,
+        threads: run.threads,
+        started: run.started_at,
+        elapsed_seconds: run.started.elapsed().as_secs_f64(),
+        files: written,
+    };
+    out.write(
+        "report.html",
+        html::report(compiled, agg, sums, &drawn, &manifest).as_bytes(),
+    )?;
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output {
+        path: out.path().join("manifest.json"),
+        source: e.into(),
+    })?;
+    out.write("manifest.json", &json)?;
+    Ok(drawn)
 }
 
 /// `shortfall calibrate`.
