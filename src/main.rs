@@ -2,7 +2,8 @@
 
 fn main() {
     if let Err(e) = shortfall::cli::main() {
-        eprintln!("error: {e:#}");
+        // Every error of the library already says its cause in its message.
+        eprintln!("error: {}", e.to_string().trim_end());
         std::process::exit(1);
     }
 }
