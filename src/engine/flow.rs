@@ -2,16 +2,19 @@
 //! transit, processing and shipping, with inventories.
 //!
 //! Time runs in whole days. Within a day the order is: arrivals of cargo whose transit
-//! is complete, production at mines, processing at plants, loading onto routes (in
-//! priority order, standby routes only while a primary route of the same site is
-//! disrupted), shipping from ports (delivery). A route whose capacity is cut to zero
-//! freezes: its cargo waits in transit. Production that finds the site's store full is
-//! lost (not produced); a route does not load when its destination's store is full.
+//! is complete, production at mines, processing at plants (no more than the output
+//! store and today's outbound capacity can take), loading onto routes (in priority
+//! order; a standby route carries only the capacity its site's primary routes lost that
+//! day), shipping from ports (delivery). A route whose capacity is cut to zero freezes:
+//! its cargo waits in transit. What a mine or plant can neither ship nor keep in its
+//! store is lost; a route does not load beyond the room in its destination's store (at
+//! a port, plus what the port ships that day).
 //!
 //! Between days on which an input changes (a disruption starts or ends, a site comes
 //! online or ramps up), the state often settles: when a day leaves every store and
 //! every pipeline as it found it, the days up to the next change are exact repeats and
-//! are accounted in one step. This is exact, not an approximation.
+//! are accounted in one step (sums as `k * x` instead of `k` additions; tested against
+//! stepping every day).
 
 use crate::model::{Model, SiteKind};
 
