@@ -6,10 +6,11 @@ use shortfall::engine::{self, Compiled};
 use shortfall::report::{files, html};
 use std::path::Path;
 
-const CHARTS: [&str; 6] = [
+const CHARTS: [&str; 7] = [
     "shortfall_hist",
     "exceedance",
     "deliveries_fan",
+    "deliveries_by_commodity",
     "milestones",
     "attribution",
     "events",

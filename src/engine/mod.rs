@@ -83,6 +83,9 @@ pub struct Aggregate {
     pub cum_delivered: Vec<Sketch>,
     /// Per month period: cumulative counterfactual value since the start.
     pub cum_counterfactual: Vec<Sketch>,
+    /// Per (quarter-end month, commodity): cumulative delivered quantity, and the same
+    /// for the counterfactual; see [`quarter_ends`].
+    pub cum_commodity: Vec<(Sketch, Sketch)>,
     /// Per (hazard, year): events.
     pub events_yearly: Vec<(Moments, Sketch)>,
     /// Trials folded in.
@@ -103,6 +106,10 @@ impl Aggregate {
             shortfall: vec![Default::default(); ny],
             cum_delivered: vec![Default::default(); c.model.months.len()],
             cum_counterfactual: vec![Default::default(); c.model.months.len()],
+            cum_commodity: vec![
+                Default::default();
+                quarter_ends(&c.model).len() * c.model.commodities.len()
+            ],
             events_yearly: vec![Default::default(); c.model.hazards.len() * c.model.years.len()],
             trials: 0,
         }
@@ -126,20 +133,46 @@ impl Aggregate {
         }
         let nc = c.model.commodities.len();
         let (mut del, mut cf) = (0.0, 0.0);
+        let mut by_commodity = vec![(0.0, 0.0); nc];
+        let ends = quarter_ends(&c.model);
+        let mut q = 0;
         for p in 0..c.model.months.len() {
-            for k in 0..nc {
+            for (k, acc) in by_commodity.iter_mut().enumerate() {
+                let (d, f) = (
+                    o.delivered_monthly[p * nc + k],
+                    o.counterfactual_monthly[p * nc + k],
+                );
                 let v = c.value_of(k, &o.params);
-                del += o.delivered_monthly[p * nc + k] * v;
-                cf += o.counterfactual_monthly[p * nc + k] * v;
+                del += d * v;
+                cf += f * v;
+                acc.0 += d;
+                acc.1 += f;
             }
             self.cum_delivered[p].push(del);
             self.cum_counterfactual[p].push(cf);
+            if ends.get(q) == Some(&p) {
+                for (k, acc) in by_commodity.iter().enumerate() {
+                    let cell = &mut self.cum_commodity[q * nc + k];
+                    cell.0.push(acc.0);
+                    cell.1.push(acc.1);
+                }
+                q += 1;
+            }
         }
         for (cell, &x) in self.events_yearly.iter_mut().zip(&o.events_yearly) {
             cell.0.push(x);
             cell.1.push(x);
         }
     }
+}
+
+/// Month periods that end a calendar quarter (March, June, September, December), and
+/// the last month of the horizon.
+pub fn quarter_ends(m: &Model) -> Vec<usize> {
+    let n = m.months.len();
+    (0..n)
+        .filter(|&p| p + 1 == n || m.months[p].month() % 3 == 0)
+        .collect()
 }
 
 /// Trials per chunk: outcomes of one chunk are held in memory at once.

@@ -74,6 +74,7 @@ enum Kind {
     Hist,
     Exceedance,
     Fan,
+    FanCommodities,
     Milestones,
     Attribution,
     Events,
@@ -87,6 +88,7 @@ where
         Kind::Hist => hist(area, i),
         Kind::Exceedance => exceedance(area, i),
         Kind::Fan => fan(area, i),
+        Kind::FanCommodities => fan_commodities(area, i),
         Kind::Milestones => milestones(area, i),
         Kind::Attribution => attribution(area, i),
         Kind::Events => events(area, i),
@@ -132,7 +134,7 @@ macro_rules! render {
 /// Draws every chart as PNG and SVG into `out` and returns them for the report.
 pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
     register_font();
-    let list: [(&'static str, &str, Kind); 6] = [
+    let list: [(&'static str, &str, Kind); 7] = [
         (
             "shortfall_hist",
             "Shortfall of the planned flow",
@@ -147,6 +149,11 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
             "deliveries_fan",
             "Cumulative deliveries to the US by value",
             Kind::Fan,
+        ),
+        (
+            "deliveries_by_commodity",
+            "Cumulative deliveries by commodity",
+            Kind::FanCommodities,
         ),
         (
             "milestones",
@@ -457,6 +464,101 @@ where
             .legend(|(x, y)| Cross::new((x + 9, y), 6, RED.stroke_width(3)));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// A month's end as a fractional calendar year.
+fn year_fraction(m: &crate::model::Model, k: usize) -> f64 {
+    let at = |d: jiff::civil::Date| {
+        d.year() as f64 + (d.month() as f64 - 1.0 + (d.day() as f64 - 1.0) / 31.0) / 12.0
+    };
+    match m.months.get(k + 1) {
+        Some(next) => at(*next),
+        None => at(m.months[k]) + 1.0 / 12.0,
+    }
+}
+
+/// One panel per commodity: cumulative delivered quantity at each quarter's end, median
+/// with a P10-P90 band, beside the disruption-free median.
+fn fan_commodities<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let m = &i.c.model;
+    let nc = m.commodities.len();
+    let ends = crate::engine::quarter_ends(m);
+    let cols = if nc == 1 { 1 } else { 2 };
+    let panels = area.split_evenly((nc.div_ceil(cols), cols));
+    for (k, (com, panel)) in m.commodities.iter().zip(&panels).enumerate() {
+        let cell = |q: usize| &i.agg.cum_commodity[q * nc + k];
+        let x: Vec<f64> = ends.iter().map(|&p| year_fraction(m, p)).collect();
+        let q = |p: f64| -> Vec<f64> { (0..ends.len()).map(|j| cell(j).0.quantile(p)).collect() };
+        let (p10, p50, p90) = (q(0.1), q(0.5), q(0.9));
+        let cf: Vec<f64> = (0..ends.len()).map(|j| cell(j).1.quantile(0.5)).collect();
+        let top = p90.iter().chain(&cf).cloned().fold(1e-9, f64::max) * 1.1;
+        let x0 = m.start.year() as f64 + (m.start.month() as f64 - 1.0) / 12.0;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(format!("{} ({})", com.name, com.unit), (FONT, 17))
+            .margin(6)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x.last().copied().unwrap_or(x0 + 1.0), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .y_desc(format!("cumulative, {}", com.unit))
+            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 13))
+            .x_labels(8)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| short_tick(*v))
+            .draw()?;
+        let mut band: Vec<(f64, f64)> = x.iter().cloned().zip(p90.iter().cloned()).collect();
+        band.extend(x.iter().cloned().zip(p10.iter().cloned()).rev());
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.25).filled())))?
+            .label("P10-P90")
+            .legend(|(a, b)| {
+                Rectangle::new([(a, b - 6), (a + 18, b + 6)], BLUE.mix(0.25).filled())
+            });
+        chart
+            .draw_series(LineSeries::new(
+                x.iter().cloned().zip(p50),
+                BLUE.stroke_width(3),
+            ))?
+            .label("median, with disruptions")
+            .legend(|(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], BLUE.stroke_width(3)));
+        chart
+            .draw_series(DashedLineSeries::new(
+                x.iter().cloned().zip(cf),
+                8,
+                5,
+                GREY.stroke_width(2),
+            ))?
+            .label("median, disruption-free")
+            .legend(|(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], GREY.stroke_width(2)));
+        if k == 0 {
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        }
+    }
+    Ok(())
+}
+
+/// Compact axis labels for quantities (k for thousands, M for millions).
+fn short_tick(v: f64) -> String {
+    let a = v.abs();
+    let unit = |x: f64, suffix: &str| {
+        if (x - x.round()).abs() < 1e-9 {
+            format!("{x:.0}{suffix}")
+        } else {
+            format!("{x:.1}{suffix}")
+        }
+    };
+    if a >= 1e6 {
+        unit(v / 1e6, "M")
+    } else if a >= 1e3 {
+        unit(v / 1e3, "k")
+    } else {
+        unit(v, "")
+    }
 }
 
 /// Cumulative plan value at the end of each planned year, at the values' medians.
