@@ -90,6 +90,8 @@ pub struct Aggregate {
     pub events_yearly: Vec<(Moments, Sketch)>,
     /// Trials folded in.
     pub trials: u64,
+    /// Month periods at which `cum_commodity` is kept (from [`quarter_ends`]).
+    quarter_ends: Vec<usize>,
 }
 
 impl Aggregate {
@@ -112,6 +114,7 @@ impl Aggregate {
             ],
             events_yearly: vec![Default::default(); c.model.hazards.len() * c.model.years.len()],
             trials: 0,
+            quarter_ends: quarter_ends(&c.model),
         }
     }
 
@@ -134,7 +137,8 @@ impl Aggregate {
         let nc = c.model.commodities.len();
         let (mut del, mut cf) = (0.0, 0.0);
         let mut by_commodity = vec![(0.0, 0.0); nc];
-        let ends = quarter_ends(&c.model);
+        let values: Vec<f64> = (0..nc).map(|k| c.value_of(k, &o.params)).collect();
+        let ends = &self.quarter_ends;
         let mut q = 0;
         for p in 0..c.model.months.len() {
             for (k, acc) in by_commodity.iter_mut().enumerate() {
@@ -142,7 +146,7 @@ impl Aggregate {
                     o.delivered_monthly[p * nc + k],
                     o.counterfactual_monthly[p * nc + k],
                 );
-                let v = c.value_of(k, &o.params);
+                let v = values[k];
                 del += d * v;
                 cf += f * v;
                 acc.0 += d;

@@ -95,11 +95,6 @@ impl Dist {
         !matches!(self, Dist::Fixed(_) | Dist::Choice { .. })
     }
 
-    /// True when the value does not vary between draws.
-    pub fn is_fixed(&self) -> bool {
-        matches!(self, Dist::Fixed(_))
-    }
-
     /// A short human description, as `check` prints it.
     pub fn describe(&self) -> String {
         match self {

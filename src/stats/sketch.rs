@@ -69,11 +69,6 @@ impl Sketch {
         }
     }
 
-    /// Number of values.
-    pub fn count(&self) -> u64 {
-        self.n
-    }
-
     /// The `p` percentile (nearest rank), within `ALPHA` relative error.
     pub fn quantile(&self, p: f64) -> f64 {
         if self.n == 0 {
