@@ -13,7 +13,7 @@ fn one_trial(c: &mut Criterion) {
     c.bench_function("baseline: one trial", |b| {
         b.iter(|| {
             t += 1;
-            black_box(run_trial(&compiled, 20_250_908, t, &mut scratch))
+            black_box(run_trial(&compiled, 20_250_908, t, None, &mut scratch))
         })
     });
 }

@@ -49,7 +49,15 @@ fn counts(c: &Compiled, n: u64, seed: u64) -> Vec<f64> {
     (0..n)
         .map(|t| {
             let values: Vec<f64> = c.model.params.iter().map(|_| 0.0).collect();
-            draw_events(&c.model, &c.hazards, seed, t, &values, &mut events);
+            draw_events(
+                &c.model,
+                &c.hazards,
+                seed,
+                t,
+                &values,
+                &c.hazard_off,
+                &mut events,
+            );
             events.len() as f64
         })
         .collect()

@@ -1,8 +1,9 @@
 //! The command line: `shortfall run` and `shortfall check`.
 
 mod check;
+pub mod tune;
 
-use crate::engine::{self, Compiled};
+use crate::engine::{self, Compiled, Sampling};
 use crate::error::{Error, Result};
 use crate::report::files::{self, Manifest, TrialsWriter};
 use crate::report::{OutDir, charts, html};
@@ -28,12 +29,30 @@ pub enum Command {
     /// Run a scenario (the built-in baseline when none is given) and write results.
     Run(RunArgs),
     /// Validate a scenario and print the resolved model.
-    Check {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
-    },
+    Check(CheckArgs),
+    /// Run several scenarios on common random numbers and compare them trial by trial.
+    Compare(tune::CompareArgs),
+    /// Run a scenario at several values of one parameter on common random numbers.
+    Sweep(tune::SweepArgs),
+    /// Rank the uncertain inputs and the hazards by their influence on the shortfall.
+    Sensitivity(tune::SensitivityArgs),
     /// Fit hazard rates from an ACLED or GTD export (or seeds/incidents.csv).
     Calibrate(CalibrateArgs),
+}
+
+/// Options of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Override a value by key path, e.g. --set 'hazards[bla_attacks].rate_per_year=12'
+    /// (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print the resolved scenario (after `extends` and `--set`) as TOML instead of the
+    /// model.
+    #[arg(long)]
+    pub resolved: bool,
 }
 
 /// Options of `calibrate`.
@@ -62,11 +81,15 @@ pub struct CalibrateArgs {
     pub share: f64,
 }
 
-/// Options of `run`.
-#[derive(Debug, clap::Args)]
-pub struct RunArgs {
-    /// Scenario file (TOML); the built-in baseline when omitted.
-    pub scenario: Option<PathBuf>,
+/// Options shared by `run`, `compare`, `sweep` and `sensitivity`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// Override a scenario value by key path, e.g.
+    /// --set 'hazards[bla_attacks].rate_per_year=12' or
+    /// --set 'hazards[bla_attacks].impact.severity={ pert = [0.3, 0.6, 1.0] }'
+    /// (repeatable; applied to every scenario of the command).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Number of trials (default: the scenario's `trials`, else 10000).
     #[arg(long)]
     pub trials: Option<u64>,
@@ -76,12 +99,71 @@ pub struct RunArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output folder (default: out/<scenario name>/).
+    /// Output folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Sampling of the uncertain parameters: independent draws, or Latin hypercube
+    /// (stratified within each block of 2,048 trials).
+    #[arg(long, value_enum, default_value_t)]
+    pub sampling: Sampling,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl Common {
+    /// Trials and seed for a model, from the flags or the scenario.
+    pub(crate) fn trials_seed(&self, model: &crate::model::Model) -> Result<(u64, u64)> {
+        let trials = self.trials.unwrap_or(model.trials);
+        if trials == 0 {
+            return Err(Error::Usage {
+                flag: "--trials",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok((trials, self.seed.unwrap_or(model.seed)))
+    }
+
+    /// The worker pool and its size.
+    pub(crate) fn pool(&self) -> Result<(rayon::ThreadPool, usize)> {
+        let threads = match self.threads {
+            Some(0) => {
+                return Err(Error::Usage {
+                    flag: "--threads",
+                    message: "must be at least 1 (omit it to use all cores)".into(),
+                });
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Usage {
+                flag: "--threads",
+                message: e.to_string(),
+            })?;
+        Ok((pool, threads))
+    }
+}
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Options shared with the other commands (output folder default:
+    /// out/<scenario name>/).
+    #[command(flatten)]
+    pub common: Common,
+    /// Keep running blocks of 2,048 trials until the standard errors of the mean
+    /// shortfall fraction and of its P90 are both below this (a fraction: 0.001 is 0.1
+    /// percentage point), or --max-trials is reached. Replaces --trials.
+    #[arg(long, allow_negative_numbers = true)]
+    pub precision: Option<f64>,
+    /// Most trials a --precision run may use.
+    #[arg(long, default_value_t = 1_000_000, requires = "precision")]
+    pub max_trials: u64,
 }
 
 /// Parses the command line and runs it.
@@ -96,73 +178,104 @@ pub fn main() -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Run(args) => run(&args)?,
+        Command::Compare(args) => tune::compare(&args)?,
+        Command::Sweep(args) => tune::sweep(&args)?,
+        Command::Sensitivity(args) => tune::sensitivity(&args)?,
         Command::Calibrate(args) => calibrate(&args)?,
-        Command::Check { scenario } => {
-            let model = scenario::load(&scenario)?;
-            print!("{}", check::describe(&model));
+        Command::Check(args) => {
+            let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &args.set)?;
+            if args.resolved {
+                print!("{}", resolved.text);
+            } else {
+                if resolved.files.len() > 1 || !resolved.sets.is_empty() {
+                    println!("resolved from {}\n", resolved.describe());
+                }
+                print!("{}", check::describe(&model));
+            }
         }
     }
     Ok(())
 }
 
+/// Minimum trials before a --precision run may stop.
+const MIN_PRECISION_TRIALS: u64 = 2 * engine::CHUNK;
+
 /// `shortfall run`.
 pub fn run(args: &RunArgs) -> Result<()> {
     let started = Instant::now();
     let started_at = jiff::Timestamp::now().to_string();
-    let (model, path, bytes) = load_scenario(args.scenario.as_deref())?;
-    let trials = args.trials.unwrap_or(model.trials);
-    if trials == 0 {
-        return Err(Error::Usage {
-            flag: "--trials",
-            message: "must be at least 1".into(),
-        });
-    }
-    let seed = args.seed.unwrap_or(model.seed);
-    let threads = match args.threads {
-        Some(0) => {
+    let common = &args.common;
+    let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &common.set)?;
+    let (mut trials, seed) = common.trials_seed(&model)?;
+    if let Some(p) = args.precision {
+        if !(p.is_finite() && p > 0.0) {
             return Err(Error::Usage {
-                flag: "--threads",
-                message: "must be at least 1 (omit it to use all cores)".into(),
+                flag: "--precision",
+                message: format!("must be a positive number such as 0.001; got {p}"),
             });
         }
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let out_path = args
+        if args.max_trials < MIN_PRECISION_TRIALS {
+            return Err(Error::Usage {
+                flag: "--max-trials",
+                message: format!("must be at least {MIN_PRECISION_TRIALS}"),
+            });
+        }
+        if common.trials.is_some() {
+            return Err(Error::Usage {
+                flag: "--trials",
+                message: "cannot be combined with --precision (use --max-trials)".into(),
+            });
+        }
+        trials = args.max_trials;
+    }
+    let (pool, threads) = common.pool()?;
+    let out_path = common
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&model.name));
-    let compiled = Compiled::new(model);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Usage {
-            flag: "--threads",
-            message: e.to_string(),
-        })?;
+    let mut compiled = Compiled::new(model);
+    compiled.sampling = common.sampling;
     let mut out = OutDir::create(&out_path)?;
     let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
-    let bar = progress_bar(trials, args.quiet);
+    let bar = progress_bar(trials, common.quiet);
+    let mut errors = (f64::NAN, f64::NAN);
     let agg = pool.install(|| {
-        engine::run(
+        engine::run_until(
             &compiled,
             seed,
             trials,
+            |agg| match args.precision {
+                Some(p) => {
+                    errors = standard_errors(agg);
+                    agg.trials >= MIN_PRECISION_TRIALS && errors.0 < p && errors.1 < p
+                }
+                None => false,
+            },
             |first, chunk| trials_w.write(first, chunk),
             |done| bar.set_position(done),
         )
     })?;
     bar.finish_and_clear();
     trials_w.finish()?;
+    let trials = agg.trials;
     let sums = files::summaries(&compiled, &agg);
+    let convergence = args.precision.map(|p| files::Convergence {
+        precision: p,
+        converged: errors.0 < p && errors.1 < p,
+        trials,
+        max_trials: args.max_trials,
+        mean_se: errors.0,
+        p90_se: errors.1,
+    });
     let run = RunInfo {
-        path,
-        bytes,
+        resolved,
         seed,
         trials,
         threads,
+        sampling: common.sampling,
         started,
         started_at,
+        convergence: convergence.clone(),
     };
     let drawn = write_outputs(&compiled, &agg, &sums, run, &mut out)?;
     out.commit()?;
@@ -176,9 +289,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
         secs,
         trials as f64 / secs
     );
+    if let Some(c) = &convergence {
+        println!("{}\n", c.describe());
+    }
     print!("{}", files::console_table(&compiled, &sums));
     println!(
-        "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, manifest.json, and charts {}",
+        "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, scenario.toml, manifest.json, and charts {}",
         out_path.display(),
         drawn
             .iter()
@@ -189,35 +305,22 @@ pub fn run(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The scenario to run (a file, or the built-in baseline), its label and its bytes.
-fn load_scenario(file: Option<&std::path::Path>) -> Result<(crate::model::Model, String, Vec<u8>)> {
-    let Some(p) = file else {
-        return Ok((
-            scenario::baseline(),
-            scenario::BASELINE_LABEL.to_string(),
-            scenario::BASELINE_TOML.as_bytes().to_vec(),
-        ));
-    };
-    let read_err = |source| Error::ReadScenario {
-        path: p.to_path_buf(),
-        source,
-    };
-    let bytes = std::fs::read(p).map_err(read_err)?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-    let label = p.display().to_string();
-    Ok((scenario::parse(text, &label)?, label, bytes))
+/// Standard errors of the mean shortfall fraction and of its P90 (batch means).
+fn standard_errors(agg: &engine::Aggregate) -> (f64, f64) {
+    let col = &agg.columns[engine::outcome::SHORTFALL_FRACTION];
+    (col.moments.se(), crate::stats::batch_se(&col.values, 0.9))
 }
 
 /// What the manifest records about a run.
 struct RunInfo {
-    path: String,
-    bytes: Vec<u8>,
+    resolved: scenario::resolve::Resolved,
     seed: u64,
     trials: u64,
     threads: usize,
+    sampling: engine::Sampling,
     started: Instant,
     started_at: String,
+    convergence: Option<files::Convergence>,
 }
 
 /// Summary, yearly table, charts, report and manifest (under temporary names).
@@ -238,7 +341,8 @@ fn write_outputs(
         seed: run.seed,
     };
     let drawn = charts::render_all(&inputs, out)?;
-    let mut written: Vec<String> = ["summary.csv", "trials.csv", "yearly.csv"]
+    out.write("scenario.toml", run.resolved.text.as_bytes())?;
+    let mut written: Vec<String> = ["summary.csv", "trials.csv", "yearly.csv", "scenario.toml"]
         .map(String::from)
         .to_vec();
     for ch in &drawn {
@@ -249,8 +353,12 @@ fn write_outputs(
     let manifest = Manifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario_name: compiled.model.name.clone(),
-        scenario_path: run.path,
-        scenario_sha256: files::sha256_hex(&run.bytes),
+        scenario_path: run.resolved.label.clone(),
+        scenario_files: run.resolved.files.clone(),
+        overrides: run.resolved.sets.clone(),
+        scenario_sha256: files::sha256_hex(run.resolved.text.as_bytes()),
+        sampling: run.sampling,
+        convergence: run.convergence,
         seed: run.seed,
         trials: run.trials,
         threads: run.threads,

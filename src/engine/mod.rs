@@ -38,6 +38,25 @@ pub struct Compiled {
     /// Step the flow every day instead of fast-forwarding steady days (tests only:
     /// the results are the same up to floating-point rounding of the sums).
     pub step_every_day: bool,
+    /// How the uncertain parameters are sampled.
+    pub sampling: Sampling,
+    /// Every trial takes each uncertain parameter at this quantile level (one per
+    /// parameter) instead of drawing it: one-at-a-time sensitivity runs.
+    pub pinned: Option<Vec<f64>>,
+    /// Hazards switched off (no events, no offspring), by index.
+    pub hazard_off: Vec<bool>,
+}
+
+/// How the uncertain parameters of a run are sampled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sampling {
+    /// Independent draws in every trial.
+    #[default]
+    Random,
+    /// Latin hypercube: within each block of [`CHUNK`] trials, every parameter takes
+    /// exactly one value in each of the block's equal-probability strata.
+    Lhs,
 }
 
 impl Compiled {
@@ -49,6 +68,9 @@ impl Compiled {
             topology: flow::Topology::new(&model),
             phase1_plan: outcome::phase1_targets(&model),
             step_every_day: false,
+            sampling: Sampling::Random,
+            pinned: None,
+            hazard_off: vec![false; model.hazards.len()],
             param_purposes: model.params.iter().map(|p| purpose(&p.path)).collect(),
             prospect_purposes: model
                 .prospects
@@ -64,9 +86,24 @@ impl Compiled {
         self.model.commodities[k].value.get(params)
     }
 
-    /// Runs one trial (for tests and benchmarks).
+    /// Runs one trial (for tests and benchmarks), with its parameters drawn as in a run.
     pub fn trial(&self, seed: u64, trial: u64) -> TrialOutcome {
-        run_trial(self, seed, trial, &mut Scratch::default())
+        let block = trial / CHUNK * CHUNK;
+        let end = block + CHUNK;
+        let design = design(self, seed, block, end);
+        let row = design.as_ref().map(|d| d.row(trial - block));
+        run_trial(self, seed, trial, row, &mut Scratch::default())
+    }
+
+    /// Switches off the hazard named `name`; false when there is none.
+    pub fn switch_off(&mut self, name: &str) -> bool {
+        match self.model.hazards.iter().position(|h| h.name == name) {
+            Some(h) => {
+                self.hazard_off[h] = true;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -95,7 +132,8 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
-    fn new(c: &Compiled) -> Aggregate {
+    /// Empty aggregates for the columns of `c`.
+    pub fn new(c: &Compiled) -> Aggregate {
         let ny = c.model.years.len() * c.model.commodities.len();
         Aggregate {
             columns: c
@@ -118,7 +156,8 @@ impl Aggregate {
         }
     }
 
-    fn push(&mut self, c: &Compiled, o: &TrialOutcome) {
+    /// Folds in one trial's outcome (trials must come in index order).
+    pub fn push(&mut self, c: &Compiled, o: &TrialOutcome) {
         self.trials += 1;
         for (col, &x) in self.columns.iter_mut().zip(&o.metrics) {
             col.push(x);
@@ -182,29 +221,125 @@ pub fn quarter_ends(m: &Model) -> Vec<usize> {
 /// Trials per chunk: outcomes of one chunk are held in memory at once.
 pub const CHUNK: u64 = 2048;
 
+/// Quantile levels of every uncertain parameter for the trials of one block, row by
+/// row; `None` when each trial draws its own (plain sampling, no correlations).
+pub struct Design {
+    per_row: usize,
+    levels: Vec<f64>,
+}
+
+impl Design {
+    /// The levels of the `i`-th trial of the block.
+    pub fn row(&self, i: u64) -> &[f64] {
+        let i = i as usize;
+        &self.levels[i * self.per_row..(i + 1) * self.per_row]
+    }
+}
+
+/// The design of the block of trials `first..end` (a block starts at a multiple of
+/// [`CHUNK`]): pinned levels, Latin hypercube strata, and the Iman-Conover reordering
+/// that induces the scenario's rank correlations. It depends only on the seed and the
+/// block, never on threads.
+pub fn design(c: &Compiled, seed: u64, first: u64, end: u64) -> Option<Design> {
+    use crate::stats::design::{iman_conover, lhs_column};
+    use rand::RngExt;
+    let np = c.model.params.len();
+    let n = (end - first) as usize;
+    if let Some(pin) = &c.pinned {
+        return Some(Design {
+            per_row: np,
+            levels: pin.repeat(n),
+        });
+    }
+    let corr = c.model.correlation.as_ref();
+    if np == 0 || (c.sampling == Sampling::Random && corr.is_none()) {
+        return None;
+    }
+    let block = first / CHUNK;
+    let mut cols: Vec<Vec<f64>> = c
+        .param_purposes
+        .iter()
+        .map(|&p| match c.sampling {
+            Sampling::Lhs => lhs_column(n, &mut rng::stream(seed, block, rng::mix(p ^ LHS))),
+            Sampling::Random => (first..end)
+                .map(|t| rng::stream(seed, t, p).random::<f64>())
+                .collect(),
+        })
+        .collect();
+    if let Some(cr) = corr {
+        let mut sub: Vec<Vec<f64>> = cr
+            .params
+            .iter()
+            .map(|&k| std::mem::take(&mut cols[k]))
+            .collect();
+        let mut rng = rng::stream(seed, block, purpose("iman-conover"));
+        iman_conover(&mut sub, &cr.matrix, &mut rng);
+        for (&k, col) in cr.params.iter().zip(sub) {
+            cols[k] = col;
+        }
+    }
+    let mut levels = Vec::with_capacity(n * np);
+    for i in 0..n {
+        levels.extend(cols.iter().map(|col| col[i]));
+    }
+    Some(Design {
+        per_row: np,
+        levels,
+    })
+}
+
+/// Purpose salt of the Latin hypercube permutations.
+const LHS: u64 = 0x4c48_535f_7065_726d;
+
+/// Runs the trials `first..end` (within one block) in parallel, in trial order.
+pub fn run_block(c: &Compiled, seed: u64, first: u64, end: u64) -> Vec<TrialOutcome> {
+    let design = design(c, seed, first / CHUNK * CHUNK, end);
+    let offset = first % CHUNK;
+    (first..end)
+        .into_par_iter()
+        .map_init(Scratch::default, |s, t| {
+            let row = design.as_ref().map(|d| d.row(t - first + offset));
+            run_trial(c, seed, t, row, s)
+        })
+        .collect()
+}
+
 /// Runs `trials` trials from `seed`, calling `sink` with each chunk's outcomes in order
 /// (first trial index, outcomes) and `progress` with the number of trials done.
 pub fn run(
     c: &Compiled,
     seed: u64,
     trials: u64,
+    sink: impl FnMut(u64, &[TrialOutcome]) -> crate::Result<()>,
+    progress: impl FnMut(u64),
+) -> crate::Result<Aggregate> {
+    run_until(c, seed, trials, |_| false, sink, progress)
+}
+
+/// Like [`run`], but stops after the first chunk at which `enough` says so, or at
+/// `max_trials`.
+pub fn run_until(
+    c: &Compiled,
+    seed: u64,
+    max_trials: u64,
+    mut enough: impl FnMut(&Aggregate) -> bool,
     mut sink: impl FnMut(u64, &[TrialOutcome]) -> crate::Result<()>,
     mut progress: impl FnMut(u64),
 ) -> crate::Result<Aggregate> {
     let mut agg = Aggregate::new(c);
     let mut first = 0;
-    while first < trials {
-        let end = (first + CHUNK).min(trials);
-        let outcomes: Vec<TrialOutcome> = (first..end)
-            .into_par_iter()
-            .map_init(Scratch::default, |s, t| run_trial(c, seed, t, s))
-            .collect();
+    while first < max_trials {
+        let end = (first + CHUNK).min(max_trials);
+        let outcomes = run_block(c, seed, first, end);
         for o in &outcomes {
             agg.push(c, o);
         }
         sink(first, &outcomes)?;
         first = end;
         progress(first);
+        if enough(&agg) {
+            break;
+        }
     }
     Ok(agg)
 }

@@ -58,12 +58,28 @@ struct Segment {
 }
 
 /// Runs trial `trial` of a run seeded with `seed`.
-pub fn run_trial(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) -> TrialOutcome {
+/// `levels` are the quantile levels of the uncertain parameters from the block's
+/// design; without one, each parameter is drawn from its own stream.
+pub fn run_trial(
+    c: &Compiled,
+    seed: u64,
+    trial: u64,
+    levels: Option<&[f64]>,
+    s: &mut Scratch,
+) -> TrialOutcome {
     let m = &c.model;
-    draw_params(c, seed, trial, &mut s.values);
+    draw_params(c, seed, trial, levels, &mut s.values);
     build_net(m, &s.values, &mut s.net);
     schedule_cf(c, seed, trial, s);
-    draw_events(m, &c.hazards, seed, trial, &s.values, &mut s.events);
+    draw_events(
+        m,
+        &c.hazards,
+        seed,
+        trial,
+        &s.values,
+        &c.hazard_off,
+        &mut s.events,
+    );
     disruptions(m, s);
     segments(m, s);
     let delay_windows = schedule_disrupted(m, s);
@@ -188,11 +204,17 @@ fn by_year(m: &Model, monthly: &[f64]) -> Vec<f64> {
     out
 }
 
-fn draw_params(c: &Compiled, seed: u64, trial: u64, values: &mut Vec<f64>) {
+/// Every parameter is the quantile of its distribution at a level: the trial's own
+/// uniform draw from the parameter's stream, or the design's. Two scenarios that give
+/// a parameter different distributions thus still move it together (same level).
+fn draw_params(c: &Compiled, seed: u64, trial: u64, levels: Option<&[f64]>, values: &mut Vec<f64>) {
     values.clear();
-    for (p, &purpose) in c.model.params.iter().zip(&c.param_purposes) {
-        let mut rng = stream(seed, trial, purpose);
-        let v = p.dist.sample(&mut rng);
+    for (k, (p, &purpose)) in c.model.params.iter().zip(&c.param_purposes).enumerate() {
+        let u = match levels {
+            Some(l) => l[k],
+            None => stream(seed, trial, purpose).random::<f64>(),
+        };
+        let v = p.dist.quantile(u);
         values.push(if p.integer { v.round() } else { v });
     }
 }

@@ -10,14 +10,24 @@
 //!   exponential delay with mean `decay_ij` days. The intensity this produces is the
 //!   background plus `jump / decay * exp(-(t - t_k) / decay)` for each past event `t_k`.
 //!
-//! Each hazard draws its background events, its offspring and its events' targets and
-//! impacts from streams of its own (purposes `hazards[NAME]:...`).
+//! Draws are arranged so that two scenarios share them wherever they define the same
+//! thing (common random numbers), and so that more risk means more of the same events:
+//! - background events are the points of a Poisson process on (time, height) below the
+//!   rate curve. The height axis is cut into layers, `[0, 1)` events a year and then
+//!   doubling (`[1, 2)`, `[2, 4)`, ...), and each layer has its own stream. A point is an
+//!   event when its height lies under the rate at its time. Raising a rate keeps every
+//!   event and adds some; lowering it removes some; the others do not move.
+//! - every event has an identity (hazard, layer, index; offspring: parent, hazard,
+//!   index), and its target, impact and offspring come from a stream of that identity,
+//!   so the same event hits the same target with the same severity in both scenarios;
+//! - an event's number of offspring is drawn by inversion from one uniform, so a larger
+//!   jump gives at least as many offspring, the first ones at the same delays.
 
-use crate::engine::rng::{Stream, purpose, stream};
+use crate::engine::rng::{Stream, mix, purpose, stream};
 use crate::model::{Model, Num};
 use rand::RngExt;
 use rand::distr::weighted::WeightedIndex;
-use rand_distr::{Distribution, Exp1, Poisson};
+use rand_distr::{Distribution, Exp1};
 
 /// One event, with its drawn target and impact.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,6 +36,8 @@ pub struct Event {
     pub t: f64,
     /// Hazard index.
     pub hazard: u16,
+    /// Identity of the event, the same in every scenario that defines its hazard.
+    pub id: u64,
     /// Target id (sites first, then routes).
     pub target: u32,
     /// Region of the event (the target's region within the hazard's scope).
@@ -46,8 +58,8 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub struct HazardPlan {
     bg: Vec<u64>,
-    offspring: Vec<u64>,
-    impact: Vec<u64>,
+    /// Purpose of each hazard's name, mixed into offspring identities.
+    child_key: Vec<u64>,
     pickers: Vec<Option<WeightedIndex<f64>>>,
     /// For each source hazard: (excited hazard, jump, decay).
     children: Vec<Vec<(usize, Num, Num)>>,
@@ -73,8 +85,7 @@ impl HazardPlan {
         };
         HazardPlan {
             bg: p("background"),
-            offspring: p("offspring"),
-            impact: p("impact"),
+            child_key: p("offspring"),
             pickers: model
                 .hazards
                 .iter()
@@ -136,6 +147,25 @@ fn rate_bound(model: &Model, h: usize, values: &[f64]) -> f64 {
     base * growth * phase * season * mitig
 }
 
+/// Height of the lowest layer of background points: one event a year, per day.
+const LAYER0: f64 = 1.0 / 365.25;
+
+/// Lower and upper height of layer `k` (events per day).
+fn layer(k: u32) -> (f64, f64) {
+    if k == 0 {
+        (0.0, LAYER0)
+    } else {
+        let lo = LAYER0 * f64::powi(2.0, k as i32 - 1);
+        (lo, 2.0 * lo)
+    }
+}
+
+/// Identity of the `i`-th item under `parent` (a layer, an event, a child hazard).
+#[inline]
+fn child_id(parent: u64, i: u64) -> u64 {
+    mix(parent ^ mix(i.wrapping_add(0x632b_e59b_d9b4_e019)))
+}
+
 /// Draws every event of one trial into `events`, sorted by time, with targets and impacts.
 pub fn draw_events(
     model: &Model,
@@ -143,38 +173,54 @@ pub fn draw_events(
     seed: u64,
     trial: u64,
     values: &[f64],
+    off: &[bool],
     events: &mut Vec<Event>,
 ) {
     events.clear();
     let horizon = model.n_days as f64;
-    for h in 0..model.hazards.len() {
-        let mut rng = stream(seed, trial, plan.bg[h]);
-        let bound = rate_bound(model, h, values);
-        if bound <= 0.0 {
+    for (h, &switched_off) in off.iter().enumerate().take(model.hazards.len()) {
+        if switched_off {
             continue;
         }
-        let mut t = 0.0;
+        let bound = rate_bound(model, h, values);
+        if bound.is_nan() || bound <= 0.0 {
+            continue;
+        }
+        let mut k = 0;
         loop {
-            let e: f64 = Exp1.sample(&mut rng);
-            t += e / bound;
-            if t >= horizon {
+            let (lo, hi) = layer(k);
+            if lo >= bound {
                 break;
             }
-            let u: f64 = rng.random();
-            if u * bound < background_rate(model, h, t, values) {
-                events.push(blank(t, h));
+            let key = child_id(plan.bg[h], k as u64);
+            let mut rng = stream(seed, trial, key);
+            let (mut t, mut i) = (0.0, 0u64);
+            loop {
+                let e: f64 = Exp1.sample(&mut rng);
+                t += e / (hi - lo);
+                if t >= horizon {
+                    break;
+                }
+                let height = lo + (hi - lo) * rng.random::<f64>();
+                if height < bound && height < background_rate(model, h, t, values) {
+                    let mut ev = blank(t, h);
+                    ev.id = child_id(key, i);
+                    events.push(ev);
+                }
+                i += 1;
             }
+            k += 1;
         }
     }
-    add_offspring(model, plan, seed, trial, values, events);
-    events.sort_by(|a, b| a.t.total_cmp(&b.t).then(a.hazard.cmp(&b.hazard)));
-    let mut impact_rngs: Vec<Stream> = plan
-        .impact
-        .iter()
-        .map(|&p| stream(seed, trial, p))
-        .collect();
+    add_offspring(model, plan, seed, trial, values, off, events);
+    events.sort_by(|a, b| {
+        a.t.total_cmp(&b.t)
+            .then(a.hazard.cmp(&b.hazard))
+            .then(a.id.cmp(&b.id))
+    });
     for e in events.iter_mut() {
-        draw_impact(model, plan, e, &mut impact_rngs[e.hazard as usize], values);
+        let mut rng = stream(seed, trial, e.id);
+        draw_impact(model, plan, e, &mut rng, values);
     }
 }
 
@@ -182,6 +228,7 @@ fn blank(t: f64, h: usize) -> Event {
     Event {
         t,
         hazard: h as u16,
+        id: 0,
         target: 0,
         region: 0,
         severity: 0.0,
@@ -192,14 +239,28 @@ fn blank(t: f64, h: usize) -> Event {
     }
 }
 
-/// Generation by generation: each event's direct offspring, drawn from its hazard's
-/// offspring stream in the order events were created.
+/// Poisson(mean) by inversion of one uniform: monotone in the mean for a fixed `u`.
+fn poisson_inverse(mean: f64, u: f64) -> u64 {
+    let mut p = (-mean).exp();
+    let mut cdf = p;
+    let mut k = 0;
+    while u > cdf && k < 10_000 && p > 0.0 {
+        k += 1;
+        p *= mean / k as f64;
+        cdf += p;
+    }
+    k
+}
+
+/// Generation by generation: each event's direct offspring in each hazard it excites,
+/// from a stream of (event, excited hazard).
 fn add_offspring(
     model: &Model,
     plan: &HazardPlan,
     seed: u64,
     trial: u64,
     values: &[f64],
+    off: &[bool],
     events: &mut Vec<Event>,
 ) {
     if plan
@@ -211,11 +272,6 @@ fn add_offspring(
         return;
     }
     let horizon = model.n_days as f64;
-    let mut rngs: Vec<Stream> = plan
-        .offspring
-        .iter()
-        .map(|&p| stream(seed, trial, p))
-        .collect();
     let mut next = 0;
     while next < events.len() {
         let parent = events[next];
@@ -223,17 +279,20 @@ fn add_offspring(
         let src = parent.hazard as usize;
         for &(child, jump, decay) in &plan.children[src] {
             let jump = jump.get(values);
-            if jump <= 0.0 {
+            if jump <= 0.0 || off[child] {
                 continue;
             }
-            let rng = &mut rngs[src];
-            let n = Poisson::new(jump).map(|p| p.sample(rng)).unwrap_or(0.0) as u64;
+            let key = child_id(parent.id, plan.child_key[child]);
+            let mut rng = stream(seed, trial, key);
+            let n = poisson_inverse(jump, rng.random::<f64>());
             let decay = decay.get(values);
-            for _ in 0..n {
-                let delay: f64 = Exp1.sample(rng);
+            for i in 0..n {
+                let delay: f64 = Exp1.sample(&mut rng);
                 let t = parent.t + delay * decay;
                 if t < horizon {
-                    events.push(blank(t, child));
+                    let mut ev = blank(t, child);
+                    ev.id = child_id(key, i);
+                    events.push(ev);
                 }
             }
         }

@@ -374,6 +374,17 @@ pub struct Model {
     pub params: Vec<Param>,
     /// Targets (sites then routes) in each region, for stand-downs.
     pub region_targets: Vec<Vec<usize>>,
+    /// Rank correlations between uncertain parameters, induced by Iman-Conover.
+    pub correlation: Option<Correlation>,
+}
+
+/// Target rank correlations among some uncertain parameters.
+#[derive(Debug, Clone)]
+pub struct Correlation {
+    /// Indices into [`Model::params`], in the order of the matrix.
+    pub params: Vec<usize>,
+    /// Target rank correlation matrix (a valid correlation matrix, checked).
+    pub matrix: Vec<Vec<f64>>,
 }
 
 impl Model {

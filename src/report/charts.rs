@@ -13,17 +13,17 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
 
-type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+pub(super) type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
 /// Chart size in pixels (PNG) and user units (SVG).
 pub const SIZE: (u32, u32) = (1100, 650);
-const FONT: &str = "sans-serif";
-const BLUE: RGBColor = RGBColor(31, 119, 180);
-const ORANGE: RGBColor = RGBColor(230, 120, 20);
-const RED: RGBColor = RGBColor(200, 40, 40);
-const GREEN: RGBColor = RGBColor(44, 150, 60);
-const GREY: RGBColor = RGBColor(110, 110, 110);
-const PALETTE: [RGBColor; 8] = [
+pub(super) const FONT: &str = "sans-serif";
+pub(super) const BLUE: RGBColor = RGBColor(31, 119, 180);
+pub(super) const ORANGE: RGBColor = RGBColor(230, 120, 20);
+pub(super) const RED: RGBColor = RGBColor(200, 40, 40);
+pub(super) const GREEN: RGBColor = RGBColor(44, 150, 60);
+pub(super) const GREY: RGBColor = RGBColor(110, 110, 110);
+pub(super) const PALETTE: [RGBColor; 8] = [
     BLUE,
     ORANGE,
     GREEN,
@@ -59,7 +59,7 @@ pub struct Chart {
     pub svg: String,
 }
 
-fn register_font() {
+pub(super) fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is compiled in; registration can only fail on corrupt bytes.
@@ -130,6 +130,7 @@ macro_rules! render {
         svg
     }};
 }
+pub(crate) use render;
 
 /// Draws every chart as PNG and SVG into `out` and returns them for the report.
 pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
@@ -171,9 +172,15 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
             Kind::Events,
         ),
     ];
+    let sub = format!(
+        "scenario {} · {} trials · seed {}",
+        inputs.c.model.name,
+        thousands(inputs.trials),
+        inputs.seed
+    );
     let mut charts = Vec::new();
     for (name, title, kind) in list {
-        let svg = render!(out, name, |root| frame(&root, title, inputs)
+        let svg = render!(out, name, |root| frame(&root, title, &sub)
             .and_then(|area| paint(kind, &area, inputs)));
         charts.push(Chart {
             name,
@@ -185,30 +192,37 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
 }
 
 /// White background, title and subtitle; returns the area below them.
-fn frame<DB: DrawingBackend>(
+pub(super) fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    i: &Inputs,
+    sub: &str,
 ) -> std::result::Result<DrawingArea<DB, Shift>, Box<dyn std::error::Error>> {
     let text = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(text)?;
     let area = root
         .titled(title, (FONT, 28).into_font().style(FontStyle::Bold))
         .map_err(text)?;
-    let sub = format!(
-        "scenario {} · {} trials · seed {}",
-        i.c.model.name,
-        thousands(i.trials),
-        i.seed
-    );
     let area = area
-        .titled(&sub, (FONT, 17).into_font().color(&GREY))
+        .titled(sub, (FONT, 17).into_font().color(&GREY))
         .map_err(text)?;
     Ok(area.margin(5, 15, 10, 25))
 }
 
+/// Labels of a categorical axis drawn on whole numbers: `names[k]` at `k`, nothing
+/// between.
+pub(super) fn category_label(names: &[String]) -> impl Fn(&f64) -> String + '_ {
+    move |v: &f64| {
+        let k = v.round();
+        if (v - k).abs() < 0.01 && k >= 0.0 {
+            names.get(k as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    }
+}
+
 /// An axis label: whole numbers without decimals, others with one.
-fn tick(v: &f64) -> String {
+pub(super) fn tick(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
     } else {
@@ -216,7 +230,7 @@ fn tick(v: &f64) -> String {
     }
 }
 
-fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (k, ch) in s.chars().enumerate() {
@@ -228,13 +242,15 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn sorted_values(i: &Inputs, col: usize) -> Vec<f32> {
-    let mut v = i.agg.columns[col].values.clone();
+/// The values of column `col`, one per trial, in increasing order.
+pub(super) fn sorted_values(agg: &Aggregate, col: usize) -> Vec<f32> {
+    let mut v = agg.columns[col].values.clone();
     v.sort_by(f32::total_cmp);
     v
 }
 
-fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+/// The legend of a chart's series at `pos`.
+pub(super) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     pos: SeriesLabelPosition,
 ) -> DrawResult
@@ -255,7 +271,7 @@ fn hist<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawRe
 where
     DB::ErrorType: 'static,
 {
-    let v = sorted_values(i, crate::engine::outcome::SHORTFALL_FRACTION);
+    let v = sorted_values(i.agg, crate::engine::outcome::SHORTFALL_FRACTION);
     let (lo, hi) = (v[0] as f64 * 100.0, v[v.len() - 1] as f64 * 100.0);
     let bins = 40;
     let width = ((hi - lo) / bins as f64).max(1e-6);
@@ -309,7 +325,7 @@ fn exceedance<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> 
 where
     DB::ErrorType: 'static,
 {
-    let v = sorted_values(i, crate::engine::outcome::SHORTFALL_FRACTION);
+    let v = sorted_values(i.agg, crate::engine::outcome::SHORTFALL_FRACTION);
     let n = v.len() as f64;
     let hi = (v[v.len() - 1] as f64 * 100.0).max(1e-3);
     let lo = (v[0] as f64 * 100.0).min(0.0);
@@ -466,14 +482,16 @@ where
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
+/// A date as a fractional calendar year.
+pub(super) fn year_of(d: jiff::civil::Date) -> f64 {
+    d.year() as f64 + (d.month() as f64 - 1.0 + (d.day() as f64 - 1.0) / 31.0) / 12.0
+}
+
 /// A month's end as a fractional calendar year.
-fn year_fraction(m: &crate::model::Model, k: usize) -> f64 {
-    let at = |d: jiff::civil::Date| {
-        d.year() as f64 + (d.month() as f64 - 1.0 + (d.day() as f64 - 1.0) / 31.0) / 12.0
-    };
+pub(super) fn year_fraction(m: &crate::model::Model, k: usize) -> f64 {
     match m.months.get(k + 1) {
-        Some(next) => at(*next),
-        None => at(m.months[k]) + 1.0 / 12.0,
+        Some(next) => year_of(*next),
+        None => year_of(m.months[k]) + 1.0 / 12.0,
     }
 }
 
@@ -543,7 +561,7 @@ where
 }
 
 /// Compact axis labels for quantities (k for thousands, M for millions).
-fn short_tick(v: f64) -> String {
+pub(super) fn short_tick(v: f64) -> String {
     let a = v.abs();
     let unit = |x: f64, suffix: &str| {
         if (x - x.round()).abs() < 1e-9 {
@@ -569,7 +587,7 @@ fn plan_points(i: &Inputs) -> Vec<(f64, f64)> {
     years.dedup();
     let central = |n: Num| match n {
         Num::Fixed(v) => v,
-        Num::Param(k) => param_median(i, k),
+        Num::Param(k) => param_median(i.c, k),
     };
     let mut total = 0.0;
     let mut out = Vec::new();
@@ -582,8 +600,8 @@ fn plan_points(i: &Inputs) -> Vec<(f64, f64)> {
     out
 }
 
-fn param_median(i: &Inputs, k: usize) -> f64 {
-    let dist = &i.c.model.params[k].dist;
+fn param_median(c: &Compiled, k: usize) -> f64 {
+    let dist = &c.model.params[k].dist;
     let mut rng = crate::engine::rng::stream(0, 0, crate::engine::rng::purpose("chart"));
     let mut v: Vec<f32> = (0..4001).map(|_| dist.sample(&mut rng) as f32).collect();
     v.sort_by(f32::total_cmp);
@@ -600,7 +618,7 @@ where
     let plants: Vec<(usize, &crate::model::Site)> = m.plants().collect();
     let horizon = m.n_days as f64;
     let curves: Vec<Vec<f32>> = (0..plants.len())
-        .map(|j| sorted_values(i, l.commissioning + j))
+        .map(|j| sorted_values(i.agg, l.commissioning + j))
         .collect();
     let x_max = curves
         .iter()
@@ -645,7 +663,7 @@ where
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
-        if let Some(planned) = planned_day(i, *site) {
+        if let Some(planned) = planned_day(i.c, *site) {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(planned, 0.0), (planned, 100.0)],
@@ -659,7 +677,7 @@ where
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     // Producing mines at the horizon.
-    let v = sorted_values(i, l.mines);
+    let v = sorted_values(i.agg, l.mines);
     let max = v.last().copied().unwrap_or(0.0) as usize;
     let mut counts = vec![0u64; max + 1];
     for &x in &v {
@@ -702,14 +720,14 @@ where
 }
 
 /// The planned online day of a site: its project's start plus the median duration.
-fn planned_day(i: &Inputs, site: usize) -> Option<f64> {
-    let m = &i.c.model;
+pub(super) fn planned_day(c: &Compiled, site: usize) -> Option<f64> {
+    let m = &c.model;
     match m.sites[site].online {
         crate::model::Online::Project(p) => {
             let pr = &m.projects[p];
             let d = match pr.duration {
                 Num::Fixed(v) => v,
-                Num::Param(k) => param_median(i, k),
+                Num::Param(k) => param_median(c, k),
             };
             Some(pr.start_day as f64 + d)
         }
@@ -780,14 +798,7 @@ where
         .y_label_area_size(label_w.min(260))
         .margin_right(25)
         .build_cartesian_2d(0.0..top, -0.6..n as f64 - 0.4)?;
-    let name_of = |v: &f64| {
-        let k = v.round();
-        if (v - k).abs() < 0.01 && k >= 0.0 {
-            names.get(k as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    };
+    let name_of = category_label(&names);
     chart
         .configure_mesh()
         .x_desc("Mean lost value per trial, USD million")

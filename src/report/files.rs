@@ -146,8 +146,18 @@ pub struct Manifest {
     pub scenario_name: String,
     /// Scenario file, or `<built-in baseline>`.
     pub scenario_path: String,
-    /// SHA-256 of the scenario's bytes.
+    /// Files read: the scenario, then the ones it extends.
+    pub scenario_files: Vec<String>,
+    /// `--set` overrides applied.
+    pub overrides: Vec<String>,
+    /// SHA-256 of the resolved scenario (`scenario.toml`; the file's own bytes when it
+    /// neither extends another nor is overridden).
     pub scenario_sha256: String,
+    /// Sampling of the uncertain parameters.
+    pub sampling: crate::engine::Sampling,
+    /// The outcome of a `--precision` run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convergence: Option<Convergence>,
     /// Seed.
     pub seed: u64,
     /// Trials run.
@@ -160,6 +170,46 @@ pub struct Manifest {
     pub elapsed_seconds: f64,
     /// Files written, besides this one.
     pub files: Vec<String>,
+}
+
+/// Whether a `--precision` run reached its target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Convergence {
+    /// The target standard error (fraction).
+    pub precision: f64,
+    /// Both standard errors fell below the target.
+    pub converged: bool,
+    /// Trials used.
+    pub trials: u64,
+    /// The cap.
+    pub max_trials: u64,
+    /// Standard error of the mean shortfall fraction at the end.
+    pub mean_se: f64,
+    /// Standard error of its P90 (batch means) at the end.
+    pub p90_se: f64,
+}
+
+impl Convergence {
+    /// One sentence for the console and the report.
+    pub fn describe(&self) -> String {
+        if self.converged {
+            format!(
+                "converged: after {} trials the standard errors of the mean shortfall fraction ({}) and of its P90 ({}) are below {}",
+                self.trials,
+                short(self.mean_se),
+                short(self.p90_se),
+                short(self.precision)
+            )
+        } else {
+            format!(
+                "NOT converged: {} trials (--max-trials) leave standard errors of {} (mean shortfall fraction) and {} (P90), target {}",
+                self.trials,
+                short(self.mean_se),
+                short(self.p90_se),
+                short(self.precision)
+            )
+        }
+    }
 }
 
 /// SHA-256 of bytes, in hex.

@@ -76,6 +76,41 @@ pub fn yearly_table(c: &Compiled, agg: &Aggregate) -> String {
     s + "</table>\n"
 }
 
+/// A whole self-contained page around `body` (which starts after `<body>`).
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// A chart as a titled figure.
+pub fn figure(ch: &Chart) -> String {
+    format!(
+        "<h2>{}</h2>\n<figure id=\"{}\">\n{}\n</figure>\n",
+        escape(&ch.title),
+        ch.name,
+        scalable(&ch.svg)
+    )
+}
+
+/// A table from a header and rows of cells (escaped here).
+pub fn table(id: &str, header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = format!("<table id=\"{id}\">\n<tr>");
+    for h in header {
+        let _ = write!(s, "<th>{}</th>", escape(h));
+    }
+    s += "</tr>\n";
+    for r in rows {
+        s += "<tr>";
+        for c in r {
+            let _ = write!(s, "<td>{}</td>", escape(c));
+        }
+        s += "</tr>\n";
+    }
+    s + "</table>\n"
+}
+
 /// Makes a plotters SVG scale with the page.
 fn scalable(svg: &str) -> String {
     let (w, h) = super::charts::SIZE;
@@ -102,6 +137,13 @@ pub fn report(
         start = m.start,
         horizon = m.horizon,
     );
+    if let Some(conv) = &manifest.convergence {
+        let _ = writeln!(
+            s,
+            "<p class=\"note\"><b>{}</b></p>",
+            escape(&conv.describe())
+        );
+    }
     s += "<h2>Summary</h2>\n";
     s += &summary_table(c, sums);
     for ch in charts {
@@ -120,7 +162,23 @@ pub fn report(
         ("tool version", manifest.tool_version.clone()),
         ("scenario", manifest.scenario_name.clone()),
         ("scenario file", manifest.scenario_path.clone()),
-        ("scenario SHA-256", manifest.scenario_sha256.clone()),
+        ("extends", manifest.scenario_files[1..].join(" -> ")),
+        ("overrides (--set)", manifest.overrides.join("; ")),
+        (
+            "resolved scenario SHA-256",
+            manifest.scenario_sha256.clone(),
+        ),
+        (
+            "sampling",
+            format!("{:?}", manifest.sampling).to_lowercase(),
+        ),
+        (
+            "convergence",
+            manifest
+                .convergence
+                .as_ref()
+                .map_or(String::new(), |c| c.describe()),
+        ),
         ("seed", manifest.seed.to_string()),
         ("trials", manifest.trials.to_string()),
         ("threads", manifest.threads.to_string()),
@@ -130,7 +188,9 @@ pub fn report(
             format!("{:.1}", manifest.elapsed_seconds),
         ),
     ] {
-        let _ = writeln!(s, "<tr><td>{k}</td><td>{}</td></tr>", escape(&v));
+        if !v.is_empty() {
+            let _ = writeln!(s, "<tr><td>{k}</td><td>{}</td></tr>", escape(&v));
+        }
     }
     s += "</table>\n</body>\n</html>\n";
     s

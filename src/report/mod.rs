@@ -5,6 +5,7 @@
 //! or interrupted run never leaves a file that looks finished.
 
 pub mod charts;
+pub mod compare_charts;
 pub mod files;
 pub mod html;
 

@@ -173,8 +173,10 @@ impl Builder<'_> {
             plan,
             params: std::mem::take(&mut self.params),
             region_targets,
+            correlation: None,
         };
         self.check_branching(raw, &model);
+        model.correlation = self.correlations(raw, &model.params);
         model.params.shrink_to_fit();
         model
     }
@@ -1496,4 +1498,129 @@ fn calendar(start: Date, n_days: u32) -> Calendar {
         d = d.tomorrow().unwrap_or(d);
     }
     c
+}
+
+impl Builder<'_> {
+    /// `[[correlations]]`: pairs of uncertain parameters and their target rank
+    /// correlation, gathered into one matrix that must be a valid correlation matrix.
+    fn correlations(
+        &mut self,
+        raw: &RawScenario,
+        params: &[crate::model::Param],
+    ) -> Option<crate::model::Correlation> {
+        let items = list(&raw.correlations);
+        if items.is_empty() {
+            return None;
+        }
+        let paths: Vec<String> = params.iter().map(|p| p.path.clone()).collect();
+        let mut involved: Vec<usize> = Vec::new();
+        let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("correlations[{i}]");
+            let span = Some(item.span());
+            let c = item.get_ref();
+            let mut ends = Vec::new();
+            match c.between.as_ref().map(|b| b.get_ref()) {
+                Some(b) if b.len() == 2 => {
+                    for name in b {
+                        let n = name.get_ref();
+                        match paths.iter().position(|p| p == n) {
+                            Some(k) => ends.push(k),
+                            None => {
+                                let hint = crate::scenario::resolve::closest(n, &paths)
+                                    .map(|c| format!("; did you mean `{c}`?"))
+                                    .unwrap_or_else(|| {
+                                        "; only numbers given as distributions can be correlated"
+                                            .into()
+                                    });
+                                self.err(
+                                    &format!("{path}.between"),
+                                    Some(name.span()),
+                                    format!("`{n}` is not an uncertain parameter of the scenario{hint}"),
+                                );
+                            }
+                        }
+                    }
+                    if ends.len() == 2 && ends[0] == ends[1] {
+                        self.err(&format!("{path}.between"), span.clone(), "names the same parameter twice");
+                        ends.clear();
+                    }
+                }
+                Some(_) => self.err(
+                    &format!("{path}.between"),
+                    span.clone(),
+                    "must list exactly two parameter key paths, e.g. [\"hazards[a].rate_per_year\", \"hazards[b].rate_per_year\"]",
+                ),
+                None => self.missing(&format!("{path}.between")),
+            }
+            let rank = match c.rank.as_ref() {
+                Some(v) => match v
+                    .get_ref()
+                    .as_float()
+                    .or(v.get_ref().as_integer().map(|i| i as f64))
+                {
+                    Some(r) if (-1.0..=1.0).contains(&r) && r.is_finite() => Some(r),
+                    _ => {
+                        self.err(
+                            &format!("{path}.rank"),
+                            Some(v.span()),
+                            "must be a number from -1 to 1",
+                        );
+                        None
+                    }
+                },
+                None => {
+                    self.missing(&format!("{path}.rank"));
+                    None
+                }
+            };
+            // Problems are reported above; the matrix is still checked with the other pairs.
+            if let (&[a, b], Some(r)) = (ends.as_slice(), rank) {
+                for k in [a, b] {
+                    if !involved.contains(&k) {
+                        involved.push(k);
+                    }
+                }
+                if pairs
+                    .iter()
+                    .any(|&(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
+                {
+                    self.err(
+                        &format!("{path}.between"),
+                        span,
+                        "repeats a pair given earlier",
+                    );
+                } else {
+                    pairs.push((a, b, r));
+                }
+            }
+        }
+        if involved.is_empty() {
+            return None;
+        }
+        let n = involved.len();
+        let mut matrix = vec![vec![0.0; n]; n];
+        for (i, row) in matrix.iter_mut().enumerate() {
+            row[i] = 1.0;
+        }
+        let at = |k: usize| involved.iter().position(|&x| x == k).unwrap_or(0);
+        for &(a, b, r) in &pairs {
+            let (i, j) = (at(a), at(b));
+            matrix[i][j] = r;
+            matrix[j][i] = r;
+        }
+        if let Err(why) = crate::stats::design::is_correlation_matrix(&matrix) {
+            let span = items.first().map(|i| i.span());
+            self.err(
+                "correlations",
+                span,
+                format!("together are not a valid correlation matrix: {why}; weaken or remove some of them"),
+            );
+            return None;
+        }
+        Some(crate::model::Correlation {
+            params: involved,
+            matrix,
+        })
+    }
 }

@@ -7,6 +7,7 @@
 
 mod build;
 pub(crate) mod raw;
+pub mod resolve;
 mod values;
 
 use crate::error::{Error, Problem, Result, ScenarioProblems};
@@ -27,6 +28,24 @@ pub fn load(path: &Path) -> Result<Model> {
         source,
     })?;
     parse(&text, &path.display().to_string())
+}
+
+/// Resolves a scenario (the built-in baseline when `file` is `None`) with its parents
+/// (`extends`) and the overrides `sets` (`KEY=VALUE`), and validates the result.
+pub fn load_with(file: Option<&Path>, sets: &[String]) -> Result<(Model, resolve::Resolved)> {
+    let r = resolve::resolve(file, sets)?;
+    match parse(&r.text, &r.label) {
+        Ok(model) => Ok((model, r)),
+        Err(Error::Scenario(mut e)) if !r.verbatim => {
+            // Lines would point into the merged text, which the user never saw.
+            e.file = r.describe();
+            for p in &mut e.problems {
+                p.line = None;
+            }
+            Err(Error::Scenario(e))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The built-in baseline, validated.

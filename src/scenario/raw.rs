@@ -30,6 +30,14 @@ pub struct RawScenario {
     pub hazards: Option<Vec<Spanned<RawHazard>>>,
     pub mitigations: Option<Vec<Spanned<RawMitigation>>>,
     pub plan: Option<Vec<Spanned<RawPlanTarget>>>,
+    pub correlations: Option<Vec<Spanned<RawCorrelation>>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawCorrelation {
+    pub between: Option<Spanned<Vec<S>>>,
+    pub rank: Option<V>,
+    pub description: Option<S>,
 }
 
 #[derive(Debug, Deserialize)]

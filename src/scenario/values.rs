@@ -277,7 +277,7 @@ impl Builder<'_> {
                         self.err(&format!("{path}.shape"), span.clone(), format!("must be > 0 (4 is the classic PERT); got {shape}"));
                         return None;
                     }
-                    Pert::new(p[0], p[2]).with_shape(shape).with_mode(p[1]).ok().map(|d| Dist::Pert(d, [p[0], p[1], p[2]]))
+                    Pert::new(p[0], p[2]).with_shape(shape).with_mode(p[1]).ok().map(|d| Dist::Pert(d, [p[0], p[1], p[2]], shape))
                 }
             }),
             "normal" => self.numbers(&t[family], &fpath, span.clone(), 2).and_then(|p| {
@@ -300,14 +300,14 @@ impl Builder<'_> {
                     self.err(&fpath, span.clone(), format!("needs a > 0, b > 0 and min < max; got a = {}, b = {}, range [{lo}, {hi}]", p[0], p[1]));
                     return None;
                 }
-                Beta::new(p[0], p[1]).ok().map(|dist| Dist::Beta { dist, lo, hi })
+                Beta::new(p[0], p[1]).ok().map(|dist| Dist::Beta { dist, a: p[0], b: p[1], lo, hi })
             }),
             "gamma" => self.numbers(&t[family], &fpath, span.clone(), 2).and_then(|p| {
                 if p[0] <= 0.0 || p[1] <= 0.0 {
                     self.err(&fpath, span.clone(), format!("needs shape > 0 and scale > 0; got [{}, {}]", p[0], p[1]));
                     return None;
                 }
-                Gamma::new(p[0], p[1]).ok().map(Dist::Gamma)
+                Gamma::new(p[0], p[1]).ok().map(|dist| Dist::Gamma { dist, shape: p[0], scale: p[1] })
             }),
             _ => self.choice(t, &fpath, span.clone()),
         }?;

@@ -7,6 +7,7 @@
 //! log-bucket sketch with 0.5% relative accuracy, so their memory does not grow with
 //! the number of trials.
 
+pub mod design;
 pub mod sketch;
 
 pub use sketch::Sketch;

@@ -1,0 +1,1216 @@
+//! Tuning and comparing: `compare`, `sweep` and `sensitivity`.
+//!
+//! All three run several variants of a scenario on common random numbers: trial `i` of
+//! every variant uses the same draws for every hazard, event, project and parameter the
+//! variants share (see [`crate::engine::rng`] and [`crate::hazards`]), so that the
+//! differences between them are the assumptions' doing, not noise. Differences are
+//! therefore computed trial by trial (paired), and their standard errors are those of
+//! the paired differences.
+
+use super::{Common, progress_bar};
+use crate::engine::outcome::{SHORTFALL_FRACTION, TrialOutcome};
+use crate::engine::{self, Aggregate, CHUNK, Compiled};
+use crate::error::{Error, Result};
+use crate::report::compare_charts::{
+    HazardBar, Series, SweepPoint, TornadoBar, render_compare, render_hazards_off, render_sweep,
+    render_tornado,
+};
+use crate::report::files::{sha256_hex, short};
+use crate::report::{OutDir, csv_err, html, num};
+use crate::scenario::{self, resolve::Resolved};
+use crate::stats::design::{spearman, spearman_ci};
+use crate::stats::{Moments, Summary};
+use serde::Serialize;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of `compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Two or more scenario files; the first is the reference for the differences.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Options shared with the other commands (output folder default:
+    /// out/compare-<names>/; trials and seed default from the first scenario).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options of `sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Key path of the value to vary, e.g. `hazards[bla_attacks].rate_per_year`.
+    #[arg(long)]
+    pub param: String,
+    /// Values to run, comma-separated, e.g. `--values 4,8,12,16`.
+    #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "range", required_unless_present = "range")]
+    pub values: Vec<f64>,
+    /// Evenly spaced values LO:HI:STEPS, both ends included, e.g. `--range 4:20:5`.
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Options shared with the other commands (output folder default:
+    /// out/sweep-<scenario>-<key>/).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options of `sensitivity`.
+#[derive(Debug, clap::Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML); the built-in baseline when omitted.
+    pub scenario: Option<PathBuf>,
+    /// Trials of each one-at-a-time and hazard-off run (the rank correlations use
+    /// --trials).
+    #[arg(long, default_value_t = 2000)]
+    pub swing_trials: u64,
+    /// Options shared with the other commands (output folder default:
+    /// out/sensitivity-<scenario>/).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Runs `variants` on common random numbers, `trials` each, block by block; `each`
+/// sees every block's outcomes of all variants (index: variant, then trial).
+fn run_paired(
+    variants: &[Compiled],
+    seed: u64,
+    trials: u64,
+    bar: &indicatif::ProgressBar,
+    mut each: impl FnMut(&[Vec<TrialOutcome>]),
+) -> Vec<Aggregate> {
+    let mut aggs: Vec<Aggregate> = variants.iter().map(Aggregate::new).collect();
+    let mut first = 0;
+    while first < trials {
+        let end = (first + CHUNK).min(trials);
+        let outs: Vec<Vec<TrialOutcome>> = variants
+            .iter()
+            .map(|c| engine::run_block(c, seed, first, end))
+            .collect();
+        for ((agg, c), o) in aggs.iter_mut().zip(variants).zip(&outs) {
+            for x in o {
+                agg.push(c, x);
+            }
+        }
+        each(&outs);
+        bar.inc((end - first) * variants.len() as u64);
+        first = end;
+    }
+    aggs
+}
+
+/// Paired differences of one metric, variant minus reference.
+#[derive(Debug, Default, Clone)]
+struct Paired {
+    diff: Moments,
+    worse: u64,
+    better: u64,
+}
+
+impl Paired {
+    fn push(&mut self, reference: f64, other: f64, higher_is_worse: bool) {
+        if reference.is_nan() || other.is_nan() {
+            return;
+        }
+        let d = other - reference;
+        self.diff.push(d);
+        let worse = if higher_is_worse { d > 0.0 } else { d < 0.0 };
+        let better = if higher_is_worse { d < 0.0 } else { d > 0.0 };
+        self.worse += worse as u64;
+        self.better += better as u64;
+    }
+
+    fn ci(&self) -> (f64, f64) {
+        let half = 1.96 * self.diff.se();
+        (self.diff.mean - half, self.diff.mean + half)
+    }
+
+    fn share(&self, k: u64) -> f64 {
+        k as f64 / self.diff.n as f64
+    }
+}
+
+/// A name for a scenario unique within a command (the model's name, `#2` when repeated).
+fn unique_names(models: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in models {
+        let mut name = m.to_string();
+        let mut k = 2;
+        while out.contains(&name) {
+            name = format!("{m}#{k}");
+            k += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// What a comparison's manifest records about each scenario.
+#[derive(Debug, Serialize)]
+struct ScenarioEntry {
+    name: String,
+    path: String,
+    files: Vec<String>,
+    overrides: Vec<String>,
+    sha256: String,
+}
+
+impl ScenarioEntry {
+    fn new(name: &str, r: &Resolved) -> ScenarioEntry {
+        ScenarioEntry {
+            name: name.to_string(),
+            path: r.label.clone(),
+            files: r.files.clone(),
+            overrides: r.sets.clone(),
+            sha256: sha256_hex(r.text.as_bytes()),
+        }
+    }
+}
+
+/// Provenance of a comparison, sweep or sensitivity run.
+#[derive(Debug, Serialize)]
+struct TuneManifest {
+    tool_version: String,
+    command: String,
+    scenarios: Vec<ScenarioEntry>,
+    seed: u64,
+    trials: u64,
+    sampling: engine::Sampling,
+    threads: usize,
+    started: String,
+    elapsed_seconds: f64,
+    files: Vec<String>,
+}
+
+fn manifest_json(m: &TuneManifest, out: &OutDir) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(m).map_err(|e| Error::Output {
+        path: out.path().join("manifest.json"),
+        source: e.into(),
+    })
+}
+
+/// Writes a CSV file from a header and rows into the output folder.
+fn write_csv(out: &mut OutDir, name: &str, header: &[String], rows: &[Vec<String>]) -> Result<()> {
+    let bytes = csv_bytes(&out.path().join(name), header, rows)?;
+    out.write(name, &bytes)
+}
+
+fn csv_bytes(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(csv_err(path))?;
+    for r in rows {
+        w.write_record(r).map_err(csv_err(path))?;
+    }
+    w.into_inner().map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
+fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
+    crate::report::files::summaries(c, agg)
+}
+
+fn pct(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.2}%", x * 100.0)
+    }
+}
+
+/// A standard error in percentage points.
+fn pp_se(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.2} pp", x * 100.0)
+    }
+}
+
+fn pp(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:+.2} pp", x * 100.0)
+    }
+}
+
+/// `shortfall compare`.
+pub fn compare(args: &CompareArgs) -> Result<()> {
+    let started = Instant::now();
+    let started_at = jiff::Timestamp::now().to_string();
+    let common = &args.common;
+    let mut loaded = Vec::new();
+    for path in &args.scenarios {
+        loaded.push(scenario::load_with(Some(path), &common.set)?);
+    }
+    let (trials, seed) = common.trials_seed(&loaded[0].0)?;
+    let (pool, threads) = common.pool()?;
+    let names = unique_names(
+        &loaded
+            .iter()
+            .map(|(m, _)| m.name.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let out_path = common.out.clone().unwrap_or_else(|| {
+        PathBuf::from("out").join(format!("compare-{}", names.join("-").replace('#', "_")))
+    });
+    let resolved: Vec<Resolved> = loaded.iter().map(|(_, r)| r.clone()).collect();
+    let variants: Vec<Compiled> = loaded
+        .into_iter()
+        .map(|(m, _)| {
+            let mut c = Compiled::new(m);
+            c.sampling = common.sampling;
+            c
+        })
+        .collect();
+    // For each other scenario, each of its metrics' index in the reference (when shared).
+    let matches: Vec<Vec<Option<usize>>> = variants
+        .iter()
+        .map(|v| {
+            v.layout
+                .columns
+                .iter()
+                .map(|col| {
+                    variants[0]
+                        .layout
+                        .columns
+                        .iter()
+                        .position(|r| r.name == col.name)
+                })
+                .collect()
+        })
+        .collect();
+    let mut paired: Vec<Vec<Paired>> = variants
+        .iter()
+        .map(|v| vec![Paired::default(); v.layout.len()])
+        .collect();
+    let bar = progress_bar(trials * variants.len() as u64, common.quiet);
+    let aggs = pool.install(|| {
+        run_paired(&variants, seed, trials, &bar, |outs| {
+            for s in 1..variants.len() {
+                for (t, o) in outs[s].iter().enumerate() {
+                    let r = &outs[0][t];
+                    for (j, m) in matches[s].iter().enumerate() {
+                        if let Some(j0) = *m {
+                            let hw = variants[s].layout.columns[j].higher_is_worse;
+                            paired[s][j].push(r.metrics[j0], o.metrics[j], hw);
+                        }
+                    }
+                }
+            }
+        })
+    });
+    bar.finish_and_clear();
+    let sums: Vec<Vec<Summary>> = variants
+        .iter()
+        .zip(&aggs)
+        .map(|(c, a)| summaries(c, a))
+        .collect();
+    let mut out = OutDir::create(&out_path)?;
+    // compare.csv: metrics side by side (the union of the scenarios' metrics).
+    let mut metrics: Vec<(String, String)> = Vec::new();
+    for v in &variants {
+        for col in &v.layout.columns {
+            if !metrics.iter().any(|(n, _)| *n == col.name) {
+                metrics.push((col.name.clone(), col.unit.clone()));
+            }
+        }
+    }
+    let stats = ["mean", "se", "p10", "p50", "p90", "p90_se", "cvar95"];
+    let mut header = vec!["metric".to_string(), "unit".to_string()];
+    for n in &names {
+        header.extend(stats.iter().map(|s| format!("{n}.{s}")));
+    }
+    let rows: Vec<Vec<String>> = metrics
+        .iter()
+        .map(|(name, unit)| {
+            let mut row = vec![name.clone(), unit.clone()];
+            for (v, su) in variants.iter().zip(&sums) {
+                match v.layout.columns.iter().position(|c| c.name == *name) {
+                    Some(j) => {
+                        let x = &su[j];
+                        row.extend([x.mean, x.se, x.p10, x.p50, x.p90, x.p90_se, x.cvar95].map(num))
+                    }
+                    None => row.extend(stats.iter().map(|_| String::new())),
+                }
+            }
+            row
+        })
+        .collect();
+    write_csv(&mut out, "compare.csv", &header, &rows)?;
+    // differences.csv: each scenario against the first, trial by trial.
+    let dheader: Vec<String> = [
+        "scenario",
+        "reference",
+        "metric",
+        "unit",
+        "mean_difference",
+        "ci95_low",
+        "ci95_high",
+        "p50_difference",
+        "p90_difference",
+        "share_worse",
+        "share_better",
+        "trials",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut drows = Vec::new();
+    for s in 1..variants.len() {
+        for (j, m) in matches[s].iter().enumerate() {
+            let Some(j0) = *m else { continue };
+            let p = &paired[s][j];
+            if p.diff.n == 0 {
+                continue;
+            }
+            let col = &variants[s].layout.columns[j];
+            let (lo, hi) = p.ci();
+            drows.push(vec![
+                names[s].clone(),
+                names[0].clone(),
+                col.name.clone(),
+                col.unit.clone(),
+                num(p.diff.mean),
+                num(lo),
+                num(hi),
+                num(sums[s][j].p50 - sums[0][j0].p50),
+                num(sums[s][j].p90 - sums[0][j0].p90),
+                num(p.share(p.worse)),
+                num(p.share(p.better)),
+                p.diff.n.to_string(),
+            ]);
+        }
+    }
+    write_csv(&mut out, "differences.csv", &dheader, &drows)?;
+    let series: Vec<Series> = names
+        .iter()
+        .zip(&variants)
+        .zip(&aggs)
+        .map(|((n, c), a)| Series { name: n, c, agg: a })
+        .collect();
+    let charts = render_compare(&series, trials, seed, &mut out)?;
+    // The console and the report share the headline table.
+    let key = key_rows(&variants, &sums, &paired, &names);
+    let key_header = [
+        "scenario",
+        "mean shortfall ± se",
+        "P90 ± se",
+        "difference vs first (95% CI)",
+        "trials worse",
+    ];
+    let mut body = format!(
+        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} trials per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not reach the US.</p>\n",
+        html::escape(&names.join(" vs ")),
+        trials,
+        seed
+    );
+    body += "<h2>Headline</h2>\n";
+    body += &html::table("headline", &key_header, &key);
+    body += "<h2>Scenarios</h2>\n<ul>\n";
+    for ((n, c), r) in names.iter().zip(&variants).zip(&resolved) {
+        let _ = writeln!(
+            body,
+            "<li><b>{}</b> ({}): {}</li>",
+            html::escape(n),
+            html::escape(&r.describe()),
+            html::escape(&c.model.description)
+        );
+    }
+    body += "</ul>\n";
+    for ch in &charts {
+        body += &html::figure(ch);
+    }
+    body += "<h2>Paired differences against the first scenario</h2>\n<p class=\"note\">Mean of the trial-by-trial difference with its 95% confidence interval; P50 and P90 differences are differences of the percentiles; 'worse' counts the trials in which the scenario did worse on that metric.</p>\n";
+    let dtable: Vec<Vec<String>> = drows
+        .iter()
+        .map(|r| {
+            vec![
+                r[0].clone(),
+                r[2].clone(),
+                r[3].clone(),
+                short(r[4].parse().unwrap_or(f64::NAN)),
+                format!(
+                    "{} .. {}",
+                    short(r[5].parse().unwrap_or(f64::NAN)),
+                    short(r[6].parse().unwrap_or(f64::NAN))
+                ),
+                short(r[7].parse().unwrap_or(f64::NAN)),
+                short(r[8].parse().unwrap_or(f64::NAN)),
+                pct(r[9].parse().unwrap_or(f64::NAN)),
+            ]
+        })
+        .collect();
+    body += &html::table(
+        "differences",
+        &[
+            "scenario",
+            "metric",
+            "unit",
+            "mean difference",
+            "95% CI",
+            "P50 difference",
+            "P90 difference",
+            "trials worse",
+        ],
+        &dtable,
+    );
+    let mut files: Vec<String> = vec!["compare.csv".into(), "differences.csv".into()];
+    for ch in &charts {
+        files.push(format!("{}.png", ch.name));
+        files.push(format!("{}.svg", ch.name));
+    }
+    files.push("report.html".into());
+    let manifest = TuneManifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: "compare".into(),
+        scenarios: names
+            .iter()
+            .zip(&resolved)
+            .map(|(n, r)| ScenarioEntry::new(n, r))
+            .collect(),
+        seed,
+        trials,
+        sampling: common.sampling,
+        threads,
+        started: started_at,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        files,
+    };
+    body += &provenance(&manifest);
+    out.write(
+        "report.html",
+        html::page(&format!("shortfall: compare {}", names.join(" vs ")), &body).as_bytes(),
+    )?;
+    out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
+    out.commit()?;
+    println!(
+        "compare {}: {} trials each on common random numbers, seed {}, {:.1} s\n",
+        names.join(" vs "),
+        trials,
+        seed,
+        started.elapsed().as_secs_f64()
+    );
+    print!("{}", console(&key_header, &key, 1));
+    println!(
+        "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, and charts {}",
+        out_path.display(),
+        charts
+            .iter()
+            .map(|c| format!("{}.png/.svg", c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// The headline rows of a comparison: shortfall fraction of each scenario and its
+/// paired difference from the first.
+fn key_rows(
+    variants: &[Compiled],
+    sums: &[Vec<Summary>],
+    paired: &[Vec<Paired>],
+    names: &[String],
+) -> Vec<Vec<String>> {
+    (0..variants.len())
+        .map(|s| {
+            let x = &sums[s][SHORTFALL_FRACTION];
+            let p = &paired[s][SHORTFALL_FRACTION];
+            let (diff, worse) = if s == 0 {
+                ("reference".to_string(), "-".to_string())
+            } else {
+                let (lo, hi) = p.ci();
+                (
+                    format!("{} ({} .. {})", pp(p.diff.mean), pp(lo), pp(hi)),
+                    pct(p.share(p.worse)),
+                )
+            };
+            vec![
+                names[s].clone(),
+                format!("{} ± {}", pct(x.mean), pct(x.se)),
+                format!("{} ± {}", pct(x.p90), pct(x.p90_se)),
+                diff,
+                worse,
+            ]
+        })
+        .collect()
+}
+
+/// A plain-text table with columns padded to their widest cell.
+/// The first `left` columns are aligned left, the others right.
+fn console(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
+    let n = header.len();
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain(std::iter::once(header[i].chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            if i > 0 {
+                s += "  ";
+            }
+            if i < left {
+                s += c;
+                s += &" ".repeat(pad);
+            } else {
+                s += &" ".repeat(pad);
+                s += c;
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut s = line(header.to_vec());
+    for r in rows {
+        s += &line(r.iter().map(String::as_str).collect());
+    }
+    s
+}
+
+fn provenance(m: &TuneManifest) -> String {
+    let mut rows: Vec<Vec<String>> = vec![
+        vec!["tool version".into(), m.tool_version.clone()],
+        vec!["seed".into(), m.seed.to_string()],
+        vec!["trials per run".into(), m.trials.to_string()],
+        vec![
+            "sampling".into(),
+            format!("{:?}", m.sampling).to_lowercase(),
+        ],
+        vec!["threads".into(), m.threads.to_string()],
+        vec!["started (UTC)".into(), m.started.clone()],
+    ];
+    for s in &m.scenarios {
+        let mut what = s.path.clone();
+        if s.files.len() > 1 {
+            what += &format!(" (extends {})", s.files[1..].join(" -> "));
+        }
+        for o in &s.overrides {
+            what += &format!(" --set {o}");
+        }
+        rows.push(vec![format!("scenario {}", s.name), what]);
+        rows.push(vec![format!("SHA-256 of {}", s.name), s.sha256.clone()]);
+    }
+    format!(
+        "<h2>Provenance</h2>\n{}",
+        html::table("provenance", &["item", "value"], &rows)
+    )
+}
+
+/// The values of a sweep from `--values` or `--range LO:HI:STEPS`.
+fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
+    let bad = |message: String| Error::Usage {
+        flag: "--range",
+        message,
+    };
+    let values = match &args.range {
+        Some(r) => {
+            let parts: Vec<&str> = r.split(':').collect();
+            let [lo, hi, steps] = parts.as_slice() else {
+                return Err(bad(format!("`{r}` is not LO:HI:STEPS, e.g. 4:20:5")));
+            };
+            let lo: f64 = lo
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("LO `{lo}` is not a number")))?;
+            let hi: f64 = hi
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("HI `{hi}` is not a number")))?;
+            let steps: usize = steps
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("STEPS `{steps}` is not a whole number")))?;
+            if !(lo.is_finite() && hi.is_finite()) || hi <= lo || !(2..=200).contains(&steps) {
+                return Err(bad(format!(
+                    "`{r}`: needs LO < HI and 2 to 200 STEPS (values, both ends included)"
+                )));
+            }
+            (0..steps)
+                .map(|k| lo + (hi - lo) * k as f64 / (steps - 1) as f64)
+                .collect()
+        }
+        None => args.values.clone(),
+    };
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Usage {
+            flag: "--values",
+            message: "every value must be a finite number".into(),
+        });
+    }
+    if values.len() > 200 {
+        return Err(Error::Usage {
+            flag: "--values",
+            message: "at most 200 values".into(),
+        });
+    }
+    Ok(values)
+}
+
+/// Metrics a sweep tabulates (those present in the scenario).
+const SWEEP_METRICS: [&str; 6] = [
+    "shortfall_fraction",
+    "shortfall_value",
+    "delivered_value",
+    "lost.attack",
+    "lost.protest",
+    "lost.cyber",
+];
+
+/// Formats a sweep value as TOML (whole numbers without a decimal point).
+fn toml_number(v: f64) -> String {
+    crate::model::dist::fmt_num(v)
+}
+
+/// `shortfall sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<()> {
+    let started = Instant::now();
+    let started_at = jiff::Timestamp::now().to_string();
+    let common = &args.common;
+    let values = sweep_values(args)?;
+    scenario::load_with(Some(&args.scenario), &common.set)?;
+    let mut loaded = Vec::new();
+    for v in &values {
+        let mut sets = common.set.clone();
+        sets.push(format!("{}={}", args.param, toml_number(*v)));
+        let one = scenario::load_with(Some(&args.scenario), &sets).map_err(|e| match e {
+            Error::Usage { message, .. } => Error::Usage {
+                flag: "--param",
+                message,
+            },
+            e => e,
+        })?;
+        loaded.push(one);
+    }
+    let (trials, seed) = common.trials_seed(&loaded[0].0)?;
+    let (pool, threads) = common.pool()?;
+    let name = loaded[0].0.name.clone();
+    let key: String = args
+        .param
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let out_path = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("sweep-{name}-{key}")));
+    let resolved: Vec<Resolved> = loaded.iter().map(|(_, r)| r.clone()).collect();
+    let variants: Vec<Compiled> = loaded
+        .into_iter()
+        .map(|(m, _)| {
+            let mut c = Compiled::new(m);
+            c.sampling = common.sampling;
+            c
+        })
+        .collect();
+    let mut paired = vec![Paired::default(); variants.len()];
+    let bar = progress_bar(trials * variants.len() as u64, common.quiet);
+    let aggs = pool.install(|| {
+        run_paired(&variants, seed, trials, &bar, |outs| {
+            for (s, o) in outs.iter().enumerate() {
+                for (t, x) in o.iter().enumerate() {
+                    paired[s].push(
+                        outs[0][t].metrics[SHORTFALL_FRACTION],
+                        x.metrics[SHORTFALL_FRACTION],
+                        true,
+                    );
+                }
+            }
+        })
+    });
+    bar.finish_and_clear();
+    let sums: Vec<Vec<Summary>> = variants
+        .iter()
+        .zip(&aggs)
+        .map(|(c, a)| summaries(c, a))
+        .collect();
+    let present: Vec<(&str, usize)> = SWEEP_METRICS
+        .iter()
+        .filter_map(|m| {
+            variants[0]
+                .layout
+                .columns
+                .iter()
+                .position(|c| c.name == *m)
+                .map(|j| (*m, j))
+        })
+        .collect();
+    let mut header = vec!["value".to_string()];
+    for (m, _) in &present {
+        header.extend(["mean", "se", "p10", "p50", "p90"].map(|s| format!("{m}.{s}")));
+    }
+    header.push("shortfall_fraction.difference_vs_first".into());
+    header.push("shortfall_fraction.difference_se".into());
+    let mut rows = Vec::new();
+    let mut points = Vec::new();
+    for (s, v) in values.iter().enumerate() {
+        let mut row = vec![num(*v)];
+        for (_, j) in &present {
+            let x = &sums[s][*j];
+            row.extend([x.mean, x.se, x.p10, x.p50, x.p90].map(num));
+        }
+        row.push(num(paired[s].diff.mean));
+        row.push(num(paired[s].diff.se()));
+        rows.push(row);
+        let x = &sums[s][SHORTFALL_FRACTION];
+        points.push(SweepPoint {
+            value: *v,
+            mean: x.mean,
+            se: x.se,
+            p10: x.p10,
+            p50: x.p50,
+            p90: x.p90,
+        });
+    }
+    let mut out = OutDir::create(&out_path)?;
+    write_csv(&mut out, "sweep.csv", &header, &rows)?;
+    let chart = render_sweep(
+        &name,
+        &args.param,
+        "Shortfall of the planned flow, % of disruption-free value",
+        &points,
+        trials,
+        seed,
+        &mut out,
+    )?;
+    let table_rows: Vec<Vec<String>> = values
+        .iter()
+        .enumerate()
+        .map(|(s, v)| {
+            let x = &sums[s][SHORTFALL_FRACTION];
+            vec![
+                toml_number(*v),
+                format!("{} ± {}", pct(x.mean), pct(x.se)),
+                pct(x.p10),
+                pct(x.p50),
+                format!("{} ± {}", pct(x.p90), pct(x.p90_se)),
+                format!(
+                    "{} ± {}",
+                    pp(paired[s].diff.mean),
+                    pp_se(paired[s].diff.se())
+                ),
+            ]
+        })
+        .collect();
+    let th = [
+        args.param.as_str(),
+        "mean shortfall ± se",
+        "P10",
+        "P50",
+        "P90 ± se",
+        "vs first value (paired)",
+    ];
+    let mut body = format!(
+        "<h1>Sweep of {} in scenario {}</h1>\n<p class=\"note\">{} trials at each value on common random numbers (seed {}); the last column is the trial-by-trial difference from the first value with its standard error.</p>\n",
+        html::escape(&args.param),
+        html::escape(&name),
+        trials,
+        seed
+    );
+    body += &html::table("sweep", &th, &table_rows);
+    body += &html::figure(&chart);
+    let manifest = TuneManifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: format!("sweep --param {}", args.param),
+        scenarios: values
+            .iter()
+            .zip(&resolved)
+            .map(|(v, r)| ScenarioEntry::new(&format!("{}={}", args.param, toml_number(*v)), r))
+            .collect(),
+        seed,
+        trials,
+        sampling: common.sampling,
+        threads,
+        started: started_at,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        files: vec![
+            "sweep.csv".into(),
+            "sweep.png".into(),
+            "sweep.svg".into(),
+            "report.html".into(),
+        ],
+    };
+    body += &provenance(&manifest);
+    out.write(
+        "report.html",
+        html::page(&format!("shortfall: sweep {}", args.param), &body).as_bytes(),
+    )?;
+    out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
+    out.commit()?;
+    println!(
+        "sweep of {} in {}: {} values, {} trials each on common random numbers, seed {}, {:.1} s\n",
+        args.param,
+        name,
+        values.len(),
+        trials,
+        seed,
+        started.elapsed().as_secs_f64()
+    );
+    print!("{}", console(&th, &table_rows, 0));
+    println!(
+        "\nFiles written to {}/: report.html, sweep.csv, sweep.png/.svg, manifest.json",
+        out_path.display()
+    );
+    Ok(())
+}
+
+/// One uncertain input's influence.
+#[derive(Debug, Clone)]
+struct Influence {
+    path: String,
+    low: f64,
+    high: f64,
+    at_low: f64,
+    at_high: f64,
+    swing: Paired,
+    rho: f64,
+    rho_ci: (f64, f64),
+}
+
+/// One hazard switched off, against all on, on the same trials.
+#[derive(Debug, Clone)]
+struct HazardOff {
+    hazard: usize,
+    all_on: f64,
+    without: f64,
+    /// All on minus off, trial by trial.
+    reduction: Paired,
+}
+
+/// `shortfall sensitivity`.
+pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
+    let started = Instant::now();
+    let started_at = jiff::Timestamp::now().to_string();
+    let common = &args.common;
+    let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &common.set)?;
+    let (trials, seed) = common.trials_seed(&model)?;
+    if args.swing_trials == 0 {
+        return Err(Error::Usage {
+            flag: "--swing-trials",
+            message: "must be at least 1".into(),
+        });
+    }
+    let swing_trials = args.swing_trials;
+    let (pool, threads) = common.pool()?;
+    let name = model.name.clone();
+    let out_path = common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("sensitivity-{name}")));
+    let mut base = Compiled::new(model);
+    base.sampling = common.sampling;
+    let np = base.model.params.len();
+    let nh = base.model.hazards.len();
+    let total = trials + swing_trials * (1 + 2 * np as u64) + swing_trials * 2 * nh as u64;
+    let bar = progress_bar(total, common.quiet);
+    let (influences, base_mean, hazards) = pool.install(|| {
+        // 1. Rank correlation of each drawn input with the shortfall, from one run.
+        let mut xs: Vec<Vec<f64>> = vec![Vec::with_capacity(trials as usize); np];
+        let mut ys: Vec<f64> = Vec::with_capacity(trials as usize);
+        run_paired(std::slice::from_ref(&base), seed, trials, &bar, |outs| {
+            for o in &outs[0] {
+                ys.push(o.metrics[SHORTFALL_FRACTION]);
+                for (k, x) in xs.iter_mut().enumerate() {
+                    x.push(o.params[k]);
+                }
+            }
+        });
+        // 2. One at a time: each input at its P10 and P90, the others at their medians.
+        let mut pinned = base.clone();
+        pinned.pinned = Some(vec![0.5; np]);
+        let median_run = run_paired(
+            std::slice::from_ref(&pinned),
+            seed,
+            swing_trials,
+            &bar,
+            |_| {},
+        )
+        .remove(0);
+        let base_mean = median_run.columns[SHORTFALL_FRACTION].moments.mean;
+        let mut influences = Vec::new();
+        for (k, p) in base.model.params.iter().enumerate() {
+            let mut lo = pinned.clone();
+            let mut hi = pinned.clone();
+            let mut levels = vec![0.5; np];
+            levels[k] = 0.1;
+            lo.pinned = Some(levels.clone());
+            levels[k] = 0.9;
+            hi.pinned = Some(levels);
+            let mut swing = Paired::default();
+            let aggs = run_paired(&[lo, hi], seed, swing_trials, &bar, |outs| {
+                for (a, b) in outs[0].iter().zip(&outs[1]) {
+                    swing.push(
+                        a.metrics[SHORTFALL_FRACTION],
+                        b.metrics[SHORTFALL_FRACTION],
+                        true,
+                    );
+                }
+            });
+            let rho = spearman(&xs[k], &ys);
+            let value = |u: f64| {
+                let v = p.dist.quantile(u);
+                if p.integer { v.round() } else { v }
+            };
+            influences.push(Influence {
+                path: p.path.clone(),
+                low: value(0.1),
+                high: value(0.9),
+                at_low: aggs[0].columns[SHORTFALL_FRACTION].moments.mean,
+                at_high: aggs[1].columns[SHORTFALL_FRACTION].moments.mean,
+                swing,
+                rho,
+                rho_ci: spearman_ci(rho, ys.len()),
+            });
+        }
+        // 3. Each hazard switched off, against all on, on the same trials.
+        let mut hazards = Vec::new();
+        for h in 0..nh {
+            let mut off = base.clone();
+            off.hazard_off[h] = true;
+            let mut diff = Paired::default();
+            let aggs = run_paired(&[base.clone(), off], seed, swing_trials, &bar, |outs| {
+                for (a, b) in outs[0].iter().zip(&outs[1]) {
+                    diff.push(
+                        b.metrics[SHORTFALL_FRACTION],
+                        a.metrics[SHORTFALL_FRACTION],
+                        true,
+                    );
+                }
+            });
+            let mean = |k: usize| aggs[k].columns[SHORTFALL_FRACTION].moments.mean;
+            hazards.push(HazardOff {
+                hazard: h,
+                all_on: mean(0),
+                without: mean(1),
+                reduction: diff,
+            });
+        }
+        (influences, base_mean, hazards)
+    });
+    bar.finish_and_clear();
+    let mut influences = influences;
+    influences.sort_by(|a, b| {
+        b.swing
+            .diff
+            .mean
+            .abs()
+            .total_cmp(&a.swing.diff.mean.abs())
+            .then(b.rho.abs().total_cmp(&a.rho.abs()))
+    });
+    let mut hazards = hazards;
+    // Reduction when switched off = (all on) - (off): `diff` holds on - off.
+    hazards.sort_by(|a, b| b.reduction.diff.mean.total_cmp(&a.reduction.diff.mean));
+    let mut out = OutDir::create(&out_path)?;
+    let header: Vec<String> = [
+        "rank",
+        "input",
+        "p10_value",
+        "p90_value",
+        "shortfall_at_p10",
+        "shortfall_at_p90",
+        "swing",
+        "swing_se",
+        "spearman",
+        "spearman_ci95_low",
+        "spearman_ci95_high",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows: Vec<Vec<String>> = influences
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            vec![
+                (i + 1).to_string(),
+                f.path.clone(),
+                num(f.low),
+                num(f.high),
+                num(f.at_low),
+                num(f.at_high),
+                num(f.swing.diff.mean),
+                num(f.swing.diff.se()),
+                num(f.rho),
+                num(f.rho_ci.0),
+                num(f.rho_ci.1),
+            ]
+        })
+        .collect();
+    write_csv(&mut out, "sensitivity.csv", &header, &rows)?;
+    let hheader: Vec<String> = [
+        "rank",
+        "hazard",
+        "kind",
+        "shortfall_all_on",
+        "shortfall_without",
+        "reduction",
+        "ci95_low",
+        "ci95_high",
+    ]
+    .map(String::from)
+    .to_vec();
+    let hrows: Vec<Vec<String>> = hazards
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let (lo, hi) = x.reduction.ci();
+            let hz = &base.model.hazards[x.hazard];
+            vec![
+                (i + 1).to_string(),
+                hz.name.clone(),
+                format!("{:?}", hz.kind).to_lowercase(),
+                num(x.all_on),
+                num(x.without),
+                num(x.reduction.diff.mean),
+                num(lo),
+                num(hi),
+            ]
+        })
+        .collect();
+    write_csv(&mut out, "hazards_off.csv", &hheader, &hrows)?;
+    let bars: Vec<TornadoBar> = influences
+        .iter()
+        .filter(|f| f.low != f.high)
+        .map(|f| TornadoBar {
+            label: f.path.clone(),
+            low_input: f.low,
+            high_input: f.high,
+            at_low: f.at_low,
+            at_high: f.at_high,
+        })
+        .collect();
+    let tornado = render_tornado(&name, base_mean, &bars, swing_trials, seed, &mut out)?;
+    let hbars: Vec<HazardBar> = hazards
+        .iter()
+        .map(|x| {
+            let (lo, hi) = x.reduction.ci();
+            HazardBar {
+                hazard: base.model.hazards[x.hazard].name.clone(),
+                reduction: x.reduction.diff.mean,
+                lo,
+                hi,
+            }
+        })
+        .collect();
+    let hchart = render_hazards_off(&name, &hbars, swing_trials, seed, &mut out)?;
+    // Report and console.
+    let th = [
+        "rank",
+        "input",
+        "P10 → P90",
+        "shortfall at P10 → P90",
+        "swing ± se",
+        "Spearman (95% CI)",
+    ];
+    let trows: Vec<Vec<String>> = influences
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            vec![
+                (i + 1).to_string(),
+                f.path.clone(),
+                format!("{} → {}", short(f.low), short(f.high)),
+                format!("{} → {}", pct(f.at_low), pct(f.at_high)),
+                format!("{} ± {}", pp(f.swing.diff.mean), pp_se(f.swing.diff.se())),
+                format!("{:+.3} ({:+.3} .. {:+.3})", f.rho, f.rho_ci.0, f.rho_ci.1),
+            ]
+        })
+        .collect();
+    let hh = [
+        "rank",
+        "hazard",
+        "shortfall without it",
+        "reduction (95% CI)",
+    ];
+    let htrows: Vec<Vec<String>> = hazards
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let (lo, hi) = x.reduction.ci();
+            vec![
+                (i + 1).to_string(),
+                base.model.hazards[x.hazard].name.clone(),
+                pct(x.without),
+                format!("{} ({} .. {})", pp(x.reduction.diff.mean), pp(lo), pp(hi)),
+            ]
+        })
+        .collect();
+    let mut body = format!(
+        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} trials each on common random numbers (seed {}); the swing's standard error is that of the paired difference. The Spearman rank correlation of each drawn input with the shortfall comes from one run of {} trials in which every input varies, with its 95% interval (Fisher z). With every input at its median the mean shortfall is {}.</p>\n",
+        html::escape(&name),
+        swing_trials,
+        seed,
+        trials,
+        pct(base_mean)
+    );
+    body += "<h2>Drivers, in order</h2>\n";
+    body += &html::table("drivers", &th, &trows);
+    body += &html::figure(&tornado);
+    body += "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same trials. Reductions do not add up to the total: hazards overlap in time and excite each other.</p>\n";
+    body += &html::table("hazards", &hh, &htrows);
+    body += &html::figure(&hchart);
+    let manifest = TuneManifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: format!("sensitivity --swing-trials {swing_trials}"),
+        scenarios: vec![ScenarioEntry::new(&name, &resolved)],
+        seed,
+        trials,
+        sampling: common.sampling,
+        threads,
+        started: started_at,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        files: [
+            "sensitivity.csv",
+            "hazards_off.csv",
+            "tornado.png",
+            "tornado.svg",
+            "hazards_off.png",
+            "hazards_off.svg",
+            "report.html",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    body += &provenance(&manifest);
+    out.write(
+        "report.html",
+        html::page(&format!("shortfall: sensitivity of {name}"), &body).as_bytes(),
+    )?;
+    out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
+    out.commit()?;
+    println!(
+        "sensitivity of {}: {} uncertain inputs, {} hazards; {} trials for correlations, {} per one-at-a-time run, seed {}, {:.1} s\n",
+        name,
+        np,
+        nh,
+        trials,
+        swing_trials,
+        seed,
+        started.elapsed().as_secs_f64()
+    );
+    let top: Vec<Vec<String>> = trows.iter().take(15).cloned().collect();
+    print!("{}", console(&th, &top, 2));
+    if trows.len() > 15 {
+        println!("({} more in sensitivity.csv)", trows.len() - 15);
+    }
+    println!();
+    print!("{}", console(&hh, &htrows, 2));
+    println!(
+        "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, tornado.png/.svg, hazards_off.png/.svg, manifest.json",
+        out_path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,719 @@
+//! Inheritance (`extends`) and command-line overrides (`--set KEY=VALUE`).
+//!
+//! A scenario may start with `extends = "baseline.toml"` (a path relative to the file,
+//! or `builtin:baseline` for the scenario compiled into the binary) and then override
+//! any part of its parent:
+//! - tables merge key by key, at any depth (`[hazards.impact]` keys, target weights,
+//!   phase multipliers);
+//! - lists of named items (`[[sites]]`, `[[hazards]]`, ...) merge by `name`: an item
+//!   whose name the parent has overrides that item's keys, a new name is appended, and
+//!   `remove = true` drops the parent's item;
+//! - a distribution (a table naming a family, such as `{ pert = [1, 2, 3] }`), a plain
+//!   value or a list without names replaces the parent's value as a whole.
+//!
+//! `--set` then overrides single values by key path, the same paths that error
+//! messages and `trials.csv` use: `hazards[bla_attacks].rate_per_year=12`,
+//! `hazards[bla_attacks].impact.severity={ pert = [0.3, 0.6, 1.0] }`, `plan[0].quantity=5`.
+//! The value is read as TOML; a bare word is taken as a string. A path that does not
+//! exist is refused with the closest valid one.
+//!
+//! The result is one TOML document: the resolved scenario that is validated, printed by
+//! `check --resolved`, hashed into `manifest.json` and saved as `scenario.toml`.
+
+use super::{BASELINE_LABEL, BASELINE_TOML};
+use crate::error::{Error, Problem, Result, ScenarioProblems};
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+/// The value of `extends` that names the built-in baseline.
+pub const BUILTIN_BASELINE: &str = "builtin:baseline";
+
+/// A scenario after inheritance and overrides.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// How messages and the manifest name it: the file, or `<built-in baseline>`.
+    pub label: String,
+    /// The TOML text that is validated. When the file neither extends another nor is
+    /// overridden this is the file's text, byte for byte.
+    pub text: String,
+    /// True when `text` is a file's own text, so that line numbers point into it.
+    pub verbatim: bool,
+    /// The files read, the scenario first, then its parents.
+    pub files: Vec<String>,
+    /// The `--set` overrides applied, in order.
+    pub sets: Vec<String>,
+}
+
+impl Resolved {
+    /// A one-line description: the file, what it extends, and the overrides.
+    pub fn describe(&self) -> String {
+        let mut s = self.label.clone();
+        if self.files.len() > 1 {
+            s += &format!(" (extends {})", self.files[1..].join(" -> "));
+        }
+        for set in &self.sets {
+            s += &format!(" --set {set}");
+        }
+        s
+    }
+}
+
+/// Resolves a scenario file (or the built-in baseline when `file` is `None`) with its
+/// parents and the overrides `sets` (`KEY=VALUE`).
+pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
+    let (label, text) = match file {
+        Some(p) => (p.display().to_string(), read(p)?),
+        None => (BASELINE_LABEL.to_string(), BASELINE_TOML.to_string()),
+    };
+    let mut files = vec![label.clone()];
+    let mut doc = document(&text, &label)?;
+    let dir = file.and_then(Path::parent).map(Path::to_path_buf);
+    let extended = doc.contains_key("extends");
+    if extended {
+        doc = inherit(doc, &label, &text, dir, &mut files)?;
+    }
+    for set in sets {
+        apply_set(&mut doc, set).map_err(|message| Error::Usage {
+            flag: "--set",
+            message,
+        })?;
+    }
+    if !extended && sets.is_empty() {
+        return Ok(Resolved {
+            label,
+            text,
+            verbatim: true,
+            files,
+            sets: Vec::new(),
+        });
+    }
+    let text = toml::to_string(&doc).map_err(|e| {
+        scenario_error(
+            &label,
+            "",
+            None,
+            format!("cannot be written back as TOML: {e}"),
+        )
+    })?;
+    Ok(Resolved {
+        label,
+        text,
+        verbatim: false,
+        files,
+        sets: sets.to_vec(),
+    })
+}
+
+fn read(p: &Path) -> Result<String> {
+    std::fs::read_to_string(p).map_err(|source| Error::ReadScenario {
+        path: p.to_path_buf(),
+        source,
+    })
+}
+
+fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) -> Error {
+    Error::Scenario(ScenarioProblems {
+        file: file.to_string(),
+        problems: vec![Problem {
+            path: path.to_string(),
+            line,
+            message,
+        }],
+    })
+}
+
+/// Parses TOML text into a table, reporting syntax errors with their line.
+fn document(text: &str, label: &str) -> Result<Table> {
+    text.parse::<Table>().map_err(|e| {
+        let line = e.span().map(|s| super::line_of(text, s.start));
+        scenario_error(
+            label,
+            "",
+            line,
+            format!("not valid TOML for a scenario: {}", e.message().trim()),
+        )
+    })
+}
+
+/// Line of a top-level key in a file's text (for messages about `extends`).
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| l.trim_start().starts_with(key))
+        .map(|i| i + 1)
+}
+
+/// Replaces `doc` by its parent chain merged with it.
+fn inherit(
+    mut doc: Table,
+    label: &str,
+    text: &str,
+    dir: Option<PathBuf>,
+    files: &mut Vec<String>,
+) -> Result<Table> {
+    let Some(ext) = doc.remove("extends") else {
+        return Ok(doc);
+    };
+    let line = key_line(text, "extends");
+    let Value::String(target) = ext else {
+        return Err(scenario_error(
+            label,
+            "extends",
+            line,
+            format!(
+                "must be a file name in quotes (relative to this file) or \"{BUILTIN_BASELINE}\""
+            ),
+        ));
+    };
+    let (parent_label, parent_text, parent_dir) = if target == BUILTIN_BASELINE {
+        (BASELINE_LABEL.to_string(), BASELINE_TOML.to_string(), None)
+    } else {
+        let p = dir.unwrap_or_default().join(&target);
+        let text = std::fs::read_to_string(&p).map_err(|e| {
+            scenario_error(
+                label,
+                "extends",
+                line,
+                format!(
+                    "cannot read the parent scenario {}: {e}; give a path relative to this file, or \"{BUILTIN_BASELINE}\"",
+                    p.display()
+                ),
+            )
+        })?;
+        let parent_dir = p.parent().map(Path::to_path_buf);
+        (p.display().to_string(), text, parent_dir)
+    };
+    if files.contains(&parent_label) || files.len() > 32 {
+        return Err(scenario_error(
+            label,
+            "extends",
+            line,
+            format!("makes a cycle: {} -> {parent_label}", files.join(" -> ")),
+        ));
+    }
+    files.push(parent_label.clone());
+    let parent = document(&parent_text, &parent_label)?;
+    let mut base = inherit(parent, &parent_label, &parent_text, parent_dir, files)?;
+    let mut problems = Vec::new();
+    merge(&mut base, doc, "", &mut problems);
+    if problems.is_empty() {
+        Ok(base)
+    } else {
+        Err(Error::Scenario(ScenarioProblems {
+            file: label.to_string(),
+            problems,
+        }))
+    }
+}
+
+/// The distribution families: a table naming one replaces rather than merges.
+const FAMILIES: [&str; 9] = [
+    "fixed",
+    "uniform",
+    "triangular",
+    "pert",
+    "normal",
+    "lognormal",
+    "beta",
+    "gamma",
+    "choice",
+];
+
+fn is_distribution(t: &Table) -> bool {
+    FAMILIES.iter().any(|f| t.contains_key(*f))
+}
+
+/// The label of a list item: its `name`, else the hazard it refers to (`excited_by`).
+fn item_label(v: &Value) -> Option<&str> {
+    let t = v.as_table()?;
+    t.get("name")
+        .or_else(|| t.get("hazard"))
+        .and_then(Value::as_str)
+}
+
+fn is_named_list(a: &[Value]) -> bool {
+    !a.is_empty() && a.iter().all(|v| item_label(v).is_some())
+}
+
+/// Merges `over` into `base` (see the module documentation).
+fn merge(base: &mut Table, over: Table, path: &str, problems: &mut Vec<Problem>) {
+    for (key, value) in over {
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(b)), Value::Table(o))
+                if !is_distribution(&o) && !is_distribution(b) =>
+            {
+                merge(b, o, &here, problems)
+            }
+            (Some(Value::Array(b)), Value::Array(o)) if is_named_list(b) && is_named_list(&o) => {
+                merge_items(b, o, &here, problems)
+            }
+            (_, Value::Array(mut o)) if is_named_list(&o) => {
+                // Without a parent list, `remove` has nothing to remove.
+                for item in &mut o {
+                    if let Some(t) = item.as_table_mut()
+                        && t.remove("remove").is_some()
+                    {
+                        problems.push(Problem {
+                            path: format!("{here}[{}]", item_label_owned(t)),
+                            line: None,
+                            message: "has `remove = true` but the parent scenario has no such item"
+                                .into(),
+                        });
+                    }
+                }
+                base.insert(key, Value::Array(o));
+            }
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+fn item_label_owned(t: &Table) -> String {
+    item_label(&Value::Table(t.clone()))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &mut Vec<Problem>) {
+    for item in over {
+        let label = item_label(&item).unwrap_or_default().to_string();
+        let here = format!("{path}[{label}]");
+        let Value::Table(mut t) = item else { continue };
+        let remove = match t.remove("remove") {
+            None => false,
+            Some(Value::Boolean(b)) => b,
+            Some(_) => {
+                problems.push(Problem {
+                    path: format!("{here}.remove"),
+                    line: None,
+                    message: "must be true or false".into(),
+                });
+                false
+            }
+        };
+        let at = base
+            .iter()
+            .position(|b| item_label(b) == Some(label.as_str()));
+        match (at, remove) {
+            (Some(i), true) => {
+                base.remove(i);
+            }
+            (None, true) => problems.push(Problem {
+                path: here,
+                line: None,
+                message: "has `remove = true` but the parent scenario has no such item".into(),
+            }),
+            (Some(i), false) => {
+                if let Value::Table(b) = &mut base[i] {
+                    merge(b, t, &here, problems);
+                }
+            }
+            (None, false) => base.push(Value::Table(t)),
+        }
+    }
+}
+
+/// One step of a key path: a key, optionally followed by an item selector.
+#[derive(Debug, PartialEq)]
+struct Step {
+    key: String,
+    item: Option<String>,
+}
+
+/// Splits `hazards[bla].impact.severity` into steps; names may contain dots inside
+/// brackets.
+fn steps(path: &str) -> std::result::Result<Vec<Step>, String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let key = rest[..end].to_string();
+        rest = &rest[end..];
+        let mut item = None;
+        if let Some(r) = rest.strip_prefix('[') {
+            let close = r
+                .find(']')
+                .ok_or_else(|| format!("`{path}`: `[` without a closing `]`"))?;
+            item = Some(r[..close].to_string());
+            rest = &r[close + 1..];
+        }
+        if key.is_empty() {
+            return Err(format!(
+                "`{path}`: empty key; write keys like hazards[NAME].rate_per_year"
+            ));
+        }
+        out.push(Step { key, item });
+        if let Some(r) = rest.strip_prefix('.') {
+            rest = r;
+            if rest.is_empty() {
+                return Err(format!("`{path}` ends with a dot"));
+            }
+        } else if !rest.is_empty() {
+            return Err(format!("`{path}`: expected `.` after `]`"));
+        }
+    }
+    if out.is_empty() {
+        return Err("an empty key; write --set KEY=VALUE".into());
+    }
+    Ok(out)
+}
+
+/// Keys each kind of table takes (the scenario format; see docs/scenario-format.md).
+/// Tables whose keys are names of other things (`targets`, `phase_multipliers`) and
+/// distributions are handled separately.
+fn schema(context: &str) -> Option<&'static [&'static str]> {
+    Some(match context {
+        "" => &[
+            "name",
+            "description",
+            "start",
+            "horizon",
+            "trials",
+            "seed",
+            "phases",
+            "commodities",
+            "sites",
+            "routes",
+            "projects",
+            "prospects",
+            "hazards",
+            "mitigations",
+            "plan",
+            "correlations",
+        ],
+        "phases" => &["name", "start", "end", "description"],
+        "commodities" => &["name", "unit", "value_per_unit", "description"],
+        "sites" => &[
+            "name",
+            "kind",
+            "region",
+            "commodity",
+            "input",
+            "output",
+            "yield",
+            "capacity_per_day",
+            "online",
+            "ramp_up_days",
+            "inventory_max",
+            "initial_inventory",
+            "description",
+        ],
+        "routes" => &[
+            "name",
+            "from",
+            "to",
+            "regions",
+            "capacity_per_day",
+            "transit_days",
+            "standby",
+            "mode",
+            "description",
+        ],
+        "projects" => &[
+            "name",
+            "start",
+            "duration_days",
+            "delay_per_disrupted_day",
+            "description",
+        ],
+        "prospects" => &[
+            "name",
+            "start",
+            "count",
+            "viability_probability",
+            "exploration_days",
+            "development_days",
+            "delay_per_disrupted_day",
+            "description",
+        ],
+        "hazards" => &[
+            "name",
+            "kind",
+            "regions",
+            "national",
+            "rate_per_year",
+            "trend_per_year",
+            "phase_multipliers",
+            "seasonal",
+            "self_excitation",
+            "excited_by",
+            "targets",
+            "impact",
+            "description",
+        ],
+        "hazards.self_excitation" => &["jump", "decay_days"],
+        "hazards.excited_by" => &["hazard", "jump", "decay_days"],
+        "hazards.impact" => &[
+            "severity",
+            "duration_days",
+            "lost_cargo",
+            "stand_down_probability",
+            "stand_down_days",
+            "construction_delay_days",
+        ],
+        "mitigations" => &[
+            "name",
+            "hazards",
+            "kinds",
+            "from",
+            "rate_factor",
+            "severity_factor",
+            "duration_factor",
+            "description",
+        ],
+        "plan" => &["year", "commodity", "quantity"],
+        "correlations" => &["between", "rank"],
+        _ => return None,
+    })
+}
+
+/// Tables whose keys are names (of sites and routes, of phases).
+fn free_keys(context: &str) -> bool {
+    matches!(context, "hazards.targets" | "hazards.phase_multipliers")
+}
+
+/// Reads a `--set` value as TOML, or as a string when it is a bare word.
+fn parse_value(text: &str) -> Value {
+    format!("v = {text}")
+        .parse::<Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// Applies one `KEY=VALUE` override.
+pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String> {
+    let Some((key, value)) = spec.split_once('=') else {
+        return Err(format!(
+            "`{spec}` is not KEY=VALUE; for example --set 'hazards[bla_attacks].rate_per_year=12'"
+        ));
+    };
+    let (key, value) = (key.trim(), value.trim());
+    let path = steps(key)?;
+    let valid = valid_paths(doc);
+    let fail = |why: &str| -> String {
+        let hint = closest(key, &valid)
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        format!("`{key}` {why}{hint} (`shortfall check --resolved` lists the scenario's keys)")
+    };
+    let mut table = doc;
+    let mut context = String::new();
+    for (n, step) in path.iter().enumerate() {
+        let last = n + 1 == path.len();
+        let known = match schema(&context) {
+            Some(keys) => keys.contains(&step.key.as_str()),
+            None => free_keys(&context) || table.contains_key(&step.key),
+        };
+        let in_dist = is_distribution(table);
+        if !(known || in_dist && table.contains_key(&step.key)) {
+            return Err(fail("is not a key of the scenario format"));
+        }
+        context = if context.is_empty() {
+            step.key.clone()
+        } else {
+            format!("{context}.{}", step.key)
+        };
+        let slot = match &step.item {
+            None => {
+                if last {
+                    table.insert(step.key.clone(), parse_value(value));
+                    return Ok(());
+                }
+                table
+                    .entry(step.key.clone())
+                    .or_insert_with(|| Value::Table(Table::new()))
+            }
+            Some(item) => {
+                let Some(entry) = table.get_mut(&step.key) else {
+                    return Err(fail("names a list the scenario does not have"));
+                };
+                let Value::Array(items) = entry else {
+                    return Err(fail("selects an item of something that is not a list"));
+                };
+                let i = match item.parse::<usize>() {
+                    Ok(i) if i < items.len() => i,
+                    Ok(_) => return Err(fail("selects an item past the end of the list")),
+                    Err(_) => items
+                        .iter()
+                        .position(|v| item_label(v) == Some(item.as_str()))
+                        .ok_or_else(|| fail("names an item the scenario does not have"))?,
+                };
+                if last {
+                    items[i] = parse_value(value);
+                    return Ok(());
+                }
+                &mut items[i]
+            }
+        };
+        match slot {
+            Value::Table(t) => table = t,
+            _ => {
+                return Err(fail(
+                    "goes inside a value that is a number, string or list; set the value itself",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every key path that `--set` can address in `doc`: the keys present, and the keys the
+/// format allows in each table present.
+pub fn valid_paths(doc: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    collect(doc, "", "", &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn collect(t: &Table, prefix: &str, context: &str, out: &mut Vec<String>) {
+    let join = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    let ctx = |k: &str| {
+        if context.is_empty() {
+            k.to_string()
+        } else {
+            format!("{context}.{k}")
+        }
+    };
+    if let Some(keys) = schema(context) {
+        for k in keys {
+            if !t.contains_key(*k) {
+                out.push(join(k));
+            }
+        }
+    }
+    for (k, v) in t {
+        let here = join(k);
+        match v {
+            Value::Table(sub) if !is_distribution(sub) => collect(sub, &here, &ctx(k), out),
+            Value::Array(items) if items.iter().all(Value::is_table) && !items.is_empty() => {
+                for (i, item) in items.iter().enumerate() {
+                    let label = item_label(item)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string());
+                    if let Some(sub) = item.as_table() {
+                        collect(sub, &format!("{here}[{label}]"), &ctx(k), out);
+                    }
+                }
+            }
+            _ => out.push(here),
+        }
+    }
+}
+
+/// The candidate closest to `key` by edit distance, when it is reasonably close.
+pub fn closest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(key, c), c))
+        .filter(|(d, c)| *d <= key.len().max(c.len()) / 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Table {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn key_paths_split_into_steps() {
+        let s = steps("hazards[bla.x].impact.severity").unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].item.as_deref(), Some("bla.x"));
+        assert_eq!(s[2].key, "severity");
+        assert!(steps("hazards[bla").is_err());
+        assert!(steps("a.").is_err());
+        assert!(steps("").is_err());
+    }
+
+    #[test]
+    fn named_lists_merge_by_name_and_distributions_replace() {
+        let mut base = doc(
+            "[[hazards]]\nname = \"a\"\nrate_per_year = { pert = [1, 2, 3] }\nimpact = { severity = 0.5, duration_days = 3 }\n\
+             [[hazards]]\nname = \"b\"\nrate_per_year = 4\n",
+        );
+        let over = doc(
+            "[[hazards]]\nname = \"a\"\nrate_per_year = { uniform = [1, 5] }\nimpact = { severity = 0.9 }\n\
+             [[hazards]]\nname = \"b\"\nremove = true\n[[hazards]]\nname = \"c\"\nrate_per_year = 1\n",
+        );
+        let mut problems = Vec::new();
+        merge(&mut base, over, "", &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let hz = base["hazards"].as_array().unwrap();
+        let names: Vec<&str> = hz.iter().filter_map(item_label).collect();
+        assert_eq!(names, ["a", "c"]);
+        let a = hz[0].as_table().unwrap();
+        let rate = a["rate_per_year"].as_table().unwrap();
+        assert!(rate.contains_key("uniform") && !rate.contains_key("pert"));
+        let imp = a["impact"].as_table().unwrap();
+        assert_eq!(imp["severity"].as_float(), Some(0.9));
+        assert_eq!(imp["duration_days"].as_integer(), Some(3));
+    }
+
+    #[test]
+    fn removing_an_item_the_parent_lacks_is_a_problem() {
+        let mut base = doc("[[sites]]\nname = \"a\"\n");
+        let over = doc("[[sites]]\nname = \"zz\"\nremove = true\n");
+        let mut problems = Vec::new();
+        merge(&mut base, over, "", &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "sites[zz]");
+    }
+
+    #[test]
+    fn set_overrides_values_items_and_distributions() {
+        let mut d = doc(
+            "seed = 1\n[[hazards]]\nname = \"a\"\nrate_per_year = 3\nseasonal = [1, 1]\n[[plan]]\nyear = 2026\nquantity = 5\n",
+        );
+        apply_set(&mut d, "seed=7").unwrap();
+        apply_set(&mut d, "hazards[a].rate_per_year={ pert = [1, 2, 3] }").unwrap();
+        apply_set(&mut d, "hazards[a].impact.severity=0.5").unwrap();
+        apply_set(&mut d, "plan[0].quantity=9").unwrap();
+        apply_set(&mut d, "hazards[a].kind=attack").unwrap();
+        assert_eq!(d["seed"].as_integer(), Some(7));
+        let a = d["hazards"].as_array().unwrap()[0].as_table().unwrap();
+        assert!(a["rate_per_year"].as_table().unwrap().contains_key("pert"));
+        assert_eq!(a["impact"]["severity"].as_float(), Some(0.5));
+        assert_eq!(a["kind"].as_str(), Some("attack"));
+        assert_eq!(d["plan"][0]["quantity"].as_integer(), Some(9));
+    }
+
+    #[test]
+    fn unknown_paths_are_refused_with_the_closest_valid_one() {
+        let mut d = doc("[[hazards]]\nname = \"bla_attacks\"\nrate_per_year = 3\n");
+        let e = apply_set(&mut d, "hazards[bla_attacks].rate_per_yer=4").unwrap_err();
+        assert!(
+            e.contains("did you mean `hazards[bla_attacks].rate_per_year`"),
+            "{e}"
+        );
+        let e = apply_set(&mut d, "hazards[bla_atacks].rate_per_year=4").unwrap_err();
+        assert!(
+            e.contains("names an item the scenario does not have"),
+            "{e}"
+        );
+        assert!(
+            e.contains("did you mean `hazards[bla_attacks].rate_per_year`"),
+            "{e}"
+        );
+        assert!(apply_set(&mut d, "no_equals_sign").is_err());
+        assert!(apply_set(&mut d, "hazards[bla_attacks].rate_per_year.x=1").is_err());
+    }
+}

@@ -1,0 +1,587 @@
+//! Tuning and comparing: common random numbers between scenarios, sweeps, the
+//! tornado, Latin hypercube sampling, induced rank correlations, `extends` and `--set`,
+//! and runs to a precision.
+
+use assert_cmd::Command;
+use shortfall::engine::outcome::{DELIVERED_VALUE, SHORTFALL_FRACTION, TrialOutcome};
+use shortfall::engine::{self, Compiled, Sampling};
+use shortfall::scenario::parse;
+use shortfall::stats::Moments;
+use shortfall::stats::design::{ks_critical, ks_statistic_uniform, spearman};
+use std::path::{Path, PathBuf};
+
+fn shortfall() -> Command {
+    Command::cargo_bin("shortfall").unwrap()
+}
+
+fn small_text(replace: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/valid_small.toml"
+    ))
+    .unwrap();
+    for (a, b) in replace {
+        assert!(text.contains(a), "{a}");
+        text = text.replacen(a, b, 1);
+    }
+    text
+}
+
+fn compile(text: &str) -> Compiled {
+    Compiled::new(parse(text, "test").unwrap())
+}
+
+fn outcomes(c: &Compiled, seed: u64, n: u64, threads: usize) -> Vec<TrialOutcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut all = Vec::new();
+    pool.install(|| {
+        engine::run(
+            c,
+            seed,
+            n,
+            |_, chunk| {
+                all.extend_from_slice(chunk);
+                Ok(())
+            },
+            |_| {},
+        )
+    })
+    .unwrap();
+    all
+}
+
+/// A second hazard `g` on the road, so that one hazard can change while the other
+/// stays the same.
+const SECOND_HAZARD: &str = "\n[[hazards]]\nname = \"g\"\nkind = \"protest\"\nregions = [\"A\"]\nrate_per_year = 6\ntargets = { route = 1 }\n[hazards.impact]\nduration_days = 2\nseverity = { uniform = [0.2, 0.9] }\n";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+#[test]
+fn a_scenario_compared_with_itself_differs_in_no_trial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(
+        tmp.path(),
+        "a.toml",
+        &small_text(&[("rate_per_year = 4", "rate_per_year = 30")]),
+    );
+    let out = shortfall()
+        .arg("compare")
+        .arg(&a)
+        .arg(&a)
+        .args(["--trials", "500", "--quiet", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h, rows) = csv_rows(&tmp.path().join("o/differences.csv"));
+    assert!(rows.len() > 10);
+    for r in &rows {
+        for c in [
+            "mean_difference",
+            "ci95_low",
+            "ci95_high",
+            "share_worse",
+            "share_better",
+        ] {
+            assert_eq!(r[col(&h, c)].parse::<f64>().unwrap(), 0.0, "{c} in {r:?}");
+        }
+        assert_eq!(r[col(&h, "trials")], "500");
+    }
+    for f in [
+        "compare.csv",
+        "report.html",
+        "compare_exceedance.png",
+        "compare_fan.svg",
+        "manifest.json",
+    ] {
+        assert!(tmp.path().join("o").join(f).exists(), "{f}");
+    }
+    let (ch, crow) = csv_rows(&tmp.path().join("o/compare.csv"));
+    assert!(ch.contains(&"broken.mean".to_string()) && ch.contains(&"broken#2.mean".to_string()));
+    assert_eq!(
+        crow[0][col(&ch, "broken.mean")],
+        crow[0][col(&ch, "broken#2.mean")]
+    );
+}
+
+#[test]
+fn scenarios_share_every_draw_of_what_they_both_define() {
+    // B raises g's rate and changes its severity; h is untouched. Trial by trial, h has
+    // the same events in both, and g has at least A's events (more risk adds events and
+    // keeps the others).
+    let a = compile(&small_text(&[]).replace(
+        "[[hazards]]",
+        &format!("{}\n[[hazards]]", SECOND_HAZARD.trim_start()),
+    ));
+    let b_text = small_text(&[]).replace(
+        "[[hazards]]",
+        &format!(
+            "{}\n[[hazards]]",
+            SECOND_HAZARD
+                .trim_start()
+                .replace("rate_per_year = 6", "rate_per_year = 15")
+                .replace("uniform = [0.2, 0.9]", "uniform = [0.5, 1.0]")
+        ),
+    );
+    let b = compile(&b_text);
+    let (ea, eb) = (&a.layout, &b.layout);
+    let h_a = ea
+        .columns
+        .iter()
+        .position(|c| c.name == "events.h")
+        .unwrap();
+    let g_a = ea
+        .columns
+        .iter()
+        .position(|c| c.name == "events.g")
+        .unwrap();
+    let h_b = eb
+        .columns
+        .iter()
+        .position(|c| c.name == "events.h")
+        .unwrap();
+    let g_b = eb
+        .columns
+        .iter()
+        .position(|c| c.name == "events.g")
+        .unwrap();
+    let (oa, ob) = (outcomes(&a, 3, 400, 2), outcomes(&b, 3, 400, 2));
+    let mut more = 0;
+    for (x, y) in oa.iter().zip(&ob) {
+        assert_eq!(x.metrics[h_a], y.metrics[h_b]);
+        assert!(y.metrics[g_b] >= x.metrics[g_a]);
+        more += (y.metrics[g_b] > x.metrics[g_a]) as u32;
+    }
+    assert!(
+        more > 300,
+        "raising the rate added events in only {more} of 400 trials"
+    );
+}
+
+#[test]
+fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    let out = shortfall()
+        .arg("sweep")
+        .arg(&a)
+        .args(["--param", "hazards[h].rate_per_year", "--range", "0:40:6"])
+        .args(["--trials", "400", "--quiet", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h, rows) = csv_rows(&tmp.path().join("o/sweep.csv"));
+    assert_eq!(rows.len(), 6);
+    let means: Vec<f64> = rows
+        .iter()
+        .map(|r| r[col(&h, "shortfall_fraction.mean")].parse().unwrap())
+        .collect();
+    assert_eq!(means[0], 0.0, "no events, no shortfall");
+    for w in means.windows(2) {
+        assert!(w[1] >= w[0], "{means:?}");
+    }
+    assert!(means[5] > means[1]);
+    assert!(tmp.path().join("o/sweep.png").exists());
+}
+
+#[test]
+fn the_tornado_ranks_a_dominant_input_first() {
+    // The rate ranges over 0..40 a year; the other inputs barely move.
+    let text = small_text(&[
+        ("rate_per_year = 4", "rate_per_year = { uniform = [0, 40] }"),
+        (
+            "capacity_per_day = 20",
+            "capacity_per_day = { uniform = [19, 21] }",
+        ),
+        (
+            "duration_days = 3",
+            "duration_days = { uniform = [2.8, 3.2] }",
+        ),
+        ("transit_days = 2", "transit_days = { choice = [2, 2] }"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(tmp.path(), "a.toml", &text);
+    let out = shortfall()
+        .arg("sensitivity")
+        .arg(&a)
+        .args([
+            "--trials",
+            "600",
+            "--swing-trials",
+            "300",
+            "--quiet",
+            "--out",
+        ])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h, rows) = csv_rows(&tmp.path().join("o/sensitivity.csv"));
+    assert_eq!(rows[0][col(&h, "input")], "hazards[h].rate_per_year");
+    let rho: f64 = rows[0][col(&h, "spearman")].parse().unwrap();
+    let lo: f64 = rows[0][col(&h, "spearman_ci95_low")].parse().unwrap();
+    assert!(rho > 0.5 && lo > 0.0, "{rho} {lo}");
+    let swing = |r: &Vec<String>| r[col(&h, "swing")].parse::<f64>().unwrap().abs();
+    assert!(rows[1..].iter().all(|r| swing(r) < swing(&rows[0]) / 3.0));
+    let (hh, hrows) = csv_rows(&tmp.path().join("o/hazards_off.csv"));
+    assert_eq!(hrows.len(), 1);
+    let without: f64 = hrows[0][col(&hh, "shortfall_without")].parse().unwrap();
+    assert_eq!(without, 0.0, "with its only hazard off nothing is lost");
+    for f in [
+        "tornado.png",
+        "tornado.svg",
+        "hazards_off.png",
+        "report.html",
+    ] {
+        assert!(tmp.path().join("o").join(f).exists(), "{f}");
+    }
+}
+
+/// The small network with an uncertain mine capacity and no hazard events: deliveries
+/// are a smooth function of the capacity.
+fn capacity_only() -> Compiled {
+    compile(&small_text(&[
+        (
+            "capacity_per_day = 10",
+            "capacity_per_day = { uniform = [5, 15] }",
+        ),
+        ("rate_per_year = 4", "rate_per_year = 0"),
+    ]))
+}
+
+#[test]
+fn latin_hypercube_keeps_the_marginals_and_lowers_the_standard_error() {
+    let mut c = capacity_only();
+    let dist = c.model.params[0].dist.clone();
+    // Marginals: the drawn capacities follow their distribution (Kolmogorov-Smirnov at
+    // the 1% level), for both samplings.
+    for sampling in [Sampling::Random, Sampling::Lhs] {
+        c.sampling = sampling;
+        let n = 3000;
+        let u: Vec<f64> = outcomes(&c, 8, n, 2)
+            .iter()
+            .map(|o| dist.cdf(o.params[0]))
+            .collect();
+        let d = ks_statistic_uniform(&u);
+        assert!(d < ks_critical(n as usize, 0.01), "{sampling:?}: D = {d}");
+    }
+    // Standard error: the spread of the mean delivered value over 30 independent runs
+    // of 64 trials. An F test at the 1% level on the ratio of variances.
+    let reps = 30;
+    let spread = |sampling: Sampling| {
+        let mut c = capacity_only();
+        c.sampling = sampling;
+        let mut m = Moments::default();
+        for r in 0..reps {
+            let o = outcomes(&c, 1000 + r, 64, 1);
+            m.push(o.iter().map(|x| x.metrics[DELIVERED_VALUE]).sum::<f64>() / 64.0);
+        }
+        m.variance()
+    };
+    let (plain, lhs) = (spread(Sampling::Random), spread(Sampling::Lhs));
+    let f =
+        statrs::distribution::FisherSnedecor::new((reps - 1) as f64, (reps - 1) as f64).unwrap();
+    let critical = statrs::distribution::ContinuousCDF::inverse_cdf(&f, 0.01);
+    assert!(
+        lhs / plain < critical,
+        "variance ratio {} (critical {critical})",
+        lhs / plain
+    );
+}
+
+#[test]
+fn induced_rank_correlation_matches_its_target() {
+    let text = small_text(&[
+        (
+            "capacity_per_day = 10",
+            "capacity_per_day = { uniform = [5, 15] }",
+        ),
+        (
+            "rate_per_year = 4",
+            "rate_per_year = { lognormal = { median = 4, p90 = 9 } }",
+        ),
+    ]) + "\n[[correlations]]\nbetween = [\"sites[mine].capacity_per_day\", \"hazards[h].rate_per_year\"]\nrank = -0.6\n";
+    let mut c = compile(&text);
+    assert!(c.model.correlation.is_some());
+    let n = 3 * engine::CHUNK;
+    for sampling in [Sampling::Random, Sampling::Lhs] {
+        c.sampling = sampling;
+        let o = outcomes(&c, 4, n, 2);
+        let x: Vec<f64> = o.iter().map(|t| t.params[0]).collect();
+        let y: Vec<f64> = o.iter().map(|t| t.params[1]).collect();
+        let rho = spearman(&x, &y);
+        // Fisher z with the standard error of Spearman's rho, three of them.
+        let se = (1.06 / (n as f64 - 3.0)).sqrt();
+        assert!(
+            (rho.atanh() - (-0.6f64).atanh()).abs() < 3.0 * se,
+            "{sampling:?}: rho = {rho}"
+        );
+        // Same results for any number of threads.
+        let again = outcomes(&c, 4, n, 1);
+        assert!(
+            o.iter()
+                .zip(&again)
+                .all(|(a, b)| a.metrics == b.metrics && a.params == b.params)
+        );
+    }
+}
+
+#[test]
+fn an_invalid_correlation_matrix_is_refused() {
+    let text = small_text(&[
+        (
+            "capacity_per_day = 10",
+            "capacity_per_day = { uniform = [5, 15] }",
+        ),
+        (
+            "capacity_per_day = 20",
+            "capacity_per_day = { uniform = [15, 25] }",
+        ),
+        ("rate_per_year = 4", "rate_per_year = { uniform = [1, 5] }"),
+    ]) + "\n[[correlations]]\nbetween = [\"sites[mine].capacity_per_day\", \"hazards[h].rate_per_year\"]\nrank = 0.9\n\
+          [[correlations]]\nbetween = [\"hazards[h].rate_per_year\", \"routes[road].capacity_per_day\"]\nrank = 0.9\n\
+          [[correlations]]\nbetween = [\"sites[mine].capacity_per_day\", \"routes[road].capacity_per_day\"]\nrank = -0.9\n\
+          [[correlations]]\nbetween = [\"sites[mine].capacity\", \"hazards[h].rate_per_year\"]\nrank = 0.2\n";
+    let e = parse(&text, "t.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("correlations: together are not a valid correlation matrix"),
+        "{e}"
+    );
+    assert!(e.contains("not positive definite"), "{e}");
+    assert!(
+        e.contains("`sites[mine].capacity` is not an uncertain parameter of the scenario; did you mean `sites[mine].capacity_per_day`?"),
+        "{e}"
+    );
+}
+
+#[test]
+fn extends_and_set_resolve_into_one_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "parent.toml", &small_text(&[]));
+    std::fs::create_dir(tmp.path().join("sub")).unwrap();
+    let child = write(
+        &tmp.path().join("sub"),
+        "child.toml",
+        &format!(
+            "extends = \"../parent.toml\"\nname = \"child\"\n[[hazards]]\nname = \"h\"\nrate_per_year = 9\n{SECOND_HAZARD}"
+        ),
+    );
+    let out = shortfall()
+        .arg("check")
+        .arg(&child)
+        .args([
+            "--resolved",
+            "--set",
+            "hazards[g].impact.duration_days={ uniform = [1, 4] }",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resolved = String::from_utf8_lossy(&out.stdout).to_string();
+    let m = parse(&resolved, "resolved").unwrap();
+    assert_eq!(m.name, "child");
+    assert_eq!(m.hazards.len(), 2);
+    assert_eq!(m.hazards[0].rate_per_year.get(&[]), 9.0);
+    // Impacts are drawn per event, not per trial: the override reaches the hazard.
+    assert_eq!(
+        m.hazards[1].impact.duration_days.describe(),
+        "uniform(1, 4)"
+    );
+    assert_eq!(m.hazards[1].impact.severity.describe(), "uniform(0.2, 0.9)");
+    // run records the resolved scenario and hashes it.
+    let dir = tmp.path().join("o");
+    let out = shortfall()
+        .arg("run")
+        .arg(&child)
+        .args(["--trials", "50", "--set", "seed=4", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = std::fs::read(dir.join("scenario.toml")).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["scenario_sha256"],
+        shortfall::report::files::sha256_hex(&saved)
+    );
+    assert_eq!(manifest["seed"], 4);
+    assert_eq!(manifest["overrides"][0], "seed=4");
+    assert!(
+        manifest["scenario_files"][1]
+            .as_str()
+            .unwrap()
+            .ends_with("parent.toml")
+    );
+}
+
+fn fails_with(args: &[&str], message: &str) {
+    let out = shortfall().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: expected `{message}` in {stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_overrides_and_parents_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = write(tmp.path(), "small.toml", &small_text(&[]));
+    let s = small.to_str().unwrap();
+    fails_with(
+        &["check", s, "--set", "hazards[h].rate_per_yer=3"],
+        "invalid value for --set: `hazards[h].rate_per_yer` is not a key of the scenario format; did you mean `hazards[h].rate_per_year`?",
+    );
+    fails_with(&["check", s, "--set", "seed"], "is not KEY=VALUE");
+    fails_with(
+        &["check", s, "--set", "hazards[h].rate_per_year=-2"],
+        "hazards[h].rate_per_year: must be a number >= 0",
+    );
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "hazards[x].rate_per_year",
+            "--values",
+            "1,2",
+        ],
+        "invalid value for --param: `hazards[x].rate_per_year` names an item the scenario does not have",
+    );
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "hazards[h].rate_per_year",
+            "--range",
+            "5:1:3",
+        ],
+        "invalid value for --range",
+    );
+    let orphan = write(
+        tmp.path(),
+        "orphan.toml",
+        "extends = \"nowhere.toml\"\nname = \"x\"\n",
+    );
+    fails_with(
+        &["check", orphan.to_str().unwrap()],
+        "extends: cannot read the parent scenario",
+    );
+    let a = write(tmp.path(), "loop_a.toml", "extends = \"loop_b.toml\"\n");
+    write(tmp.path(), "loop_b.toml", "extends = \"loop_a.toml\"\n");
+    fails_with(&["check", a.to_str().unwrap()], "makes a cycle");
+    fails_with(&["compare", s], "required");
+}
+
+#[test]
+fn a_precision_run_stops_when_both_standard_errors_are_small_enough() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = write(
+        tmp.path(),
+        "s.toml",
+        &small_text(&[("rate_per_year = 4", "rate_per_year = 20")]),
+    );
+    let run = |extra: &[&str], dir: &str| {
+        let out = shortfall()
+            .arg("run")
+            .arg(&s)
+            .args(extra)
+            .args(["--quiet", "--out"])
+            .arg(tmp.path().join(dir))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let m: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(tmp.path().join(dir).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        (String::from_utf8_lossy(&out.stdout).to_string(), m)
+    };
+    let (text, m) = run(&["--precision", "0.05"], "loose");
+    assert!(text.contains("converged: after 4096 trials"), "{text}");
+    assert_eq!(m["convergence"]["converged"], true);
+    assert_eq!(m["trials"], 4096);
+    let (text, m) = run(&["--precision", "0.00001", "--max-trials", "6000"], "tight");
+    assert!(text.contains("NOT converged: 6000 trials"), "{text}");
+    assert_eq!(m["convergence"]["converged"], false);
+    let se: f64 = m["convergence"]["mean_se"].as_f64().unwrap();
+    assert!(se > 0.00001);
+    fails_with(
+        &[
+            "run",
+            s.to_str().unwrap(),
+            "--precision",
+            "0.01",
+            "--trials",
+            "100",
+        ],
+        "cannot be combined with --precision",
+    );
+    fails_with(
+        &["run", s.to_str().unwrap(), "--precision", "-1"],
+        "must be a positive number",
+    );
+}
+
+#[test]
+fn pinned_levels_put_every_trial_at_the_same_parameter_values() {
+    let mut c = capacity_only();
+    c.pinned = Some(vec![0.9]);
+    let o = outcomes(&c, 2, 50, 2);
+    let want = c.model.params[0].dist.quantile(0.9);
+    assert!(o.iter().all(|t| t.params[0] == want));
+    assert!(o.iter().all(|t| t.metrics[SHORTFALL_FRACTION] == 0.0));
+}
