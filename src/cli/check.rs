@@ -120,6 +120,23 @@ pub fn describe(m: &Model) -> String {
     for p in &m.params {
         let _ = writeln!(s, "  {:<56} {}", p.path, p.dist.describe());
     }
+    if let Some(c) = &m.correlation {
+        let _ = writeln!(
+            s,
+            "\nrank correlations (induced by Iman-Conover; pairs not listed are 0):"
+        );
+        for (i, &a) in c.params.iter().enumerate() {
+            for (j, &b) in c.params.iter().enumerate().skip(i + 1) {
+                if c.matrix[i][j] != 0.0 {
+                    let _ = writeln!(
+                        s,
+                        "  {} ~ {}: {}",
+                        m.params[a].path, m.params[b].path, c.matrix[i][j]
+                    );
+                }
+            }
+        }
+    }
     s
 }
 

@@ -558,7 +558,7 @@ where
                 GREY.stroke_width(1),
             )
         });
-    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 /// A key path made readable: `hazards[bla_attacks].rate_per_year` reads
