@@ -197,6 +197,13 @@ pub fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints what the overrides changed besides their own keys, on standard error.
+pub(crate) fn print_notes(r: &scenario::resolve::Resolved) {
+    for n in &r.notes {
+        eprintln!("note: {n}");
+    }
+}
+
 /// Minimum trials before a --precision run may stop.
 const MIN_PRECISION_TRIALS: u64 = 2 * engine::CHUNK;
 
@@ -206,6 +213,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let started_at = jiff::Timestamp::now().to_string();
     let common = &args.common;
     let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &common.set)?;
+    print_notes(&resolved);
     let (mut trials, seed) = common.trials_seed(&model)?;
     if let Some(p) = args.precision {
         if !(p.is_finite() && p > 0.0) {
@@ -239,6 +247,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
     let bar = progress_bar(trials, common.quiet);
     let mut errors = (f64::NAN, f64::NAN);
+    let mut checked = 0;
     let agg = pool.install(|| {
         engine::run_until(
             &compiled,
@@ -246,8 +255,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
             trials,
             |agg| match args.precision {
                 Some(p) => {
+                    // Check after 10% more trials (sorting for the P90 costs), and last.
+                    let n = agg.trials;
+                    if n < MIN_PRECISION_TRIALS || (n < checked + checked / 10 && n < trials) {
+                        return false;
+                    }
+                    checked = n;
                     errors = standard_errors(agg);
-                    agg.trials >= MIN_PRECISION_TRIALS && errors.0 < p && errors.1 < p
+                    precise(errors, p)
                 }
                 None => false,
             },
@@ -261,7 +276,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let sums = files::summaries(&compiled, &agg);
     let convergence = args.precision.map(|p| files::Convergence {
         precision: p,
-        converged: errors.0 < p && errors.1 < p,
+        converged: precise(errors, p),
         trials,
         max_trials: args.max_trials,
         mean_se: errors.0,
@@ -303,6 +318,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
             .join(", ")
     );
     Ok(())
+}
+
+/// Whether both standard errors are below `p`. The P90's, estimated from 20 batches, is
+/// itself uncertain by about 1 / sqrt(2 * 19) = 16%: it must be below `p` by that
+/// margin, so that noise in the estimate does not stop a run early.
+fn precise(errors: (f64, f64), p: f64) -> bool {
+    let margin = 1.0 + 1.0 / (2.0 * (crate::stats::BATCHES as f64 - 1.0)).sqrt();
+    errors.0 < p && errors.1 * margin < p
 }
 
 /// Standard errors of the mean shortfall fraction and of its P90 (batch means).

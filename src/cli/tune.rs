@@ -7,7 +7,7 @@
 //! therefore computed trial by trial (paired), and their standard errors are those of
 //! the paired differences.
 
-use super::{Common, progress_bar};
+use super::{Common, print_notes, progress_bar};
 use crate::engine::outcome::{SHORTFALL_FRACTION, TrialOutcome};
 use crate::engine::{self, Aggregate, CHUNK, Compiled};
 use crate::error::{Error, Result};
@@ -72,8 +72,10 @@ pub struct SensitivityArgs {
     pub common: Common,
 }
 
-/// Runs `variants` on common random numbers, `trials` each, block by block; `each`
-/// sees every block's outcomes of all variants (index: variant, then trial).
+/// Runs `variants` on common random numbers, `trials` each; `each` sees the outcomes of
+/// all variants for successive ranges of trials (index: variant, then trial), with
+/// only `metrics` and `params` kept. The ranges are short when there are many
+/// variants, so that memory stays near that of one block of one run.
 fn run_paired(
     variants: &[Compiled],
     seed: u64,
@@ -82,18 +84,27 @@ fn run_paired(
     mut each: impl FnMut(&[Vec<TrialOutcome>]),
 ) -> Vec<Aggregate> {
     let mut aggs: Vec<Aggregate> = variants.iter().map(Aggregate::new).collect();
+    let step = (CHUNK * 4 / variants.len().max(1) as u64).clamp(64, CHUNK);
     let mut first = 0;
     while first < trials {
-        let end = (first + CHUNK).min(trials);
+        let block_end = (first / CHUNK + 1) * CHUNK;
+        let end = (first + step).min(trials).min(block_end);
         let outs: Vec<Vec<TrialOutcome>> = variants
             .iter()
-            .map(|c| engine::run_block(c, seed, first, end))
+            .zip(aggs.iter_mut())
+            .map(|(c, agg)| {
+                let mut o = engine::run_block(c, seed, first, end, trials);
+                for x in &mut o {
+                    agg.push(c, x);
+                    x.delivered_monthly = Vec::new();
+                    x.counterfactual_monthly = Vec::new();
+                    x.delivered_yearly = Vec::new();
+                    x.counterfactual_yearly = Vec::new();
+                    x.events_yearly = Vec::new();
+                }
+                o
+            })
             .collect();
-        for ((agg, c), o) in aggs.iter_mut().zip(variants).zip(&outs) {
-            for x in o {
-                agg.push(c, x);
-            }
-        }
         each(&outs);
         bar.inc((end - first) * variants.len() as u64);
         first = end;
@@ -245,7 +256,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let common = &args.common;
     let mut loaded = Vec::new();
     for path in &args.scenarios {
-        loaded.push(scenario::load_with(Some(path), &common.set)?);
+        let one = scenario::load_with(Some(path), &common.set)?;
+        print_notes(&one.1);
+        loaded.push(one);
     }
     let (trials, seed) = common.trials_seed(&loaded[0].0)?;
     let (pool, threads) = common.pool()?;
@@ -459,6 +472,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &dtable,
     );
     let mut files: Vec<String> = vec!["compare.csv".into(), "differences.csv".into()];
+    for (n, r) in names.iter().zip(&resolved) {
+        let f = format!("scenario-{}.toml", n.replace('#', "_"));
+        out.write(&f, r.text.as_bytes())?;
+        files.push(f);
+    }
     for ch in &charts {
         files.push(format!("{}.png", ch.name));
         files.push(format!("{}.svg", ch.name));
@@ -676,7 +694,18 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let started_at = jiff::Timestamp::now().to_string();
     let common = &args.common;
     let values = sweep_values(args)?;
-    scenario::load_with(Some(&args.scenario), &common.set)?;
+    let key = args.param.trim();
+    if ["seed", "trials", "name", "description", "start", "horizon"].contains(&key)
+        || key.ends_with(".name")
+    {
+        return Err(Error::Usage {
+            flag: "--param",
+            message: format!(
+                "`{key}` cannot be swept: every variant runs with the same trials and seed, on common random numbers; sweep a number of the model, e.g. hazards[NAME].rate_per_year"
+            ),
+        });
+    }
+    let (_, base) = scenario::load_with(Some(&args.scenario), &common.set)?;
     let mut loaded = Vec::new();
     for v in &values {
         let mut sets = common.set.clone();
@@ -690,6 +719,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         })?;
         loaded.push(one);
     }
+    print_notes(&loaded[0].1);
     let (trials, seed) = common.trials_seed(&loaded[0].0)?;
     let (pool, threads) = common.pool()?;
     let name = loaded[0].0.name.clone();
@@ -777,6 +807,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         });
     }
     let mut out = OutDir::create(&out_path)?;
+    out.write("scenario.toml", base.text.as_bytes())?;
     write_csv(&mut out, "sweep.csv", &header, &rows)?;
     let chart = render_sweep(
         &name,
@@ -839,6 +870,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         elapsed_seconds: started.elapsed().as_secs_f64(),
         files: vec![
             "sweep.csv".into(),
+            "scenario.toml".into(),
             "sweep.png".into(),
             "sweep.svg".into(),
             "report.html".into(),
@@ -897,6 +929,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let started_at = jiff::Timestamp::now().to_string();
     let common = &args.common;
     let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &common.set)?;
+    print_notes(&resolved);
     let (trials, seed) = common.trials_seed(&model)?;
     if args.swing_trials == 0 {
         return Err(Error::Usage {
@@ -1015,6 +1048,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     // Reduction when switched off = (all on) - (off): `diff` holds on - off.
     hazards.sort_by(|a, b| b.reduction.diff.mean.total_cmp(&a.reduction.diff.mean));
     let mut out = OutDir::create(&out_path)?;
+    out.write("scenario.toml", resolved.text.as_bytes())?;
     let header: Vec<String> = [
         "rank",
         "input",
@@ -1174,6 +1208,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         elapsed_seconds: started.elapsed().as_secs_f64(),
         files: [
             "sensitivity.csv",
+            "scenario.toml",
             "hazards_off.csv",
             "tornado.png",
             "tornado.svg",

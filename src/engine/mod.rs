@@ -12,6 +12,7 @@ pub mod trial;
 
 use crate::hazards::HazardPlan;
 use crate::model::Model;
+use crate::model::dist::Inverse;
 use crate::stats::{ColumnStats, Moments, Sketch};
 use outcome::{Layout, TrialOutcome};
 use rayon::prelude::*;
@@ -33,6 +34,8 @@ pub struct Compiled {
     pub param_purposes: Vec<u64>,
     /// Stream purpose of each prospect group.
     pub prospect_purposes: Vec<u64>,
+    /// Inverses of each prospect group's exploration and development durations.
+    pub prospect_inverses: Vec<(Inverse, Inverse)>,
     /// Plan targets in the first phase's years.
     pub phase1_plan: Vec<usize>,
     /// Step the flow every day instead of fast-forwarding steady days (tests only:
@@ -72,6 +75,16 @@ impl Compiled {
             pinned: None,
             hazard_off: vec![false; model.hazards.len()],
             param_purposes: model.params.iter().map(|p| purpose(&p.path)).collect(),
+            prospect_inverses: model
+                .prospects
+                .iter()
+                .map(|p| {
+                    (
+                        Inverse::new(&p.exploration_days),
+                        Inverse::new(&p.development_days),
+                    )
+                })
+                .collect(),
             prospect_purposes: model
                 .prospects
                 .iter()
@@ -88,10 +101,9 @@ impl Compiled {
 
     /// Runs one trial (for tests and benchmarks), with its parameters drawn as in a run.
     pub fn trial(&self, seed: u64, trial: u64) -> TrialOutcome {
-        let block = trial / CHUNK * CHUNK;
-        let end = block + CHUNK;
-        let design = design(self, seed, block, end);
-        let row = design.as_ref().map(|d| d.row(trial - block));
+        // As in a run that covers the trial's whole block.
+        let design = design(self, seed, trial / CHUNK, CHUNK);
+        let row = design.as_ref().map(|d| d.row(trial % CHUNK));
         run_trial(self, seed, trial, row, &mut Scratch::default())
     }
 
@@ -236,15 +248,18 @@ impl Design {
     }
 }
 
-/// The design of the block of trials `first..end` (a block starts at a multiple of
-/// [`CHUNK`]): pinned levels, Latin hypercube strata, and the Iman-Conover reordering
-/// that induces the scenario's rank correlations. It depends only on the seed and the
-/// block, never on threads.
-pub fn design(c: &Compiled, seed: u64, first: u64, end: u64) -> Option<Design> {
+/// The design of block `block`, whose first `rows` trials (all [`CHUNK`] of them, or
+/// fewer in the last block of a run) the run contains: pinned levels, Latin hypercube
+/// strata, and the Iman-Conover reordering that induces the scenario's rank
+/// correlations. It depends on the seed, the block and its rows, never on threads; a
+/// Latin hypercube of a shorter last block is laid over that block's own trials.
+pub fn design(c: &Compiled, seed: u64, block: u64, rows: u64) -> Option<Design> {
     use crate::stats::design::{iman_conover, lhs_column};
     use rand::RngExt;
     let np = c.model.params.len();
-    let n = (end - first) as usize;
+    let rows = rows.clamp(1, CHUNK);
+    let n = rows as usize;
+    let (first, end) = (block * CHUNK, block * CHUNK + rows);
     if let Some(pin) = &c.pinned {
         return Some(Design {
             per_row: np,
@@ -255,7 +270,6 @@ pub fn design(c: &Compiled, seed: u64, first: u64, end: u64) -> Option<Design> {
     if np == 0 || (c.sampling == Sampling::Random && corr.is_none()) {
         return None;
     }
-    let block = first / CHUNK;
     let mut cols: Vec<Vec<f64>> = c
         .param_purposes
         .iter()
@@ -291,14 +305,16 @@ pub fn design(c: &Compiled, seed: u64, first: u64, end: u64) -> Option<Design> {
 /// Purpose salt of the Latin hypercube permutations.
 const LHS: u64 = 0x4c48_535f_7065_726d;
 
-/// Runs the trials `first..end` (within one block) in parallel, in trial order.
-pub fn run_block(c: &Compiled, seed: u64, first: u64, end: u64) -> Vec<TrialOutcome> {
-    let design = design(c, seed, first / CHUNK * CHUNK, end);
-    let offset = first % CHUNK;
+/// Runs the trials `first..end` (within one block of [`CHUNK`]) of a run of `trials`
+/// trials in parallel, in trial order.
+pub fn run_block(c: &Compiled, seed: u64, first: u64, end: u64, trials: u64) -> Vec<TrialOutcome> {
+    debug_assert!(first < end && end <= trials && (end - 1) / CHUNK == first / CHUNK);
+    let block = first / CHUNK;
+    let design = design(c, seed, block, trials - block * CHUNK);
     (first..end)
         .into_par_iter()
         .map_init(Scratch::default, |s, t| {
-            let row = design.as_ref().map(|d| d.row(t - first + offset));
+            let row = design.as_ref().map(|d| d.row(t % CHUNK));
             run_trial(c, seed, t, row, s)
         })
         .collect()
@@ -330,7 +346,7 @@ pub fn run_until(
     let mut first = 0;
     while first < max_trials {
         let end = (first + CHUNK).min(max_trials);
-        let outcomes = run_block(c, seed, first, end);
+        let outcomes = run_block(c, seed, first, end, max_trials);
         for o in &outcomes {
             agg.push(c, o);
         }

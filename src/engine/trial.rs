@@ -274,10 +274,12 @@ fn schedule_cf(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) {
         let mut rng = stream(seed, trial, c.prospect_purposes[g]);
         let count = pg.count.get(v).max(0.0).round() as usize;
         let p = pg.p_viable.get(v);
+        let (explore_inv, develop_inv) = &c.prospect_inverses[g];
         for _ in 0..count {
+            // One uniform per draw, each through its inverse: common random numbers.
             let u: f64 = rng.random();
-            let explore = pg.exploration_days.sample(&mut rng);
-            let develop = pg.development_days.sample(&mut rng);
+            let explore = explore_inv.at(rng.random());
+            let develop = develop_inv.at(rng.random());
             if u < p {
                 for &site in &pg.sites {
                     s.units_cf[site].push(pg.start_day as f64 + explore + develop);

@@ -24,9 +24,9 @@
 //!   jump gives at least as many offspring, the first ones at the same delays.
 
 use crate::engine::rng::{Stream, mix, purpose, stream};
+use crate::model::dist::Inverse;
 use crate::model::{Model, Num};
 use rand::RngExt;
-use rand::distr::weighted::WeightedIndex;
 use rand_distr::{Distribution, Exp1};
 
 /// One event, with its drawn target and impact.
@@ -58,22 +58,40 @@ pub struct Event {
 #[derive(Debug, Clone)]
 pub struct HazardPlan {
     bg: Vec<u64>,
-    /// Purpose of each hazard's name, mixed into offspring identities.
-    child_key: Vec<u64>,
-    pickers: Vec<Option<WeightedIndex<f64>>>,
-    /// For each source hazard: (excited hazard, jump, decay).
-    children: Vec<Vec<(usize, Num, Num)>>,
+    /// Cumulative target weights of each hazard, normalised to end at 1.
+    pickers: Vec<Vec<f64>>,
+    /// Inverses of each hazard's impact fields: severity, duration, lost cargo,
+    /// stand-down days, construction delay.
+    impacts: Vec<[Inverse; 5]>,
+    /// For each source hazard: (excited hazard, jump, decay, stream key), the key
+    /// telling apart two entries that excite the same hazard.
+    children: Vec<Vec<(usize, Num, Num, u64)>>,
 }
 
 impl HazardPlan {
     /// Prepares target pickers and stream purposes.
     pub fn new(model: &Model) -> HazardPlan {
         let n = model.hazards.len();
-        let mut children = vec![Vec::new(); n];
+        let mut children: Vec<Vec<(usize, Num, Num, u64)>> = vec![Vec::new(); n];
+        let hazard_key: Vec<u64> = model
+            .hazards
+            .iter()
+            .map(|h| purpose(&format!("hazards[{}]:offspring", h.name)))
+            .collect();
+        let mut add = |src: usize, child: usize, jump: Num, decay: Num| {
+            // The first entry from a source keeps the plain key; repeats get their own.
+            let repeat = children[src].iter().filter(|c| c.0 == child).count() as u64;
+            let key = if repeat == 0 {
+                hazard_key[child]
+            } else {
+                child_id(hazard_key[child], repeat)
+            };
+            children[src].push((child, jump, decay, key));
+        };
         for (i, h) in model.hazards.iter().enumerate() {
-            children[i].push((i, h.self_jump, h.self_decay_days));
+            add(i, i, h.self_jump, h.self_decay_days);
             for x in &h.excited_by {
-                children[x.source].push((i, x.jump, x.decay_days));
+                add(x.source, i, x.jump, x.decay_days);
             }
         }
         let p = |suffix: &str| -> Vec<u64> {
@@ -85,11 +103,34 @@ impl HazardPlan {
         };
         HazardPlan {
             bg: p("background"),
-            child_key: p("offspring"),
             pickers: model
                 .hazards
                 .iter()
-                .map(|h| WeightedIndex::new(h.targets.iter().map(|t| t.1)).ok())
+                .map(|h| {
+                    let total: f64 = h.targets.iter().map(|t| t.1).sum();
+                    let mut acc = 0.0;
+                    h.targets
+                        .iter()
+                        .map(|t| {
+                            acc += t.1;
+                            acc / total
+                        })
+                        .collect()
+                })
+                .collect(),
+            impacts: model
+                .hazards
+                .iter()
+                .map(|h| {
+                    let i = &h.impact;
+                    [
+                        Inverse::new(&i.severity),
+                        Inverse::new(&i.duration_days),
+                        Inverse::new(&i.lost_cargo),
+                        Inverse::new(&i.stand_down_days),
+                        Inverse::new(&i.construction_delay_days),
+                    ]
+                })
                 .collect(),
             children,
         }
@@ -267,7 +308,7 @@ fn add_offspring(
         .children
         .iter()
         .flatten()
-        .all(|(_, jump, _)| jump.get(values) <= 0.0)
+        .all(|(_, jump, _, _)| jump.get(values) <= 0.0)
     {
         return;
     }
@@ -277,12 +318,12 @@ fn add_offspring(
         let parent = events[next];
         next += 1;
         let src = parent.hazard as usize;
-        for &(child, jump, decay) in &plan.children[src] {
+        for &(child, jump, decay, child_key) in &plan.children[src] {
             let jump = jump.get(values);
             if jump <= 0.0 || off[child] {
                 continue;
             }
-            let key = child_id(parent.id, plan.child_key[child]);
+            let key = child_id(parent.id, child_key);
             let mut rng = stream(seed, trial, key);
             let n = poisson_inverse(jump, rng.random::<f64>());
             let decay = decay.get(values);
@@ -299,24 +340,37 @@ fn add_offspring(
     }
 }
 
+/// Target and impact of one event, each field from its own uniform of the event's
+/// stream (always in the same order) through the field's inverse distribution
+/// function, so that changing one field's distribution moves no other field, and a
+/// higher distribution gives a higher value for the same event.
 fn draw_impact(model: &Model, plan: &HazardPlan, e: &mut Event, rng: &mut Stream, values: &[f64]) {
     let h = e.hazard as usize;
     let hz = &model.hazards[h];
-    let pick = plan.pickers[h].as_ref().map_or(0, |w| w.sample(rng));
+    let mut u = [0.0f64; 7];
+    for x in &mut u {
+        *x = rng.random();
+    }
+    let cum = &plan.pickers[h];
+    let pick = cum
+        .partition_point(|&c| c <= u[0])
+        .min(cum.len().saturating_sub(1));
     let target = hz.targets.get(pick).map_or(0, |t| t.0);
     e.target = target as u32;
     e.region = event_region(model, h, target) as u32;
-    let imp = &hz.impact;
+    let [severity, duration, lost_cargo, stand_down_days, delay] = &plan.impacts[h];
     let sev_f = mitigation_factor(model, h, e.t, values, |m| m.severity_factor);
     let dur_f = mitigation_factor(model, h, e.t, values, |m| m.duration_factor);
-    e.severity = (imp.severity.sample(rng) * sev_f).min(1.0);
-    e.duration = imp.duration_days.sample(rng) * dur_f;
-    e.lost_cargo = imp.lost_cargo.sample(rng) * sev_f.min(1.0);
-    let p_sd = imp.stand_down_probability.get(values);
-    let u: f64 = rng.random();
-    let sd_days = imp.stand_down_days.sample(rng) * dur_f;
-    e.stand_down = if u < p_sd { sd_days } else { 0.0 };
-    e.construction_delay = imp.construction_delay_days.sample(rng) * dur_f;
+    e.severity = (severity.at(u[1]) * sev_f).min(1.0);
+    e.duration = duration.at(u[2]) * dur_f;
+    e.lost_cargo = lost_cargo.at(u[3]) * sev_f.min(1.0);
+    let p_sd = hz.impact.stand_down_probability.get(values);
+    e.stand_down = if u[4] < p_sd {
+        stand_down_days.at(u[5]) * dur_f
+    } else {
+        0.0
+    };
+    e.construction_delay = delay.at(u[6]) * dur_f;
 }
 
 /// The region of an event on `target`: the site's region, or for a route the first of

@@ -546,6 +546,67 @@ fn beta_quantile(a: f64, b: f64, u: f64) -> f64 {
     (-softplus(-solve_increasing(t0, g))).exp()
 }
 
+/// Share of the probability kept out of [`Inverse`]'s table at each end: draws below
+/// it or above one minus it are computed exactly.
+const TABLE_TAIL: f64 = 0.01;
+/// Intervals of [`Inverse`]'s table.
+const TABLE_N: usize = 4096;
+
+/// The inverse distribution function of a distribution drawn many times in a trial
+/// (an event's impact, a prospect's durations): exact for the families whose quantile
+/// is cheap, and for PERT, beta and gamma (whose quantiles are iterative) a table of
+/// 4,097 exact quantiles between the levels 0.01 and 0.99, interpolated linearly, with
+/// exact quantiles in the two tails. The table keeps the function monotone, so common
+/// random numbers stay monotone. Linear interpolation errs by at most h^2/8 times the
+/// quantile's second derivative (h = 0.98 / 4096): within 1e-5 of the distribution's
+/// range for PERT shapes, at most 3e-6 for the steepest shape of the shipped scenarios
+/// (PERT [0.5, 1, 1] near the level 0.01), far below Monte Carlo noise.
+#[derive(Debug, Clone)]
+pub struct Inverse {
+    dist: Dist,
+    table: Option<Box<[f64]>>,
+}
+
+impl Inverse {
+    /// Prepares the inverse of `dist`.
+    pub fn new(dist: &Dist) -> Inverse {
+        let iterative = matches!(
+            dist,
+            Dist::Pert(..) | Dist::Beta { .. } | Dist::Gamma { .. }
+        );
+        let table = iterative.then(|| {
+            (0..=TABLE_N)
+                .map(|i| {
+                    dist.quantile(TABLE_TAIL + (1.0 - 2.0 * TABLE_TAIL) * i as f64 / TABLE_N as f64)
+                })
+                .collect()
+        });
+        Inverse {
+            dist: dist.clone(),
+            table,
+        }
+    }
+
+    /// The value at level `u` in (0, 1).
+    #[inline]
+    pub fn at(&self, u: f64) -> f64 {
+        match &self.table {
+            Some(t) if (TABLE_TAIL..=1.0 - TABLE_TAIL).contains(&u) => {
+                let x = (u - TABLE_TAIL) / (1.0 - 2.0 * TABLE_TAIL) * TABLE_N as f64;
+                let i = (x as usize).min(TABLE_N - 1);
+                let f = x - i as f64;
+                t[i] + (t[i + 1] - t[i]) * f
+            }
+            _ => self.dist.quantile(u),
+        }
+    }
+
+    /// The distribution.
+    pub fn dist(&self) -> &Dist {
+        &self.dist
+    }
+}
+
 /// Formats a number compactly: integers without a decimal point.
 pub fn fmt_num(v: f64) -> String {
     if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
@@ -560,6 +621,43 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn the_tabled_inverse_is_close_to_the_exact_one_and_monotone() {
+        let dists = [
+            Dist::Pert(
+                Pert::new(0.5, 1.0).with_mode(1.0).unwrap(),
+                [0.5, 1.0, 1.0],
+                4.0,
+            ),
+            Dist::Pert(
+                Pert::new(14.0, 103.0).with_mode(45.0).unwrap(),
+                [14.0, 45.0, 103.0],
+                4.0,
+            ),
+            Dist::Pert(
+                Pert::new(0.0, 30.0).with_mode(7.0).unwrap(),
+                [0.0, 7.0, 30.0],
+                4.0,
+            ),
+        ];
+        for d in &dists {
+            let inv = Inverse::new(d);
+            let mut last = f64::NEG_INFINITY;
+            for k in 1..20_000 {
+                let u = k as f64 / 20_000.0;
+                let (fast, exact) = (inv.at(u), d.quantile(u));
+                let (lo, hi) = d.support();
+                // The accuracy the documentation states.
+                assert!(
+                    (fast - exact).abs() <= 1e-5 * (hi - lo),
+                    "{d:?} at {u}: {fast} vs {exact}"
+                );
+                assert!(fast >= last, "not monotone at {u}");
+                last = fast;
+            }
+        }
+    }
 
     #[test]
     fn choice_respects_weights_and_support() {

@@ -194,7 +194,7 @@ impl Convergence {
     pub fn describe(&self) -> String {
         if self.converged {
             format!(
-                "converged: after {} trials the standard errors of the mean shortfall fraction ({}) and of its P90 ({}) are below {}",
+                "converged: after {} trials the standard errors of the mean shortfall fraction ({}) and of its P90 ({}, with a 16% margin for its own uncertainty) are below {}",
                 self.trials,
                 short(self.mean_se),
                 short(self.p90_se),

@@ -1598,6 +1598,8 @@ impl Builder<'_> {
         if involved.is_empty() {
             return None;
         }
+        // Model order, so that listing the same pairs in another order changes nothing.
+        involved.sort_unstable();
         let n = involved.len();
         let mut matrix = vec![vec![0.0; n]; n];
         for (i, row) in matrix.iter_mut().enumerate() {
@@ -1615,6 +1617,33 @@ impl Builder<'_> {
                 "correlations",
                 span,
                 format!("together are not a valid correlation matrix: {why}; weaken or remove some of them"),
+            );
+            return None;
+        }
+        // Iman-Conover reaches rank correlation rho through normal scores of Pearson
+        // correlation 2 sin(pi rho / 6); those must form a valid matrix too.
+        let pearson: Vec<Vec<f64>> = matrix
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(|(j, &r)| {
+                        if i == j {
+                            1.0
+                        } else {
+                            2.0 * (std::f64::consts::PI * r / 6.0).sin()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        if crate::stats::design::is_correlation_matrix(&pearson).is_err() {
+            let span = items.first().map(|i| i.span());
+            self.err(
+                "correlations",
+                span,
+                "are too close to contradicting each other to be induced: the normal scores that carry them (Pearson correlations 2 sin(pi rank / 6)) are not positive definite; weaken the strongest of them slightly",
             );
             return None;
         }

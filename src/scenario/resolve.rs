@@ -42,6 +42,8 @@ pub struct Resolved {
     pub files: Vec<String>,
     /// The `--set` overrides applied, in order.
     pub sets: Vec<String>,
+    /// What the overrides changed besides their own key (for the console).
+    pub notes: Vec<String>,
 }
 
 impl Resolved {
@@ -72,11 +74,13 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
     if extended {
         doc = inherit(doc, &label, &text, dir, &mut files)?;
     }
+    let mut notes = Vec::new();
     for set in sets {
         apply_set(&mut doc, set).map_err(|message| Error::Usage {
             flag: "--set",
             message,
         })?;
+        notes.extend(uncorrelate(&mut doc, set));
     }
     if !extended && sets.is_empty() {
         return Ok(Resolved {
@@ -85,6 +89,7 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
             verbatim: true,
             files,
             sets: Vec::new(),
+            notes,
         });
     }
     let text = toml::to_string(&doc).map_err(|e| {
@@ -101,6 +106,37 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         verbatim: false,
         files,
         sets: sets.to_vec(),
+        notes,
+    })
+}
+
+/// After `--set KEY=VALUE` has made KEY a fixed number, drops the `[[correlations]]`
+/// that name it (a fixed number cannot be correlated); says so in a note.
+fn uncorrelate(doc: &mut Table, set: &str) -> Option<String> {
+    let (key, value) = set.split_once('=')?;
+    let key = key.trim();
+    if matches!(parse_value(value.trim()), Value::Table(_)) {
+        return None;
+    }
+    let Some(Value::Array(items)) = doc.get_mut("correlations") else {
+        return None;
+    };
+    let before = items.len();
+    items.retain(|item| {
+        !item
+            .get("between")
+            .and_then(Value::as_array)
+            .is_some_and(|b| b.iter().any(|p| p.as_str() == Some(key)))
+    });
+    let dropped = before - items.len();
+    if items.is_empty() {
+        doc.remove("correlations");
+    }
+    (dropped > 0).then(|| {
+        format!(
+            "--set {key}: a fixed number is not correlated; {dropped} [[correlations]] entr{} naming it dropped",
+            if dropped == 1 { "y" } else { "ies" }
+        )
     })
 }
 
@@ -468,7 +504,7 @@ fn schema(context: &str) -> Option<&'static [&'static str]> {
             "description",
         ],
         "plan" => &["year", "commodity", "quantity"],
-        "correlations" => &["between", "rank"],
+        "correlations" => &["between", "rank", "description"],
         _ => return None,
     })
 }
@@ -537,13 +573,15 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String>
                 let Value::Array(items) = entry else {
                     return Err(fail("selects an item of something that is not a list"));
                 };
-                let i = match item.parse::<usize>() {
-                    Ok(i) if i < items.len() => i,
-                    Ok(_) => return Err(fail("selects an item past the end of the list")),
-                    Err(_) => items
-                        .iter()
-                        .position(|v| item_label(v) == Some(item.as_str()))
-                        .ok_or_else(|| fail("names an item the scenario does not have"))?,
+                // A name first (names may be digits), then an index.
+                let by_name = items
+                    .iter()
+                    .position(|v| item_label(v) == Some(item.as_str()));
+                let i = match (by_name, item.parse::<usize>()) {
+                    (Some(i), _) => i,
+                    (None, Ok(i)) if i < items.len() => i,
+                    (None, Ok(_)) => return Err(fail("selects an item past the end of the list")),
+                    (None, Err(_)) => return Err(fail("names an item the scenario does not have")),
                 };
                 if last {
                     items[i] = parse_value(value);
@@ -694,6 +732,29 @@ mod tests {
         assert_eq!(a["impact"]["severity"].as_float(), Some(0.5));
         assert_eq!(a["kind"].as_str(), Some("attack"));
         assert_eq!(d["plan"][0]["quantity"].as_integer(), Some(9));
+    }
+
+    #[test]
+    fn fixing_a_correlated_number_drops_its_correlations() {
+        let mut d = doc(
+            "[[correlations]]\nbetween = [\"a\", \"b\"]\nrank = 0.5\n[[correlations]]\nbetween = [\"b\", \"c\"]\nrank = 0.2\n",
+        );
+        assert_eq!(uncorrelate(&mut d, "c={ uniform = [1, 2] }"), None);
+        let note = uncorrelate(&mut d, "a=3").unwrap();
+        assert!(
+            note.contains("1 [[correlations]] entry naming it dropped"),
+            "{note}"
+        );
+        assert_eq!(d["correlations"].as_array().unwrap().len(), 1);
+        uncorrelate(&mut d, "b=3").unwrap();
+        assert!(!d.contains_key("correlations"));
+    }
+
+    #[test]
+    fn items_are_found_by_name_before_index() {
+        let mut d = doc("[[sites]]\nname = \"1\"\nx = 1\n[[sites]]\nname = \"0\"\n");
+        apply_set(&mut d, "sites[0].kind=mine").unwrap();
+        assert_eq!(d["sites"][1]["kind"].as_str(), Some("mine"));
     }
 
     #[test]

@@ -33,9 +33,10 @@ impl Moments {
     }
 
     /// Sample variance.
+    /// Sample variance; NaN with fewer than two values (nothing is known of the spread).
     pub fn variance(&self) -> f64 {
         if self.n < 2 {
-            0.0
+            f64::NAN
         } else {
             self.m2 / (self.n - 1) as f64
         }
