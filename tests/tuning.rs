@@ -73,6 +73,23 @@ fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// A report page is self-contained: no scripts, no external resources, every chart
+/// inline, and the named tables present.
+fn self_contained(page: &Path, charts: usize, tables: &[&str]) {
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http") && !html.contains("href=\"http")
+    );
+    assert!(html.matches("<svg").count() >= charts, "{}", page.display());
+    for t in tables {
+        assert!(
+            html.contains(&format!("id=\"{t}\"")),
+            "{t} missing in {}",
+            page.display()
+        );
+    }
+}
+
 fn col(header: &[String], name: &str) -> usize {
     header
         .iter()
@@ -124,6 +141,13 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
     ] {
         assert!(tmp.path().join("o").join(f).exists(), "{f}");
     }
+    // The small network has no plant: no milestones chart.
+    self_contained(
+        &tmp.path().join("o/report.html"),
+        3,
+        &["headline", "differences", "provenance"],
+    );
+    assert!(tmp.path().join("o/scenario-broken_2.toml").exists());
     let (ch, crow) = csv_rows(&tmp.path().join("o/compare.csv"));
     assert!(ch.contains(&"broken.mean".to_string()) && ch.contains(&"broken#2.mean".to_string()));
     assert_eq!(
@@ -215,6 +239,11 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     }
     assert!(means[5] > means[1]);
     assert!(tmp.path().join("o/sweep.png").exists());
+    self_contained(
+        &tmp.path().join("o/report.html"),
+        1,
+        &["sweep", "provenance"],
+    );
 }
 
 #[test]
