@@ -147,7 +147,8 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
         3,
         &["headline", "differences", "provenance"],
     );
-    assert!(tmp.path().join("o/scenario-broken_2.toml").exists());
+    assert!(tmp.path().join("o/scenario-1-broken.toml").exists());
+    assert!(tmp.path().join("o/scenario-2-broken_2.toml").exists());
     let (ch, crow) = csv_rows(&tmp.path().join("o/compare.csv"));
     assert!(ch.contains(&"broken.mean".to_string()) && ch.contains(&"broken#2.mean".to_string()));
     assert_eq!(

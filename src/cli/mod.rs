@@ -184,6 +184,7 @@ pub fn main() -> anyhow::Result<()> {
         Command::Calibrate(args) => calibrate(&args)?,
         Command::Check(args) => {
             let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &args.set)?;
+            print_notes(&resolved);
             if args.resolved {
                 print!("{}", resolved.text);
             } else {
@@ -200,7 +201,7 @@ pub fn main() -> anyhow::Result<()> {
 /// Prints what the overrides changed besides their own keys, on standard error.
 pub(crate) fn print_notes(r: &scenario::resolve::Resolved) {
     for n in &r.notes {
-        eprintln!("note: {n}");
+        eprintln!("note: {}: {n}", r.label);
     }
 }
 

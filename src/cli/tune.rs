@@ -76,14 +76,23 @@ pub struct SensitivityArgs {
 /// all variants for successive ranges of trials (index: variant, then trial), with
 /// only `metrics` and `params` kept. The ranges are short when there are many
 /// variants, so that memory stays near that of one block of one run.
+/// With `lean`, the aggregates keep percentiles of those columns only (see
+/// [`Aggregate::lean`]).
 fn run_paired(
     variants: &[Compiled],
     seed: u64,
     trials: u64,
     bar: &indicatif::ProgressBar,
+    lean: Option<&[usize]>,
     mut each: impl FnMut(&[Vec<TrialOutcome>]),
 ) -> Vec<Aggregate> {
-    let mut aggs: Vec<Aggregate> = variants.iter().map(Aggregate::new).collect();
+    let mut aggs: Vec<Aggregate> = variants
+        .iter()
+        .map(|c| match lean {
+            Some(keep) => Aggregate::lean(c, keep),
+            None => Aggregate::new(c),
+        })
+        .collect();
     let step = (CHUNK * 4 / variants.len().max(1) as u64).clamp(64, CHUNK);
     let mut first = 0;
     while first < trials {
@@ -303,7 +312,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .collect();
     let bar = progress_bar(trials * variants.len() as u64, common.quiet);
     let aggs = pool.install(|| {
-        run_paired(&variants, seed, trials, &bar, |outs| {
+        run_paired(&variants, seed, trials, &bar, None, |outs| {
             for s in 1..variants.len() {
                 for (t, o) in outs[s].iter().enumerate() {
                     let r = &outs[0][t];
@@ -472,8 +481,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &dtable,
     );
     let mut files: Vec<String> = vec!["compare.csv".into(), "differences.csv".into()];
-    for (n, r) in names.iter().zip(&resolved) {
-        let f = format!("scenario-{}.toml", n.replace('#', "_"));
+    for (i, (n, r)) in names.iter().zip(&resolved).enumerate() {
+        // Numbered, so that no two scenarios can write the same file.
+        let f = format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_"));
         out.write(&f, r.text.as_bytes())?;
         files.push(f);
     }
@@ -749,8 +759,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .collect();
     let mut paired = vec![Paired::default(); variants.len()];
     let bar = progress_bar(trials * variants.len() as u64, common.quiet);
+    let keep: Vec<usize> = SWEEP_METRICS
+        .iter()
+        .filter_map(|m| variants[0].layout.columns.iter().position(|c| c.name == *m))
+        .collect();
     let aggs = pool.install(|| {
-        run_paired(&variants, seed, trials, &bar, |outs| {
+        run_paired(&variants, seed, trials, &bar, Some(&keep), |outs| {
             for (s, o) in outs.iter().enumerate() {
                 for (t, x) in o.iter().enumerate() {
                     paired[s].push(
@@ -954,14 +968,21 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         // 1. Rank correlation of each drawn input with the shortfall, from one run.
         let mut xs: Vec<Vec<f64>> = vec![Vec::with_capacity(trials as usize); np];
         let mut ys: Vec<f64> = Vec::with_capacity(trials as usize);
-        run_paired(std::slice::from_ref(&base), seed, trials, &bar, |outs| {
-            for o in &outs[0] {
-                ys.push(o.metrics[SHORTFALL_FRACTION]);
-                for (k, x) in xs.iter_mut().enumerate() {
-                    x.push(o.params[k]);
+        run_paired(
+            std::slice::from_ref(&base),
+            seed,
+            trials,
+            &bar,
+            Some(&[]),
+            |outs| {
+                for o in &outs[0] {
+                    ys.push(o.metrics[SHORTFALL_FRACTION]);
+                    for (k, x) in xs.iter_mut().enumerate() {
+                        x.push(o.params[k]);
+                    }
                 }
-            }
-        });
+            },
+        );
         // 2. One at a time: each input at its P10 and P90, the others at their medians.
         let mut pinned = base.clone();
         pinned.pinned = Some(vec![0.5; np]);
@@ -970,6 +991,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             seed,
             swing_trials,
             &bar,
+            Some(&[]),
             |_| {},
         )
         .remove(0);
@@ -984,7 +1006,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             levels[k] = 0.9;
             hi.pinned = Some(levels);
             let mut swing = Paired::default();
-            let aggs = run_paired(&[lo, hi], seed, swing_trials, &bar, |outs| {
+            let aggs = run_paired(&[lo, hi], seed, swing_trials, &bar, Some(&[]), |outs| {
                 for (a, b) in outs[0].iter().zip(&outs[1]) {
                     swing.push(
                         a.metrics[SHORTFALL_FRACTION],
@@ -1015,15 +1037,22 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             let mut off = base.clone();
             off.hazard_off[h] = true;
             let mut diff = Paired::default();
-            let aggs = run_paired(&[base.clone(), off], seed, swing_trials, &bar, |outs| {
-                for (a, b) in outs[0].iter().zip(&outs[1]) {
-                    diff.push(
-                        b.metrics[SHORTFALL_FRACTION],
-                        a.metrics[SHORTFALL_FRACTION],
-                        true,
-                    );
-                }
-            });
+            let aggs = run_paired(
+                &[base.clone(), off],
+                seed,
+                swing_trials,
+                &bar,
+                Some(&[]),
+                |outs| {
+                    for (a, b) in outs[0].iter().zip(&outs[1]) {
+                        diff.push(
+                            b.metrics[SHORTFALL_FRACTION],
+                            a.metrics[SHORTFALL_FRACTION],
+                            true,
+                        );
+                    }
+                },
+            );
             let mean = |k: usize| aggs[k].columns[SHORTFALL_FRACTION].moments.mean;
             hazards.push(HazardOff {
                 hazard: h,
@@ -1159,7 +1188,11 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 format!("{} → {}", short(f.low), short(f.high)),
                 format!("{} → {}", pct(f.at_low), pct(f.at_high)),
                 format!("{} ± {}", pp(f.swing.diff.mean), pp_se(f.swing.diff.se())),
-                format!("{:+.3} ({:+.3} .. {:+.3})", f.rho, f.rho_ci.0, f.rho_ci.1),
+                if f.rho.is_finite() {
+                    format!("{:+.3} ({:+.3} .. {:+.3})", f.rho, f.rho_ci.0, f.rho_ci.1)
+                } else {
+                    "- (input or outcome constant)".to_string()
+                },
             ]
         })
         .collect();

@@ -141,6 +141,8 @@ pub struct Aggregate {
     pub trials: u64,
     /// Month periods at which `cum_commodity` is kept (from [`quarter_ends`]).
     quarter_ends: Vec<usize>,
+    /// Only the columns are kept (see [`Aggregate::lean`]).
+    lean: bool,
 }
 
 impl Aggregate {
@@ -165,6 +167,31 @@ impl Aggregate {
             events_yearly: vec![Default::default(); c.model.hazards.len() * c.model.years.len()],
             trials: 0,
             quarter_ends: quarter_ends(&c.model),
+            lean: false,
+        }
+    }
+
+    /// Aggregates that keep only the moments of every column and the values (for
+    /// percentiles) of the columns `keep`: no yearly, monthly or quarterly figures.
+    /// For runs of many variants whose summaries need a few metrics.
+    pub fn lean(c: &Compiled, keep: &[usize]) -> Aggregate {
+        Aggregate {
+            columns: c
+                .layout
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, col)| ColumnStats::new(col.quantiles && keep.contains(&i)))
+                .collect(),
+            delivered: Vec::new(),
+            shortfall: Vec::new(),
+            cum_delivered: Vec::new(),
+            cum_counterfactual: Vec::new(),
+            cum_commodity: Vec::new(),
+            events_yearly: Vec::new(),
+            trials: 0,
+            quarter_ends: Vec::new(),
+            lean: true,
         }
     }
 
@@ -173,6 +200,9 @@ impl Aggregate {
         self.trials += 1;
         for (col, &x) in self.columns.iter_mut().zip(&o.metrics) {
             col.push(x);
+        }
+        if self.lean {
+            return;
         }
         for (i, (&d, &cf)) in o
             .delivered_yearly

@@ -574,8 +574,12 @@ impl Inverse {
             dist,
             Dist::Pert(..) | Dist::Beta { .. } | Dist::Gamma { .. }
         );
+        // 4,097 iterative quantiles: spread over the cores (the order of the results is
+        // fixed, so the table does not depend on threads).
         let table = iterative.then(|| {
+            use rayon::prelude::*;
             (0..=TABLE_N)
+                .into_par_iter()
                 .map(|i| {
                     dist.quantile(TABLE_TAIL + (1.0 - 2.0 * TABLE_TAIL) * i as f64 / TABLE_N as f64)
                 })

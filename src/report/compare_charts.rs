@@ -778,7 +778,9 @@ where
         RED.stroke_width(2),
     ))?;
     let st = RED.stroke_width(2);
-    chart.draw_series(pts.iter().map(|p| {
+    // No error bar where the standard error is unknown (fewer than two trials).
+    let with_se: Vec<&SweepPoint> = pts.iter().filter(|p| p.se.is_finite()).collect();
+    chart.draw_series(with_se.iter().map(|p| {
         PathElement::new(
             vec![
                 (p.value, p.mean - 1.96 * p.se),
@@ -788,7 +790,8 @@ where
         )
     }))?;
     chart.draw_series(
-        pts.iter()
+        with_se
+            .iter()
             .flat_map(|p| [-1.96, 1.96].map(|z| (p.value, p.mean + z * p.se)))
             .map(|at| EmptyElement::at(at) + PathElement::new(vec![(-6, 0), (6, 0)], st)),
     )?;
@@ -873,6 +876,20 @@ fn tornado<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    if bars.is_empty() {
+        let (w, h) = area.dim_in_pixel();
+        area.draw(&Text::new(
+            "No uncertain inputs: every number of this scenario is fixed.",
+            (w as i32 / 2 - 260, h as i32 / 2 - 20),
+            (FONT, 20).into_font(),
+        ))?;
+        area.draw(&Text::new(
+            "Give numbers as distributions, or vary one with `shortfall sweep`.",
+            (w as i32 / 2 - 280, h as i32 / 2 + 10),
+            (FONT, 18).into_font().color(&GREY),
+        ))?;
+        return Ok(());
+    }
     let swing = |b: &TornadoBar| (b.at_high - b.at_low).abs();
     let mut rows: Vec<&TornadoBar> = bars.iter().collect();
     rows.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
@@ -1071,14 +1088,23 @@ where
         .label("mean reduction")
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], RED.mix(0.75).filled()));
     let st = BLACK.stroke_width(2);
-    chart.draw_series(rows.iter().enumerate().flat_map(|(k, r)| {
-        [r.2, r.3]
-            .map(|x| EmptyElement::at((x, k as f64)) + PathElement::new(vec![(0, -6), (0, 6)], st))
-    }))?;
+    // No whisker where the interval is unknown (fewer than two trials).
+    let known = |r: &&(String, f64, f64, f64)| r.2.is_finite() && r.3.is_finite();
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| known(r))
+            .flat_map(|(k, r)| {
+                [r.2, r.3].map(|x| {
+                    EmptyElement::at((x, k as f64)) + PathElement::new(vec![(0, -6), (0, 6)], st)
+                })
+            }),
+    )?;
     chart
         .draw_series(
             rows.iter()
                 .enumerate()
+                .filter(|(_, r)| known(r))
                 .map(|(k, r)| PathElement::new(vec![(r.2, k as f64), (r.3, k as f64)], st)),
         )?
         .label("95% interval")
@@ -1133,8 +1159,11 @@ mod tests {
     #[test]
     fn compare_draws_four_overlays() {
         let (b, b_agg) = run(crate::scenario::baseline());
-        let mitigated = include_str!("../../scenarios/mitigated.toml");
-        let (m, m_agg) = run(crate::scenario::parse(mitigated, "m").unwrap());
+        // mitigated.toml extends the baseline: resolved from its file.
+        let mitigated =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mitigated.toml");
+        let (model, _) = crate::scenario::load_with(Some(&mitigated), &[]).unwrap();
+        let (m, m_agg) = run(model);
         let (s, s_agg) = run(small());
         let series = [
             Series {

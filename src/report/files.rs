@@ -202,7 +202,7 @@ impl Convergence {
             )
         } else {
             format!(
-                "NOT converged: {} trials (--max-trials) leave standard errors of {} (mean shortfall fraction) and {} (P90), target {}",
+                "NOT converged: {} trials (--max-trials) leave standard errors of {} (mean shortfall fraction) and {} (P90; it must be below the target by a 16% margin for its own uncertainty), target {}",
                 self.trials,
                 short(self.mean_se),
                 short(self.p90_se),

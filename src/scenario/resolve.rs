@@ -76,11 +76,12 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
     }
     let mut notes = Vec::new();
     for set in sets {
-        apply_set(&mut doc, set).map_err(|message| Error::Usage {
+        let key = apply_set(&mut doc, set).map_err(|message| Error::Usage {
             flag: "--set",
             message,
         })?;
-        notes.extend(uncorrelate(&mut doc, set));
+        let value = set.split_once('=').map_or("", |(_, v)| v.trim());
+        notes.extend(uncorrelate(&mut doc, &key, value));
     }
     if !extended && sets.is_empty() {
         return Ok(Resolved {
@@ -112,10 +113,13 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
 
 /// After `--set KEY=VALUE` has made KEY a fixed number, drops the `[[correlations]]`
 /// that name it (a fixed number cannot be correlated); says so in a note.
-fn uncorrelate(doc: &mut Table, set: &str) -> Option<String> {
-    let (key, value) = set.split_once('=')?;
-    let key = key.trim();
-    if matches!(parse_value(value.trim()), Value::Table(_)) {
+fn uncorrelate(doc: &mut Table, key: &str, value: &str) -> Option<String> {
+    // A plain number, or a `fixed` distribution, is not uncertain.
+    let fixed = match parse_value(value) {
+        Value::Table(t) => t.len() == 1 && t.contains_key("fixed"),
+        _ => true,
+    };
+    if !fixed {
         return None;
     }
     let Some(Value::Array(items)) = doc.get_mut("correlations") else {
@@ -316,9 +320,21 @@ fn item_label_owned(t: &Table) -> String {
         .to_string()
 }
 
+/// Merges a child's list of named items into the parent's. The k-th child item with a
+/// label meets the k-th parent item with that label (a hazard may be excited twice by
+/// the same hazard: two `excited_by` entries).
 fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &mut Vec<Problem>) {
+    let labels: Vec<Option<String>> = base
+        .iter()
+        .map(|v| item_label(v).map(str::to_string))
+        .collect();
+    let mut slots: Vec<Option<Value>> = std::mem::take(base).into_iter().map(Some).collect();
+    let mut appended = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for item in over {
         let label = item_label(&item).unwrap_or_default().to_string();
+        let k = seen.iter().filter(|l| **l == label).count();
+        seen.push(label.clone());
         let here = format!("{path}[{label}]");
         let Value::Table(mut t) = item else { continue };
         let remove = match t.remove("remove") {
@@ -333,26 +349,28 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &m
                 false
             }
         };
-        let at = base
+        let at = labels
             .iter()
-            .position(|b| item_label(b) == Some(label.as_str()));
+            .enumerate()
+            .filter(|(_, l)| l.as_deref() == Some(label.as_str()))
+            .nth(k)
+            .map(|(i, _)| i);
         match (at, remove) {
-            (Some(i), true) => {
-                base.remove(i);
-            }
+            (Some(i), true) => slots[i] = None,
             (None, true) => problems.push(Problem {
                 path: here,
                 line: None,
                 message: "has `remove = true` but the parent scenario has no such item".into(),
             }),
             (Some(i), false) => {
-                if let Value::Table(b) = &mut base[i] {
+                if let Some(Value::Table(b)) = &mut slots[i] {
                     merge(b, t, &here, problems);
                 }
             }
-            (None, false) => base.push(Value::Table(t)),
+            (None, false) => appended.push(Value::Table(t)),
         }
     }
+    *base = slots.into_iter().flatten().chain(appended).collect();
 }
 
 /// One step of a key path: a key, optionally followed by an item selector.
@@ -524,7 +542,9 @@ fn parse_value(text: &str) -> Value {
 }
 
 /// Applies one `KEY=VALUE` override.
-pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String> {
+/// Returns the key path as parameters are named (`hazards[bla_attacks].rate_per_year`
+/// for `hazards[0].rate_per_year`; `excited_by` entries and unnamed items by index).
+pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, String> {
     let Some((key, value)) = spec.split_once('=') else {
         return Err(format!(
             "`{spec}` is not KEY=VALUE; for example --set 'hazards[bla_attacks].rate_per_year=12'"
@@ -541,8 +561,13 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String>
     };
     let mut table = doc;
     let mut context = String::new();
+    let mut canonical = String::new();
     for (n, step) in path.iter().enumerate() {
         let last = n + 1 == path.len();
+        if !canonical.is_empty() {
+            canonical.push('.');
+        }
+        canonical += &step.key;
         let known = match schema(&context) {
             Some(keys) => keys.contains(&step.key.as_str()),
             None => free_keys(&context) || table.contains_key(&step.key),
@@ -560,7 +585,7 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String>
             None => {
                 if last {
                     table.insert(step.key.clone(), parse_value(value));
-                    return Ok(());
+                    return Ok(canonical);
                 }
                 table
                     .entry(step.key.clone())
@@ -583,9 +608,14 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String>
                     (None, Ok(_)) => return Err(fail("selects an item past the end of the list")),
                     (None, Err(_)) => return Err(fail("names an item the scenario does not have")),
                 };
+                let named = items[i].get("name").and_then(Value::as_str);
+                match named {
+                    Some(name) if step.key != "excited_by" => canonical += &format!("[{name}]"),
+                    _ => canonical += &format!("[{i}]"),
+                }
                 if last {
                     items[i] = parse_value(value);
-                    return Ok(());
+                    return Ok(canonical);
                 }
                 &mut items[i]
             }
@@ -599,7 +629,7 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<(), String>
             }
         }
     }
-    Ok(())
+    Ok(canonical)
 }
 
 /// Every key path that `--set` can address in `doc`: the keys present, and the keys the
@@ -707,6 +737,24 @@ mod tests {
     }
 
     #[test]
+    fn repeated_labels_meet_their_counterparts_in_order() {
+        let mut base =
+            doc("excited_by = [{ hazard = \"a\", jump = 0.1 }, { hazard = \"a\", jump = 0.2 }]\n");
+        let over = doc(
+            "excited_by = [{ hazard = \"a\", jump = 0.5 }, { hazard = \"a\", jump = 0.6 }, { hazard = \"a\", jump = 0.7 }]\n",
+        );
+        let mut problems = Vec::new();
+        merge(&mut base, over, "", &mut problems);
+        let jumps: Vec<f64> = base["excited_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["jump"].as_float().unwrap())
+            .collect();
+        assert_eq!(jumps, [0.5, 0.6, 0.7]);
+    }
+
+    #[test]
     fn removing_an_item_the_parent_lacks_is_a_problem() {
         let mut base = doc("[[sites]]\nname = \"a\"\n");
         let over = doc("[[sites]]\nname = \"zz\"\nremove = true\n");
@@ -739,22 +787,35 @@ mod tests {
         let mut d = doc(
             "[[correlations]]\nbetween = [\"a\", \"b\"]\nrank = 0.5\n[[correlations]]\nbetween = [\"b\", \"c\"]\nrank = 0.2\n",
         );
-        assert_eq!(uncorrelate(&mut d, "c={ uniform = [1, 2] }"), None);
-        let note = uncorrelate(&mut d, "a=3").unwrap();
+        assert_eq!(uncorrelate(&mut d, "c", "{ uniform = [1, 2] }"), None);
+        let note = uncorrelate(&mut d, "a", "3").unwrap();
         assert!(
             note.contains("1 [[correlations]] entry naming it dropped"),
             "{note}"
         );
         assert_eq!(d["correlations"].as_array().unwrap().len(), 1);
-        uncorrelate(&mut d, "b=3").unwrap();
+        uncorrelate(&mut d, "b", "{ fixed = 3 }").unwrap();
         assert!(!d.contains_key("correlations"));
     }
 
     #[test]
     fn items_are_found_by_name_before_index() {
         let mut d = doc("[[sites]]\nname = \"1\"\nx = 1\n[[sites]]\nname = \"0\"\n");
-        apply_set(&mut d, "sites[0].kind=mine").unwrap();
+        assert_eq!(
+            apply_set(&mut d, "sites[0].kind=mine").unwrap(),
+            "sites[0].kind"
+        );
         assert_eq!(d["sites"][1]["kind"].as_str(), Some("mine"));
+        // Paths come back as parameters are named: items by name.
+        let mut d = doc("[[hazards]]\nname = \"bla\"\nexcited_by = [{ hazard = \"x\" }]\n");
+        assert_eq!(
+            apply_set(&mut d, "hazards[0].rate_per_year=3").unwrap(),
+            "hazards[bla].rate_per_year"
+        );
+        assert_eq!(
+            apply_set(&mut d, "hazards[bla].excited_by[x].jump=0.1").unwrap(),
+            "hazards[bla].excited_by[0].jump"
+        );
     }
 
     #[test]

@@ -32,7 +32,6 @@ impl Moments {
         self.m2 += d * (x - self.mean);
     }
 
-    /// Sample variance.
     /// Sample variance; NaN with fewer than two values (nothing is known of the spread).
     pub fn variance(&self) -> f64 {
         if self.n < 2 {
