@@ -228,3 +228,22 @@ fn an_output_folder_that_cannot_be_made_is_reported() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_program_quietly() {
+    // `shortfall check ... | head -1`: the reader closes the pipe before the program
+    // writes; printing must not panic.
+    let exe = assert_cmd::cargo::cargo_bin("shortfall");
+    let mut child = std::process::Command::new(exe)
+        .args(["check", "--resolved"])
+        .arg(scenario("baseline.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+}

@@ -1,5 +1,28 @@
 //! The command line: `shortfall run` and `shortfall check`.
 
+/// Prints to standard output like `print!`. When the reader has gone (a closed pipe,
+/// as in `shortfall run | head`) it stops the program quietly instead of panicking:
+/// every command prints only after its files are complete.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
+/// Like `println!`, with [`say!`]'s handling of a closed pipe.
+macro_rules! sayln {
+    () => { say!("\n") };
+    ($($arg:tt)*) => {{
+        say!($($arg)*);
+        say!("\n");
+    }};
+}
+
 mod check;
 pub mod tune;
 
@@ -186,12 +209,12 @@ pub fn main() -> anyhow::Result<()> {
             let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &args.set)?;
             print_notes(&resolved);
             if args.resolved {
-                print!("{}", resolved.text);
+                say!("{}", resolved.text);
             } else {
                 if resolved.files.len() > 1 || !resolved.sets.is_empty() {
-                    println!("resolved from {}\n", resolved.describe());
+                    sayln!("resolved from {}\n", resolved.describe());
                 }
-                print!("{}", check::describe(&model));
+                say!("{}", check::describe(&model));
             }
         }
     }
@@ -296,7 +319,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let drawn = write_outputs(&compiled, &agg, &sums, run, &mut out)?;
     out.commit()?;
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    sayln!(
         "{}: {} trials, seed {}, {} threads, {:.1} s ({:.0} trials/s)\n",
         compiled.model.name,
         trials,
@@ -306,10 +329,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         trials as f64 / secs
     );
     if let Some(c) = &convergence {
-        println!("{}\n", c.describe());
+        sayln!("{}\n", c.describe());
     }
-    print!("{}", files::console_table(&compiled, &sums));
-    println!(
+    say!("{}", files::console_table(&compiled, &sums));
+    sayln!(
         "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, scenario.toml, manifest.json, and charts {}",
         out_path.display(),
         drawn
@@ -438,8 +461,8 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     out.write("unmapped.csv", &calibrate::unmapped_csv(&cal)?)?;
     charts::calibration_chart(&cal, &source, &mut out)?;
     out.commit()?;
-    print!("{}", calibrate::console(&cal));
-    println!(
+    say!("{}", calibrate::console(&cal));
+    sayln!(
         "\nFiles written to {}/: rates.csv, hazards.toml (paste into a scenario), unmapped.csv, monthly_counts.png/.svg",
         out_path.display()
     );

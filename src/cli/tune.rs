@@ -515,15 +515,15 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     )?;
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
-    println!(
+    sayln!(
         "compare {}: {} trials each on common random numbers, seed {}, {:.1} s\n",
         names.join(" vs "),
         trials,
         seed,
         started.elapsed().as_secs_f64()
     );
-    print!("{}", console(&key_header, &key, 1));
-    println!(
+    say!("{}", console(&key_header, &key, 1));
+    sayln!(
         "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, and charts {}",
         out_path.display(),
         charts
@@ -897,7 +897,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     )?;
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
-    println!(
+    sayln!(
         "sweep of {} in {}: {} values, {} trials each on common random numbers, seed {}, {:.1} s\n",
         args.param,
         name,
@@ -906,8 +906,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         seed,
         started.elapsed().as_secs_f64()
     );
-    print!("{}", console(&th, &table_rows, 0));
-    println!(
+    say!("{}", console(&th, &table_rows, 0));
+    sayln!(
         "\nFiles written to {}/: report.html, sweep.csv, sweep.png/.svg, manifest.json",
         out_path.display()
     );
@@ -1259,7 +1259,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     )?;
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
-    println!(
+    sayln!(
         "sensitivity of {}: {} uncertain inputs, {} hazards; {} trials for correlations, {} per one-at-a-time run, seed {}, {:.1} s\n",
         name,
         np,
@@ -1270,13 +1270,13 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     let top: Vec<Vec<String>> = trows.iter().take(15).cloned().collect();
-    print!("{}", console(&th, &top, 2));
+    say!("{}", console(&th, &top, 2));
     if trows.len() > 15 {
-        println!("({} more in sensitivity.csv)", trows.len() - 15);
+        sayln!("({} more in sensitivity.csv)", trows.len() - 15);
     }
-    println!();
-    print!("{}", console(&hh, &htrows, 2));
-    println!(
+    sayln!();
+    say!("{}", console(&hh, &htrows, 2));
+    sayln!(
         "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, tornado.png/.svg, hazards_off.png/.svg, manifest.json",
         out_path.display()
     );

@@ -254,7 +254,8 @@ pub fn draw_events(
         }
     }
     add_offspring(model, plan, seed, trial, values, off, events);
-    events.sort_by(|a, b| {
+    // Identities are unique, so the order is total and an unstable sort is exact.
+    events.sort_unstable_by(|a, b| {
         a.t.total_cmp(&b.t)
             .then(a.hazard.cmp(&b.hazard))
             .then(a.id.cmp(&b.id))
