@@ -122,7 +122,8 @@ pub struct Common {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output folder.
+    /// Output folder (default: out/<scenario name>/ for run, out/compare-<names>/,
+    /// out/sweep-<scenario>-<key>/, out/sensitivity-<scenario>/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Sampling of the uncertain parameters: independent draws, or Latin hypercube

@@ -57,7 +57,7 @@ pub enum Sampling {
     /// Independent draws in every trial.
     #[default]
     Random,
-    /// Latin hypercube: within each block of [`CHUNK`] trials, every parameter takes
+    /// Latin hypercube: within each block of 2,048 trials, every parameter takes
     /// exactly one value in each of the block's equal-probability strata.
     Lhs,
 }
