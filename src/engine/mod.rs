@@ -106,17 +106,6 @@ impl Compiled {
         let row = design.as_ref().map(|d| d.row(trial % CHUNK));
         run_trial(self, seed, trial, row, &mut Scratch::default())
     }
-
-    /// Switches off the hazard named `name`; false when there is none.
-    pub fn switch_off(&mut self, name: &str) -> bool {
-        match self.model.hazards.iter().position(|h| h.name == name) {
-            Some(h) => {
-                self.hazard_off[h] = true;
-                true
-            }
-            None => false,
-        }
-    }
 }
 
 /// Aggregates of a run.

@@ -15,11 +15,15 @@
 //! - background events are the points of a Poisson process on (time, height) below the
 //!   rate curve. The height axis is cut into layers, `[0, 1)` events a year and then
 //!   doubling (`[1, 2)`, `[2, 4)`, ...), and each layer has its own stream. A point is an
-//!   event when its height lies under the rate at its time. Raising a rate keeps every
-//!   event and adds some; lowering it removes some; the others do not move.
-//! - every event has an identity (hazard, layer, index; offspring: parent, hazard,
-//!   index), and its target, impact and offspring come from a stream of that identity,
-//!   so the same event hits the same target with the same severity in both scenarios;
+//!   event when its height lies under the rate at its time. Raising a rate, trend or
+//!   phase multiplier keeps every event and adds some; lowering one removes some; the
+//!   others do not move. (Seasonal factors are normalised to average 1: raising one
+//!   month moves rate from the others.)
+//! - every event has an identity (hazard, layer, index; offspring: parent, hazard and
+//!   `excited_by` entry, index), and its target, impact and offspring come from a stream
+//!   of that identity, one uniform per field in a fixed order, each through the field's
+//!   inverse distribution function: the same event hits the same target in both
+//!   scenarios, and a higher severity distribution gives it a higher severity;
 //! - an event's number of offspring is drawn by inversion from one uniform, so a larger
 //!   jump gives at least as many offspring, the first ones at the same delays.
 
