@@ -17,7 +17,7 @@ pub(super) type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>
 
 /// Chart size in pixels (PNG) and user units (SVG).
 pub const SIZE: (u32, u32) = (1100, 650);
-pub(super) const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "DejaVu Sans, sans-serif";
 pub(super) const BLUE: RGBColor = RGBColor(31, 119, 180);
 pub(super) const ORANGE: RGBColor = RGBColor(230, 120, 20);
 pub(super) const RED: RGBColor = RGBColor(200, 40, 40);

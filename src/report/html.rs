@@ -19,7 +19,8 @@ const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2e
 h1{font-size:1.7em;margin-bottom:0.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}\
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}\
-figure svg{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:0.9em}";
+figure svg{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:0.9em}\
+#drivers td:nth-child(2),#hazards td:nth-child(2),#differences td:nth-child(2){text-align:left}";
 
 /// The summary table (every metric with its standard error and percentiles).
 pub fn summary_table(c: &Compiled, sums: &[Summary]) -> String {
