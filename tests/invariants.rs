@@ -3,43 +3,15 @@
 //! zero-length events, standby routes never beat the disruption-free run, and stores
 //! limit what is kept, not what flows through.
 
-use shortfall::engine::outcome::{COUNTERFACTUAL_VALUE, SHORTFALL_VALUE, TrialOutcome};
-use shortfall::engine::{self, Compiled};
+mod common;
+use common::{outcomes, small_text};
+
+use shortfall::engine::Compiled;
+use shortfall::engine::outcome::{COUNTERFACTUAL_VALUE, SHORTFALL_VALUE};
 use shortfall::scenario::{baseline, parse};
 
 fn small(replace: &[(&str, &str)]) -> Compiled {
-    let mut text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/valid_small.toml"
-    ))
-    .unwrap();
-    for (a, b) in replace {
-        assert!(text.contains(a), "{a}");
-        text = text.replacen(a, b, 1);
-    }
-    Compiled::new(parse(&text, "test").unwrap())
-}
-
-fn outcomes(c: &Compiled, seed: u64, n: u64, threads: usize) -> Vec<TrialOutcome> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let mut all = Vec::new();
-    pool.install(|| {
-        engine::run(
-            c,
-            seed,
-            n,
-            |_, chunk| {
-                all.extend_from_slice(chunk);
-                Ok(())
-            },
-            |_| {},
-        )
-    })
-    .unwrap();
-    all
+    Compiled::new(parse(&small_text(replace), "test").unwrap())
 }
 
 #[test]

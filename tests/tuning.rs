@@ -2,8 +2,11 @@
 //! tornado, Latin hypercube sampling, induced rank correlations, `extends` and `--set`,
 //! and runs to a precision.
 
+mod common;
+use common::{outcomes, small_text};
+
 use assert_cmd::Command;
-use shortfall::engine::outcome::{DELIVERED_VALUE, SHORTFALL_FRACTION, TrialOutcome};
+use shortfall::engine::outcome::{DELIVERED_VALUE, SHORTFALL_FRACTION};
 use shortfall::engine::{self, Compiled, Sampling};
 use shortfall::scenario::parse;
 use shortfall::stats::Moments;
@@ -14,43 +17,8 @@ fn shortfall() -> Command {
     Command::cargo_bin("shortfall").unwrap()
 }
 
-fn small_text(replace: &[(&str, &str)]) -> String {
-    let mut text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/valid_small.toml"
-    ))
-    .unwrap();
-    for (a, b) in replace {
-        assert!(text.contains(a), "{a}");
-        text = text.replacen(a, b, 1);
-    }
-    text
-}
-
 fn compile(text: &str) -> Compiled {
     Compiled::new(parse(text, "test").unwrap())
-}
-
-fn outcomes(c: &Compiled, seed: u64, n: u64, threads: usize) -> Vec<TrialOutcome> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let mut all = Vec::new();
-    pool.install(|| {
-        engine::run(
-            c,
-            seed,
-            n,
-            |_, chunk| {
-                all.extend_from_slice(chunk);
-                Ok(())
-            },
-            |_| {},
-        )
-    })
-    .unwrap();
-    all
 }
 
 /// A second hazard `g` on the road, so that one hazard can change while the other

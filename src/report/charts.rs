@@ -321,34 +321,40 @@ where
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
+/// P(value > x) at each point x of `grid`, with its 95% Monte Carlo band
+/// (±1.96 sqrt(p (1 - p) / n)): (x, P, low, high), the probabilities in %. `sorted`
+/// holds the values in increasing order.
+pub(super) fn exceedance_curve(sorted: &[f64], grid: &[f64]) -> Vec<(f64, f64, f64, f64)> {
+    let n = sorted.len() as f64;
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    grid.iter()
+        .map(|&x| {
+            let p = (sorted.len() - sorted.partition_point(|&y| y <= x)) as f64 / n;
+            let half = 1.96 * (p * (1.0 - p) / n).sqrt();
+            (
+                x,
+                p * 100.0,
+                (p - half).max(0.0) * 100.0,
+                (p + half).min(1.0) * 100.0,
+            )
+        })
+        .collect()
+}
+
 fn exceedance<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let v = sorted_values(i.agg, crate::engine::outcome::SHORTFALL_FRACTION);
-    let n = v.len() as f64;
-    let hi = (v[v.len() - 1] as f64 * 100.0).max(1e-3);
-    let lo = (v[0] as f64 * 100.0).min(0.0);
+    let pct: Vec<f64> = v.iter().map(|&y| y as f64 * 100.0).collect();
+    let hi = pct[pct.len() - 1].max(1e-3);
+    let lo = pct[0].min(0.0);
     let grid: Vec<f64> = (0..=300)
         .map(|k| lo + (hi - lo) * k as f64 / 300.0)
         .collect();
-    let p_of = |x: f64| {
-        let above = v.len() - v.partition_point(|&y| (y as f64 * 100.0) <= x);
-        above as f64 / n
-    };
-    let pts: Vec<(f64, f64, f64, f64)> = grid
-        .iter()
-        .map(|&x| {
-            let p = p_of(x);
-            let half = 1.96 * (p * (1.0 - p) / n).sqrt();
-            (
-                x,
-                p * 100.0,
-                ((p - half).max(0.0)) * 100.0,
-                ((p + half).min(1.0)) * 100.0,
-            )
-        })
-        .collect();
+    let pts = exceedance_curve(&pct, &grid);
     let mut chart = ChartBuilder::on(area)
         .x_label_area_size(55)
         .y_label_area_size(80)

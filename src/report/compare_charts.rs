@@ -8,9 +8,9 @@
 
 use super::OutDir;
 use super::charts::{
-    BLUE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE, category_label, frame, legend,
-    planned_day, register_font, render, short_tick, sorted_values, thousands, tick, year_fraction,
-    year_of,
+    BLUE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE, category_label,
+    exceedance_curve, frame, legend, planned_day, register_font, render, short_tick, sorted_values,
+    thousands, tick, year_fraction, year_of,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
@@ -178,27 +178,8 @@ where
         .map(|k| lo + (hi - lo) * k as f64 / 300.0)
         .collect();
     // Per scenario and grid point: x, P(> x), and the 95% band, all in %.
-    let curves: Vec<Vec<(f64, f64, f64, f64)>> = vals
-        .iter()
-        .map(|v| {
-            let n = v.len() as f64;
-            if v.is_empty() {
-                return Vec::new();
-            }
-            grid.iter()
-                .map(|&x| {
-                    let p = (v.len() - v.partition_point(|&y| y <= x)) as f64 / n;
-                    let half = 1.96 * (p * (1.0 - p) / n).sqrt();
-                    (
-                        x,
-                        p * 100.0,
-                        (p - half).max(0.0) * 100.0,
-                        (p + half).min(1.0) * 100.0,
-                    )
-                })
-                .collect()
-        })
-        .collect();
+    let curves: Vec<Vec<(f64, f64, f64, f64)>> =
+        vals.iter().map(|v| exceedance_curve(v, &grid)).collect();
     for (j, pts) in curves.iter().enumerate() {
         let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
         band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
