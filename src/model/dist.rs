@@ -604,11 +604,6 @@ impl Inverse {
             _ => self.dist.quantile(u),
         }
     }
-
-    /// The distribution.
-    pub fn dist(&self) -> &Dist {
-        &self.dist
-    }
 }
 
 /// Formats a number compactly: integers without a decimal point.
