@@ -139,12 +139,66 @@ pub struct CargoLoss {
     pub kind: u8,
 }
 
+/// Each target's daily capacity factor as change points: from day `items[i].0` on,
+/// the factor is `items[i].1`, until the target's next change point. Before its first
+/// change point a target's factor is 1.
+#[derive(Debug, Default, Clone)]
+pub struct Factors {
+    /// Target `t`'s change points are `items[off[t]..off[t + 1]]`, in day order.
+    pub off: Vec<usize>,
+    /// (day, factor) change points, target by target.
+    pub items: Vec<(u32, f32)>,
+}
+
+/// The value flowing through each target on each day, as runs: from day `runs[t][i].0`
+/// on, target `t` passes `runs[t][i].1` a day, until its next run.
+#[derive(Debug, Default, Clone)]
+pub struct Record {
+    runs: Vec<Vec<(u32, f32)>>,
+    n_days: usize,
+}
+
+impl Record {
+    fn clear(&mut self, n_targets: usize, n_days: usize) {
+        self.runs.resize_with(n_targets, Vec::new);
+        self.runs.iter_mut().for_each(Vec::clear);
+        self.n_days = n_days;
+    }
+
+    /// From `day` on, target `t` passes `value` a day.
+    fn set(&mut self, t: usize, day: usize, value: f32) {
+        let runs = &mut self.runs[t];
+        if runs.last().is_none_or(|r| r.1 != value) {
+            runs.push((day as u32, value));
+        }
+    }
+
+    /// The value through target `t` over the stretch `[a, b)` of days (fractional).
+    pub fn value(&self, t: usize, a: f64, b: f64) -> f64 {
+        let runs = &self.runs[t];
+        let end = self.n_days as f64;
+        let a = a.max(0.0);
+        let b = b.min(end);
+        // The run in force at `a`, then each later run that starts before `b`.
+        let mut i = runs.partition_point(|r| r.0 as f64 <= a).saturating_sub(1);
+        let mut sum = 0.0;
+        while i < runs.len() && (runs[i].0 as f64) < b {
+            let lo = runs[i].0 as f64;
+            let hi = runs.get(i + 1).map_or(end, |r| r.0 as f64);
+            let cover = (b.min(hi) - a.max(lo)).max(0.0);
+            sum += cover * runs[i].1 as f64;
+            i += 1;
+        }
+        sum
+    }
+}
+
 /// What one run of the flow needs besides the network.
 pub struct RunInput<'a> {
     /// Online day (fractional) of each producing unit, per site.
     pub units: &'a [Vec<f64>],
-    /// Capacity factors per target per day (`target * n_days + day`), or none.
-    pub factors: Option<&'a [f32]>,
+    /// Capacity factors of the targets over time, or none (all 1).
+    pub factors: Option<&'a Factors>,
     /// Bit set of days on which some input may change.
     pub dirty: &'a [u64],
     /// Cargo losses sorted by day.
@@ -165,7 +219,7 @@ pub struct RunOutput<'a> {
     /// Value destroyed by each cargo loss (parallel to `RunInput::losses`).
     pub destroyed: &'a mut [f64],
     /// When given, the value flowing through each target each day.
-    pub record: Option<&'a mut [f32]>,
+    pub record: Option<&'a mut Record>,
     /// Longest run of days with nothing shipped from any port.
     pub longest_idle: u32,
 }
@@ -185,6 +239,17 @@ pub struct Flow {
     shipped: Vec<f64>,
     port_out: Vec<f64>,
     through: Vec<f64>,
+    /// Each target's capacity factor today.
+    factor: Vec<f64>,
+    /// Each target's next change point in `RunInput::factors`.
+    cursor: Vec<usize>,
+    /// First day of production of each unit (site by site, `unit_off[s]..unit_off[s + 1]`).
+    unit_first: Vec<f64>,
+    unit_off: Vec<usize>,
+    /// From this day on each site's units are all online and ramped up ...
+    settled: Vec<usize>,
+    /// ... and sum to this.
+    settled_units: Vec<f64>,
 }
 
 /// Whether bit `d` is set.
@@ -214,10 +279,10 @@ fn next_bit(bits: &[u64], d: usize, n: usize) -> usize {
     n
 }
 
-/// Ramp-up factor on `day` of a unit online at `online` (fractional day).
+/// Ramp-up factor on `day` of a unit whose first day of production is `first` (the
+/// day its online time falls in, rounded up).
 #[inline]
-fn ramp(day: usize, online: f64, ramp_days: f64) -> f64 {
-    let first = online.ceil();
+fn ramp(day: usize, first: f64, ramp_days: f64) -> f64 {
     let d = day as f64;
     if d < first {
         0.0
@@ -241,7 +306,10 @@ impl Flow {
         let n_days = model.n_days as usize;
         let n_targets = model.n_targets();
         let nc = model.commodities.len();
-        self.reset(model, net);
+        self.reset(model, net, input);
+        if let Some(rec) = out.record.as_deref_mut() {
+            rec.clear(n_targets, n_days);
+        }
         let mut loss_i = 0;
         let mut idle = 0u32;
         out.longest_idle = 0;
@@ -293,14 +361,48 @@ impl Flow {
             }
             if let Some(rec) = out.record.as_deref_mut() {
                 for t in 0..n_targets {
-                    rec[t * n_days + d..t * n_days + d + repeat].fill(self.through[t] as f32);
+                    rec.set(t, d, self.through[t] as f32);
                 }
             }
             d += repeat;
         }
     }
 
-    fn reset(&mut self, model: &Model, net: &Net) {
+    fn reset(&mut self, model: &Model, net: &Net, input: &RunInput) {
+        let n_targets = model.n_targets();
+        self.factor.clear();
+        self.factor.resize(n_targets, 1.0);
+        self.cursor.clear();
+        if let Some(f) = input.factors {
+            self.cursor.extend_from_slice(&f.off[..n_targets]);
+        }
+        self.unit_first.clear();
+        self.unit_off.clear();
+        self.settled.clear();
+        self.settled_units.clear();
+        let n_days = model.n_days as usize;
+        for (s, units) in input.units.iter().enumerate() {
+            self.unit_off.push(self.unit_first.len());
+            let ramp_days = net.site_ramp[s];
+            let mut settled = 0;
+            for &o in units {
+                let first = o.ceil();
+                self.unit_first.push(first);
+                let done = if first == f64::INFINITY {
+                    0
+                } else if first.is_finite() {
+                    (first + ramp_days.max(0.0).ceil()).clamp(0.0, n_days as f64) as usize
+                } else {
+                    n_days
+                };
+                settled = settled.max(done);
+            }
+            let firsts = &self.unit_first[self.unit_off[s]..];
+            self.settled.push(settled);
+            self.settled_units
+                .push(firsts.iter().map(|&f| ramp(settled, f, ramp_days)).sum());
+        }
+        self.unit_off.push(self.unit_first.len());
         self.stock.clear();
         self.stock.extend_from_slice(&net.stock_init);
         self.ring_off.clear();
@@ -322,18 +424,29 @@ impl Flow {
     }
 
     fn capacities(&mut self, model: &Model, net: &Net, input: &RunInput, d: usize) {
-        let n_days = model.n_days as usize;
-        let factor = |t: usize| input.factors.map_or(1.0, |f| f[t * n_days + d] as f64);
+        if let Some(f) = input.factors {
+            for (t, cursor) in self.cursor.iter_mut().enumerate() {
+                let end = f.off[t + 1];
+                while *cursor < end && f.items[*cursor].0 as usize <= d {
+                    self.factor[t] = f.items[*cursor].1 as f64;
+                    *cursor += 1;
+                }
+            }
+        }
         for s in 0..model.sites.len() {
-            let units: f64 = input.units[s]
-                .iter()
-                .map(|&o| ramp(d, o, net.site_ramp[s]))
-                .sum();
-            self.cap_today[s] = net.site_cap[s] * units * factor(s);
+            let units: f64 = if d >= self.settled[s] {
+                self.settled_units[s]
+            } else {
+                self.unit_first[self.unit_off[s]..self.unit_off[s + 1]]
+                    .iter()
+                    .map(|&f| ramp(d, f, net.site_ramp[s]))
+                    .sum()
+            };
+            self.cap_today[s] = net.site_cap[s] * units * self.factor[s];
         }
         let n_sites = model.sites.len();
         for r in 0..model.routes.len() {
-            self.rcap_today[r] = net.route_cap[r] * factor(n_sites + r);
+            self.rcap_today[r] = net.route_cap[r] * self.factor[n_sites + r];
         }
     }
 
@@ -566,6 +679,42 @@ regions = ["A"]
 capacity_per_day = 7
 transit_days = 3
 "#;
+
+    #[test]
+    fn record_integrates_runs_like_summing_every_day() {
+        use super::Record;
+        use crate::engine::rng::stream;
+        use rand::RngExt;
+        let n_days = 50;
+        let mut rng = stream(11, 0, 0);
+        let mut rec = Record::default();
+        rec.clear(1, n_days);
+        let mut daily = vec![0.0f32; n_days];
+        let mut d = 0;
+        while d < n_days {
+            let v = [0.0, 2.5, rng.random::<f32>() * 100.0][rng.random_range(0..3)];
+            let len = rng.random_range(1..6).min(n_days - d);
+            rec.set(0, d, v);
+            daily[d..d + len].fill(v);
+            d += len;
+        }
+        for _ in 0..1000 {
+            let a = rng.random::<f64>() * 55.0 - 2.0;
+            let b = a + rng.random::<f64>() * 20.0;
+            let want: f64 = (0..n_days)
+                .map(|d| {
+                    let cover = (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
+                    cover * daily[d] as f64
+                })
+                .sum();
+            let got = rec.value(0, a, b);
+            // The same terms, grouped by run instead of by day.
+            assert!(
+                (got - want).abs() <= 1e-12 * want.max(1.0),
+                "[{a}, {b}): {got} vs {want}"
+            );
+        }
+    }
 
     #[test]
     fn a_stockpile_ships_exactly_its_inventory() {

@@ -4,7 +4,7 @@
 //! shortfall; record the outcome.
 
 use super::Compiled;
-use super::flow::{CargoLoss, Flow, Net, RunInput, RunOutput, set_bit};
+use super::flow::{CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, set_bit};
 use super::outcome::*;
 use super::rng::stream;
 use crate::hazards::{Event, draw_events};
@@ -32,10 +32,10 @@ pub struct Scratch {
     disruptions: Vec<Disruption>,
     losses: Vec<CargoLoss>,
     destroyed: Vec<f64>,
-    factors: Vec<f32>,
+    factors: Factors,
     dirty_cf: Vec<u64>,
     dirty: Vec<u64>,
-    record: Vec<f32>,
+    record: Record,
     net: Net,
     units_cf: Vec<Vec<f64>>,
     units: Vec<Vec<f64>>,
@@ -92,7 +92,6 @@ pub fn run_trial(
     };
     let ports = run_flows(c, s, &mut out);
     record_outcome(c, s, &mut out, &ports, &delay_windows);
-    reset_factors(m, s);
     out
 }
 
@@ -125,7 +124,6 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
     let np = c.topology.ports.len();
     out.delivered_monthly = vec![0.0; nm];
     out.counterfactual_monthly = vec![0.0; nm];
-    s.record.resize(m.n_targets() * m.n_days as usize, 0.0);
     let (mut cf_stock_days, mut cf_shipped) = (vec![0.0; np], vec![0.0; np]);
     let cf_in = RunInput {
         units: &s.units_cf,
@@ -494,20 +492,80 @@ fn segments(m: &Model, s: &mut Scratch) {
 }
 
 /// Writes each disrupted target's daily capacity factor (1 minus the time-weighted
-/// worst active severity) and marks the days on which factors change.
+/// worst active severity) as change points, and marks the days on which factors change.
 fn apply_factors(m: &Model, s: &mut Scratch) {
     let n_days = m.n_days as usize;
-    if s.factors.len() != m.n_targets() * n_days {
-        s.factors = vec![1.0; m.n_targets() * n_days];
-    }
     for &l in &s.losses {
         set_bit(&mut s.dirty, l.day as usize);
     }
-    for seg in &s.segments {
-        let t = seg.target as usize;
-        let row = &mut s.factors[t * n_days..(t + 1) * n_days];
-        add_loss(row, seg.start, seg.end, seg.severity, &mut s.dirty);
+    factor_changes(
+        &s.segments,
+        m.n_targets(),
+        n_days,
+        &mut s.factors,
+        &mut s.dirty,
+    );
+}
+
+/// The change points of each target's daily factor, given its segments (sorted by
+/// target, then time, not overlapping within a target); marks the days of change.
+fn factor_changes(
+    segments: &[Segment],
+    n_targets: usize,
+    n_days: usize,
+    f: &mut Factors,
+    dirty: &mut [u64],
+) {
+    f.off.clear();
+    f.items.clear();
+    let mut i = 0;
+    for t in 0..n_targets as u32 {
+        f.off.push(f.items.len());
+        let first = f.items.len();
+        // The day after the last one touched so far, when the factor returns to 1
+        // unless a later segment touches it.
+        let mut back_to_one = None;
+        while let Some(seg) = segments.get(i).filter(|seg| seg.target == t) {
+            i += 1;
+            let (a, b) = (seg.start, seg.end);
+            let (lo, hi) = days_of(a, b, n_days);
+            if lo >= hi {
+                continue;
+            }
+            let mut set = |day: usize, cover: f64, items: &mut Vec<(u32, f32)>| {
+                // Segments of a target do not overlap, so only the day one ends in can
+                // be shared, with the next ones that start in it.
+                let shared = items.len() > first && items.last().unwrap().0 as usize == day;
+                let before = if shared { items.pop().unwrap().1 } else { 1.0 };
+                if let Some(one) = back_to_one.take().filter(|&one| one < day) {
+                    items.push((one as u32, 1.0));
+                }
+                items.push((day as u32, lowered(before, cover, seg.severity)));
+            };
+            let cover = |d: usize| (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
+            set(lo, cover(lo), &mut f.items);
+            if hi - lo >= 3 {
+                // Whole days inside the segment.
+                set(lo + 1, 1.0, &mut f.items);
+            }
+            if hi - lo >= 2 {
+                set(hi - 1, cover(hi - 1), &mut f.items);
+            }
+            back_to_one = Some(hi);
+        }
+        if let Some(one) = back_to_one.filter(|&one| one < n_days) {
+            f.items.push((one as u32, 1.0));
+        }
+        // Mark the days on which the factor changes.
+        let mut now = 1.0;
+        for &(day, x) in &f.items[first..] {
+            if x != now {
+                set_bit(dirty, day as usize);
+                now = x;
+            }
+        }
     }
+    f.off.push(f.items.len());
 }
 
 /// The days a stretch `[a, b)` touches: `first..last`.
@@ -517,42 +575,12 @@ fn days_of(a: f64, b: f64, n: usize) -> (usize, usize) {
     (first, last)
 }
 
-/// Lowers the factors of days covered by `[a, b)` by `sev` times the covered fraction.
-fn add_loss(row: &mut [f32], a: f64, b: f64, sev: f64, dirty: &mut [u64]) {
-    let (first, last) = days_of(a, b, row.len());
-    for (d, f) in row.iter_mut().enumerate().take(last).skip(first) {
-        let cover = (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
-        let x = *f as f64 - cover * sev;
-        // A day cut in several pieces must reach exactly zero when fully covered, so
-        // that a closed port ships nothing and a cut route freezes.
-        *f = if x < 1e-6 { 0.0 } else { x as f32 };
-    }
-    for d in [first, first + 1, last.saturating_sub(1), last] {
-        set_bit(dirty, d);
-    }
-}
-
-/// Puts back the factors of exactly the days `apply_factors` touched.
-fn reset_factors(m: &Model, s: &mut Scratch) {
-    let n_days = m.n_days as usize;
-    for seg in &s.segments {
-        let t = seg.target as usize;
-        let (a, b) = days_of(seg.start, seg.end, n_days);
-        s.factors[t * n_days + a..t * n_days + b].fill(1.0);
-    }
-}
-
-/// Value of cf flow through target `t` over `[a, b)` (days, fractional).
-fn cf_value(rec: &[f32], n_days: usize, t: usize, a: f64, b: f64) -> f64 {
-    let row = &rec[t * n_days..(t + 1) * n_days];
-    let first = a.max(0.0) as usize;
-    let last = (b.ceil() as usize).min(n_days);
-    (first..last)
-        .map(|d| {
-            let cover = (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
-            cover * row[d] as f64
-        })
-        .sum()
+/// A day's factor `before`, lowered by `sev` for the fraction `cover` of the day.
+fn lowered(before: f32, cover: f64, sev: f64) -> f32 {
+    let x = before as f64 - cover * sev;
+    // A day cut in several pieces must reach exactly zero when fully covered, so that
+    // a closed port ships nothing and a cut route freezes.
+    if x < 1e-6 { 0.0 } else { x as f32 }
 }
 
 fn fill_metrics(
@@ -565,7 +593,6 @@ fn fill_metrics(
     let m = &c.model;
     let l = &c.layout;
     let nc = m.commodities.len();
-    let n_days = m.n_days as usize;
     let value = &s.net.value;
     let (mut del_v, mut cf_v) = (0.0, 0.0);
     for (k, &value_k) in value.iter().enumerate() {
@@ -596,12 +623,12 @@ fn fill_metrics(
     let mut by_target = vec![0.0; n_targets];
     for seg in &s.segments {
         let t = seg.target as usize;
-        let denied = seg.severity * cf_value(&s.record, n_days, t, seg.start, seg.end);
+        let denied = seg.severity * s.record.value(t, seg.start, seg.end);
         by_kind[seg.kind as usize] += denied;
         by_target[t] += denied;
     }
     for &(site, a, b, kinds) in windows {
-        let denied = cf_value(&s.record, n_days, site, a, b);
+        let denied = s.record.value(site, a, b);
         let total: f64 = kinds.iter().sum();
         if total > 0.0 {
             for k in 0..3 {
@@ -660,6 +687,65 @@ fn fill_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::flow::bit;
+
+    /// The factors of every day of one target, from its change points.
+    fn expand(f: &Factors, t: usize, n_days: usize) -> Vec<f32> {
+        let mut row = vec![1.0; n_days];
+        for &(day, x) in &f.items[f.off[t]..f.off[t + 1]] {
+            row[day as usize..].fill(x);
+        }
+        row
+    }
+
+    #[test]
+    fn factor_change_points_equal_lowering_every_day() {
+        // Random non-overlapping segments, many sharing days, some whole-day aligned,
+        // against the plain rule: each day loses severity times the share covered.
+        let n_days = 60;
+        let mut rng = stream(7, 0, 0);
+        for _ in 0..300 {
+            let mut segs = Vec::new();
+            let mut at = rng.random::<f64>() * 3.0;
+            for t in 0..2u32 {
+                while at < n_days as f64 + 2.0 {
+                    let len = match rng.random_range(0..4) {
+                        0 => rng.random::<f64>() * 0.4,
+                        1 => rng.random_range(1..4) as f64,
+                        _ => rng.random::<f64>() * 8.0,
+                    };
+                    let severity = [1.0, 0.5, rng.random::<f64>()][rng.random_range(0..3)];
+                    segs.push(seg(at, at + len, severity, 0));
+                    segs.last_mut().unwrap().target = t;
+                    at += len + [0.0, rng.random::<f64>() * 2.0][rng.random_range(0..2)];
+                    if rng.random::<f64>() < 0.3 {
+                        at = at.ceil();
+                    }
+                }
+                at = rng.random::<f64>() * 3.0;
+            }
+            let mut f = Factors::default();
+            let mut dirty = vec![0u64; 1];
+            factor_changes(&segs, 3, n_days, &mut f, &mut dirty);
+            for t in 0..3 {
+                let mut want = vec![1.0f32; n_days];
+                for s in segs.iter().filter(|s| s.target == t as u32) {
+                    let (lo, hi) = days_of(s.start, s.end, n_days);
+                    for (d, x) in want.iter_mut().enumerate().take(hi).skip(lo) {
+                        let cover = (s.end.min(d as f64 + 1.0) - s.start.max(d as f64)).max(0.0);
+                        *x = lowered(*x, cover, s.severity);
+                    }
+                }
+                let got = expand(&f, t, n_days);
+                assert_eq!(got, want, "target {t} of {segs:?}");
+                for d in 1..n_days {
+                    if want[d] != want[d - 1] {
+                        assert!(bit(&dirty, d), "day {d} changes but is not marked");
+                    }
+                }
+            }
+        }
+    }
 
     fn seg(start: f64, end: f64, severity: f64, kind: u8) -> Segment {
         Segment {
