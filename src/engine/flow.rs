@@ -232,6 +232,10 @@ pub struct Flow {
     ring: Vec<f64>,
     ring_off: Vec<usize>,
     pos: Vec<usize>,
+    /// Per route: how many of the latest loads (the arrival read today included) equal
+    /// the latest one; the pipeline is uniform and delivers what it loads when this
+    /// exceeds the transit days.
+    same: Vec<usize>,
     cap_today: Vec<f64>,
     rcap_today: Vec<f64>,
     dispatch: Vec<f64>,
@@ -415,6 +419,9 @@ impl Flow {
         self.ring.resize(off, 0.0);
         self.pos.clear();
         self.pos.resize(model.routes.len(), 0);
+        // An empty pipeline is a run of zero loads.
+        self.same.clear();
+        self.same.extend_from_slice(&net.route_transit);
         self.cap_today.resize(model.sites.len(), 0.0);
         self.rcap_today.resize(model.routes.len(), 0.0);
         self.dispatch.resize(model.routes.len(), 0.0);
@@ -472,9 +479,16 @@ impl Flow {
         } else {
             let r = t - n_sites;
             let off = self.ring_off[r];
-            let ring = &mut self.ring[off..off + net.route_transit[r]];
+            let len = net.route_transit[r];
+            let ring = &mut self.ring[off..off + len];
             let q: f64 = ring.iter().sum::<f64>() * f;
             ring.iter_mut().for_each(|x| *x *= 1.0 - f);
+            // The run of equal loads that ends with the latest one (at `pos - 1`).
+            let pos = self.pos[r];
+            let newest = ring[(pos + len - 1) % len];
+            self.same[r] = (1..=len)
+                .take_while(|&i| ring[(pos + len - i) % len] == newest)
+                .count();
             q * net.value[model.routes[r].commodity]
         }
     }
@@ -605,17 +619,13 @@ impl Flow {
                 let off = self.ring_off[r];
                 let len = net.route_transit[r];
                 let d = self.dispatch[r];
-                self.ring[off + self.pos[r]] = d;
-                self.pos[r] = if self.pos[r] + 1 == len {
-                    0
-                } else {
-                    self.pos[r] + 1
-                };
-                if steady
-                    && (self.arrived[r] != d || self.ring[off..off + len].iter().any(|&x| x != d))
-                {
-                    steady = false;
-                }
+                let pos = self.pos[r];
+                let newest = self.ring[off + (pos + len - 1) % len];
+                self.same[r] = if d == newest { self.same[r] + 1 } else { 1 };
+                self.ring[off + pos] = d;
+                self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
+                // Today's arrival and every load in the pipeline equal today's load.
+                steady &= self.same[r] > len;
             }
         }
         // Shipping from ports.
