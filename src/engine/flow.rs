@@ -13,8 +13,12 @@
 //! Between days on which an input changes (a disruption starts or ends, a site comes
 //! online or ramps up), the state often settles: when a day leaves every store and
 //! every pipeline as it found it, the days up to the next change are exact repeats and
-//! are accounted in one step (sums as `k * x` instead of `k` additions; tested against
-//! stepping every day).
+//! are accounted in one step (sums as `k * x` instead of `k` additions). Often, too,
+//! the stores move in a straight line (a store fills while its road is cut, or drains
+//! once it reopens): every day makes the same flows and changes each store by the same
+//! amount. Such a stretch is checked with a probe of its last day (see [`Trace`] for
+//! why that suffices) and accounted in one step. Both are tested against stepping
+//! every day.
 
 use crate::model::{Model, SiteKind};
 
@@ -222,6 +226,8 @@ pub struct RunOutput<'a> {
     pub record: Option<&'a mut Record>,
     /// Longest run of days with nothing shipped from any port.
     pub longest_idle: u32,
+    /// Days stepped one at a time (the others were accounted in stretches).
+    pub days_stepped: u32,
 }
 
 /// Reusable state of the flow simulation.
@@ -254,6 +260,85 @@ pub struct Flow {
     settled: Vec<usize>,
     /// ... and sum to this.
     settled_units: Vec<f64>,
+    /// What the current day did, when traced, and what the first day of a straight
+    /// stretch did.
+    trace: Trace,
+    first_trace: Trace,
+    /// How each store changed on the latest day stepped, and on the day before.
+    delta: Vec<f64>,
+    last_delta: Vec<f64>,
+    /// Whether the two latest days changed every store by the same amounts, with
+    /// uniform pipelines.
+    straight: bool,
+    /// Stores and pipelines put aside while a probe runs.
+    saved_stock: Vec<f64>,
+    saved_ring: Vec<f64>,
+    saved_pos: Vec<usize>,
+    saved_same: Vec<usize>,
+}
+
+/// The fewest days worth a probe for a straight stretch (a probe costs about one day).
+const MIN_STRAIGHT: usize = 4;
+
+/// What a traced day did: the outcome of every comparison it made between quantities
+/// that depend on the stores, and every flow (arrivals, production, loads, losses,
+/// shipments).
+///
+/// Within one day, with capacities fixed and pipelines uniform and delivering what they
+/// load, every such quantity is an affine function of the stores at the day's start,
+/// except a port's shipments when it ships less than it holds, which are linear over
+/// affine (`stock * capacity / total`). Take the stores on a straight line, `s + j *
+/// delta`. The comparisons cut the line into intervals with one outcome pattern each;
+/// if the days at both ends of a stretch have the same pattern, every day between has
+/// it too (each comparison is between affine functions of `j`, which cannot change
+/// sign and change back). Within one pattern, every flow is affine or linear over affine
+/// in `j`, hence monotone; if it is the same at both ends, it is the same throughout.
+/// So when a stretch's first and last days have equal traces, every day between makes
+/// the same flows, and the stores move by the same `delta` each day: the stretch can be
+/// accounted in one step.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Trace {
+    outcomes: Vec<bool>,
+    flows: Vec<f64>,
+}
+
+impl Trace {
+    fn clear(&mut self) {
+        self.outcomes.clear();
+        self.flows.clear();
+    }
+
+    #[inline(always)]
+    fn lt<const T: bool>(&mut self, a: f64, b: f64) -> bool {
+        let x = a < b;
+        if T {
+            self.outcomes.push(x);
+        }
+        x
+    }
+
+    #[inline(always)]
+    fn min<const T: bool>(&mut self, a: f64, b: f64) -> f64 {
+        if T {
+            self.outcomes.push(a < b);
+        }
+        a.min(b)
+    }
+
+    #[inline(always)]
+    fn max<const T: bool>(&mut self, a: f64, b: f64) -> f64 {
+        if T {
+            self.outcomes.push(a > b);
+        }
+        a.max(b)
+    }
+
+    #[inline(always)]
+    fn flow<const T: bool>(&mut self, q: f64) {
+        if T {
+            self.flows.push(q);
+        }
+    }
 }
 
 /// Whether bit `d` is set.
@@ -309,7 +394,6 @@ impl Flow {
     ) {
         let n_days = model.n_days as usize;
         let n_targets = model.n_targets();
-        let nc = model.commodities.len();
         self.reset(model, net, input);
         if let Some(rec) = out.record.as_deref_mut() {
             rec.clear(n_targets, n_days);
@@ -317,6 +401,7 @@ impl Flow {
         let mut loss_i = 0;
         let mut idle = 0u32;
         out.longest_idle = 0;
+        out.days_stepped = 0;
         let mut d = 0;
         while d < n_days {
             if bit(input.dirty, d) || d == 0 {
@@ -326,49 +411,148 @@ impl Flow {
                 out.destroyed[loss_i] += self.destroy(model, net, &input.losses[loss_i]);
                 loss_i += 1;
             }
-            let steady = self.step(topo, net, out.record.is_some());
             let next = next_bit(input.dirty, d, n_days);
             let next = match input.losses.get(loss_i) {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
                 None => next,
             };
+            let record = out.record.is_some();
+            // After two days that moved the stores alike, trace the third: it may start a
+            // straight stretch up to the next change of inputs.
+            let traced = self.straight && !input.every_day && next - d > MIN_STRAIGHT;
+            out.days_stepped += 1;
+            let pipes = if traced {
+                self.step::<true>(topo, net, record)
+            } else {
+                self.step::<false>(topo, net, record)
+            };
+            let steady = pipes && self.stock == self.before;
             let repeat = if steady && !input.every_day {
                 next - d
             } else {
                 1
             };
-            let period_of = |day: usize| model.day_period[day] as usize;
-            let mut from = d;
-            while from < d + repeat {
-                let p = period_of(from);
-                let mut to = from + 1;
-                while to < d + repeat && period_of(to) == p {
-                    to += 1;
-                }
-                let k = (to - from) as f64;
-                for c in 0..nc {
-                    out.delivered[p * nc + c] += self.shipped[c] * k;
-                }
-                from = to;
-            }
-            for (j, &(_, first, end)) in topo.ports.iter().enumerate() {
-                let stocks = &topo.port_stocks[first..end];
-                out.port_stock_days[j] +=
-                    stocks.iter().map(|&k| self.stock[k]).sum::<f64>() * repeat as f64;
-                out.port_shipped[j] += self.port_out[j] * repeat as f64;
-            }
-            if self.shipped.iter().all(|&s| s <= 0.0) {
-                idle += repeat as u32;
-                out.longest_idle = out.longest_idle.max(idle);
-            } else {
-                idle = 0;
-            }
+            self.account(model, topo, d, repeat, false, out, &mut idle);
             if let Some(rec) = out.record.as_deref_mut() {
                 for t in 0..n_targets {
                     rec.set(t, d, self.through[t] as f32);
                 }
             }
             d += repeat;
+            self.straight = false;
+            // Only a day that leaves room for a straight stretch after it needs its change.
+            if pipes && !steady && next > d + MIN_STRAIGHT {
+                self.delta.clear();
+                self.delta
+                    .extend(self.stock.iter().zip(&self.before).map(|(a, b)| a - b));
+                self.straight = self.delta == self.last_delta;
+                std::mem::swap(&mut self.delta, &mut self.last_delta);
+                if traced && d < next {
+                    let days = self.reach(net, next - d);
+                    if days >= MIN_STRAIGHT && self.probe(topo, net, days, record) {
+                        self.account(model, topo, d, days, true, out, &mut idle);
+                        for (x, dx) in self.stock.iter_mut().zip(&self.last_delta) {
+                            *x += days as f64 * dx;
+                        }
+                        d += days;
+                        self.straight = false;
+                    }
+                }
+            } else {
+                self.last_delta.clear();
+            }
+        }
+    }
+
+    /// How many of the next `days` days the stores can move along today's line before one
+    /// of them empties or fills (a guess that a probe checks).
+    fn reach(&self, net: &Net, days: usize) -> usize {
+        let mut reach = days as f64;
+        for (k, (&x, &dx)) in self.stock.iter().zip(&self.last_delta).enumerate() {
+            let room = if dx > 0.0 { net.stock_max[k] - x } else { x };
+            if dx != 0.0 {
+                reach = reach.min((room / dx.abs()).floor());
+            }
+        }
+        reach.max(0.0) as usize
+    }
+
+    /// Whether the `days` days from now repeat today's flows: steps the last of them (from
+    /// the stores `days - 1` days along today's line) and compares its trace with
+    /// today's. Leaves the state as it found it.
+    fn probe(&mut self, t: &Topology, net: &Net, days: usize, record: bool) -> bool {
+        std::mem::swap(&mut self.trace, &mut self.first_trace);
+        self.saved_stock.clone_from(&self.stock);
+        self.saved_ring.clone_from(&self.ring);
+        self.saved_pos.clone_from(&self.pos);
+        self.saved_same.clone_from(&self.same);
+        let along = (days - 1) as f64;
+        for (x, dx) in self.stock.iter_mut().zip(&self.last_delta) {
+            *x += along * dx;
+        }
+        self.step::<true>(t, net, record);
+        let same = self.trace == self.first_trace;
+        std::mem::swap(&mut self.stock, &mut self.saved_stock);
+        std::mem::swap(&mut self.ring, &mut self.saved_ring);
+        std::mem::swap(&mut self.pos, &mut self.saved_pos);
+        std::mem::swap(&mut self.same, &mut self.saved_same);
+        same
+    }
+
+    /// Adds `days` days from `d` on with today's flows to the sums. With `moving`, the
+    /// stores move by `last_delta` a day (a straight stretch) instead of standing still.
+    #[allow(clippy::too_many_arguments)]
+    fn account(
+        &self,
+        model: &Model,
+        topo: &Topology,
+        d: usize,
+        days: usize,
+        moving: bool,
+        out: &mut RunOutput,
+        idle: &mut u32,
+    ) {
+        let nc = model.commodities.len();
+        let period_of = |day: usize| model.day_period[day] as usize;
+        if days == 1 {
+            let p = period_of(d);
+            for (x, s) in out.delivered[p * nc..(p + 1) * nc]
+                .iter_mut()
+                .zip(&self.shipped)
+            {
+                *x += s;
+            }
+        }
+        let mut from = if days == 1 { d + 1 } else { d };
+        while from < d + days {
+            let p = period_of(from);
+            let mut to = from + 1;
+            while to < d + days && period_of(to) == p {
+                to += 1;
+            }
+            let k = (to - from) as f64;
+            for c in 0..nc {
+                out.delivered[p * nc + c] += self.shipped[c] * k;
+            }
+            from = to;
+        }
+        let k = days as f64;
+        for (j, &(_, first, end)) in topo.ports.iter().enumerate() {
+            let stocks = &topo.port_stocks[first..end];
+            // Stores at the ends of the days: now, then `j * delta` later on day `j`.
+            let mut sum = stocks.iter().map(|&s| self.stock[s]).sum::<f64>() * k;
+            if moving {
+                let drift: f64 = stocks.iter().map(|&s| self.last_delta[s]).sum();
+                sum += drift * k * (k + 1.0) / 2.0;
+            }
+            out.port_stock_days[j] += sum;
+            out.port_shipped[j] += self.port_out[j] * k;
+        }
+        if self.shipped.iter().all(|&s| s <= 0.0) {
+            *idle += days as u32;
+            out.longest_idle = out.longest_idle.max(*idle);
+        } else {
+            *idle = 0;
         }
     }
 
@@ -495,14 +679,14 @@ impl Flow {
 
     /// Room at route `r`'s destination store; a port's store also has room for what the
     /// port ships today.
-    fn room(&self, t: &Topology, net: &Net, r: usize) -> f64 {
+    fn room<const T: bool>(&self, tr: &mut Trace, t: &Topology, net: &Net, r: usize) -> f64 {
         let to = t.route_to[r];
         let port_out = t.route_port[r].map_or(0.0, |p| self.cap_today[p]);
-        (net.stock_max[to] + port_out - self.stock[to]).max(0.0)
+        tr.max::<T>(net.stock_max[to] + port_out - self.stock[to], 0.0)
     }
 
     /// Capacity the primary routes of a loader lost today (what its standby routes may
-    /// carry).
+    /// carry). It depends on today's capacities only.
     fn primary_lost(&self, t: &Topology, net: &Net, l: &Loader) -> f64 {
         if !l.any_standby {
             return 0.0;
@@ -516,13 +700,20 @@ impl Flow {
 
     /// What a loader can move out today: each primary route up to its capacity and its
     /// destination's room, standby routes only up to what the primaries lost.
-    fn out_capacity(&self, t: &Topology, net: &Net, l: &Loader) -> f64 {
+    fn out_capacity<const T: bool>(
+        &self,
+        tr: &mut Trace,
+        t: &Topology,
+        net: &Net,
+        l: &Loader,
+    ) -> f64 {
         let mut standby_left = self.primary_lost(t, net, l);
         let mut total = 0.0;
         for &r in &l.routes {
-            let mut q = self.rcap_today[r].min(self.room(t, net, r));
+            let room = self.room::<T>(tr, t, net, r);
+            let mut q = tr.min::<T>(self.rcap_today[r], room);
             if t.route_standby[r] {
-                q = q.min(standby_left);
+                q = tr.min::<T>(q, standby_left);
                 standby_left -= q;
             }
             total += q;
@@ -530,10 +721,17 @@ impl Flow {
         total
     }
 
-    /// One day. Returns true when the day left every store and pipeline unchanged and
-    /// every pipeline uniform, so that the next days repeat it exactly. `through` (the
-    /// value passing each target) is kept only when `record`.
-    fn step(&mut self, t: &Topology, net: &Net, record: bool) -> bool {
+    /// One day. Returns true when every pipeline is uniform and delivers what it loads
+    /// today; if the day also left every store unchanged, the next days repeat it
+    /// exactly. `through` (the value passing each target) is kept only when `record`.
+    ///
+    /// With `T`, the day writes into `trace` the outcome of every comparison it makes
+    /// between quantities that depend on the stores, and every flow (see [`Trace`]).
+    fn step<const T: bool>(&mut self, t: &Topology, net: &Net, record: bool) -> bool {
+        let mut tr = std::mem::take(&mut self.trace);
+        if T {
+            tr.clear();
+        }
         self.before.clear();
         self.before.extend_from_slice(&self.stock);
         if record {
@@ -545,6 +743,7 @@ impl Flow {
                 let a = self.ring[self.ring_off[r] + self.pos[r]];
                 self.arrived[r] = a;
                 self.stock[to] += a;
+                tr.flow::<T>(a);
             }
         }
         // Production and processing. A mine produces at capacity; what can neither leave
@@ -559,10 +758,14 @@ impl Flow {
         }
         for (j, &(s, i, o)) in t.plants.iter().enumerate() {
             let y = net.plant_yield[j];
-            let out_cap =
-                t.plant_loader[j].map_or(0.0, |l| self.out_capacity(t, net, &t.loaders[l]));
-            let room = ((net.stock_max[o] - self.stock[o] + out_cap) / y).max(0.0);
-            let q = self.stock[i].min(self.cap_today[s]).min(room).max(0.0);
+            let out_cap = t.plant_loader[j].map_or(0.0, |l| {
+                self.out_capacity::<T>(&mut tr, t, net, &t.loaders[l])
+            });
+            let room = tr.max::<T>((net.stock_max[o] - self.stock[o] + out_cap) / y, 0.0);
+            let q = tr.min::<T>(self.stock[i], self.cap_today[s]);
+            let q = tr.min::<T>(q, room);
+            let q = tr.max::<T>(q, 0.0);
+            tr.flow::<T>(q);
             self.stock[i] -= q;
             self.stock[o] += q * y;
             if record {
@@ -574,35 +777,37 @@ impl Flow {
         for l in &t.loaders {
             let mut avail = self.stock[l.stock];
             if l.stockpile {
-                avail = avail.min(self.cap_today[l.site]);
+                avail = tr.min::<T>(avail, self.cap_today[l.site]);
             }
             let mut standby_left = self.primary_lost(t, net, l);
             let mut loaded = 0.0;
             for &r in &l.routes {
                 let standby = t.route_standby[r];
                 let mut q = 0.0;
-                if self.rcap_today[r] > 0.0 && (!standby || standby_left > 0.0) {
-                    q = avail
-                        .min(self.rcap_today[r])
-                        .min(self.room(t, net, r))
-                        .max(0.0);
+                if self.rcap_today[r] > 0.0 && (!standby || tr.lt::<T>(0.0, standby_left)) {
+                    let room = self.room::<T>(&mut tr, t, net, r);
+                    q = tr.min::<T>(avail, self.rcap_today[r]);
+                    q = tr.min::<T>(q, room);
+                    q = tr.max::<T>(q, 0.0);
                     if standby {
-                        q = q.min(standby_left);
+                        q = tr.min::<T>(q, standby_left);
                         standby_left -= q;
                     }
                     avail -= q;
                     loaded += q;
                 }
                 self.dispatch[r] = q;
+                tr.flow::<T>(q);
                 if record {
                     self.through[t.n_sites + r] = q * net.value[t.route_commodity[r]];
                 }
             }
             self.stock[l.stock] -= loaded;
             let max = net.stock_max[l.stock];
-            if l.clamp && self.stock[l.stock] > max {
+            if l.clamp && tr.lt::<T>(max, self.stock[l.stock]) {
                 let lost = self.stock[l.stock] - max;
                 self.stock[l.stock] = max;
+                tr.flow::<T>(lost);
                 if record {
                     self.through[l.site] -= lost * net.value[t.stock_commodity[l.stock]];
                 }
@@ -613,7 +818,7 @@ impl Flow {
         }
         // Transit: today's loads enter the pipelines; a pipeline that is not uniform
         // would deliver differently tomorrow.
-        let mut steady = true;
+        let mut pipes = true;
         for r in 0..t.route_to.len() {
             if self.rcap_today[r] > 0.0 {
                 let off = self.ring_off[r];
@@ -625,7 +830,7 @@ impl Flow {
                 self.ring[off + pos] = d;
                 self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
                 // Today's arrival and every load in the pipeline equal today's load.
-                steady &= self.same[r] > len;
+                pipes &= self.same[r] > len;
             }
         }
         // Shipping from ports.
@@ -635,13 +840,14 @@ impl Flow {
         for (j, &(s, first, end)) in t.ports.iter().enumerate() {
             let stocks = &t.port_stocks[first..end];
             let total: f64 = stocks.iter().map(|&k| self.stock[k]).sum();
-            if total <= 0.0 {
+            if !tr.lt::<T>(0.0, total) {
                 continue;
             }
-            let share = (self.cap_today[s] / total).min(1.0);
+            let share = tr.min::<T>(self.cap_today[s] / total, 1.0);
             let mut value = 0.0;
             for &k in stocks {
                 let q = self.stock[k] * share;
+                tr.flow::<T>(q);
                 self.stock[k] -= q;
                 let c = t.stock_commodity[k];
                 self.shipped[c] += q;
@@ -652,7 +858,8 @@ impl Flow {
                 self.through[s] = value;
             }
         }
-        steady && self.stock == self.before
+        self.trace = tr;
+        pipes
     }
 }
 
@@ -689,6 +896,101 @@ regions = ["A"]
 capacity_per_day = 7
 transit_days = 3
 "#;
+
+    /// A mine whose only road is cut from day 50 to day 90: its store fills (10 a day)
+    /// until full, then drains (15 a day) once the road reopens.
+    const BLOCKADE: &str = r#"
+name = "blockade"
+start = "2026-01-01"
+horizon = "2026-12-31"
+[[commodities]]
+name = "ore"
+[[sites]]
+name = "mine"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 10
+inventory_max = 300
+[[sites]]
+name = "port"
+kind = "port"
+region = "A"
+capacity_per_day = 1000
+inventory_max = 1000
+[[routes]]
+name = "road"
+from = "mine"
+to = "port"
+regions = ["A"]
+capacity_per_day = 25
+transit_days = 3
+"#;
+
+    #[test]
+    fn straight_stretches_are_accounted_in_one_step_and_equal_stepping_every_day() {
+        use super::{Factors, Flow, Net, RunInput, RunOutput, Topology, set_bit};
+        let model = parse(BLOCKADE, "blockade").unwrap();
+        let topo = Topology::new(&model);
+        let mut net = Net::default();
+        crate::engine::trial::build_net(&model, &[], &mut net);
+        let n_days = model.n_days as usize;
+        let units = vec![vec![0.0]; model.sites.len()];
+        let road = model.sites.len();
+        // The road's factor is 0 from day 50 and 1 again from day 90.
+        let mut off = vec![0; road + 1];
+        off.push(2);
+        let factors = Factors {
+            off,
+            items: vec![(50, 0.0), (90, 1.0)],
+        };
+        let mut dirty = vec![0u64; n_days.div_ceil(64)];
+        for d in [0, 50, 90] {
+            set_bit(&mut dirty, d);
+        }
+        let run = |every_day: bool| {
+            let input = RunInput {
+                units: &units,
+                factors: Some(&factors),
+                dirty: &dirty,
+                losses: &[],
+                every_day,
+            };
+            let mut delivered = vec![0.0; model.months.len()];
+            let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
+            let mut out = RunOutput {
+                delivered: &mut delivered,
+                port_stock_days: &mut stock_days,
+                port_shipped: &mut shipped,
+                destroyed: &mut [],
+                record: None,
+                longest_idle: 0,
+                days_stepped: 0,
+            };
+            Flow::default().run(&model, &topo, &net, &input, &mut out);
+            let stepped = out.days_stepped;
+            (delivered, stock_days[0], shipped[0], stepped)
+        };
+        let (fast, slow) = (run(false), run(true));
+        assert_eq!(slow.3 as usize, n_days);
+        // The store fills for 30 days and drains for 20: without straight stretches,
+        // those 50 days would each be stepped.
+        assert!(fast.3 < 30, "{} days stepped", fast.3);
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0);
+        for (x, y) in fast.0.iter().zip(&slow.0) {
+            assert!(close(*x, *y), "monthly {x} vs {y}");
+        }
+        assert!(
+            close(fast.1, slow.1) && close(fast.2, slow.2),
+            "{fast:?} vs {slow:?}"
+        );
+        // 100 lost while full (days 80 to 90), the rest shipped.
+        assert!(
+            close(fast.2, 10.0 * n_days as f64 - 100.0 - 30.0),
+            "{}",
+            fast.2
+        );
+    }
 
     #[test]
     fn record_integrates_runs_like_summing_every_day() {

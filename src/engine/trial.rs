@@ -137,6 +137,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         destroyed: &mut [],
         record: Some(&mut s.record),
         longest_idle: 0,
+        days_stepped: 0,
         port_stock_days: &mut cf_stock_days,
         port_shipped: &mut cf_shipped,
     };
@@ -156,6 +157,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         destroyed: &mut s.destroyed,
         record: None,
         longest_idle: 0,
+        days_stepped: 0,
         port_stock_days: &mut stock_days,
         port_shipped: &mut shipped,
     };
@@ -217,7 +219,7 @@ fn draw_params(c: &Compiled, seed: u64, trial: u64, levels: Option<&[f64]>, valu
     }
 }
 
-fn build_net(m: &Model, v: &[f64], net: &mut Net) {
+pub(crate) fn build_net(m: &Model, v: &[f64], net: &mut Net) {
     net.site_cap.clear();
     net.site_ramp.clear();
     net.plant_yield.clear();
