@@ -370,16 +370,39 @@ fn next_bit(bits: &[u64], d: usize, n: usize) -> usize {
 
 /// Ramp-up factor on `day` of a unit whose first day of production is `first` (the
 /// day its online time falls in, rounded up).
+///
+/// The factor rises in weekly steps: in each week from `first` on it is the mean over
+/// the week's days of the linear ramp `min(1, (d - first + 1) / ramp_days)`, so a unit
+/// yields over its ramp-up what a daily linear ramp would, with a change of capacity
+/// once a week instead of every day.
 #[inline]
-fn ramp(day: usize, first: f64, ramp_days: f64) -> f64 {
+pub fn ramp(day: usize, first: f64, ramp_days: f64) -> f64 {
     let d = day as f64;
     if d < first {
-        0.0
-    } else if ramp_days <= 0.0 {
-        1.0
-    } else {
-        ((d - first + 1.0) / ramp_days).min(1.0)
+        return 0.0;
     }
+    if ramp_days <= 0.0 {
+        return 1.0;
+    }
+    // The week's days are the `i`-th to `i + 6`-th of production.
+    let i = ((d - first) / 7.0).floor() * 7.0 + 1.0;
+    if i >= ramp_days {
+        1.0
+    } else if i + 6.0 <= ramp_days {
+        (i + 3.0) / ramp_days
+    } else {
+        (0..7)
+            .map(|j| ((i + j as f64) / ramp_days).min(1.0))
+            .sum::<f64>()
+            / 7.0
+    }
+}
+
+/// The days on which the ramp-up factor of a unit first producing on day `first` can
+/// change (some may lie before day 0 or past the horizon).
+pub fn ramp_steps(first: f64, ramp_days: f64) -> impl Iterator<Item = f64> {
+    let weeks = (ramp_days.max(0.0) / 7.0).ceil() as usize;
+    (0..=weeks).map(move |k| first + 7.0 * k as f64)
 }
 
 impl Flow {
@@ -579,7 +602,8 @@ impl Flow {
                 let done = if first == f64::INFINITY {
                     0
                 } else if first.is_finite() {
-                    (first + ramp_days.max(0.0).ceil()).clamp(0.0, n_days as f64) as usize
+                    let last = ramp_steps(first, ramp_days).last().unwrap_or(first);
+                    last.clamp(0.0, n_days as f64) as usize
                 } else {
                     n_days
                 };
@@ -896,6 +920,47 @@ regions = ["A"]
 capacity_per_day = 7
 transit_days = 3
 "#;
+
+    #[test]
+    fn weekly_ramp_up_yields_what_a_daily_linear_one_would() {
+        use super::{ramp, ramp_steps};
+        for (first, r) in [
+            (3.0, 365.0),
+            (0.0, 180.0),
+            (10.0, 10.0),
+            (5.0, 7.0),
+            (2.0, 0.5),
+        ] {
+            let steps: Vec<f64> = ramp_steps(first, r).collect();
+            let (mut weekly, mut daily) = (0.0, 0.0);
+            for d in 0..600 {
+                let x = ramp(d, first, r);
+                let df = d as f64;
+                let linear = if df < first {
+                    0.0
+                } else {
+                    ((df - first + 1.0) / r).min(1.0)
+                };
+                weekly += x;
+                daily += linear;
+                if d > 0 && x != ramp(d - 1, first, r) {
+                    assert!(steps.contains(&df), "day {d} of ({first}, {r}) changes");
+                }
+                assert!((0.0..=1.0).contains(&x));
+            }
+            assert!(
+                (weekly - daily).abs() < 1e-9 * daily,
+                "({first}, {r}): {weekly} vs {daily}"
+            );
+            assert_eq!(ramp(599, first, r), 1.0);
+        }
+        assert_eq!(ramp(2, 3.0, 365.0), 0.0);
+        assert_eq!(ramp(9, 3.0, 0.0), 1.0);
+        // The first week of a 365-day ramp runs at the mean of days 1 to 7: 4/365.
+        assert_eq!(ramp(3, 3.0, 365.0), 4.0 / 365.0);
+        assert_eq!(ramp(9, 3.0, 365.0), 4.0 / 365.0);
+        assert_eq!(ramp(10, 3.0, 365.0), 11.0 / 365.0);
+    }
 
     /// A mine whose only road is cut from day 50 to day 90: its store fills (10 a day)
     /// until full, then drains (15 a day) once the road reopens.

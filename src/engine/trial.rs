@@ -4,7 +4,9 @@
 //! shortfall; record the outcome.
 
 use super::Compiled;
-use super::flow::{CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, set_bit};
+use super::flow::{
+    CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, ramp_steps, set_bit,
+};
 use super::outcome::*;
 use super::rng::stream;
 use crate::hazards::{Event, draw_events};
@@ -427,11 +429,9 @@ fn mark_units(units: &[Vec<f64>], net: &Net, dirty: &mut [u64]) {
     set_bit(dirty, 0);
     for (s, us) in units.iter().enumerate() {
         for &o in us {
-            if o.is_finite() && o >= 0.0 {
-                let first = o.ceil() as usize;
-                let r = net.site_ramp[s].ceil() as usize;
-                for d in first..=first + r {
-                    set_bit(dirty, d);
+            if o.is_finite() {
+                for d in ramp_steps(o.ceil(), net.site_ramp[s]).filter(|&d| d >= 0.0) {
+                    set_bit(dirty, d as usize);
                 }
             }
         }

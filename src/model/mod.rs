@@ -114,7 +114,8 @@ pub struct Site {
     pub capacity: Num,
     /// When it comes online.
     pub online: Online,
-    /// Days of linear ramp-up from zero to full capacity after coming online.
+    /// Days of ramp-up from zero to full capacity after coming online (linear, in
+    /// weekly steps).
     pub ramp_days: Num,
     /// Largest inventory per stock held at the site.
     pub inventory_max: Num,
