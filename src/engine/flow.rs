@@ -302,42 +302,53 @@ struct Trace {
     flows: Vec<f64>,
 }
 
-impl Trace {
-    fn clear(&mut self) {
-        self.outcomes.clear();
-        self.flows.clear();
-    }
+/// What a day's step reports of itself: nothing ([`NoTrace`]), or its [`Trace`].
+trait Tracer {
+    /// `a < b`, noted.
+    fn lt(&mut self, a: f64, b: f64) -> bool;
+    /// `a.min(b)`, noting which.
+    fn min(&mut self, a: f64, b: f64) -> f64;
+    /// `a.max(b)`, noting which.
+    fn max(&mut self, a: f64, b: f64) -> f64;
+    /// Notes a flow.
+    fn flow(&mut self, q: f64);
+}
 
-    #[inline(always)]
-    fn lt<const T: bool>(&mut self, a: f64, b: f64) -> bool {
-        let x = a < b;
-        if T {
-            self.outcomes.push(x);
-        }
-        x
-    }
+/// The tracer of days that need no trace: every call is the bare operation.
+struct NoTrace;
 
+impl Tracer for NoTrace {
     #[inline(always)]
-    fn min<const T: bool>(&mut self, a: f64, b: f64) -> f64 {
-        if T {
-            self.outcomes.push(a < b);
-        }
+    fn lt(&mut self, a: f64, b: f64) -> bool {
+        a < b
+    }
+    #[inline(always)]
+    fn min(&mut self, a: f64, b: f64) -> f64 {
         a.min(b)
     }
-
     #[inline(always)]
-    fn max<const T: bool>(&mut self, a: f64, b: f64) -> f64 {
-        if T {
-            self.outcomes.push(a > b);
-        }
+    fn max(&mut self, a: f64, b: f64) -> f64 {
         a.max(b)
     }
-
     #[inline(always)]
-    fn flow<const T: bool>(&mut self, q: f64) {
-        if T {
-            self.flows.push(q);
-        }
+    fn flow(&mut self, _: f64) {}
+}
+
+impl Tracer for Trace {
+    fn lt(&mut self, a: f64, b: f64) -> bool {
+        self.outcomes.push(a < b);
+        a < b
+    }
+    fn min(&mut self, a: f64, b: f64) -> f64 {
+        self.outcomes.push(a < b);
+        a.min(b)
+    }
+    fn max(&mut self, a: f64, b: f64) -> f64 {
+        self.outcomes.push(a > b);
+        a.max(b)
+    }
+    fn flow(&mut self, q: f64) {
+        self.flows.push(q);
     }
 }
 
@@ -417,7 +428,7 @@ impl Flow {
     ) {
         let n_days = model.n_days as usize;
         let n_targets = model.n_targets();
-        self.reset(model, net, input);
+        self.reset(model, topo, net, input);
         if let Some(rec) = out.record.as_deref_mut() {
             rec.clear(n_targets, n_days);
         }
@@ -445,9 +456,9 @@ impl Flow {
             let traced = self.straight && !input.every_day && next - d > MIN_STRAIGHT;
             out.days_stepped += 1;
             let pipes = if traced {
-                self.step::<true>(topo, net, record)
+                self.step_traced(topo, net, record)
             } else {
-                self.step::<false>(topo, net, record)
+                self.step(&mut NoTrace, topo, net, record)
             };
             let steady = pipes && self.stock == self.before;
             let repeat = if steady && !input.every_day {
@@ -513,7 +524,7 @@ impl Flow {
         for (x, dx) in self.stock.iter_mut().zip(&self.last_delta) {
             *x += along * dx;
         }
-        self.step::<true>(t, net, record);
+        self.step_traced(t, net, record);
         let same = self.trace == self.first_trace;
         std::mem::swap(&mut self.stock, &mut self.saved_stock);
         std::mem::swap(&mut self.ring, &mut self.saved_ring);
@@ -579,7 +590,7 @@ impl Flow {
         }
     }
 
-    fn reset(&mut self, model: &Model, net: &Net, input: &RunInput) {
+    fn reset(&mut self, model: &Model, topo: &Topology, net: &Net, input: &RunInput) {
         let n_targets = model.n_targets();
         self.factor.clear();
         self.factor.resize(n_targets, 1.0);
@@ -617,6 +628,8 @@ impl Flow {
         self.unit_off.push(self.unit_first.len());
         self.stock.clear();
         self.stock.extend_from_slice(&net.stock_init);
+        self.before.resize(self.stock.len(), 0.0);
+        self.port_out.resize(topo.ports.len(), 0.0);
         self.ring_off.clear();
         let mut off = 0;
         for &t in &net.route_transit {
@@ -703,10 +716,10 @@ impl Flow {
 
     /// Room at route `r`'s destination store; a port's store also has room for what the
     /// port ships today.
-    fn room<const T: bool>(&self, tr: &mut Trace, t: &Topology, net: &Net, r: usize) -> f64 {
+    fn room<R: Tracer>(&self, tr: &mut R, t: &Topology, net: &Net, r: usize) -> f64 {
         let to = t.route_to[r];
         let port_out = t.route_port[r].map_or(0.0, |p| self.cap_today[p]);
-        tr.max::<T>(net.stock_max[to] + port_out - self.stock[to], 0.0)
+        tr.max(net.stock_max[to] + port_out - self.stock[to], 0.0)
     }
 
     /// Capacity the primary routes of a loader lost today (what its standby routes may
@@ -724,9 +737,9 @@ impl Flow {
 
     /// What a loader can move out today: each primary route up to its capacity and its
     /// destination's room, standby routes only up to what the primaries lost.
-    fn out_capacity<const T: bool>(
+    fn out_capacity<R: Tracer>(
         &self,
-        tr: &mut Trace,
+        tr: &mut R,
         t: &Topology,
         net: &Net,
         l: &Loader,
@@ -734,10 +747,10 @@ impl Flow {
         let mut standby_left = self.primary_lost(t, net, l);
         let mut total = 0.0;
         for &r in &l.routes {
-            let room = self.room::<T>(tr, t, net, r);
-            let mut q = tr.min::<T>(self.rcap_today[r], room);
+            let room = self.room(tr, t, net, r);
+            let mut q = tr.min(self.rcap_today[r], room);
             if t.route_standby[r] {
-                q = tr.min::<T>(q, standby_left);
+                q = tr.min(q, standby_left);
                 standby_left -= q;
             }
             total += q;
@@ -751,13 +764,8 @@ impl Flow {
     ///
     /// With `T`, the day writes into `trace` the outcome of every comparison it makes
     /// between quantities that depend on the stores, and every flow (see [`Trace`]).
-    fn step<const T: bool>(&mut self, t: &Topology, net: &Net, record: bool) -> bool {
-        let mut tr = std::mem::take(&mut self.trace);
-        if T {
-            tr.clear();
-        }
-        self.before.clear();
-        self.before.extend_from_slice(&self.stock);
+    fn step<R: Tracer>(&mut self, tr: &mut R, t: &Topology, net: &Net, record: bool) -> bool {
+        self.before.copy_from_slice(&self.stock);
         if record {
             self.through.fill(0.0);
         }
@@ -767,7 +775,7 @@ impl Flow {
                 let a = self.ring[self.ring_off[r] + self.pos[r]];
                 self.arrived[r] = a;
                 self.stock[to] += a;
-                tr.flow::<T>(a);
+                tr.flow(a);
             }
         }
         // Production and processing. A mine produces at capacity; what can neither leave
@@ -783,13 +791,13 @@ impl Flow {
         for (j, &(s, i, o)) in t.plants.iter().enumerate() {
             let y = net.plant_yield[j];
             let out_cap = t.plant_loader[j].map_or(0.0, |l| {
-                self.out_capacity::<T>(&mut tr, t, net, &t.loaders[l])
+                self.out_capacity(tr, t, net, &t.loaders[l])
             });
-            let room = tr.max::<T>((net.stock_max[o] - self.stock[o] + out_cap) / y, 0.0);
-            let q = tr.min::<T>(self.stock[i], self.cap_today[s]);
-            let q = tr.min::<T>(q, room);
-            let q = tr.max::<T>(q, 0.0);
-            tr.flow::<T>(q);
+            let room = tr.max((net.stock_max[o] - self.stock[o] + out_cap) / y, 0.0);
+            let q = tr.min(self.stock[i], self.cap_today[s]);
+            let q = tr.min(q, room);
+            let q = tr.max(q, 0.0);
+            tr.flow(q);
             self.stock[i] -= q;
             self.stock[o] += q * y;
             if record {
@@ -801,37 +809,37 @@ impl Flow {
         for l in &t.loaders {
             let mut avail = self.stock[l.stock];
             if l.stockpile {
-                avail = tr.min::<T>(avail, self.cap_today[l.site]);
+                avail = tr.min(avail, self.cap_today[l.site]);
             }
             let mut standby_left = self.primary_lost(t, net, l);
             let mut loaded = 0.0;
             for &r in &l.routes {
                 let standby = t.route_standby[r];
                 let mut q = 0.0;
-                if self.rcap_today[r] > 0.0 && (!standby || tr.lt::<T>(0.0, standby_left)) {
-                    let room = self.room::<T>(&mut tr, t, net, r);
-                    q = tr.min::<T>(avail, self.rcap_today[r]);
-                    q = tr.min::<T>(q, room);
-                    q = tr.max::<T>(q, 0.0);
+                if self.rcap_today[r] > 0.0 && (!standby || tr.lt(0.0, standby_left)) {
+                    let room = self.room(tr, t, net, r);
+                    q = tr.min(avail, self.rcap_today[r]);
+                    q = tr.min(q, room);
+                    q = tr.max(q, 0.0);
                     if standby {
-                        q = tr.min::<T>(q, standby_left);
+                        q = tr.min(q, standby_left);
                         standby_left -= q;
                     }
                     avail -= q;
                     loaded += q;
                 }
                 self.dispatch[r] = q;
-                tr.flow::<T>(q);
+                tr.flow(q);
                 if record {
                     self.through[t.n_sites + r] = q * net.value[t.route_commodity[r]];
                 }
             }
             self.stock[l.stock] -= loaded;
             let max = net.stock_max[l.stock];
-            if l.clamp && tr.lt::<T>(max, self.stock[l.stock]) {
+            if l.clamp && tr.lt(max, self.stock[l.stock]) {
                 let lost = self.stock[l.stock] - max;
                 self.stock[l.stock] = max;
-                tr.flow::<T>(lost);
+                tr.flow(lost);
                 if record {
                     self.through[l.site] -= lost * net.value[t.stock_commodity[l.stock]];
                 }
@@ -849,7 +857,7 @@ impl Flow {
                 let len = net.route_transit[r];
                 let d = self.dispatch[r];
                 let pos = self.pos[r];
-                let newest = self.ring[off + (pos + len - 1) % len];
+                let newest = self.ring[off + if pos == 0 { len - 1 } else { pos - 1 }];
                 self.same[r] = if d == newest { self.same[r] + 1 } else { 1 };
                 self.ring[off + pos] = d;
                 self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
@@ -859,19 +867,18 @@ impl Flow {
         }
         // Shipping from ports.
         self.shipped.fill(0.0);
-        self.port_out.clear();
-        self.port_out.resize(t.ports.len(), 0.0);
+        self.port_out.fill(0.0);
         for (j, &(s, first, end)) in t.ports.iter().enumerate() {
             let stocks = &t.port_stocks[first..end];
             let total: f64 = stocks.iter().map(|&k| self.stock[k]).sum();
-            if !tr.lt::<T>(0.0, total) {
+            if !tr.lt(0.0, total) {
                 continue;
             }
-            let share = tr.min::<T>(self.cap_today[s] / total, 1.0);
+            let share = tr.min(self.cap_today[s] / total, 1.0);
             let mut value = 0.0;
             for &k in stocks {
                 let q = self.stock[k] * share;
-                tr.flow::<T>(q);
+                tr.flow(q);
                 self.stock[k] -= q;
                 let c = t.stock_commodity[k];
                 self.shipped[c] += q;
@@ -882,6 +889,15 @@ impl Flow {
                 self.through[s] = value;
             }
         }
+        pipes
+    }
+
+    /// `step`, writing what the day does into `self.trace`.
+    fn step_traced(&mut self, t: &Topology, net: &Net, record: bool) -> bool {
+        let mut tr = std::mem::take(&mut self.trace);
+        tr.outcomes.clear();
+        tr.flows.clear();
+        let pipes = self.step(&mut tr, t, net, record);
         self.trace = tr;
         pipes
     }
