@@ -35,12 +35,13 @@ fn small_scenario_outcome_is_stable() {
 // Updated on purpose (issue 4): events are drawn in layers with per-event streams,
 // parameters and impacts by inversion, for common random numbers between scenarios.
 // Updated on purpose (issue 2, speed): ramp-ups rise in weekly steps, each week at the
-// mean of the linear ramp over it.
+// mean of the linear ramp over it; parameters and tail impacts are drawn through
+// quantile tables.
 const STABLE_METRICS: [u64; 4] = [
-    4592015127157717899,
-    4725883574840535784,
-    4740007638354162706,
-    4740771534023694703,
+    4592015127409893578,
+    4725883575398457512,
+    4740007638711175817,
+    4740771534450448030,
 ];
 
 #[test]
@@ -52,9 +53,10 @@ fn latin_hypercube_design_is_stable() {
     assert_eq!(got, STABLE_LHS, "values {:?}", &o.params[..3]);
 }
 
+// Updated on purpose (issue 2, speed): parameters through quantile tables.
 const STABLE_LHS: [u64; 3] = [
-    4649748696763815189,
+    4649748696767530704,
     4618441417868443648,
-    4601311638494034998,
+    4601311638700632264,
 ];
 const STABLE_SMALL: [u64; 2] = [4660200869491376128, 4660244849956487168];

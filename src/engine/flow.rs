@@ -737,13 +737,7 @@ impl Flow {
 
     /// What a loader can move out today: each primary route up to its capacity and its
     /// destination's room, standby routes only up to what the primaries lost.
-    fn out_capacity<R: Tracer>(
-        &self,
-        tr: &mut R,
-        t: &Topology,
-        net: &Net,
-        l: &Loader,
-    ) -> f64 {
+    fn out_capacity<R: Tracer>(&self, tr: &mut R, t: &Topology, net: &Net, l: &Loader) -> f64 {
         let mut standby_left = self.primary_lost(t, net, l);
         let mut total = 0.0;
         for &r in &l.routes {
@@ -790,9 +784,8 @@ impl Flow {
         }
         for (j, &(s, i, o)) in t.plants.iter().enumerate() {
             let y = net.plant_yield[j];
-            let out_cap = t.plant_loader[j].map_or(0.0, |l| {
-                self.out_capacity(tr, t, net, &t.loaders[l])
-            });
+            let out_cap =
+                t.plant_loader[j].map_or(0.0, |l| self.out_capacity(tr, t, net, &t.loaders[l]));
             let room = tr.max((net.stock_max[o] - self.stock[o] + out_cap) / y, 0.0);
             let q = tr.min(self.stock[i], self.cap_today[s]);
             let q = tr.min(q, room);

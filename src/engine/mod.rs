@@ -32,6 +32,8 @@ pub struct Compiled {
     pub topology: flow::Topology,
     /// Stream purpose of each parameter (from its key path).
     pub param_purposes: Vec<u64>,
+    /// Inverse distribution function of each parameter.
+    pub param_inverses: Vec<Inverse>,
     /// Stream purpose of each prospect group.
     pub prospect_purposes: Vec<u64>,
     /// Inverses of each prospect group's exploration and development durations.
@@ -75,6 +77,7 @@ impl Compiled {
             pinned: None,
             hazard_off: vec![false; model.hazards.len()],
             param_purposes: model.params.iter().map(|p| purpose(&p.path)).collect(),
+            param_inverses: model.params.iter().map(|p| Inverse::new(&p.dist)).collect(),
             prospect_inverses: model
                 .prospects
                 .iter()

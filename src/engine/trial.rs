@@ -209,6 +209,7 @@ fn by_year(m: &Model, monthly: &[f64]) -> Vec<f64> {
 /// Every parameter is the quantile of its distribution at a level: the trial's own
 /// uniform draw from the parameter's stream, or the design's. Two scenarios that give
 /// a parameter different distributions thus still move it together (same level).
+/// PERT, beta and gamma quantiles come from tables (see [`crate::model::dist::Inverse`]).
 fn draw_params(c: &Compiled, seed: u64, trial: u64, levels: Option<&[f64]>, values: &mut Vec<f64>) {
     values.clear();
     for (k, (p, &purpose)) in c.model.params.iter().zip(&c.param_purposes).enumerate() {
@@ -216,7 +217,7 @@ fn draw_params(c: &Compiled, seed: u64, trial: u64, levels: Option<&[f64]>, valu
             Some(l) => l[k],
             None => stream(seed, trial, purpose).random::<f64>(),
         };
-        let v = p.dist.quantile(u);
+        let v = c.param_inverses[k].at(u);
         values.push(if p.integer { v.round() } else { v });
     }
 }

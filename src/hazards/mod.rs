@@ -192,6 +192,29 @@ fn rate_bound(model: &Model, h: usize, values: &[f64]) -> f64 {
     base * growth * phase * season * mitig
 }
 
+/// A lower bound of the background rate per day over the horizon (below it a point
+/// is an event without computing the rate at its time).
+fn rate_floor(model: &Model, h: usize, values: &[f64]) -> f64 {
+    let hz = &model.hazards[h];
+    let base = hz.rate_per_year.get(values) / 365.25;
+    let years = model.n_days as f64 / 365.25;
+    let growth = (1.0 + hz.trend_per_year.get(values)).powf(years).min(1.0);
+    // Days outside every phase have multiplier 1.
+    let phase = hz
+        .phase_multipliers
+        .iter()
+        .map(|m| m.get(values))
+        .fold(1.0, f64::min);
+    let season = hz.seasonal.iter().cloned().fold(f64::INFINITY, f64::min);
+    let mut mitig: f64 = mitigation_factor(model, h, 0.0, values, |m| m.rate_factor);
+    for &m in &hz.mitigations {
+        let from = model.mitigations[m].from_day as f64;
+        mitig = mitig.min(mitigation_factor(model, h, from, values, |m| m.rate_factor));
+    }
+    // Below the rounding of the product that `background_rate` forms.
+    base * growth * phase * season * mitig * (1.0 - 1e-9)
+}
+
 /// Height of the lowest layer of background points: one event a year, per day.
 const LAYER0: f64 = 1.0 / 365.25;
 
@@ -231,6 +254,7 @@ pub fn draw_events(
         if bound.is_nan() || bound <= 0.0 {
             continue;
         }
+        let floor = rate_floor(model, h, values);
         let mut k = 0;
         loop {
             let (lo, hi) = layer(k);
@@ -247,7 +271,8 @@ pub fn draw_events(
                     break;
                 }
                 let height = lo + (hi - lo) * rng.random::<f64>();
-                if height < bound && height < background_rate(model, h, t, values) {
+                if height < floor || height < bound && height < background_rate(model, h, t, values)
+                {
                     let mut ev = blank(t, h);
                     ev.id = child_id(key, i);
                     events.push(ev);
