@@ -32,6 +32,8 @@ pub struct Scratch {
     values: Vec<f64>,
     events: Vec<Event>,
     disruptions: Vec<Disruption>,
+    grouped: Vec<Disruption>,
+    group_starts: Vec<usize>,
     losses: Vec<CargoLoss>,
     destroyed: Vec<f64>,
     factors: Factors,
@@ -330,8 +332,30 @@ fn disruptions(m: &Model, s: &mut Scratch) {
             });
         }
     }
-    s.disruptions
-        .sort_by(|a, b| a.target.cmp(&b.target).then(a.start.total_cmp(&b.start)));
+    // Events come in time order, so each target's disruptions are already in order of
+    // start: grouping them by target (a counting sort, which keeps that order) sorts
+    // them by (target, start).
+    let starts = &mut s.group_starts;
+    starts.clear();
+    starts.resize(m.n_targets() + 1, 0);
+    for d in &s.disruptions {
+        starts[d.target as usize + 1] += 1;
+    }
+    for t in 0..m.n_targets() {
+        starts[t + 1] += starts[t];
+    }
+    s.grouped.clear();
+    s.grouped.extend_from_slice(&s.disruptions);
+    for d in &s.disruptions {
+        let at = &mut starts[d.target as usize];
+        s.grouped[*at] = *d;
+        *at += 1;
+    }
+    std::mem::swap(&mut s.disruptions, &mut s.grouped);
+    debug_assert!(
+        s.disruptions
+            .is_sorted_by(|a, b| { (a.target, a.start) <= (b.target, b.start) })
+    );
 }
 
 /// Completion of work from `begin` lasting `base` days at a building site.
