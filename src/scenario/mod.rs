@@ -21,13 +21,9 @@ pub const BASELINE_TOML: &str = include_str!("../../scenarios/baseline.toml");
 /// The name under which the built-in baseline is reported.
 pub const BASELINE_LABEL: &str = "<built-in baseline>";
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file, with its parents (`extends`).
 pub fn load(path: &Path) -> Result<Model> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&text, &path.display().to_string())
+    load_with(Some(path), &[]).map(|(model, _)| model)
 }
 
 /// Resolves a scenario (the built-in baseline when `file` is `None`) with its parents
