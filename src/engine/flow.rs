@@ -536,6 +536,7 @@ impl Flow {
     /// Adds `days` days from `d` on with today's flows to the sums. With `moving`, the
     /// stores move by `last_delta` a day (a straight stretch) instead of standing still.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn account(
         &self,
         model: &Model,
@@ -651,30 +652,36 @@ impl Flow {
         self.through.resize(model.n_targets(), 0.0);
     }
 
+    /// Sets today's capacities: on day 0 all of them, later those of the targets whose
+    /// factor changes today and of the sites still ramping up.
     fn capacities(&mut self, model: &Model, net: &Net, input: &RunInput, d: usize) {
-        if let Some(f) = input.factors {
-            for (t, cursor) in self.cursor.iter_mut().enumerate() {
-                let end = f.off[t + 1];
+        let n_sites = model.sites.len();
+        for t in 0..model.n_targets() {
+            let mut changed = d == 0;
+            if let Some(f) = input.factors {
+                let (cursor, end) = (&mut self.cursor[t], f.off[t + 1]);
                 while *cursor < end && f.items[*cursor].0 as usize <= d {
                     self.factor[t] = f.items[*cursor].1 as f64;
                     *cursor += 1;
+                    changed = true;
                 }
             }
-        }
-        for s in 0..model.sites.len() {
-            let units: f64 = if d >= self.settled[s] {
-                self.settled_units[s]
-            } else {
-                self.unit_first[self.unit_off[s]..self.unit_off[s + 1]]
-                    .iter()
-                    .map(|&f| ramp(d, f, net.site_ramp[s]))
-                    .sum()
-            };
-            self.cap_today[s] = net.site_cap[s] * units * self.factor[s];
-        }
-        let n_sites = model.sites.len();
-        for r in 0..model.routes.len() {
-            self.rcap_today[r] = net.route_cap[r] * self.factor[n_sites + r];
+            if t >= n_sites {
+                if changed {
+                    let r = t - n_sites;
+                    self.rcap_today[r] = net.route_cap[r] * self.factor[t];
+                }
+            } else if changed || d <= self.settled[t] {
+                let units: f64 = if d >= self.settled[t] {
+                    self.settled_units[t]
+                } else {
+                    self.unit_first[self.unit_off[t]..self.unit_off[t + 1]]
+                        .iter()
+                        .map(|&f| ramp(d, f, net.site_ramp[t]))
+                        .sum()
+                };
+                self.cap_today[t] = net.site_cap[t] * units * self.factor[t];
+            }
         }
     }
 
