@@ -251,8 +251,9 @@ pub struct Flow {
     through: Vec<f64>,
     /// Each target's capacity factor today.
     factor: Vec<f64>,
-    /// Each target's next change point in `RunInput::factors`.
+    /// Each target's next change point in `RunInput::factors`, and its day.
     cursor: Vec<usize>,
+    next_change: Vec<u32>,
     /// First day of production of each unit (site by site, `unit_off[s]..unit_off[s + 1]`).
     unit_first: Vec<f64>,
     unit_off: Vec<usize>,
@@ -596,8 +597,13 @@ impl Flow {
         self.factor.clear();
         self.factor.resize(n_targets, 1.0);
         self.cursor.clear();
+        self.next_change.clear();
         if let Some(f) = input.factors {
             self.cursor.extend_from_slice(&f.off[..n_targets]);
+            self.next_change.extend((0..n_targets).map(|t| {
+                let (a, b) = (f.off[t], f.off[t + 1]);
+                if a < b { f.items[a].0 } else { u32::MAX }
+            }));
         }
         self.unit_first.clear();
         self.unit_off.clear();
@@ -658,13 +664,18 @@ impl Flow {
         let n_sites = model.sites.len();
         for t in 0..model.n_targets() {
             let mut changed = d == 0;
-            if let Some(f) = input.factors {
+            if let Some(f) = input.factors.filter(|_| self.next_change[t] as usize <= d) {
                 let (cursor, end) = (&mut self.cursor[t], f.off[t + 1]);
                 while *cursor < end && f.items[*cursor].0 as usize <= d {
                     self.factor[t] = f.items[*cursor].1 as f64;
                     *cursor += 1;
                     changed = true;
                 }
+                self.next_change[t] = if *cursor < end {
+                    f.items[*cursor].0
+                } else {
+                    u32::MAX
+                };
             }
             if t >= n_sites {
                 if changed {
