@@ -1016,8 +1016,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 }
             });
             let rho = spearman(&xs[k], &ys);
+            // As the pinned trials drew it.
             let value = |u: f64| {
-                let v = p.dist.quantile(u);
+                let v = base.param_inverses[k].at(u);
                 if p.integer { v.round() } else { v }
             };
             influences.push(Influence {

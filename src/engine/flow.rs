@@ -226,8 +226,11 @@ pub struct RunOutput<'a> {
     pub record: Option<&'a mut Record>,
     /// Longest run of days with nothing shipped from any port.
     pub longest_idle: u32,
-    /// Days stepped one at a time (the others were accounted in stretches).
+    /// Days stepped one at a time (the others were accounted in stretches), probes of
+    /// straight stretches not counted.
     pub days_stepped: u32,
+    /// Straight stretches accounted in one step.
+    pub stretches: u32,
 }
 
 /// Reusable state of the flow simulation.
@@ -245,7 +248,6 @@ pub struct Flow {
     cap_today: Vec<f64>,
     rcap_today: Vec<f64>,
     dispatch: Vec<f64>,
-    arrived: Vec<f64>,
     shipped: Vec<f64>,
     port_out: Vec<f64>,
     through: Vec<f64>,
@@ -289,7 +291,8 @@ const MIN_STRAIGHT: usize = 4;
 /// load, every such quantity is an affine function of the stores at the day's start,
 /// except a port's shipments when it ships less than it holds, which are linear over
 /// affine (`stock * capacity / total`). Take the stores on a straight line, `s + j *
-/// delta`. The comparisons cut the line into intervals with one outcome pattern each;
+/// delta`. The comparisons cut the line into intervals with one outcome pattern each (a
+/// port's `capacity / total < 1` is `capacity < total` once `0 < total` is recorded);
 /// if the days at both ends of a stretch have the same pattern, every day between has
 /// it too (each comparison is between affine functions of `j`, which cannot change
 /// sign and change back). Within one pattern, every flow is affine or linear over affine
@@ -385,8 +388,10 @@ fn next_bit(bits: &[u64], d: usize, n: usize) -> usize {
 ///
 /// The factor rises in weekly steps: in each week from `first` on it is the mean over
 /// the week's days of the linear ramp `min(1, (d - first + 1) / ramp_days)`, so a unit
-/// yields over its ramp-up what a daily linear ramp would, with a change of capacity
-/// once a week instead of every day.
+/// yields over each whole week of its ramp-up what a daily linear ramp would, with a
+/// change of capacity once a week instead of every day. (A week cut by the horizon, or
+/// split between two months or years in the reports, moves up to half a week's
+/// difference between the two across the cut.)
 #[inline]
 pub fn ramp(day: usize, first: f64, ramp_days: f64) -> f64 {
     let d = day as f64;
@@ -437,6 +442,7 @@ impl Flow {
         let mut idle = 0u32;
         out.longest_idle = 0;
         out.days_stepped = 0;
+        out.stretches = 0;
         let mut d = 0;
         while d < n_days {
             if bit(input.dirty, d) || d == 0 {
@@ -490,8 +496,10 @@ impl Flow {
                             *x += days as f64 * dx;
                         }
                         d += days;
-                        self.straight = false;
+                        out.stretches += 1;
                     }
+                    // After a stretch, or a probe that found none, detect afresh.
+                    self.straight = false;
                 }
             } else {
                 self.last_delta.clear();
@@ -594,6 +602,9 @@ impl Flow {
 
     fn reset(&mut self, model: &Model, topo: &Topology, net: &Net, input: &RunInput) {
         let n_targets = model.n_targets();
+        // Nothing of a previous run may steer this one.
+        self.straight = false;
+        self.last_delta.clear();
         self.factor.clear();
         self.factor.resize(n_targets, 1.0);
         self.cursor.clear();
@@ -620,7 +631,8 @@ impl Flow {
                 let done = if first == f64::INFINITY {
                     0
                 } else if first.is_finite() {
-                    let last = ramp_steps(first, ramp_days).last().unwrap_or(first);
+                    // The last of `ramp_steps`.
+                    let last = first + 7.0 * (ramp_days.max(0.0) / 7.0).ceil();
                     last.clamp(0.0, n_days as f64) as usize
                 } else {
                     n_days
@@ -653,7 +665,6 @@ impl Flow {
         self.cap_today.resize(model.sites.len(), 0.0);
         self.rcap_today.resize(model.routes.len(), 0.0);
         self.dispatch.resize(model.routes.len(), 0.0);
-        self.arrived.resize(model.routes.len(), 0.0);
         self.shipped.resize(model.commodities.len(), 0.0);
         self.through.resize(model.n_targets(), 0.0);
     }
@@ -785,7 +796,6 @@ impl Flow {
         for (r, &to) in t.route_to.iter().enumerate() {
             if self.rcap_today[r] > 0.0 {
                 let a = self.ring[self.ring_off[r] + self.pos[r]];
-                self.arrived[r] = a;
                 self.stock[to] += a;
                 tr.flow(a);
             }
@@ -1019,19 +1029,122 @@ capacity_per_day = 25
 transit_days = 3
 "#;
 
-    #[test]
-    fn straight_stretches_are_accounted_in_one_step_and_equal_stepping_every_day() {
-        use super::{Factors, Flow, Net, RunInput, RunOutput, Topology, set_bit};
-        let model = parse(BLOCKADE, "blockade").unwrap();
+    /// Two mines feed a port that ships less than arrives and holds little, so its
+    /// stores drift, it ships shares of each, and the room it leaves limits the roads;
+    /// the first road is cut from day 50 to day 90.
+    const PORT_BOUND: &str = r#"
+name = "port_bound"
+start = "2026-01-01"
+horizon = "2026-12-31"
+[[commodities]]
+name = "ore_a"
+[[commodities]]
+name = "ore_b"
+[[sites]]
+name = "mine_a"
+kind = "mine"
+region = "A"
+commodity = "ore_a"
+capacity_per_day = 10
+inventory_max = 300
+[[sites]]
+name = "mine_b"
+kind = "mine"
+region = "A"
+commodity = "ore_b"
+capacity_per_day = 6
+inventory_max = 200
+[[sites]]
+name = "port"
+kind = "port"
+region = "A"
+capacity_per_day = 12
+inventory_max = 150
+[[routes]]
+name = "road_a"
+from = "mine_a"
+to = "port"
+regions = ["A"]
+capacity_per_day = 25
+transit_days = 2
+[[routes]]
+name = "road_b"
+from = "mine_b"
+to = "port"
+regions = ["A"]
+capacity_per_day = 15
+transit_days = 3
+"#;
+
+    /// A mine sends 40 a day to a yard that passes on only 20 a day: the yard fills, and
+    /// two days before it is full the room it has left starts to limit the first road
+    /// (a change of flows that no store's emptying or filling announces).
+    const YARD: &str = r#"
+name = "yard"
+start = "2026-01-01"
+horizon = "2026-12-31"
+[[commodities]]
+name = "ore"
+[[sites]]
+name = "mine"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 40
+inventory_max = 1000
+[[sites]]
+name = "yard"
+kind = "stockpile"
+region = "A"
+commodity = "ore"
+capacity_per_day = 20
+inventory_max = 300
+[[sites]]
+name = "port"
+kind = "port"
+region = "A"
+capacity_per_day = 1000
+inventory_max = 1000
+[[routes]]
+name = "road"
+from = "mine"
+to = "yard"
+regions = ["A"]
+capacity_per_day = 40
+transit_days = 1
+[[routes]]
+name = "quay"
+from = "yard"
+to = "port"
+regions = ["A"]
+capacity_per_day = 100
+transit_days = 1
+"#;
+
+    /// What a run of the flow of `text` gives, its first road cut from day 50 to 90.
+    struct Blockade {
+        delivered: Vec<f64>,
+        stock_days: f64,
+        shipped: f64,
+        idle: u32,
+        stepped: u32,
+        stretches: u32,
+        /// The value through each target over a grid of stretches of days.
+        through: Vec<f64>,
+    }
+
+    fn blockade(text: &str, every_day: bool) -> Blockade {
+        use super::{Factors, Flow, Net, Record, RunInput, RunOutput, Topology, set_bit};
+        let model = parse(text, "blockade").unwrap();
         let topo = Topology::new(&model);
         let mut net = Net::default();
         crate::engine::trial::build_net(&model, &[], &mut net);
         let n_days = model.n_days as usize;
         let units = vec![vec![0.0]; model.sites.len()];
         let road = model.sites.len();
-        // The road's factor is 0 from day 50 and 1 again from day 90.
+        // The first road's factor is 0 from day 50 and 1 again from day 90.
         let mut off = vec![0; road + 1];
-        off.push(2);
+        off.resize(model.n_targets() + 1, 2);
         let factors = Factors {
             off,
             items: vec![(50, 0.0), (90, 1.0)],
@@ -1040,13 +1153,141 @@ transit_days = 3
         for d in [0, 50, 90] {
             set_bit(&mut dirty, d);
         }
-        let run = |every_day: bool| {
+        let input = RunInput {
+            units: &units,
+            factors: Some(&factors),
+            dirty: &dirty,
+            losses: &[],
+            every_day,
+        };
+        let nc = model.commodities.len();
+        let mut delivered = vec![0.0; model.months.len() * nc];
+        let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
+        let mut record = Record::default();
+        let mut out = RunOutput {
+            delivered: &mut delivered,
+            port_stock_days: &mut stock_days,
+            port_shipped: &mut shipped,
+            destroyed: &mut [],
+            record: Some(&mut record),
+            longest_idle: 0,
+            days_stepped: 0,
+            stretches: 0,
+        };
+        // A flow that ran another network before must not differ from a fresh one.
+        let mut flow = Flow::default();
+        flow.run(&model, &topo, &net, &input, &mut out);
+        flow.run(&model, &topo, &net, &input, &mut out);
+        let (idle, stepped, stretches) = (out.longest_idle, out.days_stepped, out.stretches);
+        let mut through = Vec::new();
+        for t in 0..model.n_targets() {
+            for a in (0..n_days).step_by(7) {
+                through.push(record.value(t, a as f64 + 0.25, a as f64 + 30.5));
+            }
+        }
+        // The second run added to the first's sums: halve them.
+        Blockade {
+            delivered: delivered.iter().map(|x| x / 2.0).collect(),
+            stock_days: stock_days[0] / 2.0,
+            shipped: shipped[0] / 2.0,
+            idle,
+            stepped,
+            stretches,
+            through,
+        }
+    }
+
+    fn assert_same(fast: &Blockade, slow: &Blockade) {
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0);
+        let pairs = fast.delivered.iter().zip(&slow.delivered);
+        for (x, y) in pairs.chain(fast.through.iter().zip(&slow.through)) {
+            assert!(close(*x, *y), "{x} vs {y}");
+        }
+        assert!(
+            close(fast.stock_days, slow.stock_days),
+            "{} vs {}",
+            fast.stock_days,
+            slow.stock_days
+        );
+        assert!(
+            close(fast.shipped, slow.shipped),
+            "{} vs {}",
+            fast.shipped,
+            slow.shipped
+        );
+        assert_eq!(fast.idle, slow.idle);
+    }
+
+    #[test]
+    fn straight_stretches_are_accounted_in_one_step_and_equal_stepping_every_day() {
+        let (fast, slow) = (blockade(BLOCKADE, false), blockade(BLOCKADE, true));
+        let n_days = 365;
+        assert_eq!(slow.stepped as usize, n_days);
+        assert_same(&fast, &slow);
+        // The store fills for 30 days and drains for 20: without straight stretches,
+        // those 50 days would each be stepped.
+        assert!(
+            fast.stepped < 30 && fast.stretches >= 2,
+            "{} days stepped",
+            fast.stepped
+        );
+        // 100 lost while full (days 80 to 90), the rest shipped.
+        let want = 10.0 * n_days as f64 - 100.0 - 30.0;
+        assert!((fast.shipped - want).abs() < 1e-9, "{}", fast.shipped);
+    }
+
+    #[test]
+    fn straight_stretches_with_a_port_that_ships_shares_and_limits_the_roads() {
+        let (fast, slow) = (blockade(PORT_BOUND, false), blockade(PORT_BOUND, true));
+        assert_same(&fast, &slow);
+        // The port's stores drift (more arrives than it ships) until its room stops
+        // the roads: the stretches taken here end where no store empties or fills.
+        assert!(
+            fast.stretches >= 1 && fast.stepped < 365,
+            "{} {}",
+            fast.stretches,
+            fast.stepped
+        );
+        assert!(slow.stock_days > 0.0);
+    }
+
+    #[test]
+    fn a_flow_steps_the_same_days_after_another_run_as_fresh() {
+        use super::{Factors, Flow, Net, RunInput, RunOutput, Topology, set_bit};
+        // The mine's store is still filling at the horizon when its road is cut from
+        // day 200: the run ends in a straight stretch. The next run cuts it from day 0.
+        let model = parse(
+            &BLOCKADE.replace("inventory_max = 300", "inventory_max = 5000"),
+            "t",
+        )
+        .unwrap();
+        let topo = Topology::new(&model);
+        let mut net = Net::default();
+        crate::engine::trial::build_net(&model, &[], &mut net);
+        let n_days = model.n_days as usize;
+        let units = vec![vec![0.0]; model.sites.len()];
+        let cut_from = |day: u32| {
+            let mut off = vec![0; model.sites.len() + 1];
+            off.push(1);
+            let mut dirty = vec![0u64; n_days.div_ceil(64)];
+            set_bit(&mut dirty, 0);
+            set_bit(&mut dirty, day as usize);
+            (
+                Factors {
+                    off,
+                    items: vec![(day, 0.0)],
+                },
+                dirty,
+            )
+        };
+        let run = |flow: &mut Flow, day: u32| {
+            let (factors, dirty) = cut_from(day);
             let input = RunInput {
                 units: &units,
                 factors: Some(&factors),
                 dirty: &dirty,
                 losses: &[],
-                every_day,
+                every_day: false,
             };
             let mut delivered = vec![0.0; model.months.len()];
             let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
@@ -1058,30 +1299,22 @@ transit_days = 3
                 record: None,
                 longest_idle: 0,
                 days_stepped: 0,
+                stretches: 0,
             };
-            Flow::default().run(&model, &topo, &net, &input, &mut out);
-            let stepped = out.days_stepped;
-            (delivered, stock_days[0], shipped[0], stepped)
+            flow.run(&model, &topo, &net, &input, &mut out);
+            (out.days_stepped, out.stretches, shipped[0].to_bits())
         };
-        let (fast, slow) = (run(false), run(true));
-        assert_eq!(slow.3 as usize, n_days);
-        // The store fills for 30 days and drains for 20: without straight stretches,
-        // those 50 days would each be stepped.
-        assert!(fast.3 < 30, "{} days stepped", fast.3);
-        let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0);
-        for (x, y) in fast.0.iter().zip(&slow.0) {
-            assert!(close(*x, *y), "monthly {x} vs {y}");
-        }
-        assert!(
-            close(fast.1, slow.1) && close(fast.2, slow.2),
-            "{fast:?} vs {slow:?}"
-        );
-        // 100 lost while full (days 80 to 90), the rest shipped.
-        assert!(
-            close(fast.2, 10.0 * n_days as f64 - 100.0 - 30.0),
-            "{}",
-            fast.2
-        );
+        let mut used = Flow::default();
+        let first = run(&mut used, 200);
+        assert!(first.1 >= 1, "the first run ends in a stretch");
+        assert_eq!(run(&mut used, 0), run(&mut Flow::default(), 0));
+    }
+
+    #[test]
+    fn a_probe_refuses_a_stretch_whose_flows_change_before_its_end() {
+        let (fast, slow) = (blockade(YARD, false), blockade(YARD, true));
+        assert_same(&fast, &slow);
+        assert!(fast.stepped < 365, "{}", fast.stepped);
     }
 
     #[test]

@@ -142,6 +142,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         record: Some(&mut s.record),
         longest_idle: 0,
         days_stepped: 0,
+        stretches: 0,
         port_stock_days: &mut cf_stock_days,
         port_shipped: &mut cf_shipped,
     };
@@ -162,6 +163,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         record: None,
         longest_idle: 0,
         days_stepped: 0,
+        stretches: 0,
         port_stock_days: &mut stock_days,
         port_shipped: &mut shipped,
     };
