@@ -348,36 +348,54 @@ pub fn run(
     c: &Compiled,
     seed: u64,
     trials: u64,
-    sink: impl FnMut(u64, &[TrialOutcome]) -> crate::Result<()>,
-    progress: impl FnMut(u64),
+    sink: impl FnMut(u64, &[TrialOutcome]) -> crate::Result<()> + Send,
+    progress: impl FnMut(u64) + Send,
 ) -> crate::Result<Aggregate> {
     run_until(c, seed, trials, |_| false, sink, progress)
 }
 
 /// Like [`run`], but stops after the first chunk at which `enough` says so, or at
 /// `max_trials`.
+///
+/// While one chunk's outcomes are folded into the aggregates and handed to `sink` (in
+/// trial order, on one worker), the next chunk already runs on the others; when
+/// `enough` stops the run, that chunk is dropped, so the result is as if chunks ran one
+/// after the other.
 pub fn run_until(
     c: &Compiled,
     seed: u64,
     max_trials: u64,
-    mut enough: impl FnMut(&Aggregate) -> bool,
-    mut sink: impl FnMut(u64, &[TrialOutcome]) -> crate::Result<()>,
-    mut progress: impl FnMut(u64),
+    mut enough: impl FnMut(&Aggregate) -> bool + Send,
+    mut sink: impl FnMut(u64, &[TrialOutcome]) -> crate::Result<()> + Send,
+    mut progress: impl FnMut(u64) + Send,
 ) -> crate::Result<Aggregate> {
     let mut agg = Aggregate::new(c);
+    let chunk = |first: u64| {
+        (first < max_trials).then(|| {
+            let end = (first + CHUNK).min(max_trials);
+            run_block(c, seed, first, end, max_trials)
+        })
+    };
     let mut first = 0;
-    while first < max_trials {
-        let end = (first + CHUNK).min(max_trials);
-        let outcomes = run_block(c, seed, first, end, max_trials);
-        for o in &outcomes {
-            agg.push(c, o);
-        }
-        sink(first, &outcomes)?;
-        first = end;
-        progress(first);
-        if enough(&agg) {
+    let mut ready = chunk(first);
+    while let Some(outcomes) = ready {
+        let end = first + outcomes.len() as u64;
+        let (stop, next) = rayon::join(
+            || -> crate::Result<bool> {
+                for o in &outcomes {
+                    agg.push(c, o);
+                }
+                sink(first, &outcomes)?;
+                progress(end);
+                Ok(enough(&agg))
+            },
+            || chunk(end),
+        );
+        if stop? {
             break;
         }
+        first = end;
+        ready = next;
     }
     Ok(agg)
 }
