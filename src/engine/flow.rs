@@ -559,31 +559,32 @@ impl Flow {
         let nc = model.commodities.len();
         let period_of = |day: usize| model.day_period[day] as usize;
         if days == 1 {
+            // Most calls: one day, in one period.
             let p = period_of(d);
-            for (x, s) in out.delivered[p * nc..(p + 1) * nc]
-                .iter_mut()
-                .zip(&self.shipped)
-            {
+            let row = &mut out.delivered[p * nc..(p + 1) * nc];
+            for (x, s) in row.iter_mut().zip(&self.shipped) {
                 *x += s;
             }
-        }
-        let mut from = if days == 1 { d + 1 } else { d };
-        while from < d + days {
-            let p = period_of(from);
-            let mut to = from + 1;
-            while to < d + days && period_of(to) == p {
-                to += 1;
+        } else {
+            let mut from = d;
+            while from < d + days {
+                let p = period_of(from);
+                let mut to = from + 1;
+                while to < d + days && period_of(to) == p {
+                    to += 1;
+                }
+                let k = (to - from) as f64;
+                for c in 0..nc {
+                    out.delivered[p * nc + c] += self.shipped[c] * k;
+                }
+                from = to;
             }
-            let k = (to - from) as f64;
-            for c in 0..nc {
-                out.delivered[p * nc + c] += self.shipped[c] * k;
-            }
-            from = to;
         }
         let k = days as f64;
         for (j, &(_, first, end)) in topo.ports.iter().enumerate() {
             let stocks = &topo.port_stocks[first..end];
-            // Stores at the ends of the days: now, then `j * delta` later on day `j`.
+            // The stores at the end of each day: as now, or in a straight stretch `i`
+            // deltas more at the end of its `i`-th day.
             let mut sum = stocks.iter().map(|&s| self.stock[s]).sum::<f64>() * k;
             if moving {
                 let drift: f64 = stocks.iter().map(|&s| self.last_delta[s]).sum();
