@@ -213,7 +213,8 @@ fn by_year(m: &Model, monthly: &[f64]) -> Vec<f64> {
 /// Every parameter is the quantile of its distribution at a level: the trial's own
 /// uniform draw from the parameter's stream, or the design's. Two scenarios that give
 /// a parameter different distributions thus still move it together (same level).
-/// PERT, beta and gamma quantiles come from tables (see [`crate::model::dist::Inverse`]).
+/// PERT, beta, gamma and lognormal quantiles come from tables (see
+/// [`crate::model::dist::Inverse`]).
 fn draw_params(c: &Compiled, seed: u64, trial: u64, levels: Option<&[f64]>, values: &mut Vec<f64>) {
     values.clear();
     for (k, (p, &purpose)) in c.model.params.iter().zip(&c.param_purposes).enumerate() {

@@ -558,27 +558,27 @@ const TAIL_N: usize = 1024;
 /// The inverse distribution function of a distribution drawn many times (an event's
 /// impact, a prospect's durations, a trial's parameters): exact for the families whose
 /// quantile is cheap. For PERT, beta and gamma, whose quantiles are iterative, and the
-/// lognormal, it interpolates linearly in tables of exact quantiles: 4,097 levels evenly spread
-/// between 0.01 and 0.99, and 1,025 in each tail, evenly spread in the logarithm of the
-/// level (of one minus the level in the upper tail) between 1e-6 and 0.01. Levels
-/// beyond 1e-6 of either end (two draws in a million) are computed exactly.
+/// lognormal, it interpolates linearly in tables of exact quantiles: 4,097 levels
+/// evenly spread between 0.01 and 0.99, and 1,025 in each tail, evenly spread in the
+/// logarithm of the level (of one minus the level in the upper tail) between 1e-6 and
+/// 0.01. Levels beyond 1e-6 of either end (two draws in a million) are computed exactly.
 ///
 /// The tables keep the function monotone, so common random numbers stay monotone.
 /// Linear interpolation errs by at most h^2/8 times the second derivative in the
-/// interpolated variable: in the centre (h = 0.98 / 4096) within 1e-5 of the
-/// distribution's range for PERT shapes (at most 3e-6 for the steepest shape of the
-/// shipped scenarios, PERT [0.5, 1, 1] near the level 0.01), and within 1e-4 of the
-/// value for lognormals with `sigma` up to 2 (the error grows with `sigma` squared); in
-/// the tails, where a
-/// quantile behaves like the level to a power `1 / a` (`a` the shape at that end),
-/// i.e. like an exponential of its logarithm, the error is of the order of
-/// `(h / a)^2 / 8` times its distance to the end of the range (h = ln(1e4) / 1024):
-/// below 1e-4 of that distance for shapes down to `a` = 0.5 (tested; 8.7e-5 at worst;
-/// every PERT has shapes of 1 or more), about 1e-3 at `a` = 0.1. Both are far below
-/// Monte Carlo noise.
+/// interpolated variable.
+/// - In the centre (h = 0.98 / 4096): within 1e-5 of the distribution's range for PERT
+///   shapes (at most 3e-6 for the steepest shape of the shipped scenarios, PERT [0.5,
+///   1, 1] near the level 0.01), and within 1e-4 of the value for lognormals with
+///   `sigma` up to 2 (the error grows with `sigma` squared).
+/// - In the tails, where a quantile behaves like the level to a power `1 / a` (`a` the
+///   shape at that end), i.e. like an exponential of its logarithm: of the order of
+///   `(h / a)^2 / 8` times its distance to the end of the range (h = ln(1e4) / 1024),
+///   below 1e-4 of that distance for shapes down to `a` = 0.5 (tested; 8.7e-5 at
+///   worst; every PERT has shapes of 1 or more), about 1e-3 at `a` = 0.1.
 ///
-/// Tables are built once per distribution and process, and shared: a sweep or a
-/// comparison that compiles the same distribution again reuses its tables.
+/// Both are far below Monte Carlo noise. Tables are built once per distribution and
+/// process, and shared: a sweep or a comparison that compiles the same distribution
+/// again reuses its tables.
 #[derive(Debug, Clone)]
 pub struct Inverse {
     dist: Dist,
