@@ -16,7 +16,7 @@
 //! are accounted in one step (sums as `k * x` instead of `k` additions). Often, too,
 //! the stores move in a straight line (a store fills while its road is cut, or drains
 //! once it reopens): every day makes the same flows and changes each store by the same
-//! amount. Such a stretch is checked with a probe of its last day (see [`Trace`] for
+//! amount. Such a stretch is checked with a probe of its last day (see `Trace` for
 //! why that suffices) and accounted in one step. Both are tested against stepping
 //! every day.
 
