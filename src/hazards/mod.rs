@@ -172,47 +172,37 @@ pub fn mitigation_factor(
         .product()
 }
 
-/// An upper bound of the background rate per day over the horizon.
-fn rate_bound(model: &Model, h: usize, values: &[f64]) -> f64 {
+/// Lower and upper bounds of the background rate per day over the horizon: the product
+/// of each factor's least (greatest) value. Below the lower bound a point is an event
+/// without computing the rate at its time.
+fn rate_range(model: &Model, h: usize, values: &[f64]) -> (f64, f64) {
     let hz = &model.hazards[h];
+    let range = |xs: &mut dyn Iterator<Item = f64>| {
+        xs.fold((f64::INFINITY, 0.0f64), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        })
+    };
     let base = hz.rate_per_year.get(values) / 365.25;
     let years = model.n_days as f64 / 365.25;
-    let growth = (1.0 + hz.trend_per_year.get(values)).powf(years).max(1.0);
-    let phase = hz
-        .phase_multipliers
-        .iter()
-        .map(|m| m.get(values))
-        .fold(1.0, f64::max);
-    let season = hz.seasonal.iter().cloned().fold(0.0, f64::max);
-    let mut mitig: f64 = mitigation_factor(model, h, 0.0, values, |m| m.rate_factor);
-    for &m in &hz.mitigations {
-        let from = model.mitigations[m].from_day as f64;
-        mitig = mitig.max(mitigation_factor(model, h, from, values, |m| m.rate_factor));
-    }
-    base * growth * phase * season * mitig
-}
-
-/// A lower bound of the background rate per day over the horizon (below it a point
-/// is an event without computing the rate at its time).
-fn rate_floor(model: &Model, h: usize, values: &[f64]) -> f64 {
-    let hz = &model.hazards[h];
-    let base = hz.rate_per_year.get(values) / 365.25;
-    let years = model.n_days as f64 / 365.25;
-    let growth = (1.0 + hz.trend_per_year.get(values)).powf(years).min(1.0);
+    let growth = (1.0 + hz.trend_per_year.get(values)).powf(years);
     // Days outside every phase have multiplier 1.
-    let phase = hz
-        .phase_multipliers
+    let phases = hz.phase_multipliers.iter().map(|m| m.get(values));
+    let phase = range(&mut std::iter::once(1.0).chain(phases));
+    let season = range(&mut hz.seasonal.iter().copied());
+    // The mitigations in force change on the days they start.
+    let starts = hz
+        .mitigations
         .iter()
-        .map(|m| m.get(values))
-        .fold(1.0, f64::min);
-    let season = hz.seasonal.iter().cloned().fold(f64::INFINITY, f64::min);
-    let mut mitig: f64 = mitigation_factor(model, h, 0.0, values, |m| m.rate_factor);
-    for &m in &hz.mitigations {
-        let from = model.mitigations[m].from_day as f64;
-        mitig = mitig.min(mitigation_factor(model, h, from, values, |m| m.rate_factor));
-    }
-    // Below the rounding of the product that `background_rate` forms.
-    base * growth * phase * season * mitig * (1.0 - 1e-9)
+        .map(|&m| model.mitigations[m].from_day as f64);
+    let mitig = range(
+        &mut std::iter::once(0.0)
+            .chain(starts)
+            .map(|t| mitigation_factor(model, h, t, values, |m| m.rate_factor)),
+    );
+    let lo = base * growth.min(1.0) * phase.0 * season.0 * mitig.0;
+    let hi = base * growth.max(1.0) * phase.1 * season.1 * mitig.1;
+    // The lower bound stays below the rounding of the product `background_rate` forms.
+    (lo * (1.0 - 1e-9), hi)
 }
 
 /// Height of the lowest layer of background points: one event a year, per day.
@@ -250,11 +240,10 @@ pub fn draw_events(
         if switched_off {
             continue;
         }
-        let bound = rate_bound(model, h, values);
+        let (floor, bound) = rate_range(model, h, values);
         if bound.is_nan() || bound <= 0.0 {
             continue;
         }
-        let floor = rate_floor(model, h, values);
         let mut k = 0;
         loop {
             let (lo, hi) = layer(k);
