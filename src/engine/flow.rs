@@ -70,6 +70,42 @@ pub struct Topology {
     /// The loader of each plant (index into `loaders`).
     plant_loader: Vec<Option<usize>>,
     n_sites: usize,
+    /// The whole network as one part.
+    whole: Part,
+    /// The network cut at the ports: the parts upstream of them (groups of sites joined
+    /// by routes that do not end at a port), then the ports. Empty when the network
+    /// cannot be cut (a route leaves a port).
+    parts: Vec<Part>,
+    /// The part of `parts` that sets each target's capacity.
+    target_part: Vec<usize>,
+}
+
+/// A part of the network that the flow steps on its own: the sites, routes and ports
+/// it moves, and the targets whose capacities it sets.
+#[derive(Debug, Clone, Default)]
+struct Part {
+    /// Mines (indices into `Topology::mines`), plants and loaders likewise.
+    mines: Vec<usize>,
+    plants: Vec<usize>,
+    loaders: Vec<usize>,
+    /// Routes whose pipelines this part moves.
+    routes: Vec<usize>,
+    /// Ports that ship (indices into `Topology::ports`).
+    ports: Vec<usize>,
+    /// Targets whose capacities this part sets, in order.
+    targets: Vec<usize>,
+    /// Whether each target is one of `targets`.
+    own: Vec<bool>,
+    /// Upstream part: its routes that end at a port hand their arrivals over (as runs)
+    /// instead of adding them to the port's store, and find unlimited room there.
+    split: bool,
+    /// Port part: the routes that end at a port, whose arrivals it reads from the runs
+    /// the upstream parts handed over.
+    feeds: Vec<usize>,
+    /// Port part: the port stocks fed by routes, with their port site.
+    fed_stocks: Vec<(usize, usize)>,
+    /// Upstream part: its routes that end at a port.
+    handoff: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -126,7 +162,94 @@ impl Topology {
             .iter()
             .map(|&(s, _, _)| t.loaders.iter().position(|l| l.site == s))
             .collect();
+        let all: Vec<usize> = (0..model.sites.len()).collect();
+        t.whole = t.part(model, &all, false);
+        t.parts = t.cut(model);
+        t.target_part = (0..model.n_targets())
+            .map(|x| t.parts.iter().position(|p| p.own[x]).unwrap_or(0))
+            .collect();
         t
+    }
+
+    /// The part made of `sites`, the routes that leave them and the targets among
+    /// them; with `split`, its routes that end at a port hand their arrivals over.
+    fn part(&self, model: &Model, sites: &[usize], split: bool) -> Part {
+        let has = |s: usize| sites.contains(&s);
+        let routes: Vec<usize> = (0..model.routes.len())
+            .filter(|&r| has(model.routes[r].from))
+            .collect();
+        let mut targets = sites.to_vec();
+        targets.extend(routes.iter().map(|&r| self.n_sites + r));
+        let mut own = vec![false; model.n_targets()];
+        targets.iter().for_each(|&x| own[x] = true);
+        let index = |n: usize, site: &dyn Fn(usize) -> usize| -> Vec<usize> {
+            (0..n).filter(|&i| has(site(i))).collect()
+        };
+        Part {
+            mines: index(self.mines.len(), &|i| self.mines[i].0),
+            plants: index(self.plants.len(), &|i| self.plants[i].0),
+            loaders: index(self.loaders.len(), &|i| self.loaders[i].site),
+            ports: index(self.ports.len(), &|i| self.ports[i].0),
+            handoff: if split {
+                routes
+                    .iter()
+                    .copied()
+                    .filter(|&r| self.route_port[r].is_some())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            routes,
+            targets,
+            own,
+            split,
+            feeds: Vec::new(),
+            fed_stocks: Vec::new(),
+        }
+    }
+
+    /// The network cut at the ports (see `parts`).
+    fn cut(&self, model: &Model) -> Vec<Part> {
+        let is_port = |s: usize| model.sites[s].kind == SiteKind::Port;
+        if model.routes.iter().any(|r| is_port(r.from)) {
+            return Vec::new();
+        }
+        // Group the other sites: a route that does not end at a port joins its ends.
+        let mut group: Vec<usize> = (0..model.sites.len()).collect();
+        fn root(group: &mut [usize], mut s: usize) -> usize {
+            while group[s] != s {
+                group[s] = group[group[s]];
+                s = group[s];
+            }
+            s
+        }
+        for r in model.routes.iter().filter(|r| !is_port(r.to)) {
+            let (a, b) = (root(&mut group, r.from), root(&mut group, r.to));
+            group[a.max(b)] = a.min(b);
+        }
+        let mut parts = Vec::new();
+        for g in 0..model.sites.len() {
+            let sites: Vec<usize> = (0..model.sites.len())
+                .filter(|&s| !is_port(s) && root(&mut group, s) == g)
+                .collect();
+            if !sites.is_empty() {
+                parts.push(self.part(model, &sites, true));
+            }
+        }
+        let ports: Vec<usize> = (0..model.sites.len()).filter(|&s| is_port(s)).collect();
+        let mut port = self.part(model, &ports, false);
+        port.feeds = (0..model.routes.len())
+            .filter(|&r| self.route_port[r].is_some())
+            .collect();
+        for &(s, first, end) in &self.ports {
+            for &k in &self.port_stocks[first..end] {
+                if port.feeds.iter().any(|&r| self.route_to[r] == k) {
+                    port.fed_stocks.push((k, s));
+                }
+            }
+        }
+        parts.push(port);
+        parts
     }
 }
 
@@ -210,6 +333,9 @@ pub struct RunInput<'a> {
     /// Step every day, never fast-forwarding steady days (for tests of the
     /// fast-forward's exactness).
     pub every_day: bool,
+    /// Step the parts upstream of the ports one by one, then the ports (see
+    /// [`Flow::run`]); without, step the network as a whole (for tests).
+    pub split: bool,
 }
 
 /// What one run of the flow produces.
@@ -231,6 +357,9 @@ pub struct RunOutput<'a> {
     pub days_stepped: u32,
     /// Straight stretches accounted in one step.
     pub stretches: u32,
+    /// Whether the run was done in parts (see [`Flow::run`]); false when it was not
+    /// asked for, or fell back to the whole network.
+    pub split: bool,
 }
 
 /// Reusable state of the flow simulation.
@@ -278,6 +407,78 @@ pub struct Flow {
     saved_ring: Vec<f64>,
     saved_pos: Vec<usize>,
     saved_same: Vec<usize>,
+    /// Per route that ends at a port: what arrived today, and the runs of its arrivals
+    /// handed over to the ports: from day `.0` on, `.1` a day.
+    arrived: Vec<f64>,
+    handed: Vec<Vec<(u32, f64)>>,
+    /// Per route that ends at a port: what arrives today (read from `handed`), and the
+    /// next run.
+    arriving: Vec<f64>,
+    feed_cursor: Vec<usize>,
+    /// Per port stock: the most any route can load towards it in a day.
+    need: Vec<f64>,
+    /// A port's store had less room than `need` on some day: the split run is not exact.
+    bound: bool,
+    /// Days on which the inputs of each part may change, part by part.
+    part_dirty: Vec<u64>,
+    /// The sums of the run in progress.
+    sums: Sums,
+}
+
+/// The sums of one run, kept apart until it is complete.
+#[derive(Debug, Default)]
+struct Sums {
+    delivered: Vec<f64>,
+    port_stock_days: Vec<f64>,
+    port_shipped: Vec<f64>,
+    destroyed: Vec<f64>,
+    longest_idle: u32,
+    days_stepped: u32,
+    stretches: u32,
+}
+
+impl Sums {
+    /// The sizes of `out`'s sums.
+    fn sizes(out: &RunOutput) -> [usize; 4] {
+        [
+            out.delivered.len(),
+            out.port_stock_days.len(),
+            out.port_shipped.len(),
+            out.destroyed.len(),
+        ]
+    }
+
+    /// Zero sums of the given sizes.
+    fn zeroed(&mut self, sizes: [usize; 4]) {
+        let sums = [
+            &mut self.delivered,
+            &mut self.port_stock_days,
+            &mut self.port_shipped,
+            &mut self.destroyed,
+        ];
+        for (v, n) in sums.into_iter().zip(sizes) {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        self.longest_idle = 0;
+        self.days_stepped = 0;
+        self.stretches = 0;
+    }
+
+    /// Adds the sums to `out`'s.
+    fn add_to(&self, out: &mut RunOutput) {
+        for (to, from) in [
+            (&mut *out.delivered, &self.delivered),
+            (&mut *out.port_stock_days, &self.port_stock_days),
+            (&mut *out.port_shipped, &self.port_shipped),
+            (&mut *out.destroyed, &self.destroyed),
+        ] {
+            to.iter_mut().zip(from).for_each(|(x, y)| *x += y);
+        }
+        out.longest_idle = self.longest_idle;
+        out.days_stepped = self.days_stepped;
+        out.stretches = self.stretches;
+    }
 }
 
 /// The fewest days worth a probe for a straight stretch (a probe costs about one day).
@@ -422,8 +623,29 @@ pub fn ramp_steps(first: f64, ramp_days: f64) -> impl Iterator<Item = f64> {
     (0..=weeks).map(move |k| first + 7.0 * k as f64)
 }
 
+/// Calls `mark(site, day)` for each day from 0 on on which the ramp-up factor of one
+/// of the units of `units` (online days, per site) can change.
+pub fn unit_steps(units: &[Vec<f64>], net: &Net, mut mark: impl FnMut(usize, usize)) {
+    for (s, us) in units.iter().enumerate() {
+        for &o in us.iter().filter(|o| o.is_finite()) {
+            for d in ramp_steps(o.ceil(), net.site_ramp[s]).filter(|&d| d >= 0.0) {
+                mark(s, d as usize);
+            }
+        }
+    }
+}
+
 impl Flow {
-    /// Runs the flow over the horizon.
+    /// Runs the flow over the horizon and adds its sums to `out`'s.
+    ///
+    /// The network is stepped in parts (with `input.split`): first each group of sites
+    /// upstream of the ports on its own, as though the ports' stores had unlimited room,
+    /// handing over what reaches a port as runs of daily arrivals; then the ports, which
+    /// read those arrivals. A group then steps only on the days its own inputs change,
+    /// and the ports only when their arrivals or their own inputs do. This is exact as
+    /// long as no port's store is so full that its room limits a route; the ports check
+    /// that every day (against the most any route can load towards the store), and if
+    /// one ever is, the run is done again on the whole network at once.
     pub fn run(
         &mut self,
         model: &Model,
@@ -434,51 +656,163 @@ impl Flow {
     ) {
         let n_days = model.n_days as usize;
         let n_targets = model.n_targets();
-        self.reset(model, topo, net, input);
-        if let Some(rec) = out.record.as_deref_mut() {
+        let mut sums = std::mem::take(&mut self.sums);
+        let sizes = Sums::sizes(out);
+        sums.zeroed(sizes);
+        let mut rec = out.record.as_deref_mut();
+        if let Some(rec) = rec.as_deref_mut() {
             rec.clear(n_targets, n_days);
         }
-        let mut loss_i = 0;
+        self.reset(model, topo, net, input);
+        let split = input.split && !topo.parts.is_empty();
+        out.split = split && self.run_split(model, topo, net, input, &mut sums, rec.as_deref_mut());
+        if !out.split {
+            if split {
+                // Start afresh, keeping the count of days stepped.
+                let stepped = (sums.days_stepped, sums.stretches);
+                sums.zeroed(sizes);
+                (sums.days_stepped, sums.stretches) = stepped;
+                if let Some(rec) = rec.as_deref_mut() {
+                    rec.clear(n_targets, n_days);
+                }
+                self.reset(model, topo, net, input);
+            }
+            let whole = &topo.whole;
+            self.run_part(model, topo, whole, net, input, input.dirty, &mut sums, rec);
+        }
+        sums.add_to(out);
+        self.sums = sums;
+    }
+
+    /// The parts upstream of the ports, then the ports; false if a port's store limited
+    /// a route on some day.
+    fn run_split(
+        &mut self,
+        model: &Model,
+        topo: &Topology,
+        net: &Net,
+        input: &RunInput,
+        sums: &mut Sums,
+        mut rec: Option<&mut Record>,
+    ) -> bool {
+        let n_days = model.n_days as usize;
+        let words = n_days.div_ceil(64);
+        let n = topo.parts.len();
+        let mut dirty = std::mem::take(&mut self.part_dirty);
+        dirty.clear();
+        dirty.resize(n * words, 0);
+        let mut mark = |target: usize, day: usize| {
+            let row = topo.target_part[target] * words;
+            set_bit(&mut dirty[row..row + words], day);
+        };
+        unit_steps(input.units, net, &mut mark);
+        if let Some(f) = input.factors {
+            for t in 0..model.n_targets() {
+                for &(day, _) in &f.items[f.off[t]..f.off[t + 1]] {
+                    mark(t, day as usize);
+                }
+            }
+        }
+        for l in input.losses {
+            mark(l.target as usize, l.day as usize);
+        }
+        for row in dirty.chunks_mut(words) {
+            set_bit(row, 0);
+        }
+        let (upstream, ports) = topo.parts.split_at(n - 1);
+        for (p, row) in upstream.iter().zip(dirty.chunks(words)) {
+            self.run_part(model, topo, p, net, input, row, sums, rec.as_deref_mut());
+        }
+        let row = &mut dirty[(n - 1) * words..];
+        for &r in &ports[0].feeds {
+            for &(day, _) in &self.handed[r] {
+                set_bit(row, day as usize);
+            }
+        }
+        let exact = self.run_part(model, topo, &ports[0], net, input, row, sums, rec);
+        self.part_dirty = dirty;
+        exact
+    }
+
+    /// Steps part `p` over the horizon, its inputs changing on the days set in
+    /// `dirty`; false if it stopped at a day on which a port's store limited a route.
+    #[allow(clippy::too_many_arguments)]
+    fn run_part(
+        &mut self,
+        model: &Model,
+        topo: &Topology,
+        p: &Part,
+        net: &Net,
+        input: &RunInput,
+        dirty: &[u64],
+        sums: &mut Sums,
+        mut rec: Option<&mut Record>,
+    ) -> bool {
+        let n_days = model.n_days as usize;
+        let record = rec.is_some();
+        let ships = !p.ports.is_empty();
+        // The part's next loss, if any.
+        let owned = |from: usize| {
+            let rest = &input.losses[from..];
+            from + rest
+                .iter()
+                .take_while(|l| !p.own[l.target as usize])
+                .count()
+        };
+        let mut loss_i = owned(0);
         let mut idle = 0u32;
-        out.longest_idle = 0;
-        out.days_stepped = 0;
-        out.stretches = 0;
+        self.straight = false;
+        self.last_delta.clear();
         let mut d = 0;
         while d < n_days {
-            if bit(input.dirty, d) || d == 0 {
-                self.capacities(model, net, input, d);
+            let change = bit(dirty, d) || d == 0;
+            if change {
+                self.capacities(model, net, p, input, d);
+                self.feed(p, d);
             }
-            while loss_i < input.losses.len() && input.losses[loss_i].day as usize <= d {
-                out.destroyed[loss_i] += self.destroy(model, net, &input.losses[loss_i]);
-                loss_i += 1;
+            while let Some(l) = input.losses.get(loss_i).filter(|l| l.day as usize <= d) {
+                sums.destroyed[loss_i] += self.destroy(model, net, l);
+                loss_i = owned(loss_i + 1);
             }
-            let next = next_bit(input.dirty, d, n_days);
+            let next = next_bit(dirty, d, n_days);
             let next = match input.losses.get(loss_i) {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
                 None => next,
             };
-            let record = out.record.is_some();
-            // After two days that moved the stores alike, trace the third: it may start a
-            // straight stretch up to the next change of inputs.
-            let traced = self.straight && !input.every_day && next - d > MIN_STRAIGHT;
-            out.days_stepped += 1;
+            // Trace a day of change, or a day after two that moved the stores alike: it may
+            // start a straight stretch up to the next change of inputs, along its own change
+            // of the stores.
+            let traced = (self.straight || change) && !input.every_day && next - d > MIN_STRAIGHT;
+            sums.days_stepped += 1;
             let pipes = if traced {
-                self.step_traced(topo, net, record)
+                self.step_traced(topo, p, net, record)
             } else {
-                self.step(&mut NoTrace, topo, net, record)
+                self.step(&mut NoTrace, topo, p, net, record)
             };
+            if self.bound {
+                return false;
+            }
+            for &r in &p.handoff {
+                let runs = &mut self.handed[r];
+                if runs.last().is_none_or(|x| x.1 != self.arrived[r]) {
+                    runs.push((d as u32, self.arrived[r]));
+                }
+            }
             let steady = pipes && self.stock == self.before;
             let repeat = if steady && !input.every_day {
                 next - d
             } else {
                 1
             };
-            self.account(model, topo, d, repeat, false, out, &mut idle);
-            if let Some(rec) = out.record.as_deref_mut() {
-                for t in 0..n_targets {
+            if ships {
+                self.account(model, topo, p, d, repeat, false, sums, &mut idle);
+            }
+            if let Some(rec) = rec.as_deref_mut() {
+                for &t in &p.targets {
                     rec.set(t, d, self.through[t] as f32);
                 }
             }
+            self.advance_handoff(p, net, d + 1, repeat - 1);
             d += repeat;
             self.straight = false;
             // Only a day that leaves room for a straight stretch after it needs its change.
@@ -490,19 +824,64 @@ impl Flow {
                 std::mem::swap(&mut self.delta, &mut self.last_delta);
                 if traced && d < next {
                     let days = self.reach(net, next - d);
-                    if days >= MIN_STRAIGHT && self.probe(topo, net, days, record) {
-                        self.account(model, topo, d, days, true, out, &mut idle);
+                    if days >= MIN_STRAIGHT && self.probe(topo, p, net, days, record) {
+                        if ships {
+                            self.account(model, topo, p, d, days, true, sums, &mut idle);
+                        }
                         for (x, dx) in self.stock.iter_mut().zip(&self.last_delta) {
                             *x += days as f64 * dx;
                         }
+                        self.advance_handoff(p, net, d, days);
                         d += days;
-                        out.stretches += 1;
+                        sums.stretches += 1;
                     }
                     // After a stretch, or a probe that found none, detect afresh.
                     self.straight = false;
                 }
             } else {
                 self.last_delta.clear();
+            }
+        }
+        true
+    }
+
+    /// Moves the pipelines of the part's routes that hand over to the ports on by `days`
+    /// days from day `from`, each loading every day what it loaded the day before, and
+    /// hands over their arrivals. (Between days of change, loads repeat; the part's
+    /// stores do not depend on these arrivals, so the part may skip days while such a
+    /// pipeline still delivers older loads.)
+    fn advance_handoff(&mut self, p: &Part, net: &Net, from: usize, days: usize) {
+        for &r in &p.handoff {
+            if days == 0 || self.rcap_today[r] <= 0.0 {
+                // A frozen route delivers nothing and keeps its cargo.
+                continue;
+            }
+            let (off, len, pos) = (self.ring_off[r], net.route_transit[r], self.pos[r]);
+            let ring = &mut self.ring[off..off + len];
+            let q = ring[(pos + len - 1) % len];
+            let runs = &mut self.handed[r];
+            for k in 0..days.min(len) {
+                let a = std::mem::replace(&mut ring[(pos + k) % len], q);
+                if runs.last().is_none_or(|x| x.1 != a) {
+                    runs.push(((from + k) as u32, a));
+                }
+            }
+            if days > len && runs.last().is_none_or(|x| x.1 != q) {
+                runs.push(((from + len) as u32, q));
+            }
+            self.pos[r] = (pos + days) % len;
+            self.same[r] += days;
+        }
+    }
+
+    /// The port part reads the arrivals of its routes that change on day `d`.
+    fn feed(&mut self, p: &Part, d: usize) {
+        for &r in &p.feeds {
+            let runs = &self.handed[r];
+            let cursor = &mut self.feed_cursor[r];
+            while *cursor < runs.len() && runs[*cursor].0 as usize <= d {
+                self.arriving[r] = runs[*cursor].1;
+                *cursor += 1;
             }
         }
     }
@@ -523,7 +902,7 @@ impl Flow {
     /// Whether the `days` days from now repeat today's flows: steps the last of them (from
     /// the stores `days - 1` days along today's line) and compares its trace with
     /// today's. Leaves the state as it found it.
-    fn probe(&mut self, t: &Topology, net: &Net, days: usize, record: bool) -> bool {
+    fn probe(&mut self, t: &Topology, p: &Part, net: &Net, days: usize, record: bool) -> bool {
         std::mem::swap(&mut self.trace, &mut self.first_trace);
         self.saved_stock.clone_from(&self.stock);
         self.saved_ring.clone_from(&self.ring);
@@ -533,7 +912,10 @@ impl Flow {
         for (x, dx) in self.stock.iter_mut().zip(&self.last_delta) {
             *x += along * dx;
         }
-        self.step_traced(t, net, record);
+        self.step_traced(t, p, net, record);
+        // A port's store found too full on the probed day is found again when that day
+        // is stepped, if the stretch is refused because of it.
+        self.bound = false;
         let same = self.trace == self.first_trace;
         std::mem::swap(&mut self.stock, &mut self.saved_stock);
         std::mem::swap(&mut self.ring, &mut self.saved_ring);
@@ -550,10 +932,11 @@ impl Flow {
         &self,
         model: &Model,
         topo: &Topology,
+        p: &Part,
         d: usize,
         days: usize,
         moving: bool,
-        out: &mut RunOutput,
+        out: &mut Sums,
         idle: &mut u32,
     ) {
         let nc = model.commodities.len();
@@ -581,7 +964,8 @@ impl Flow {
             }
         }
         let k = days as f64;
-        for (j, &(_, first, end)) in topo.ports.iter().enumerate() {
+        for &j in &p.ports {
+            let (_, first, end) = topo.ports[j];
             let stocks = &topo.port_stocks[first..end];
             // The stores at the end of each day: as now, or in a straight stretch `i`
             // deltas more at the end of its `i`-th day.
@@ -668,13 +1052,30 @@ impl Flow {
         self.dispatch.resize(model.routes.len(), 0.0);
         self.shipped.resize(model.commodities.len(), 0.0);
         self.through.resize(model.n_targets(), 0.0);
+        let n_routes = model.routes.len();
+        self.arrived.clear();
+        self.arrived.resize(n_routes, 0.0);
+        self.handed.resize_with(n_routes, Vec::new);
+        self.handed.iter_mut().for_each(Vec::clear);
+        self.arriving.clear();
+        self.arriving.resize(n_routes, 0.0);
+        self.feed_cursor.clear();
+        self.feed_cursor.resize(n_routes, 0);
+        self.need.clear();
+        self.need.resize(self.stock.len(), 0.0);
+        for (r, &to) in topo.route_to.iter().enumerate() {
+            if topo.route_port[r].is_some() {
+                self.need[to] = self.need[to].max(net.route_cap[r]);
+            }
+        }
+        self.bound = false;
     }
 
     /// Sets today's capacities: on day 0 all of them, later those of the targets whose
     /// factor changes today and of the sites still ramping up.
-    fn capacities(&mut self, model: &Model, net: &Net, input: &RunInput, d: usize) {
+    fn capacities(&mut self, model: &Model, net: &Net, p: &Part, input: &RunInput, d: usize) {
         let n_sites = model.sites.len();
-        for t in 0..model.n_targets() {
+        for &t in &p.targets {
             let mut changed = d == 0;
             if let Some(f) = input.factors.filter(|_| self.next_change[t] as usize <= d) {
                 let (cursor, end) = (&mut self.cursor[t], f.off[t + 1]);
@@ -746,9 +1147,14 @@ impl Flow {
 
     /// Room at route `r`'s destination store; a port's store also has room for what the
     /// port ships today.
-    fn room<R: Tracer>(&self, tr: &mut R, t: &Topology, net: &Net, r: usize) -> f64 {
+    /// (Unlimited in a part upstream of the ports; the ports check it.)
+    fn room<R: Tracer>(&self, tr: &mut R, t: &Topology, p: &Part, net: &Net, r: usize) -> f64 {
         let to = t.route_to[r];
-        let port_out = t.route_port[r].map_or(0.0, |p| self.cap_today[p]);
+        let port_out = match t.route_port[r] {
+            Some(_) if p.split => return f64::INFINITY,
+            Some(port) => self.cap_today[port],
+            None => 0.0,
+        };
         tr.max(net.stock_max[to] + port_out - self.stock[to], 0.0)
     }
 
@@ -767,11 +1173,18 @@ impl Flow {
 
     /// What a loader can move out today: each primary route up to its capacity and its
     /// destination's room, standby routes only up to what the primaries lost.
-    fn out_capacity<R: Tracer>(&self, tr: &mut R, t: &Topology, net: &Net, l: &Loader) -> f64 {
+    fn out_capacity<R: Tracer>(
+        &self,
+        tr: &mut R,
+        t: &Topology,
+        p: &Part,
+        net: &Net,
+        l: &Loader,
+    ) -> f64 {
         let mut standby_left = self.primary_lost(t, net, l);
         let mut total = 0.0;
         for &r in &l.routes {
-            let room = self.room(tr, t, net, r);
+            let room = self.room(tr, t, p, net, r);
             let mut q = tr.min(self.rcap_today[r], room);
             if t.route_standby[r] {
                 q = tr.min(q, standby_left);
@@ -788,33 +1201,52 @@ impl Flow {
     ///
     /// With `T`, the day writes into `trace` the outcome of every comparison it makes
     /// between quantities that depend on the stores, and every flow (see [`Trace`]).
-    fn step<R: Tracer>(&mut self, tr: &mut R, t: &Topology, net: &Net, record: bool) -> bool {
+    fn step<R: Tracer>(
+        &mut self,
+        tr: &mut R,
+        t: &Topology,
+        p: &Part,
+        net: &Net,
+        record: bool,
+    ) -> bool {
         self.before.copy_from_slice(&self.stock);
         if record {
             self.through.fill(0.0);
         }
-        // Arrivals.
-        for (r, &to) in t.route_to.iter().enumerate() {
+        // Arrivals (handed over to the ports by an upstream part, read from the
+        // upstream parts by the ports).
+        for &r in &p.routes {
             if self.rcap_today[r] > 0.0 {
                 let a = self.ring[self.ring_off[r] + self.pos[r]];
-                self.stock[to] += a;
-                tr.flow(a);
+                if p.split && t.route_port[r].is_some() {
+                    // Nothing in the part depends on it.
+                    self.arrived[r] = a;
+                } else {
+                    self.stock[t.route_to[r]] += a;
+                    tr.flow(a);
+                }
+            } else {
+                self.arrived[r] = 0.0;
             }
+        }
+        for &r in &p.feeds {
+            self.stock[t.route_to[r]] += self.arriving[r];
         }
         // Production and processing. A mine produces at capacity; what can neither leave
         // today nor fit in its store is lost (below). A plant processes no more than its
         // output store and today's outbound capacity can take.
-        for &(s, k) in &t.mines {
+        for &(s, k) in p.mines.iter().map(|&i| &t.mines[i]) {
             let q = self.cap_today[s];
             self.stock[k] += q;
             if record {
                 self.through[s] = q * net.value[t.stock_commodity[k]];
             }
         }
-        for (j, &(s, i, o)) in t.plants.iter().enumerate() {
+        for &j in &p.plants {
+            let (s, i, o) = t.plants[j];
             let y = net.plant_yield[j];
             let out_cap =
-                t.plant_loader[j].map_or(0.0, |l| self.out_capacity(tr, t, net, &t.loaders[l]));
+                t.plant_loader[j].map_or(0.0, |l| self.out_capacity(tr, t, p, net, &t.loaders[l]));
             let room = tr.max((net.stock_max[o] - self.stock[o] + out_cap) / y, 0.0);
             let q = tr.min(self.stock[i], self.cap_today[s]);
             let q = tr.min(q, room);
@@ -828,7 +1260,7 @@ impl Flow {
         }
         // Loading onto routes, in priority order. Standby routes carry at most the
         // capacity the primary routes lost today.
-        for l in &t.loaders {
+        for l in p.loaders.iter().map(|&i| &t.loaders[i]) {
             let mut avail = self.stock[l.stock];
             if l.stockpile {
                 avail = tr.min(avail, self.cap_today[l.site]);
@@ -839,7 +1271,7 @@ impl Flow {
                 let standby = t.route_standby[r];
                 let mut q = 0.0;
                 if self.rcap_today[r] > 0.0 && (!standby || tr.lt(0.0, standby_left)) {
-                    let room = self.room(tr, t, net, r);
+                    let room = self.room(tr, t, p, net, r);
                     q = tr.min(avail, self.rcap_today[r]);
                     q = tr.min(q, room);
                     q = tr.max(q, 0.0);
@@ -870,10 +1302,20 @@ impl Flow {
                 self.through[l.site] = loaded * net.value[t.stock_commodity[l.stock]];
             }
         }
+        // The ports check that their stores had room for whatever a route could load
+        // towards them today.
+        for &(k, s) in &p.fed_stocks {
+            if tr.lt(
+                net.stock_max[k] + self.cap_today[s] - self.stock[k],
+                self.need[k],
+            ) {
+                self.bound = true;
+            }
+        }
         // Transit: today's loads enter the pipelines; a pipeline that is not uniform
         // would deliver differently tomorrow.
         let mut pipes = true;
-        for r in 0..t.route_to.len() {
+        for &r in &p.routes {
             if self.rcap_today[r] > 0.0 {
                 let off = self.ring_off[r];
                 let len = net.route_transit[r];
@@ -883,14 +1325,16 @@ impl Flow {
                 self.same[r] = if d == newest { self.same[r] + 1 } else { 1 };
                 self.ring[off + pos] = d;
                 self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
-                // Today's arrival and every load in the pipeline equal today's load.
-                pipes &= self.same[r] > len;
+                // Today's arrival and every load in the pipeline equal today's load (no
+                // matter for a pipeline that hands over: see `advance_handoff`).
+                pipes &= self.same[r] > len || (p.split && t.route_port[r].is_some());
             }
         }
         // Shipping from ports.
         self.shipped.fill(0.0);
         self.port_out.fill(0.0);
-        for (j, &(s, first, end)) in t.ports.iter().enumerate() {
+        for &j in &p.ports {
+            let (s, first, end) = t.ports[j];
             let stocks = &t.port_stocks[first..end];
             let total: f64 = stocks.iter().map(|&k| self.stock[k]).sum();
             if !tr.lt(0.0, total) {
@@ -915,11 +1359,11 @@ impl Flow {
     }
 
     /// `step`, writing what the day does into `self.trace`.
-    fn step_traced(&mut self, t: &Topology, net: &Net, record: bool) -> bool {
+    fn step_traced(&mut self, t: &Topology, p: &Part, net: &Net, record: bool) -> bool {
         let mut tr = std::mem::take(&mut self.trace);
         tr.outcomes.clear();
         tr.flows.clear();
-        let pipes = self.step(&mut tr, t, net, record);
+        let pipes = self.step(&mut tr, t, p, net, record);
         self.trace = tr;
         pipes
     }
@@ -1132,9 +1576,11 @@ transit_days = 1
         stretches: u32,
         /// The value through each target over a grid of stretches of days.
         through: Vec<f64>,
+        /// Whether the run was done in parts.
+        split: bool,
     }
 
-    fn blockade(text: &str, every_day: bool) -> Blockade {
+    fn blockade(text: &str, every_day: bool, split: bool) -> Blockade {
         use super::{Factors, Flow, Net, Record, RunInput, RunOutput, Topology, set_bit};
         let model = parse(text, "blockade").unwrap();
         let topo = Topology::new(&model);
@@ -1160,6 +1606,7 @@ transit_days = 1
             dirty: &dirty,
             losses: &[],
             every_day,
+            split,
         };
         let nc = model.commodities.len();
         let mut delivered = vec![0.0; model.months.len() * nc];
@@ -1174,12 +1621,14 @@ transit_days = 1
             longest_idle: 0,
             days_stepped: 0,
             stretches: 0,
+            split: false,
         };
         // A flow that ran another network before must not differ from a fresh one.
         let mut flow = Flow::default();
         flow.run(&model, &topo, &net, &input, &mut out);
         flow.run(&model, &topo, &net, &input, &mut out);
         let (idle, stepped, stretches) = (out.longest_idle, out.days_stepped, out.stretches);
+        let split = out.split;
         let mut through = Vec::new();
         for t in 0..model.n_targets() {
             for a in (0..n_days).step_by(7) {
@@ -1195,6 +1644,7 @@ transit_days = 1
             stepped,
             stretches,
             through,
+            split,
         }
     }
 
@@ -1221,9 +1671,11 @@ transit_days = 1
 
     #[test]
     fn straight_stretches_are_accounted_in_one_step_and_equal_stepping_every_day() {
-        let (fast, slow) = (blockade(BLOCKADE, false), blockade(BLOCKADE, true));
+        let fast = blockade(BLOCKADE, false, true);
+        let slow = blockade(BLOCKADE, true, false);
         let n_days = 365;
         assert_eq!(slow.stepped as usize, n_days);
+        assert!(fast.split && !slow.split);
         assert_same(&fast, &slow);
         // The store fills for 30 days and drains for 20: without straight stretches,
         // those 50 days would each be stepped.
@@ -1239,15 +1691,21 @@ transit_days = 1
 
     #[test]
     fn straight_stretches_with_a_port_that_ships_shares_and_limits_the_roads() {
-        let (fast, slow) = (blockade(PORT_BOUND, false), blockade(PORT_BOUND, true));
+        let fast = blockade(PORT_BOUND, false, true);
+        let slow = blockade(PORT_BOUND, true, false);
+        // The port's room limits the roads: the run in parts is refused and the run is
+        // done on the whole network.
+        assert!(!fast.split);
         assert_same(&fast, &slow);
         // The port's stores drift (more arrives than it ships) until its room stops
         // the roads: the stretches taken here end where no store empties or fills.
+        let whole = blockade(PORT_BOUND, false, false);
+        assert_same(&whole, &slow);
         assert!(
-            fast.stretches >= 1 && fast.stepped < 365,
+            whole.stretches >= 1 && whole.stepped < 365,
             "{} {}",
-            fast.stretches,
-            fast.stepped
+            whole.stretches,
+            whole.stepped
         );
         assert!(slow.stock_days > 0.0);
     }
@@ -1289,6 +1747,7 @@ transit_days = 1
                 dirty: &dirty,
                 losses: &[],
                 every_day: false,
+                split: true,
             };
             let mut delivered = vec![0.0; model.months.len()];
             let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
@@ -1301,6 +1760,7 @@ transit_days = 1
                 longest_idle: 0,
                 days_stepped: 0,
                 stretches: 0,
+                split: false,
             };
             flow.run(&model, &topo, &net, &input, &mut out);
             (out.days_stepped, out.stretches, shipped[0].to_bits())
@@ -1313,9 +1773,44 @@ transit_days = 1
 
     #[test]
     fn a_probe_refuses_a_stretch_whose_flows_change_before_its_end() {
-        let (fast, slow) = (blockade(YARD, false), blockade(YARD, true));
+        let (fast, slow) = (blockade(YARD, false, true), blockade(YARD, true, false));
+        assert!(fast.split);
         assert_same(&fast, &slow);
         assert!(fast.stepped < 365, "{}", fast.stepped);
+        // Stepped on the whole network, the same.
+        assert_same(&blockade(YARD, false, false), &slow);
+    }
+
+    /// `PORT_BOUND` with a port store that never fills within the year.
+    fn port_drifting() -> String {
+        PORT_BOUND.replace("inventory_max = 150", "inventory_max = 100000")
+    }
+
+    #[test]
+    fn a_port_whose_stores_grow_without_limiting_the_roads_is_stepped_apart() {
+        let text = port_drifting();
+        let (fast, slow) = (blockade(&text, false, true), blockade(&text, true, false));
+        // The port ships 12 of the 16 arriving a day: its stores grow all year, shared
+        // between two commodities, but never so far that their room limits a road.
+        assert!(fast.split);
+        assert!(slow.stock_days > 0.0);
+        assert_same(&fast, &slow);
+    }
+
+    #[test]
+    fn stepping_every_day_in_parts_gives_the_very_same_numbers_as_on_the_whole_network() {
+        // Each store meets the same operations in the same order either way.
+        for text in [BLOCKADE, YARD, &port_drifting()] {
+            let (parts, whole) = (blockade(text, true, true), blockade(text, true, false));
+            assert!(parts.split && !whole.split);
+            let bits = |b: &Blockade| {
+                let mut v: Vec<u64> = b.delivered.iter().map(|x| x.to_bits()).collect();
+                v.extend(b.through.iter().map(|x| x.to_bits()));
+                v.extend([b.stock_days.to_bits(), b.shipped.to_bits(), b.idle as u64]);
+                v
+            };
+            assert_eq!(bits(&parts), bits(&whole));
+        }
     }
 
     #[test]

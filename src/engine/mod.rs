@@ -43,6 +43,9 @@ pub struct Compiled {
     /// Step the flow every day instead of fast-forwarding steady days (tests only:
     /// the results are the same up to floating-point rounding of the sums).
     pub step_every_day: bool,
+    /// Step the flow's network as a whole instead of in parts cut at the ports (tests
+    /// only: the results are the same up to floating-point rounding of the sums).
+    pub whole_flow: bool,
     /// How the uncertain parameters are sampled.
     pub sampling: Sampling,
     /// Every trial takes each uncertain parameter at this quantile level (one per
@@ -73,6 +76,7 @@ impl Compiled {
             topology: flow::Topology::new(&model),
             phase1_plan: outcome::phase1_targets(&model),
             step_every_day: false,
+            whole_flow: false,
             sampling: Sampling::Random,
             pinned: None,
             hazard_off: vec![false; model.hazards.len()],

@@ -5,7 +5,7 @@
 
 use super::Compiled;
 use super::flow::{
-    CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, ramp_steps, set_bit,
+    CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, set_bit, unit_steps,
 };
 use super::outcome::*;
 use super::rng::stream;
@@ -135,6 +135,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         dirty: &s.dirty_cf,
         losses: &[],
         every_day: c.step_every_day,
+        split: !c.whole_flow,
     };
     let mut cf_out = RunOutput {
         delivered: &mut out.counterfactual_monthly,
@@ -143,6 +144,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         longest_idle: 0,
         days_stepped: 0,
         stretches: 0,
+        split: false,
         port_stock_days: &mut cf_stock_days,
         port_shipped: &mut cf_shipped,
     };
@@ -156,6 +158,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         dirty: &s.dirty,
         losses: &s.losses,
         every_day: c.step_every_day,
+        split: !c.whole_flow,
     };
     let mut dis_out = RunOutput {
         delivered: &mut out.delivered_monthly,
@@ -164,6 +167,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         longest_idle: 0,
         days_stepped: 0,
         stretches: 0,
+        split: false,
         port_stock_days: &mut stock_days,
         port_shipped: &mut shipped,
     };
@@ -455,15 +459,7 @@ fn by_target<T>(xs: &[T], t: u32, target: impl Fn(&T) -> u32) -> &[T] {
 
 fn mark_units(units: &[Vec<f64>], net: &Net, dirty: &mut [u64]) {
     set_bit(dirty, 0);
-    for (s, us) in units.iter().enumerate() {
-        for &o in us {
-            if o.is_finite() {
-                for d in ramp_steps(o.ceil(), net.site_ramp[s]).filter(|&d| d >= 0.0) {
-                    set_bit(dirty, d as usize);
-                }
-            }
-        }
-    }
+    unit_steps(units, net, |_, d| set_bit(dirty, d));
 }
 
 /// Cuts each target's disruptions into segments with the worst active severity (and
