@@ -76,10 +76,12 @@ fn fast_forward_matches(fast: Compiled, trials: u64) {
         // stretches move the stores by k * delta instead of k additions: each differs
         // by at most about k ulps (k <= 2,672 days).
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
-        for (x, y) in a.metrics.iter().zip(&b.metrics) {
+        for (i, (x, y)) in a.metrics.iter().zip(&b.metrics).enumerate() {
             assert!(
                 close(*x, *y) || (x.is_nan() && y.is_nan()),
-                "trial {t}: {x} vs {y}"
+                "{} trial {t}: {} {x} vs {y}",
+                fast.model.name,
+                fast.layout.columns[i].name
             );
         }
         for (x, y) in a.delivered_monthly.iter().zip(&b.delivered_monthly) {

@@ -37,10 +37,13 @@ fn small_scenario_outcome_is_stable() {
 // Updated on purpose (issue 2, speed): ramp-ups rise in weekly steps, each week at the
 // mean of the linear ramp over it; parameters, tail impacts and lognormal impacts are
 // drawn through quantile tables.
+// Updated on purpose (issue 2, speed): the flow steps the network in parts cut at its
+// ports and stockpiles; straight stretches and repeats fall on other days, which moves
+// the sums by a few ulps (the values printed agree to 15 digits with the old ones).
 const STABLE_METRICS: [u64; 4] = [
-    4592015127581503910,
-    4725883575541129400,
-    4740007638693341831,
+    4592015127581503920,
+    4725883575541129408,
+    4740007638693341830,
     4740771534450448030,
 ];
 
