@@ -300,8 +300,9 @@ fn blank(t: f64, h: usize) -> Event {
 }
 
 /// Poisson(mean) by inversion of one uniform: monotone in the mean for a fixed `u`.
-fn poisson_inverse(mean: f64, u: f64) -> u64 {
-    let mut p = (-mean).exp();
+/// `p0` is `exp(-mean)`, the chance of none.
+fn poisson_inverse(mean: f64, p0: f64, u: f64) -> u64 {
+    let mut p = p0;
     let mut cdf = p;
     let mut k = 0;
     while u > cdf && k < 10_000 && p > 0.0 {
@@ -332,20 +333,31 @@ fn add_offspring(
         return;
     }
     let horizon = model.n_days as f64;
+    // Each link's mean number of offspring, its chance of none, and its decay.
+    let links: Vec<Vec<(f64, f64, f64)>> = (plan.children.iter())
+        .map(|links| {
+            (links.iter())
+                .map(|&(_, jump, decay, _)| {
+                    let jump = jump.get(values);
+                    (jump, (-jump).exp(), decay.get(values))
+                })
+                .collect()
+        })
+        .collect();
     let mut next = 0;
     while next < events.len() {
         let parent = events[next];
         next += 1;
         let src = parent.hazard as usize;
-        for &(child, jump, decay, child_key) in &plan.children[src] {
-            let jump = jump.get(values);
+        for (&(child, _, _, child_key), &(jump, p0, decay)) in
+            plan.children[src].iter().zip(&links[src])
+        {
             if jump <= 0.0 || off[child] {
                 continue;
             }
             let key = child_id(parent.id, child_key);
             let mut rng = stream(seed, trial, key);
-            let n = poisson_inverse(jump, rng.random::<f64>());
-            let decay = decay.get(values);
+            let n = poisson_inverse(jump, p0, rng.random::<f64>());
             for i in 0..n {
                 let delay: f64 = Exp1.sample(&mut rng);
                 let t = parent.t + delay * decay;
