@@ -83,6 +83,8 @@ pub struct Topology {
     target_part: Vec<usize>,
     /// The day after the last of each month period.
     period_end: Vec<usize>,
+    /// The port a route ends at (index into `ports`), if any.
+    route_port_index: Vec<Option<usize>>,
 }
 
 /// A part of the network that the flow steps on its own: the sites, routes and ports
@@ -116,6 +118,9 @@ struct Part {
     inflow: Vec<(usize, bool)>,
     /// Stores fed by `feeds`: (stock, its site, whether the site is a port).
     fed_stocks: Vec<(usize, usize, bool)>,
+    /// Ports and nothing else, fed by other parts: while its stores are empty and its
+    /// ports can ship more than all their roads can bring, it ships what arrives.
+    ports_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +171,9 @@ impl Topology {
             .routes
             .iter()
             .map(|r| (model.sites[r.to].kind == SiteKind::Port).then_some(r.to))
+            .collect();
+        t.route_port_index = (t.route_port.iter())
+            .map(|p| p.and_then(|s| t.ports.iter().position(|x| x.0 == s)))
             .collect();
         t.plant_loader = t
             .plants
@@ -221,7 +229,11 @@ impl Topology {
         let index = |n: usize, site: &dyn Fn(usize) -> usize| -> Vec<usize> {
             (0..n).filter(|&i| has(site(i))).collect()
         };
+        let ports_only = split
+            && !feeds.is_empty()
+            && sites.iter().all(|&s| model.sites[s].kind == SiteKind::Port);
         Part {
+            ports_only,
             mines: index(self.mines.len(), &|i| self.mines[i].0),
             plants: index(self.plants.len(), &|i| self.plants[i].0),
             loaders: index(self.loaders.len(), &|i| self.loaders[i].site),
@@ -466,8 +478,14 @@ pub struct Flow {
     /// next run.
     arriving: Vec<f64>,
     feed_cursor: Vec<usize>,
-    /// Per port stock: the most any route can load towards it in a day.
+    /// Per stock: the most any route from another part can load towards it in a day,
+    /// and all of them together.
     need: Vec<f64>,
+    inflow_cap: Vec<f64>,
+    /// The days on which a part's own inputs change (before it reads its feeds).
+    own_dirty: Vec<u64>,
+    /// Days on which something arrives at the ports (see `ship_arrivals`).
+    busy: Vec<u64>,
     /// A port's store had less room than `need` on some day: the split run is not exact.
     bound: bool,
     /// Days on which the inputs of each part may change, part by part.
@@ -622,6 +640,30 @@ pub fn set_bit(bits: &mut [u64], d: usize) {
     }
 }
 
+/// Sets bits `a..b`.
+fn set_range(bits: &mut [u64], mut a: usize, b: usize) {
+    while a < b {
+        let (word, lo) = (a >> 6, a & 63);
+        let hi = (b - (word << 6)).min(64);
+        let upto = if hi == 64 { !0 } else { (1u64 << hi) - 1 };
+        bits[word] |= upto & (!0 << lo);
+        a = (word + 1) << 6;
+    }
+}
+
+/// The first clear bit after `d`, or `n` when none.
+fn next_zero(bits: &[u64], d: usize, n: usize) -> usize {
+    let mut i = d + 1;
+    while i < n {
+        let w = !bits[i >> 6] >> (i & 63);
+        if w != 0 {
+            return (i + w.trailing_zeros() as usize).min(n);
+        }
+        i = (i | 63) + 1;
+    }
+    n
+}
+
 /// The first set bit after `d`, or `n` when none.
 fn next_bit(bits: &[u64], d: usize, n: usize) -> usize {
     let mut i = d + 1;
@@ -772,6 +814,8 @@ impl Flow {
         }
         let mut exact = true;
         for (p, row) in topo.parts.iter().zip(dirty.chunks_mut(words)) {
+            self.own_dirty.clear();
+            self.own_dirty.extend_from_slice(row);
             // A part's inputs also change when the arrivals it reads do.
             for &r in &p.feeds {
                 for &(day, _) in &self.handed[r] {
@@ -817,6 +861,8 @@ impl Flow {
         self.straight = false;
         self.last_delta.clear();
         self.before.resize(p.stocks.len(), 0.0);
+        // The day before changed inputs and moved the stores.
+        let mut moved = false;
         let mut d = 0;
         while d < n_days {
             let change = bit(dirty, d) || d == 0;
@@ -828,6 +874,18 @@ impl Flow {
                 sums.destroyed[loss_i] += self.destroy(model, net, l);
                 loss_i = owned(loss_i + 1);
             }
+            if p.ports_only && !record && !input.every_day && self.ships_arrivals(topo, p, net) {
+                // Up to the next change of the ports' own inputs.
+                let end = next_bit(&self.own_dirty, d, n_days);
+                let end = match input.losses.get(loss_i) {
+                    Some(l) => end.min((l.day as usize).max(d + 1)),
+                    None => end,
+                };
+                self.ship_arrivals(model, topo, p, d, end, sums, &mut idle);
+                sums.days_stepped += 1;
+                (d, self.straight, moved) = (end, false, false);
+                continue;
+            }
             let next = next_bit(dirty, d, n_days);
             let next = match input.losses.get(loss_i) {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
@@ -836,9 +894,7 @@ impl Flow {
             // Trace a day of change, or a day after two that moved the stores alike: it may
             // start a straight stretch up to the next change of inputs, along its own change
             // of the stores.
-            let traced = (self.straight || (change && p.ports.is_empty()))
-                && !input.every_day
-                && next - d > MIN_STRAIGHT;
+            let traced = (self.straight || moved) && !input.every_day && next - d > MIN_STRAIGHT;
             sums.days_stepped += 1;
             let pipes = if traced {
                 self.step_traced(topo, p, net, record)
@@ -856,6 +912,7 @@ impl Flow {
             }
             let steady =
                 pipes && (p.stocks.iter().zip(&self.before)).all(|(&k, &b)| self.stock[k] == b);
+            moved = change && pipes && !steady;
             let repeat = if steady && !input.every_day {
                 next - d
             } else {
@@ -928,6 +985,86 @@ impl Flow {
             }
             self.pos[r] = (pos + days) % len;
             self.same[r] += days;
+        }
+    }
+
+    /// Whether the ports of a ports-only part ship what arrives, as long as their own
+    /// inputs do not change: their stores are empty, each can ship more in a day than
+    /// all its roads can bring, and each store fed from elsewhere has room for that and
+    /// for what any one road could load towards it.
+    fn ships_arrivals(&self, t: &Topology, p: &Part, net: &Net) -> bool {
+        p.stocks.iter().all(|&k| self.stock[k] == 0.0)
+            && p.ports.iter().all(|&j| {
+                let (s, first, end) = t.ports[j];
+                let inflow: f64 = t.port_stocks[first..end]
+                    .iter()
+                    .map(|&k| self.inflow_cap[k])
+                    .sum();
+                self.cap_today[s] >= inflow
+            })
+            && p.fed_stocks.iter().all(|&(k, s, _)| {
+                net.stock_max[k] + self.cap_today[s] - self.inflow_cap[k] >= self.need[k]
+            })
+    }
+
+    /// Days `[from, to)` of a ports-only part that ships what arrives (see
+    /// `ships_arrivals`): each road's arrivals go straight out, run by run, its stores
+    /// stay empty, and the days on which nothing arrives anywhere are idle.
+    #[allow(clippy::too_many_arguments)]
+    fn ship_arrivals(
+        &mut self,
+        model: &Model,
+        t: &Topology,
+        p: &Part,
+        from: usize,
+        to: usize,
+        sums: &mut Sums,
+        idle: &mut u32,
+    ) {
+        let nc = model.commodities.len();
+        let words = model.n_days.div_ceil(64) as usize;
+        self.busy.resize(words, 0);
+        self.busy[from >> 6..=(to - 1) >> 6].fill(0);
+        for &r in &p.feeds {
+            let (c, j) = (t.route_commodity[r], t.route_port_index[r].unwrap_or(0));
+            let runs = &self.handed[r];
+            let mut cursor = self.feed_cursor[r];
+            let (mut a, mut q) = (from, self.arriving[r]);
+            loop {
+                let b = runs.get(cursor).map_or(to, |x| (x.0 as usize).min(to));
+                if q != 0.0 && b > a {
+                    // By month period, as `account` does.
+                    let mut x = a;
+                    while x < b {
+                        let period = model.day_period[x] as usize;
+                        let y = t.period_end[period].min(b);
+                        sums.delivered[period * nc + c] += q * (y - x) as f64;
+                        x = y;
+                    }
+                    sums.port_shipped[j] += q * (b - a) as f64;
+                    set_range(&mut self.busy, a, b);
+                }
+                if b >= to {
+                    break;
+                }
+                (a, q) = (b, runs[cursor].1);
+                cursor += 1;
+            }
+            self.feed_cursor[r] = cursor;
+            self.arriving[r] = q;
+        }
+        // Idle stretches, continuing the one before `from`.
+        let mut x = from;
+        while x < to {
+            if bit(&self.busy, x) {
+                *idle = 0;
+                x = next_zero(&self.busy, x, to);
+            } else {
+                let y = next_bit(&self.busy, x, to);
+                *idle += (y - x) as u32;
+                sums.longest_idle = sums.longest_idle.max(*idle);
+                x = y;
+            }
         }
     }
 
@@ -1122,9 +1259,12 @@ impl Flow {
         self.feed_cursor.resize(n_routes, 0);
         self.need.clear();
         self.need.resize(self.stock.len(), 0.0);
+        self.inflow_cap.clear();
+        self.inflow_cap.resize(self.stock.len(), 0.0);
         for (r, &to) in topo.route_to.iter().enumerate() {
             if topo.route_cut[r] {
                 self.need[to] = self.need[to].max(net.route_cap[r]);
+                self.inflow_cap[to] += net.route_cap[r];
             }
         }
         self.bound = false;
@@ -1640,6 +1780,18 @@ transit_days = 1
     }
 
     fn blockade(text: &str, every_day: bool, split: bool) -> Blockade {
+        blockade_of(text, every_day, split, true, None)
+    }
+
+    /// `blockade`, the value through each target recorded or not, with the named site
+    /// cut instead of the first road.
+    fn blockade_of(
+        text: &str,
+        every_day: bool,
+        split: bool,
+        record: bool,
+        site: Option<&str>,
+    ) -> Blockade {
         use super::{Factors, Flow, Net, Record, RunInput, RunOutput, Topology, set_bit};
         let model = parse(text, "blockade").unwrap();
         let topo = Topology::new(&model);
@@ -1647,8 +1799,10 @@ transit_days = 1
         crate::engine::trial::build_net(&model, &[], &mut net);
         let n_days = model.n_days as usize;
         let units = vec![vec![0.0]; model.sites.len()];
-        let road = model.sites.len();
-        // The first road's factor is 0 from day 50 and 1 again from day 90.
+        let road = site.map_or(model.sites.len(), |name| {
+            model.sites.iter().position(|s| s.name == name).unwrap()
+        });
+        // The target's factor is 0 from day 50 and 1 again from day 90.
         let mut off = vec![0; road + 1];
         off.resize(model.n_targets() + 1, 2);
         let factors = Factors {
@@ -1670,13 +1824,13 @@ transit_days = 1
         let nc = model.commodities.len();
         let mut delivered = vec![0.0; model.months.len() * nc];
         let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
-        let mut record = Record::default();
+        let mut recorded = Record::default();
         let mut out = RunOutput {
             delivered: &mut delivered,
             port_stock_days: &mut stock_days,
             port_shipped: &mut shipped,
             destroyed: &mut [],
-            record: Some(&mut record),
+            record: record.then_some(&mut recorded),
             longest_idle: 0,
             days_stepped: 0,
             stretches: 0,
@@ -1689,9 +1843,9 @@ transit_days = 1
         let (idle, stepped, stretches) = (out.longest_idle, out.days_stepped, out.stretches);
         let split = out.split;
         let mut through = Vec::new();
-        for t in 0..model.n_targets() {
+        for t in (0..model.n_targets()).filter(|_| record) {
             for a in (0..n_days).step_by(7) {
-                through.push(record.value(t, a as f64 + 0.25, a as f64 + 30.5));
+                through.push(recorded.value(t, a as f64 + 0.25, a as f64 + 30.5));
             }
         }
         // The second run added to the first's sums: halve them.
@@ -1866,6 +2020,35 @@ transit_days = 1
         assert!(fast.split);
         assert!(slow.stock_days > 0.0);
         assert_same(&fast, &slow);
+    }
+
+    #[test]
+    fn ports_that_ship_what_arrives_skip_to_their_own_next_change() {
+        // Without a record, a port with empty stores and capacity for everything its
+        // roads can bring ships their arrivals run by run, up to its own next change; cut
+        // from day 50 to 90, it fills, and is stepped until it has drained. The port of
+        // `port_drifting` cannot ship all its roads could bring, and is always stepped.
+        let (yard, drifting) = (yard_roomy(), port_drifting());
+        for (text, site, idle, skips) in [
+            (BLOCKADE, None, Some(40), true),
+            (BLOCKADE, Some("port"), Some(40), true),
+            (&yard, None, None, true),
+            (&yard, Some("port"), Some(40), true),
+            (&yard, Some("yard"), None, true),
+            (&drifting, None, None, false),
+        ] {
+            let fast = blockade_of(text, false, true, false, site);
+            let slow = blockade_of(text, true, false, false, site);
+            assert!(fast.split, "{site:?}");
+            assert_same(&fast, &slow);
+            if let Some(idle) = idle {
+                // The days the road or the port is cut.
+                assert_eq!(slow.idle, idle, "{site:?}");
+            }
+            // With a record, the ports are stepped on each change of their arrivals.
+            let stepped = blockade_of(text, false, true, true, site).stepped;
+            assert_eq!(fast.stepped < stepped, skips, "{site:?}: {}", fast.stepped);
+        }
     }
 
     #[test]
