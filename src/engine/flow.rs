@@ -19,6 +19,16 @@
 //! amount. Such a stretch is checked with a probe of its last day (see `Trace` for
 //! why that suffices) and accounted in one step. Both are tested against stepping
 //! every day.
+//!
+//! Most changes touch one corner of the network, so the network is cut at its ports
+//! and stockpiles into parts that are stepped one after the other, upstream first
+//! (see [`Flow::run`]): a mine and its roads step only on the days their own inputs
+//! change. A part hands what its roads deliver to another part over as runs of daily
+//! arrivals, and the part at the far end reads them and checks every day that its
+//! stores had room for whatever a road could have loaded towards them; the one
+//! exchange between parts within a day is that room. If a store ever had too little,
+//! the run is done again on the whole network. Ports whose stores are empty and that
+//! can ship more than all their roads bring ship the arrivals as they come, run by run.
 
 use crate::model::{Model, SiteKind};
 
@@ -731,14 +741,15 @@ pub fn unit_steps(units: &[Vec<f64>], net: &Net, mut mark: impl FnMut(usize, usi
 impl Flow {
     /// Runs the flow over the horizon and adds its sums to `out`'s.
     ///
-    /// The network is stepped in parts (with `input.split`): first each group of sites
-    /// upstream of the ports on its own, as though the ports' stores had unlimited room,
-    /// handing over what reaches a port as runs of daily arrivals; then the ports, which
-    /// read those arrivals. A group then steps only on the days its own inputs change,
-    /// and the ports only when their arrivals or their own inputs do. This is exact as
-    /// long as no port's store is so full that its room limits a route; the ports check
-    /// that every day (against the most any route can load towards the store), and if
-    /// one ever is, the run is done again on the whole network at once.
+    /// With `input.split`, the network is stepped in parts cut at its ports and
+    /// stockpiles (`Topology::parts`), upstream first, each as though the stores of the
+    /// parts downstream had unlimited room, handing what its roads deliver there over
+    /// as runs of daily arrivals. A part then steps only on the days its own inputs or
+    /// the arrivals it reads change. This is exact as long as no store fed by another
+    /// part is so full that its room limits a road; each part checks that every day
+    /// (against the most any one road can load towards the store, with the store at its
+    /// fullest of the day), and if one ever is, the run is done again on the whole
+    /// network at once.
     pub fn run(
         &mut self,
         model: &Model,
