@@ -28,7 +28,8 @@
 //! stores had room for whatever a road could have loaded towards them; the one
 //! exchange between parts within a day is that room. If a store ever had too little,
 //! the run is done again on the whole network. Ports whose stores are empty and that
-//! can ship more than all their roads bring ship the arrivals as they come, run by run.
+//! can ship at least all their roads could bring (with room to spare) ship the arrivals
+//! as they come, run by run.
 
 use crate::model::{Model, SiteKind};
 
@@ -129,7 +130,8 @@ struct Part {
     /// Stores fed by `feeds`: (stock, its site, whether the site is a port).
     fed_stocks: Vec<(usize, usize, bool)>,
     /// Ports and nothing else, fed by other parts: while its stores are empty and its
-    /// ports can ship more than all their roads can bring, it ships what arrives.
+    /// ports can ship at least all their roads could bring, it ships what arrives (see
+    /// `Flow::ships_arrivals`).
     ports_only: bool,
 }
 
@@ -406,8 +408,8 @@ pub struct RunInput<'a> {
     /// Step every day, never fast-forwarding steady days (for tests of the
     /// fast-forward's exactness).
     pub every_day: bool,
-    /// Step the parts upstream of the ports one by one, then the ports (see
-    /// [`Flow::run`]); without, step the network as a whole (for tests).
+    /// Step the network in parts cut at its ports and stockpiles, upstream first (see
+    /// [`Flow::run`]); without, step it as a whole (for tests).
     pub split: bool,
 }
 
@@ -480,11 +482,11 @@ pub struct Flow {
     saved_ring: Vec<f64>,
     saved_pos: Vec<usize>,
     saved_same: Vec<usize>,
-    /// Per route that ends at a port: what arrived today, and the runs of its arrivals
-    /// handed over to the ports: from day `.0` on, `.1` a day.
+    /// Per route into another part: what arrived today, and the runs of its arrivals
+    /// handed over to that part: from day `.0` on, `.1` a day.
     arrived: Vec<f64>,
     handed: Vec<Vec<(u32, f64)>>,
-    /// Per route that ends at a port: what arrives today (read from `handed`), and the
+    /// Per route from another part: what arrives today (read from `handed`), and the
     /// next run.
     arriving: Vec<f64>,
     feed_cursor: Vec<usize>,
@@ -496,7 +498,8 @@ pub struct Flow {
     own_dirty: Vec<u64>,
     /// Days on which something arrives at the ports (see `ship_arrivals`).
     busy: Vec<u64>,
-    /// A port's store had less room than `need` on some day: the split run is not exact.
+    /// A store fed by another part had less room than `need` on some day (so a road
+    /// towards it could have been limited): the split run may not be exact.
     bound: bool,
     /// Days on which the inputs of each part may change, part by part.
     part_dirty: Vec<u64>,
@@ -744,8 +747,9 @@ impl Flow {
     /// With `input.split`, the network is stepped in parts cut at its ports and
     /// stockpiles (`Topology::parts`), upstream first, each as though the stores of the
     /// parts downstream had unlimited room, handing what its roads deliver there over
-    /// as runs of daily arrivals. A part then steps only on the days its own inputs or
-    /// the arrivals it reads change. This is exact as long as no store fed by another
+    /// as runs of daily arrivals. A part's days of change are then those of its own
+    /// inputs and of the arrivals it reads (it is still stepped while its stores or its
+    /// own pipelines settle after one). This is exact as long as no store fed by another
     /// part is so full that its room limits a road; each part checks that every day
     /// (against the most any one road can load towards the store, with the store at its
     /// fullest of the day), and if one ever is, the run is done again on the whole
@@ -789,7 +793,7 @@ impl Flow {
     }
 
     /// The parts of the cut network, upstream first; false if a store fed by another
-    /// part would have limited a route on some day.
+    /// part could have limited a route on some day.
     fn run_split(
         &mut self,
         model: &Model,
@@ -843,7 +847,8 @@ impl Flow {
     }
 
     /// Steps part `p` over the horizon, its inputs changing on the days set in
-    /// `dirty`; false if it stopped at a day on which a port's store limited a route.
+    /// `dirty`; false if it stopped at a day on which a store fed by another part could
+    /// have limited a route.
     #[allow(clippy::too_many_arguments)]
     fn run_part(
         &mut self,
@@ -895,6 +900,7 @@ impl Flow {
                 self.ship_arrivals(model, topo, p, d, end, sums, &mut idle);
                 sums.days_stepped += 1;
                 (d, self.straight, moved) = (end, false, false);
+                self.last_delta.clear();
                 continue;
             }
             let next = next_bit(dirty, d, n_days);
@@ -970,7 +976,7 @@ impl Flow {
         true
     }
 
-    /// Moves the pipelines of the part's routes that hand over to the ports on by `days`
+    /// Moves the pipelines of the part's routes into other parts on by `days`
     /// days from day `from`, each loading every day what it loaded the day before, and
     /// hands over their arrivals. (Between days of change, loads repeat; the part's
     /// stores do not depend on these arrivals, so the part may skip days while such a
@@ -1079,7 +1085,7 @@ impl Flow {
         }
     }
 
-    /// The port part reads the arrivals of its routes that change on day `d`.
+    /// A part reads the arrivals from other parts that change on day `d`.
     fn feed(&mut self, p: &Part, d: usize) {
         for &r in &p.feeds {
             let runs = &self.handed[r];
@@ -1357,7 +1363,7 @@ impl Flow {
 
     /// Room at route `r`'s destination store; a port's store also has room for what the
     /// port ships today.
-    /// (Unlimited in a part upstream of the ports; the ports check it.)
+    /// (Unlimited for a route into another part; that part checks it.)
     fn room<R: Tracer>(&self, tr: &mut R, t: &Topology, p: &Part, net: &Net, r: usize) -> f64 {
         let to = t.route_to[r];
         if p.split && t.route_cut[r] {
@@ -1779,6 +1785,7 @@ transit_days = 1
     /// What a run of the flow of `text` gives, its first road cut from day 50 to 90.
     struct Blockade {
         delivered: Vec<f64>,
+        /// Summed over the ports.
         stock_days: f64,
         shipped: f64,
         idle: u32,
@@ -1786,8 +1793,22 @@ transit_days = 1
         stretches: u32,
         /// The value through each target over a grid of stretches of days.
         through: Vec<f64>,
+        /// The value each cargo loss destroyed.
+        destroyed: Vec<f64>,
         /// Whether the run was done in parts.
         split: bool,
+    }
+
+    /// How to run `blockade_with`.
+    #[derive(Clone, Copy, Default)]
+    struct Opts<'a> {
+        every_day: bool,
+        split: bool,
+        /// Keep no record of the value through each target.
+        no_record: bool,
+        /// Cut this site instead of the first road.
+        site: Option<&'a str>,
+        losses: &'a [super::CargoLoss],
     }
 
     fn blockade(text: &str, every_day: bool, split: bool) -> Blockade {
@@ -1803,14 +1824,26 @@ transit_days = 1
         record: bool,
         site: Option<&str>,
     ) -> Blockade {
-        use super::{Factors, Flow, Net, Record, RunInput, RunOutput, Topology, set_bit};
+        let o = Opts {
+            every_day,
+            split,
+            no_record: !record,
+            site,
+            losses: &[],
+        };
+        blockade_with(&mut super::Flow::default(), text, o)
+    }
+
+    /// `blockade`, run twice on `flow`.
+    fn blockade_with(flow: &mut super::Flow, text: &str, o: Opts) -> Blockade {
+        use super::{Factors, Net, Record, RunInput, RunOutput, Topology, set_bit};
         let model = parse(text, "blockade").unwrap();
         let topo = Topology::new(&model);
         let mut net = Net::default();
         crate::engine::trial::build_net(&model, &[], &mut net);
         let n_days = model.n_days as usize;
         let units = vec![vec![0.0]; model.sites.len()];
-        let road = site.map_or(model.sites.len(), |name| {
+        let road = o.site.map_or(model.sites.len(), |name| {
             model.sites.iter().position(|s| s.name == name).unwrap()
         });
         // The target's factor is 0 from day 50 and 1 again from day 90.
@@ -1821,53 +1854,58 @@ transit_days = 1
             items: vec![(50, 0.0), (90, 1.0)],
         };
         let mut dirty = vec![0u64; n_days.div_ceil(64)];
-        for d in [0, 50, 90] {
+        for d in [0, 50, 90]
+            .into_iter()
+            .chain(o.losses.iter().map(|l| l.day as usize))
+        {
             set_bit(&mut dirty, d);
         }
         let input = RunInput {
             units: &units,
             factors: Some(&factors),
             dirty: &dirty,
-            losses: &[],
-            every_day,
-            split,
+            losses: o.losses,
+            every_day: o.every_day,
+            split: o.split,
         };
         let nc = model.commodities.len();
+        let np = topo.ports.len();
         let mut delivered = vec![0.0; model.months.len() * nc];
-        let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
+        let (mut stock_days, mut shipped) = (vec![0.0; np], vec![0.0; np]);
+        let mut destroyed = vec![0.0; o.losses.len()];
         let mut recorded = Record::default();
         let mut out = RunOutput {
             delivered: &mut delivered,
             port_stock_days: &mut stock_days,
             port_shipped: &mut shipped,
-            destroyed: &mut [],
-            record: record.then_some(&mut recorded),
+            destroyed: &mut destroyed,
+            record: (!o.no_record).then_some(&mut recorded),
             longest_idle: 0,
             days_stepped: 0,
             stretches: 0,
             split: false,
         };
-        // A flow that ran another network before must not differ from a fresh one.
-        let mut flow = Flow::default();
+        // Run twice: the second run must start afresh, and adds the same sums again.
         flow.run(&model, &topo, &net, &input, &mut out);
         flow.run(&model, &topo, &net, &input, &mut out);
         let (idle, stepped, stretches) = (out.longest_idle, out.days_stepped, out.stretches);
         let split = out.split;
         let mut through = Vec::new();
-        for t in (0..model.n_targets()).filter(|_| record) {
+        for t in (0..model.n_targets()).filter(|_| !o.no_record) {
             for a in (0..n_days).step_by(7) {
                 through.push(recorded.value(t, a as f64 + 0.25, a as f64 + 30.5));
             }
         }
-        // The second run added to the first's sums: halve them.
+        let half = |v: &[f64]| v.iter().map(|x| x / 2.0).collect::<Vec<_>>();
         Blockade {
-            delivered: delivered.iter().map(|x| x / 2.0).collect(),
-            stock_days: stock_days[0] / 2.0,
-            shipped: shipped[0] / 2.0,
+            delivered: half(&delivered),
+            stock_days: stock_days.iter().sum::<f64>() / 2.0,
+            shipped: shipped.iter().sum::<f64>() / 2.0,
             idle,
             stepped,
             stretches,
             through,
+            destroyed: half(&destroyed),
             split,
         }
     }
@@ -1875,6 +1913,7 @@ transit_days = 1
     fn assert_same(fast: &Blockade, slow: &Blockade) {
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0);
         let pairs = fast.delivered.iter().zip(&slow.delivered);
+        let pairs = pairs.chain(fast.destroyed.iter().zip(&slow.destroyed));
         for (x, y) in pairs.chain(fast.through.iter().zip(&slow.through)) {
             assert!(close(*x, *y), "{x} vs {y}");
         }
@@ -2060,6 +2099,185 @@ transit_days = 1
             let stepped = blockade_of(text, false, true, true, site).stepped;
             assert_eq!(fast.stepped < stepped, skips, "{site:?}: {}", fast.stepped);
         }
+    }
+
+    #[test]
+    fn a_flow_reused_across_runs_redone_on_the_whole_network_runs_as_fresh() {
+        let o = Opts {
+            split: true,
+            no_record: true,
+            ..Default::default()
+        };
+        let bits = |b: &Blockade| {
+            let mut v: Vec<u64> = b.delivered.iter().map(|x| x.to_bits()).collect();
+            v.extend([b.stock_days.to_bits(), b.shipped.to_bits()]);
+            v.extend([b.idle, b.stepped, b.stretches, b.split as u32].map(u64::from));
+            v
+        };
+        let (drifting, yard) = (port_drifting(), yard_roomy());
+        let mut used = super::Flow::default();
+        // Runs redone on the whole network (`PORT_BOUND`, `YARD`) between runs in parts.
+        for (text, split) in [
+            (PORT_BOUND, false),
+            (&drifting, true),
+            (YARD, false),
+            (&yard, true),
+            (BLOCKADE, true),
+            (PORT_BOUND, false),
+        ] {
+            let b = blockade_with(&mut used, text, o);
+            assert_eq!(b.split, split);
+            let fresh = blockade_with(&mut super::Flow::default(), text, o);
+            assert_eq!(bits(&b), bits(&fresh));
+        }
+    }
+
+    #[test]
+    fn cargo_losses_in_parts_equal_stepping_every_day() {
+        use super::CargoLoss;
+        let yard = yard_roomy();
+        // Targets: the mine, the yard, the port, the road, the quay.
+        let loss = |day: u32, target: u32, fraction: f64| CargoLoss {
+            day,
+            target,
+            fraction,
+            kind: 0,
+        };
+        let losses = [
+            loss(20, 3, 0.5),   // cargo on the road
+            loss(60, 1, 0.3),   // the yard's store
+            loss(70, 2, 1.0),   // the port's stores (ending a stretch of shipping)
+            loss(200, 4, 0.25), // cargo on the quay
+        ];
+        for site in [None, Some("port"), Some("yard")] {
+            let o = Opts {
+                split: true,
+                no_record: true,
+                site,
+                losses: &losses,
+                ..Default::default()
+            };
+            let fast = blockade_with(&mut super::Flow::default(), &yard, o);
+            let whole = Opts {
+                every_day: true,
+                split: false,
+                ..o
+            };
+            let slow = blockade_with(&mut super::Flow::default(), &yard, whole);
+            assert!(fast.split, "{site:?}");
+            assert_same(&fast, &slow);
+            // The road, the yard and the quay always carry or hold something; the port
+            // holds something on day 70 only while it is cut.
+            let d = &slow.destroyed;
+            assert!(d[0] > 0.0 && d[1] > 0.0 && d[3] > 0.0, "{site:?}: {d:?}");
+            assert_eq!(d[2] > 0.0, site == Some("port"), "{site:?}: {d:?}");
+        }
+    }
+
+    /// A mine with a road to one port and a standby road to another.
+    const TWO_PORTS: &str = r#"
+name = "two_ports"
+start = "2026-01-01"
+horizon = "2026-12-31"
+[[commodities]]
+name = "ore"
+[[sites]]
+name = "mine"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 30
+inventory_max = 500
+[[sites]]
+name = "east"
+kind = "port"
+region = "A"
+capacity_per_day = 100
+inventory_max = 1000
+[[sites]]
+name = "west"
+kind = "port"
+region = "A"
+capacity_per_day = 100
+inventory_max = 1000
+[[routes]]
+name = "road"
+from = "mine"
+to = "east"
+regions = ["A"]
+capacity_per_day = 40
+transit_days = 2
+[[routes]]
+name = "standby"
+from = "mine"
+to = "west"
+regions = ["A"]
+capacity_per_day = 20
+transit_days = 4
+standby = true
+"#;
+
+    #[test]
+    fn a_standby_road_to_a_second_port_in_parts_equals_stepping_every_day() {
+        // While the road to the east is cut, the standby road carries 20 of the 30 a day
+        // to the west, and the mine's store fills: no port ships only for the 4 days of
+        // the standby road's transit.
+        for record in [true, false] {
+            let fast = blockade_of(TWO_PORTS, false, true, record, None);
+            let slow = blockade_of(TWO_PORTS, true, false, record, None);
+            assert!(fast.split);
+            assert_same(&fast, &slow);
+            assert_eq!(slow.idle, 4);
+        }
+        // With the east port itself cut, the road keeps loading and the port fills.
+        let fast = blockade_of(TWO_PORTS, false, true, false, Some("east"));
+        let slow = blockade_of(TWO_PORTS, true, false, false, Some("east"));
+        assert_same(&fast, &slow);
+        assert!(slow.stock_days > 0.0);
+    }
+
+    #[test]
+    fn the_baseline_is_cut_at_its_ports_and_stockpiles() {
+        let model = crate::scenario::baseline();
+        let topo = super::Topology::new(&model);
+        let names = |p: &super::Part| -> Vec<&str> {
+            (p.targets.iter())
+                .filter(|&&t| t < model.sites.len())
+                .map(|&t| model.sites[t].name.as_str())
+                .collect()
+        };
+        let parts: Vec<Vec<&str>> = topo.parts.iter().map(names).collect();
+        assert_eq!(
+            parts,
+            [
+                vec!["chagai_copper"],
+                vec!["qilla_antimony"],
+                vec!["chitral_antimony"],
+                vec!["gilgit_ree"],
+                vec!["ree_mines"],
+                vec!["karachi_yard", "ree_refinery"],
+                vec!["karachi_port"],
+            ]
+        );
+        // Each route belongs to the part of the site it leaves; only those into the yard
+        // and the port join two parts.
+        let cut: Vec<&str> = (0..model.routes.len())
+            .filter(|&r| topo.route_cut[r])
+            .map(|r| model.routes[r].name.as_str())
+            .collect();
+        assert!(!cut.contains(&"yard_refinery"), "{cut:?}");
+        assert_eq!(cut.len(), model.routes.len() - 1, "{cut:?}");
+        // Two yards that feed each other cannot be put in order: no parts.
+        let circle = YARD.replace("inventory_max = 300", "inventory_max = 300\n[[sites]]\nname = \"yard2\"\nkind = \"stockpile\"\nregion = \"A\"\ncommodity = \"ore\"\ncapacity_per_day = 5\ninventory_max = 50")
+            + "[[routes]]\nname = \"there\"\nfrom = \"yard\"\nto = \"yard2\"\nregions = [\"A\"]\ncapacity_per_day = 5\ntransit_days = 1\n[[routes]]\nname = \"back\"\nfrom = \"yard2\"\nto = \"yard\"\nregions = [\"A\"]\ncapacity_per_day = 5\ntransit_days = 1\n";
+        let model = parse(&circle, "circle").unwrap();
+        assert!(super::Topology::new(&model).parts.is_empty());
+        let (fast, slow) = (
+            blockade(&circle, false, true),
+            blockade(&circle, true, false),
+        );
+        assert!(!fast.split);
+        assert_same(&fast, &slow);
     }
 
     #[test]

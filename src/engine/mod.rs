@@ -43,7 +43,8 @@ pub struct Compiled {
     /// Step the flow every day instead of fast-forwarding steady days (tests only:
     /// the results are the same up to floating-point rounding of the sums).
     pub step_every_day: bool,
-    /// Step the flow's network as a whole instead of in parts cut at the ports (tests
+    /// Step the flow's network as a whole instead of in parts cut at its ports and
+    /// stockpiles (tests
     /// only: the results are the same up to floating-point rounding of the sums).
     pub whole_flow: bool,
     /// How the uncertain parameters are sampled.

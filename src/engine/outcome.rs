@@ -248,4 +248,8 @@ pub struct TrialOutcome {
     pub events_yearly: Vec<f64>,
     /// Drawn value of every uncertain parameter.
     pub params: Vec<f64>,
+    /// How many of the trial's two runs of the flow had to be redone on the whole
+    /// network because a store fed by another part ran short of room (diagnostics; see
+    /// `flow::Flow::run`).
+    pub redone_whole: u8,
 }

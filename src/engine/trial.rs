@@ -149,6 +149,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         port_shipped: &mut cf_shipped,
     };
     s.flow.run(m, &c.topology, &s.net, &cf_in, &mut cf_out);
+    out.redone_whole += (cf_in.split && !cf_out.split) as u8;
     s.destroyed.clear();
     s.destroyed.resize(s.losses.len(), 0.0);
     let (mut stock_days, mut shipped) = (vec![0.0; np], vec![0.0; np]);
@@ -172,6 +173,7 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         port_shipped: &mut shipped,
     };
     s.flow.run(m, &c.topology, &s.net, &dis_in, &mut dis_out);
+    out.redone_whole += (dis_in.split && !dis_out.split) as u8;
     let idle = dis_out.longest_idle;
     PortSums {
         stock_days,
