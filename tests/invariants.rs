@@ -1,8 +1,8 @@
-//! Invariants of the engine: the fast-forward, on the network cut at the ports, equals
-//! stepping every day on the whole network, attribution
-//! adds up to the shortfall, results do not depend on the number of threads even with
-//! zero-length events, standby routes never beat the disruption-free run, and stores
-//! limit what is kept, not what flows through.
+//! Invariants of the engine: the fast-forward, on the network cut at its ports and
+//! stockpiles, equals stepping every day on the whole network, attribution adds up to
+//! the shortfall, results do not depend on the number of threads even with zero-length
+//! events, standby routes never beat the disruption-free run, and stores limit what is
+//! kept, not what flows through.
 
 mod common;
 use common::{outcomes, small_text};

@@ -44,8 +44,8 @@ pub struct Compiled {
     /// the results are the same up to floating-point rounding of the sums).
     pub step_every_day: bool,
     /// Step the flow's network as a whole instead of in parts cut at its ports and
-    /// stockpiles (tests
-    /// only: the results are the same up to floating-point rounding of the sums).
+    /// stockpiles (tests only: the results are the same up to floating-point rounding
+    /// of the sums).
     pub whole_flow: bool,
     /// How the uncertain parameters are sampled.
     pub sampling: Sampling,
