@@ -908,9 +908,9 @@ impl Flow {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
                 None => next,
             };
-            // Trace a day of change, or a day after two that moved the stores alike: it may
-            // start a straight stretch up to the next change of inputs, along its own change
-            // of the stores.
+            // Trace the day after a day of change that moved the stores, or after two days
+            // that moved them alike: it may start a straight stretch up to the next change
+            // of inputs, along its own change of the stores.
             let traced = (self.straight || moved) && !input.every_day && next - d > MIN_STRAIGHT;
             sums.days_stepped += 1;
             let pipes = if traced {
@@ -1006,9 +1006,9 @@ impl Flow {
     }
 
     /// Whether the ports of a ports-only part ship what arrives, as long as their own
-    /// inputs do not change: their stores are empty, each can ship more in a day than
-    /// all its roads can bring, and each store fed from elsewhere has room for that and
-    /// for what any one road could load towards it.
+    /// inputs do not change: their stores are empty, each can ship in a day at least all
+    /// its roads could bring, and each store fed from elsewhere has room for that and for
+    /// what any one road could load towards it.
     fn ships_arrivals(&self, t: &Topology, p: &Part, net: &Net) -> bool {
         p.stocks.iter().all(|&k| self.stock[k] == 0.0)
             && p.ports.iter().all(|&j| {
@@ -1125,8 +1125,8 @@ impl Flow {
             self.stock[k] += along * dx;
         }
         self.step_traced(t, p, net, record);
-        // A port's store found too full on the probed day is found again when that day
-        // is stepped, if the stretch is refused because of it.
+        // A store fed by another part found too full on the probed day is found again
+        // when that day is stepped, if the stretch is refused because of it.
         self.bound = false;
         let same = self.trace == self.first_trace;
         std::mem::swap(&mut self.stock, &mut self.saved_stock);
