@@ -145,27 +145,12 @@ fn scenarios_share_every_draw_of_what_they_both_define() {
         ),
     );
     let b = compile(&b_text);
-    let (ea, eb) = (&a.layout, &b.layout);
-    let h_a = ea
-        .columns
-        .iter()
-        .position(|c| c.name == "events.h")
-        .unwrap();
-    let g_a = ea
-        .columns
-        .iter()
-        .position(|c| c.name == "events.g")
-        .unwrap();
-    let h_b = eb
-        .columns
-        .iter()
-        .position(|c| c.name == "events.h")
-        .unwrap();
-    let g_b = eb
-        .columns
-        .iter()
-        .position(|c| c.name == "events.g")
-        .unwrap();
+    let col = |c: &Compiled, name: &str| {
+        let columns = &c.layout.columns;
+        columns.iter().position(|x| x.name == name).unwrap()
+    };
+    let (h_a, g_a) = (col(&a, "events.h"), col(&a, "events.g"));
+    let (h_b, g_b) = (col(&b, "events.h"), col(&b, "events.g"));
     let (oa, ob) = (outcomes(&a, 3, 400, 2), outcomes(&b, 3, 400, 2));
     let mut more = 0;
     for (x, y) in oa.iter().zip(&ob) {

@@ -20,6 +20,7 @@
 //! The result is one TOML document: the resolved scenario that is validated, printed by
 //! `check --resolved`, hashed into `manifest.json` and saved as `scenario.toml`.
 
+use super::values::FAMILY_NAMES;
 use super::{BASELINE_LABEL, BASELINE_TOML};
 use crate::error::{Error, Problem, Result, ScenarioProblems};
 use std::path::{Path, PathBuf};
@@ -245,21 +246,9 @@ fn inherit(
     }
 }
 
-/// The distribution families: a table naming one replaces rather than merges.
-const FAMILIES: [&str; 9] = [
-    "fixed",
-    "uniform",
-    "triangular",
-    "pert",
-    "normal",
-    "lognormal",
-    "beta",
-    "gamma",
-    "choice",
-];
-
+/// Whether a table names a distribution: such a table replaces rather than merges.
 fn is_distribution(t: &Table) -> bool {
-    FAMILIES.iter().any(|f| t.contains_key(*f))
+    FAMILY_NAMES.iter().any(|f| t.contains_key(*f))
 }
 
 /// The label of a list item: its `name`, else the hazard it refers to (`excited_by`).

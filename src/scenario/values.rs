@@ -97,6 +97,19 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
+/// The names of the distribution families, as keys of a table.
+pub(crate) const FAMILY_NAMES: [&str; 9] = [
+    "fixed",
+    "uniform",
+    "triangular",
+    "pert",
+    "normal",
+    "lognormal",
+    "beta",
+    "gamma",
+    "choice",
+];
+
 const FAMILIES: &str = "a number, or a table with one of: fixed, uniform = [lo, hi], triangular = [min, mode, max], pert = [min, mode, max], normal = [mean, sd], lognormal = { median, p90 | p95 | p99 }, beta = [a, b], gamma = [shape, scale], choice = [values] (with weights = [...])";
 
 impl Builder<'_> {
@@ -201,18 +214,7 @@ impl Builder<'_> {
             );
             return None;
         };
-        let families = [
-            "fixed",
-            "uniform",
-            "triangular",
-            "pert",
-            "normal",
-            "lognormal",
-            "beta",
-            "gamma",
-            "choice",
-        ];
-        let present: Vec<&str> = families
+        let present: Vec<&str> = FAMILY_NAMES
             .iter()
             .copied()
             .filter(|f| t.contains_key(*f))
