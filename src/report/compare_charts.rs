@@ -614,6 +614,49 @@ where
     Ok(w)
 }
 
+/// The frame of a chart of one horizontal bar per name (row `k` at `y = k`) over `x`,
+/// with room below for a legend of `entries` lines; names too long are shortened.
+fn bar_frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    names: &mut [String],
+    entries: usize,
+    x: std::ops::Range<f64>,
+    x_desc: &str,
+    x_fmt: &dyn Fn(&f64) -> String,
+) -> std::result::Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    Box<dyn std::error::Error>,
+>
+where
+    DB::ErrorType: 'static,
+{
+    let n = names.len();
+    let label_w = label_width(area, names, 14)?;
+    let extra = legend_rows(area, n, entries);
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(55)
+        .y_label_area_size(label_w)
+        .margin_right(20)
+        .build_cartesian_2d(x, -0.6 - extra..n.max(1) as f64 - 0.4)?;
+    let name_of = category_label(names);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 14))
+        .y_label_formatter(&name_of)
+        .y_labels(n + 2 + extra.ceil() as usize)
+        .set_tick_mark_size(LabelAreaPosition::Left, 0)
+        .x_label_formatter(x_fmt)
+        .disable_y_mesh()
+        .draw()?;
+    Ok(chart)
+}
+
 /// Empty rows to add below `n` bars to make room for a legend of `entries` lines.
 fn legend_rows<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, n: usize, entries: usize) -> f64 {
     let h = area.dim_in_pixel().1 as f64 - 65.0;
@@ -899,25 +942,8 @@ where
     let span = (hi - lo).max(1e-3);
     // Room for the value notes at the ends of the bars.
     let (x0, x1) = (lo - span * 0.14, hi + span * 0.14);
-    let label_w = label_width(area, &mut names, 14)?;
-    let extra = legend_rows(area, n, 3);
-    let mut chart = ChartBuilder::on(area)
-        .x_label_area_size(55)
-        .y_label_area_size(label_w)
-        .margin_right(20)
-        .build_cartesian_2d(x0..x1, -0.6 - extra..n.max(1) as f64 - 0.4)?;
-    let name_of = category_label(&names);
-    chart
-        .configure_mesh()
-        .x_desc("Mean shortfall, % of the disruption-free deliveries")
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 14))
-        .y_label_formatter(&name_of)
-        .y_labels(n + 2 + extra.ceil() as usize)
-        .set_tick_mark_size(LabelAreaPosition::Left, 0)
-        .x_label_formatter(&tick)
-        .disable_y_mesh()
-        .draw()?;
+    let x_desc = "Mean shortfall, % of the disruption-free deliveries";
+    let mut chart = bar_frame(area, &mut names, 3, x0..x1, x_desc, &tick)?;
     // Each bar's extent: both bars on the whole row when they lie on either side of the
     // base; the P10 bar in the upper and the P90 bar in the lower half otherwise.
     let extent = |k: usize, b: &TornadoBar, high: bool| {
@@ -1042,25 +1068,8 @@ where
         hi + span * 0.16,
     );
     let mut names: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let label_w = label_width(area, &mut names, 14)?;
-    let extra = legend_rows(area, n, 2);
-    let mut chart = ChartBuilder::on(area)
-        .x_label_area_size(55)
-        .y_label_area_size(label_w)
-        .margin_right(20)
-        .build_cartesian_2d(x0..x1, -0.6 - extra..n.max(1) as f64 - 0.4)?;
-    let name_of = category_label(&names);
-    chart
-        .configure_mesh()
-        .x_desc("Reduction in the mean shortfall with the hazard off, percentage points")
-        .axis_desc_style((FONT, 16))
-        .label_style((FONT, 14))
-        .y_label_formatter(&name_of)
-        .y_labels(n + 2 + extra.ceil() as usize)
-        .set_tick_mark_size(LabelAreaPosition::Left, 0)
-        .x_label_formatter(&|v| num(*v))
-        .disable_y_mesh()
-        .draw()?;
+    let x_desc = "Reduction in the mean shortfall with the hazard off, percentage points";
+    let mut chart = bar_frame(area, &mut names, 2, x0..x1, x_desc, &|v| num(*v))?;
     chart
         .draw_series(rows.iter().enumerate().map(|(k, r)| {
             let y = k as f64;
