@@ -45,8 +45,7 @@ pub struct Scratch {
     units: Vec<Vec<f64>>,
     flow: Flow,
     segments: Vec<Segment>,
-    bounds: Vec<(f64, f64, u8)>,
-    active: Vec<(f64, u8)>,
+    active: Vec<(f64, f64, u8)>,
 }
 
 /// A stretch of time over which a target's worst active disruption is constant.
@@ -467,55 +466,72 @@ fn mark_units(units: &[Vec<f64>], net: &Net, dirty: &mut [u64]) {
 /// Cuts each target's disruptions into segments with the worst active severity (and
 /// its kind), so that overlapping disruptions count once.
 fn segments(m: &Model, s: &mut Scratch) {
-    s.segments.clear();
     let horizon = m.n_days as f64;
+    cut_segments(&s.disruptions, horizon, &mut s.active, &mut s.segments);
+}
+
+/// Segments of `disruptions` (sorted by target, then start) up to `horizon`, into `out`:
+/// a new one wherever a disruption starts or ends. `active` is scratch.
+///
+/// A sweep over the starts, in order, with the few disruptions active at a time
+/// (end, severity, kind), kept in order of start: at each time, those that end leave,
+/// those that start join, and the worst one active lasts until the next start or end.
+/// Among equally severe ones, the one in force first is the worst: a disruption that
+/// joins at the same severity does not take over its kind.
+fn cut_segments(
+    disruptions: &[Disruption],
+    horizon: f64,
+    active: &mut Vec<(f64, f64, u8)>,
+    out: &mut Vec<Segment>,
+) {
+    out.clear();
     let mut i = 0;
-    while i < s.disruptions.len() {
-        let t = s.disruptions[i].target;
-        let j = i + s.disruptions[i..]
+    while i < disruptions.len() {
+        let t = disruptions[i].target;
+        let j = i + disruptions[i..]
             .iter()
             .take_while(|d| d.target == t)
             .count();
-        s.bounds.clear();
-        s.active.clear();
-        // (time, +severity at a start or -severity at an end, kind); ends first at a tie.
-        for d in &s.disruptions[i..j] {
-            let end = d.end.min(horizon);
-            if end > d.start && d.severity > 0.0 {
-                s.bounds.push((d.start, d.severity, d.kind));
-                s.bounds.push((end, -d.severity, d.kind));
-            }
-        }
-        s.bounds
-            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let mut k = 0;
-        while k < s.bounds.len() {
-            let at = s.bounds[k].0;
-            while k < s.bounds.len() && s.bounds[k].0 == at {
-                let (_, sev, kind) = s.bounds[k];
-                if sev > 0.0 {
-                    s.active.push((sev, kind));
-                } else if let Some(x) = s.active.iter().position(|&a| a == (-sev, kind)) {
-                    s.active.swap_remove(x);
+        let mut starts = disruptions[i..j]
+            .iter()
+            .filter(|d| d.end.min(horizon) > d.start && d.severity > 0.0)
+            .peekable();
+        i = j;
+        active.clear();
+        let Some(mut at) = starts.peek().map(|d| d.start) else {
+            continue;
+        };
+        loop {
+            let mut k = 0;
+            while k < active.len() {
+                if active[k].0 <= at {
+                    active.remove(k);
+                } else {
+                    k += 1;
                 }
-                k += 1;
             }
-            let worst = s
-                .active
+            while let Some(d) = starts.next_if(|d| d.start <= at) {
+                active.push((d.end.min(horizon), d.severity, d.kind));
+            }
+            let next_end = active.iter().fold(f64::INFINITY, |x, a| x.min(a.0));
+            let next = starts.peek().map_or(next_end, |d| d.start.min(next_end));
+            if next == f64::INFINITY {
+                break;
+            }
+            let worst = active
                 .iter()
-                .copied()
-                .fold((0.0, 0u8), |w, a| if a.0 > w.0 { a } else { w });
-            if let (Some(next), true) = (s.bounds.get(k), worst.0 > 0.0) {
-                s.segments.push(Segment {
+                .fold((0.0, 0u8), |w, a| if a.1 > w.0 { (a.1, a.2) } else { w });
+            if worst.0 > 0.0 {
+                out.push(Segment {
                     target: t,
                     start: at,
-                    end: next.0,
+                    end: next,
                     severity: worst.0,
                     kind: worst.1,
                 });
             }
+            at = next;
         }
-        i = j;
     }
 }
 
@@ -773,6 +789,83 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn segments_carry_the_worst_active_severity_once() {
+        // Random disruptions of three targets, some apart and some overlapping, against
+        // the rule read off at every point between two boundaries: the worst severity
+        // of the disruptions active there, and among equal ones the kind of the first
+        // to start; or no segment when none is active.
+        let horizon = 50.0;
+        let mut rng = stream(11, 0, 0);
+        let (mut active, mut out) = (Vec::new(), Vec::new());
+        let (mut overlapping, mut apart) = (0, 0);
+        for _ in 0..500 {
+            let mut ds = Vec::new();
+            for target in 0..3u32 {
+                let mut at = rng.random::<f64>() * 5.0;
+                for _ in 0..rng.random_range(0..10) {
+                    let len = [0.0, rng.random::<f64>() * 10.0][rng.random_range(0..2)];
+                    ds.push(Disruption {
+                        target,
+                        start: at,
+                        end: at + len,
+                        severity: [0.0, rng.random::<f64>(), 0.5, 1.0][rng.random_range(0..4)],
+                        kind: rng.random_range(0..3),
+                        delay: 0.0,
+                    });
+                    // Apart, touching, or overlapping the one before.
+                    at += [
+                        len,
+                        len + rng.random::<f64>() * 6.0,
+                        len * rng.random::<f64>(),
+                    ][rng.random_range(0..3)];
+                }
+            }
+            cut_segments(&ds, horizon, &mut active, &mut out);
+            for target in 0..3u32 {
+                let mine: Vec<&Disruption> = ds.iter().filter(|d| d.target == target).collect();
+                let segs: Vec<&Segment> = out.iter().filter(|s| s.target == target).collect();
+                let overlaps = mine
+                    .windows(2)
+                    .any(|w| w[1].start < w[0].end && w[0].severity * w[1].severity > 0.0);
+                overlapping += overlaps as usize;
+                apart += (!overlaps && segs.len() > 1) as usize;
+                for w in segs.windows(2) {
+                    assert!(w[0].end <= w[1].start, "segments overlap: {segs:?}");
+                }
+                let mut cuts: Vec<f64> = mine.iter().flat_map(|d| [d.start, d.end]).collect();
+                cuts.push(horizon);
+                cuts.sort_by(f64::total_cmp);
+                for x in cuts.windows(2).filter(|w| w[0] < w[1] && w[0] < horizon) {
+                    let mid = (x[0] + x[1].min(horizon)) / 2.0;
+                    let worst = mine
+                        .iter()
+                        .filter(|d| d.start <= mid && mid < d.end && d.severity > 0.0)
+                        .map(|d| (d.severity, d.kind))
+                        .fold((0.0, 0), |w, a| if a.0 > w.0 { a } else { w });
+                    let at: Vec<_> = segs
+                        .iter()
+                        .filter(|s| s.start <= mid && mid < s.end)
+                        .map(|s| (s.severity, s.kind))
+                        .collect();
+                    if worst.0 > 0.0 {
+                        assert_eq!(at, [worst], "target {target} at {mid} of {mine:?}");
+                    } else {
+                        assert!(at.is_empty(), "target {target} at {mid} of {mine:?}");
+                    }
+                }
+                // Segments start and end only where a disruption does (or at the horizon).
+                assert!(
+                    segs.iter()
+                        .all(|s| cuts.contains(&s.start) && cuts.contains(&s.end))
+                );
+                assert!(segs.iter().all(|s| s.end <= horizon && s.severity > 0.0));
+            }
+        }
+        // Both ways through `cut_segments` were taken, many times.
+        assert!(overlapping > 50 && apart > 50, "{overlapping} {apart}");
     }
 
     fn seg(start: f64, end: f64, severity: f64, kind: u8) -> Segment {
