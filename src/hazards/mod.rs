@@ -27,7 +27,7 @@
 //! - an event's number of offspring is drawn by inversion from one uniform, so a larger
 //!   jump gives at least as many offspring, the first ones at the same delays.
 
-use crate::engine::rng::{Stream, mix, purpose, stream};
+use crate::engine::rng::{Stream, first_uniform, mix, purpose, stream};
 use crate::model::dist::Inverse;
 use crate::model::{Model, Num};
 use rand::RngExt;
@@ -356,8 +356,15 @@ fn add_offspring(
                 continue;
             }
             let key = child_id(parent.id, child_key);
+            // Most events have no offspring: their one uniform is read without
+            // building the stream.
+            let u = first_uniform(seed, trial, key);
+            if u <= p0 {
+                continue;
+            }
             let mut rng = stream(seed, trial, key);
-            let n = poisson_inverse(jump, p0, rng.random::<f64>());
+            let _first: f64 = rng.random();
+            let n = poisson_inverse(jump, p0, u);
             for i in 0..n {
                 let delay: f64 = Exp1.sample(&mut rng);
                 let t = parent.t + delay * decay;
