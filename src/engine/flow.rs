@@ -76,6 +76,11 @@ pub struct Topology {
     route_commodity: Vec<usize>,
     /// Whether each route is a standby route.
     route_standby: Vec<bool>,
+    /// Routes whose capacity matters to the day only when it limits their own load:
+    /// not a primary route of a site that also has standby routes (what the primaries
+    /// lose, the standby routes may carry), nor a route out of a plant (whose room to
+    /// process counts its roads' capacity).
+    route_plain: Vec<bool>,
     /// The port site a route delivers to, if it ends at a port.
     route_port: Vec<Option<usize>>,
     /// The loader of each plant (index into `loaders`).
@@ -191,6 +196,14 @@ impl Topology {
             .plants
             .iter()
             .map(|&(s, _, _)| t.loaders.iter().position(|l| l.site == s))
+            .collect();
+        t.route_plain = (model.routes.iter())
+            .map(|r| {
+                let from = &model.sites[r.from];
+                let guards_standby =
+                    !r.standby && from.out_routes.iter().any(|&x| model.routes[x].standby);
+                !guards_standby && from.kind != SiteKind::Plant
+            })
             .collect();
         t.parts = t.cut(model);
         let all: Vec<usize> = (0..model.sites.len()).collect();
@@ -879,16 +892,21 @@ impl Flow {
         self.before.resize(p.stocks.len(), 0.0);
         // The day before changed inputs and moved the stores.
         let mut moved = false;
+        // The latest day stepped left the stores as they were, with uniform pipelines.
+        let mut steady_last = false;
         let mut d = 0;
         while d < n_days {
             let change = bit(dirty, d) || d == 0;
+            // Whether today's changes may alter the flows of a day that repeats the last.
+            let mut matters = true;
             if change {
-                self.capacities(model, net, p, input, d);
-                self.feed(p, d);
+                matters = self.capacities(model, topo, net, p, input, d);
+                matters |= self.feed(p, d);
             }
             while let Some(l) = input.losses.get(loss_i).filter(|l| l.day as usize <= d) {
                 sums.destroyed[loss_i] += self.destroy(model, net, l);
                 loss_i = owned(loss_i + 1);
+                matters = true;
             }
             if p.ports_only && !record && !input.every_day && self.ships_arrivals(topo, p, net) {
                 // Up to the next change of the ports' own inputs.
@@ -899,7 +917,7 @@ impl Flow {
                 };
                 self.ship_arrivals(model, topo, p, d, end, sums, &mut idle);
                 sums.days_stepped += 1;
-                (d, self.straight, moved) = (end, false, false);
+                (d, self.straight, moved, steady_last) = (end, false, false, false);
                 self.last_delta.clear();
                 continue;
             }
@@ -908,6 +926,17 @@ impl Flow {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
                 None => next,
             };
+            if steady_last && !matters && !record && !input.every_day {
+                // The days up to the next change repeat the latest one, as if stepped:
+                // its flows and stores stand, and the pipelines into other parts move on.
+                let repeat = next - d;
+                if ships {
+                    self.account(model, topo, p, d, repeat, false, sums, &mut idle);
+                }
+                self.advance_handoff(p, net, d, repeat);
+                d += repeat;
+                continue;
+            }
             // Trace the day after a day of change that moved the stores, or after two days
             // that moved them alike: it may start a straight stretch up to the next change
             // of inputs, along its own change of the stores.
@@ -930,6 +959,7 @@ impl Flow {
             let steady =
                 pipes && (p.stocks.iter().zip(&self.before)).all(|(&k, &b)| self.stock[k] == b);
             moved = change && pipes && !steady;
+            steady_last = steady;
             let repeat = if steady && !input.every_day {
                 next - d
             } else {
@@ -965,6 +995,7 @@ impl Flow {
                         self.advance_handoff(p, net, d, days);
                         d += days;
                         sums.stretches += 1;
+                        steady_last = false;
                     }
                     // After a stretch, or a probe that found none, detect afresh.
                     self.straight = false;
@@ -1085,16 +1116,20 @@ impl Flow {
         }
     }
 
-    /// A part reads the arrivals from other parts that change on day `d`.
-    fn feed(&mut self, p: &Part, d: usize) {
+    /// A part reads the arrivals from other parts that change on day `d`; returns
+    /// whether any did.
+    fn feed(&mut self, p: &Part, d: usize) -> bool {
+        let mut changed = false;
         for &r in &p.feeds {
             let runs = &self.handed[r];
             let cursor = &mut self.feed_cursor[r];
             while *cursor < runs.len() && runs[*cursor].0 as usize <= d {
+                changed |= self.arriving[r] != runs[*cursor].1;
                 self.arriving[r] = runs[*cursor].1;
                 *cursor += 1;
             }
         }
+        changed
     }
 
     /// How many of the next `days` days the stores can move along today's line before one
@@ -1288,9 +1323,19 @@ impl Flow {
     }
 
     /// Sets today's capacities: on day 0 all of them, later those of the targets whose
-    /// factor changes today and of the sites still ramping up.
-    fn capacities(&mut self, model: &Model, net: &Net, p: &Part, input: &RunInput, d: usize) {
+    /// factor changes today and of the sites still ramping up. Returns whether a change
+    /// may alter the flows of a day that repeats the one before (see `route_quiet`).
+    fn capacities(
+        &mut self,
+        model: &Model,
+        topo: &Topology,
+        net: &Net,
+        p: &Part,
+        input: &RunInput,
+        d: usize,
+    ) -> bool {
         let n_sites = model.sites.len();
+        let mut matters = d == 0;
         for &t in &p.targets {
             let mut changed = d == 0;
             if let Some(f) = input.factors.filter(|_| self.next_change[t] as usize <= d) {
@@ -1309,7 +1354,9 @@ impl Flow {
             if t >= n_sites {
                 if changed {
                     let r = t - n_sites;
-                    self.rcap_today[r] = net.route_cap[r] * self.factor[t];
+                    let new = net.route_cap[r] * self.factor[t];
+                    matters |= !self.route_quiet(topo, net, r, new);
+                    self.rcap_today[r] = new;
                 }
             } else if changed || d <= self.settled[t] {
                 let units: f64 = if d >= self.settled[t] {
@@ -1320,9 +1367,26 @@ impl Flow {
                         .map(|&f| ramp(d, f, net.site_ramp[t]))
                         .sum()
                 };
-                self.cap_today[t] = net.site_cap[t] * units * self.factor[t];
+                let new = net.site_cap[t] * units * self.factor[t];
+                matters |= new != self.cap_today[t];
+                self.cap_today[t] = new;
             }
         }
+        matters
+    }
+
+    /// Whether route `r`'s capacity may change from today's to `new` without altering
+    /// the flows of a day that repeats the one before: something else limited its load,
+    /// which the new capacity still allows; or it loaded nothing for as long as its
+    /// pipeline is (so it delivers nothing either, moving or frozen). Other routes of
+    /// its site may not depend on its capacity (`route_plain`).
+    fn route_quiet(&self, t: &Topology, net: &Net, r: usize, new: f64) -> bool {
+        let (old, q) = (self.rcap_today[r], self.dispatch[r]);
+        new == old
+            || t.route_plain[r]
+                && old > 0.0
+                && q < old
+                && (new > 0.0 && q <= new || q == 0.0 && self.same[r] > net.route_transit[r])
     }
 
     /// Destroys cargo or inventory at a target; returns the value destroyed.
@@ -1808,6 +1872,8 @@ transit_days = 1
         no_record: bool,
         /// Cut this site instead of the first road.
         site: Option<&'a str>,
+        /// The factor of the cut target from day 50 to day 90 (0: closed).
+        level: f32,
         losses: &'a [super::CargoLoss],
     }
 
@@ -1830,6 +1896,7 @@ transit_days = 1
             no_record: !record,
             site,
             losses: &[],
+            level: 0.0,
         };
         blockade_with(&mut super::Flow::default(), text, o)
     }
@@ -1846,12 +1913,12 @@ transit_days = 1
         let road = o.site.map_or(model.sites.len(), |name| {
             model.sites.iter().position(|s| s.name == name).unwrap()
         });
-        // The target's factor is 0 from day 50 and 1 again from day 90.
+        // The target's factor is `o.level` from day 50 and 1 again from day 90.
         let mut off = vec![0; road + 1];
         off.resize(model.n_targets() + 1, 2);
         let factors = Factors {
             off,
-            items: vec![(50, 0.0), (90, 1.0)],
+            items: vec![(50, o.level), (90, 1.0)],
         };
         let mut dirty = vec![0u64; n_days.div_ceil(64)];
         for d in [0, 50, 90]
@@ -2099,6 +2166,33 @@ transit_days = 1
             let stepped = blockade_of(text, false, true, true, site).stepped;
             assert_eq!(fast.stepped < stepped, skips, "{site:?}: {}", fast.stepped);
         }
+    }
+
+    #[test]
+    fn a_steady_part_skips_a_change_that_does_not_limit_its_road() {
+        // The mine makes 10 a day and its road carries 25: cut to 60% (15) or 40% (10)
+        // the road still carries all, and the part repeats its steady days over the
+        // change; cut to 20% (5) or closed it carries less, and the part is stepped.
+        let run = |level: f32, every_day: bool| {
+            let o = Opts {
+                every_day,
+                split: !every_day,
+                no_record: true,
+                level,
+                ..Default::default()
+            };
+            blockade_with(&mut super::Flow::default(), BLOCKADE, o)
+        };
+        let mut stepped = Vec::new();
+        for level in [0.6, 0.4, 0.2, 0.0] {
+            let (fast, slow) = (run(level, false), run(level, true));
+            assert_same(&fast, &slow);
+            stepped.push(fast.stepped);
+        }
+        // Not limited: the mine's part is stepped on day 0 only, and the port's part
+        // ships what arrives in one go (the count is of the second run).
+        assert_eq!(stepped[..2], [2, 2]);
+        assert!(stepped[2] > 2 && stepped[3] > 2, "{stepped:?}");
     }
 
     #[test]
