@@ -1019,20 +1019,26 @@ impl Flow {
                 continue;
             }
             let (off, len, pos) = (self.ring_off[r], net.route_transit[r], self.pos[r]);
+            self.pos[r] = (pos + days) % len;
+            self.same[r] += days;
+            if self.same[r] - days > len {
+                // The pipeline holds only the latest load, which also arrived last.
+                continue;
+            }
             let ring = &mut self.ring[off..off + len];
-            let q = ring[(pos + len - 1) % len];
+            let q = ring[if pos == 0 { len - 1 } else { pos - 1 }];
             let runs = &mut self.handed[r];
+            let mut at = pos;
             for k in 0..days.min(len) {
-                let a = std::mem::replace(&mut ring[(pos + k) % len], q);
+                let a = std::mem::replace(&mut ring[at], q);
                 if runs.last().is_none_or(|x| x.1 != a) {
                     runs.push(((from + k) as u32, a));
                 }
+                at = if at + 1 == len { 0 } else { at + 1 };
             }
             if days > len && runs.last().is_none_or(|x| x.1 != q) {
                 runs.push(((from + len) as u32, q));
             }
-            self.pos[r] = (pos + days) % len;
-            self.same[r] += days;
         }
     }
 
