@@ -973,7 +973,9 @@ impl Flow {
                     rec.set(t, d, self.through[t] as f32);
                 }
             }
-            self.advance_handoff(p, net, d + 1, repeat - 1);
+            if repeat > 1 {
+                self.advance_handoff(p, net, d + 1, repeat - 1);
+            }
             d += repeat;
             self.straight = false;
             // Only a day that leaves room for a straight stretch after it needs its change.

@@ -64,6 +64,8 @@ pub struct HazardPlan {
     bg: Vec<u64>,
     /// Cumulative target weights of each hazard, normalised to end at 1.
     pickers: Vec<Vec<f64>>,
+    /// Each hazard's targets and their regions (see `event_region`), in picker order.
+    targets: Vec<Vec<(u32, u32)>>,
     /// Inverses of each hazard's impact fields: severity, duration, lost cargo,
     /// stand-down days, construction delay.
     impacts: Vec<[Inverse; 5]>,
@@ -106,6 +108,13 @@ impl HazardPlan {
                 .collect()
         };
         HazardPlan {
+            targets: (0..n)
+                .map(|h| {
+                    (model.hazards[h].targets.iter())
+                        .map(|t| (t.0 as u32, event_region(model, h, t.0) as u32))
+                        .collect()
+                })
+                .collect(),
             bg: p("background"),
             pickers: model
                 .hazards
@@ -443,9 +452,8 @@ fn draw_impact(model: &Model, plan: &HazardPlan, e: &mut Event, rng: &mut Stream
     let pick = cum
         .partition_point(|&c| c <= u[0])
         .min(cum.len().saturating_sub(1));
-    let target = hz.targets.get(pick).map_or(0, |t| t.0);
-    e.target = target as u32;
-    e.region = event_region(model, h, target) as u32;
+    (e.target, e.region) = (plan.targets[h].get(pick).copied())
+        .unwrap_or_else(|| (0, event_region(model, h, 0) as u32));
     let [severity, duration, lost_cargo, stand_down_days, delay] = &plan.impacts[h];
     let sev_f = mitigation_factor(model, h, e.t, values, |m| m.severity_factor);
     let dur_f = mitigation_factor(model, h, e.t, values, |m| m.duration_factor);
