@@ -79,7 +79,8 @@ pub struct Topology {
     /// Routes whose capacity matters to the day only when it limits their own load:
     /// not a primary route of a site that also has standby routes (what the primaries
     /// lose, the standby routes may carry), nor a route out of a plant (whose room to
-    /// process counts its roads' capacity).
+    /// process counts its roads' capacity; a precaution: no case is known where a
+    /// capacity that does not limit the load changes the processing).
     route_plain: Vec<bool>,
     /// The port site a route delivers to, if it ends at a port.
     route_port: Vec<Option<usize>>,
@@ -1878,7 +1879,7 @@ transit_days = 1
         split: bool,
         /// Keep no record of the value through each target.
         no_record: bool,
-        /// Cut this site instead of the first road.
+        /// Cut this site or route instead of the first road.
         site: Option<&'a str>,
         /// The factor of the cut target from day 50 to day 90 (0: closed).
         level: f32,
@@ -1918,8 +1919,11 @@ transit_days = 1
         crate::engine::trial::build_net(&model, &[], &mut net);
         let n_days = model.n_days as usize;
         let units = vec![vec![0.0]; model.sites.len()];
-        let road = o.site.map_or(model.sites.len(), |name| {
-            model.sites.iter().position(|s| s.name == name).unwrap()
+        let n_sites = model.sites.len();
+        let road = o.site.map_or(n_sites, |name| {
+            (model.sites.iter().position(|s| s.name == name))
+                .or_else(|| (model.routes.iter().position(|r| r.name == name)).map(|r| n_sites + r))
+                .unwrap()
         });
         // The target's factor is `o.level` from day 50 and 1 again from day 90.
         let mut off = vec![0; road + 1];
@@ -2178,9 +2182,10 @@ transit_days = 1
 
     #[test]
     fn a_steady_part_skips_a_change_that_does_not_limit_its_road() {
-        // The mine makes 10 a day and its road carries 25: cut to 60% (15) or 40% (10)
-        // the road still carries all, and the part repeats its steady days over the
-        // change; cut to 20% (5) or closed it carries less, and the part is stepped.
+        // The mine makes 10 a day and its road carries 25: cut to 60% (15) or 40% (just
+        // over 10, the level being an f32) the road still carries all, and the part
+        // repeats its steady days over the change; cut to 20% (5) or closed it carries
+        // less, and the part is stepped.
         let run = |level: f32, every_day: bool| {
             let o = Opts {
                 every_day,
@@ -2336,6 +2341,105 @@ standby = true
         let slow = blockade_of(TWO_PORTS, true, false, false, Some("east"));
         assert_same(&fast, &slow);
         assert!(slow.stock_days > 0.0);
+    }
+
+    #[test]
+    fn a_closed_standby_road_that_carries_nothing_is_skipped() {
+        // The standby road loads and holds nothing while the road to the east is open:
+        // closing it on day 50 changes nothing, and the mine's part is not stepped then
+        // (it is on day 0, and on day 90, when the road opens again: a road that opens
+        // always counts).
+        let run = |every_day: bool| {
+            let o = Opts {
+                every_day,
+                split: !every_day,
+                no_record: true,
+                site: Some("standby"),
+                ..Default::default()
+            };
+            blockade_with(&mut super::Flow::default(), TWO_PORTS, o)
+        };
+        let (fast, slow) = (run(false), run(true));
+        assert_same(&fast, &slow);
+        // Two days of the mine's part, one window of shipping for the ports.
+        assert_eq!(fast.stepped, 3);
+    }
+
+    /// A mine whose road to a refinery is held back by the refinery's full store, with a
+    /// standby road to the port that may carry what the first road's cuts take away.
+    const HELD_BACK: &str = r#"
+name = "held_back"
+start = "2026-01-01"
+horizon = "2026-12-31"
+[[commodities]]
+name = "ore"
+[[commodities]]
+name = "metal"
+[[sites]]
+name = "mine"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 10
+inventory_max = 100
+[[sites]]
+name = "refinery"
+kind = "plant"
+region = "A"
+input = "ore"
+output = "metal"
+yield = 1
+capacity_per_day = 5
+inventory_max = 30
+[[sites]]
+name = "port"
+kind = "port"
+region = "A"
+capacity_per_day = 100
+inventory_max = 1000
+[[routes]]
+name = "to_refinery"
+from = "mine"
+to = "refinery"
+regions = ["A"]
+capacity_per_day = 20
+transit_days = 1
+[[routes]]
+name = "standby"
+from = "mine"
+to = "port"
+regions = ["A"]
+capacity_per_day = 20
+transit_days = 2
+standby = true
+[[routes]]
+name = "metal_out"
+from = "refinery"
+to = "port"
+regions = ["A"]
+capacity_per_day = 100
+transit_days = 1
+"#;
+
+    #[test]
+    fn a_cut_that_frees_a_standby_road_is_stepped_even_when_it_does_not_limit_the_road() {
+        // By day 50 the refinery's store is full and the first road carries only the 5 a
+        // day it takes. Cut to 60% (12) the road could still carry that, but the 8 it
+        // lost may go by the standby road, which now carries the mine's store away.
+        let run = |every_day: bool| {
+            let o = Opts {
+                every_day,
+                split: !every_day,
+                no_record: true,
+                level: 0.6,
+                ..Default::default()
+            };
+            blockade_with(&mut super::Flow::default(), HELD_BACK, o)
+        };
+        let (fast, slow) = (run(false), run(true));
+        assert_same(&fast, &slow);
+        let uncut = blockade_of(HELD_BACK, true, false, false, Some("port")).shipped;
+        assert!(slow.shipped > uncut, "{} vs {uncut}", slow.shipped);
     }
 
     #[test]

@@ -492,6 +492,7 @@ fn cut_segments(
             .iter()
             .take_while(|d| d.target == t)
             .count();
+        debug_assert!(disruptions[i..j].is_sorted_by(|a, b| a.start <= b.start));
         let mut starts = disruptions[i..j]
             .iter()
             .filter(|d| d.end.min(horizon) > d.start && d.severity > 0.0)
