@@ -763,7 +763,8 @@ impl Flow {
     /// parts downstream had unlimited room, handing what its roads deliver there over
     /// as runs of daily arrivals. A part's days of change are then those of its own
     /// inputs and of the arrivals it reads (it is still stepped while its stores or its
-    /// own pipelines settle after one). This is exact as long as no store fed by another
+    /// own pipelines settle after one); a part that stands still passes over a day of
+    /// change that cannot alter its flows (see `route_quiet`). This is exact as long as no store fed by another
     /// part is so full that its room limits a road; each part checks that every day
     /// (against the most any one road can load towards the store, with the store at its
     /// fullest of the day), and if one ever is, the run is done again on the whole
