@@ -904,8 +904,8 @@ impl Flow {
     ) -> bool {
         let n_days = model.n_days as usize;
         let record = rec.is_some();
-        if p.mine_only && !record && !input.every_day {
-            self.run_mine(model, topo, p, net, input, dirty, sums);
+        if p.mine_only && !input.every_day {
+            self.run_mine(model, topo, p, net, input, dirty, sums, rec);
             return true;
         }
         let ships = !p.ports.is_empty();
@@ -1056,8 +1056,10 @@ impl Flow {
         input: &RunInput,
         dirty: &[u64],
         sums: &mut Sums,
+        mut rec: Option<&mut Record>,
     ) {
         let n_days = model.n_days as usize;
+        let record = rec.is_some();
         let (site, k) = topo.mines[p.mines[0]];
         let l = &topo.loaders[p.loaders[0]];
         let mut loss_i = next_loss(input, p, 0);
@@ -1078,7 +1080,7 @@ impl Flow {
                 Some(l) => next.min((l.day as usize).max(d + 1)),
                 None => next,
             };
-            if steady && !matters {
+            if steady && !matters && !record {
                 self.advance_handoff(p, net, d, next - d);
                 d = next;
                 continue;
@@ -1093,8 +1095,22 @@ impl Flow {
                 };
             }
             let before = self.stock[k];
-            let (after, full) = self.mine_day(topo, net, l, site, before, true);
+            let (end, full) = self.mine_day(topo, net, l, site, before, true);
+            let after = end.min(net.stock_max[k]);
             self.stock[k] = after;
+            if let Some(rec) = rec.as_deref_mut() {
+                // As `step` records them.
+                let value = net.value[topo.stock_commodity[k]];
+                let mut made = self.cap_today[site] * value;
+                if end > after {
+                    made -= (end - after) * value;
+                }
+                rec.set(site, d, made as f32);
+                for &r in &l.routes {
+                    let q = self.dispatch[r] * net.value[topo.route_commodity[r]];
+                    rec.set(topo.n_sites + r, d, q as f32);
+                }
+            }
             for &r in &p.routes {
                 if self.rcap_today[r] > 0.0 {
                     let (off, len, pos) = (self.ring_off[r], net.route_transit[r], self.pos[r]);
@@ -1143,9 +1159,9 @@ impl Flow {
     /// A day of a mine-only part (see `run_mine`) whose store holds `stock` at its
     /// start: production, then loading (writing the loads into `dispatch` if `write`,
     /// or else comparing them with it), as `step` does. Returns the store at the end
-    /// of the day, and whether every road loaded what its capacity allows (the loads
-    /// equal `dispatch`'s, if not `write`) and the store neither ran short nor
-    /// overflowed.
+    /// of the day before what exceeds its room is lost, and whether every road loaded
+    /// what its capacity allows (the loads equal `dispatch`'s, if not `write`) and the
+    /// store neither ran short nor overflowed.
     fn mine_day(
         &mut self,
         t: &Topology,
@@ -1185,9 +1201,7 @@ impl Flow {
             }
         }
         let stock = stock - loaded;
-        let max = net.stock_max[l.stock];
-        full &= stock <= max;
-        (stock.min(max), full)
+        (stock, full && stock <= net.stock_max[l.stock])
     }
 
     /// Moves the pipelines of the part's routes into other parts on by `days`
