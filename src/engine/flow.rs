@@ -1128,10 +1128,20 @@ impl Flow {
             d += 1;
             steady = after == before;
             if steady {
-                if next > d {
-                    self.advance_handoff(p, net, d, next - d);
+                let mut to = next;
+                if after == 0.0 && self.cap_today[site] == 0.0 && self.empty(p, net) {
+                    // An empty part whose mine has no unit online yet stands still,
+                    // whatever its roads' capacities do, until the first comes online (or
+                    // a loss, which finds nothing).
+                    let units = &self.unit_first[self.unit_off[site]..self.unit_off[site + 1]];
+                    let online = units.iter().fold(f64::INFINITY, |a, &f| a.min(f));
+                    let loss = input.losses.get(loss_i).map_or(n_days, |l| l.day as usize);
+                    to = (online.min(n_days as f64) as usize).min(loss).max(next);
                 }
-                d = next;
+                if to > d {
+                    self.advance_handoff(p, net, d, to - d);
+                }
+                d = to;
                 continue;
             }
             if !full || next < d + 2 {
@@ -1154,6 +1164,16 @@ impl Flow {
                 sums.stretches += 1;
             }
         }
+    }
+
+    /// Whether the pipelines of part `p`'s routes hold nothing.
+    fn empty(&self, p: &Part, net: &Net) -> bool {
+        p.routes.iter().all(|&r| {
+            let off = self.ring_off[r];
+            self.ring[off..off + net.route_transit[r]]
+                .iter()
+                .all(|&q| q == 0.0)
+        })
     }
 
     /// A day of a mine-only part (see `run_mine`) whose store holds `stock` at its
@@ -2076,6 +2096,8 @@ transit_days = 1
         no_record: bool,
         /// Cut this site or route instead of the first road.
         site: Option<&'a str>,
+        /// The first day of the first site (0 if not given).
+        online: usize,
         /// The factor of the cut target from day 50 to day 90 (0: closed).
         level: f32,
         losses: &'a [super::CargoLoss],
@@ -2101,6 +2123,7 @@ transit_days = 1
             site,
             losses: &[],
             level: 0.0,
+            online: 0,
         };
         blockade_with(&mut super::Flow::default(), text, o)
     }
@@ -2113,7 +2136,8 @@ transit_days = 1
         let mut net = Net::default();
         crate::engine::trial::build_net(&model, &[], &mut net);
         let n_days = model.n_days as usize;
-        let units = vec![vec![0.0]; model.sites.len()];
+        let mut units = vec![vec![0.0]; model.sites.len()];
+        units[0][0] = o.online as f64;
         let n_sites = model.sites.len();
         let road = o.site.map_or(n_sites, |name| {
             (model.sites.iter().position(|s| s.name == name))
@@ -2128,7 +2152,7 @@ transit_days = 1
             items: vec![(50, o.level), (90, 1.0)],
         };
         let mut dirty = vec![0u64; n_days.div_ceil(64)];
-        for d in [0, 50, 90]
+        for d in [0, 50, 90, o.online]
             .into_iter()
             .chain(o.losses.iter().map(|l| l.day as usize))
         {
@@ -2640,6 +2664,40 @@ standby = true
                 "{level} {losses:?}: {mine}"
             );
         }
+    }
+
+    #[test]
+    fn a_mine_alone_in_its_part_waits_for_its_first_unit_without_stepping() {
+        // The mine comes online on day 120; before that, its road is cut from day 50 to
+        // day 90 (a cut of a road beside a standby road always counts as a change).
+        let o = Opts {
+            level: 0.5,
+            online: 120,
+            ..Default::default()
+        };
+        let fast = in_parts_and_every_day(FILLING, o);
+        // Day 0, and from day 120 on: one day, then a straight stretch until the store
+        // is about to overflow, then two days until it stands (were the cuts stepped,
+        // six days in all).
+        let mine = fast.stepped - fast.port_days;
+        assert!(mine <= 4, "{mine}");
+        assert!(fast.shipped > 0.0);
+        // A mine already online that makes nothing because it is cut, with an empty
+        // store and empty pipelines on day 70 (when a loss on its road finds nothing),
+        // starts again on day 90.
+        let losses = [super::CargoLoss {
+            day: 70,
+            target: 2,
+            fraction: 0.5,
+            kind: 0,
+        }];
+        let o = Opts {
+            site: Some("mine"),
+            losses: &losses,
+            ..Default::default()
+        };
+        let fast = in_parts_and_every_day(BLOCKADE, o);
+        assert!(fast.shipped > 2000.0, "{}", fast.shipped);
     }
 
     /// A mine whose road to a refinery is held back by the refinery's full store, with a
