@@ -603,14 +603,20 @@ fn factor_changes(
         if let Some(one) = back_to_one.filter(|&one| one < n_days) {
             f.items.push((one as u32, 1.0));
         }
-        // Mark the days on which the factor changes.
+        // Keep only the change points that change the factor (overlapping disruptions
+        // of equal severity leave some that repeat the one before), and mark their days.
         let mut now = 1.0;
-        for &(day, x) in &f.items[first..] {
+        let mut kept = first;
+        for i in first..f.items.len() {
+            let (day, x) = f.items[i];
             if x != now {
                 set_bit(dirty, day as usize);
+                f.items[kept] = (day, x);
+                kept += 1;
                 now = x;
             }
         }
+        f.items.truncate(kept);
     }
     f.off.push(f.items.len());
 }
@@ -748,7 +754,8 @@ mod tests {
     #[test]
     fn factor_change_points_equal_lowering_every_day() {
         // Random non-overlapping segments, many sharing days, some whole-day aligned,
-        // against the plain rule: each day loses severity times the share covered.
+        // some back to back at the same severity, against the plain rule: each day
+        // loses severity times the share covered.
         let n_days = 60;
         let mut rng = stream(7, 0, 0);
         for _ in 0..300 {
@@ -785,6 +792,12 @@ mod tests {
                 }
                 let got = expand(&f, t, n_days);
                 assert_eq!(got, want, "target {t} of {segs:?}");
+                // Every change point changes the factor.
+                let items = &f.items[f.off[t]..f.off[t + 1]];
+                let before = std::iter::once(1.0).chain(items.iter().map(|x| x.1));
+                for (&(day, x), was) in items.iter().zip(before) {
+                    assert_ne!(x, was, "day {day} of target {t} repeats its factor");
+                }
                 for d in 1..n_days {
                     if want[d] != want[d - 1] {
                         assert!(bit(&dirty, d), "day {d} changes but is not marked");
