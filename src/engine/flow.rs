@@ -1191,6 +1191,7 @@ impl Flow {
     /// of the day before what exceeds its room is lost, and whether every road loaded
     /// what its capacity allows (the loads equal `dispatch`'s, if not `write`) and the
     /// store neither ran short nor overflowed.
+    #[inline(always)]
     fn mine_day(
         &mut self,
         t: &Topology,
@@ -1557,6 +1558,7 @@ impl Flow {
     /// Sets today's capacities: on day 0 all of them, later those of the targets whose
     /// factor changes today and of the sites still ramping up. Returns whether a change
     /// may alter the flows of a day that repeats the one before (see `route_quiet`).
+    #[inline(always)]
     fn capacities(
         &mut self,
         model: &Model,
