@@ -603,6 +603,14 @@ fn next_loss(input: &RunInput, p: &Part, from: usize) -> usize {
         .count()
 }
 
+/// `next`, or the day of the loss `input.losses[loss_i]` if earlier (but after `d`).
+fn before_loss(next: usize, input: &RunInput, loss_i: usize, d: usize) -> usize {
+    match input.losses.get(loss_i) {
+        Some(l) => next.min((l.day as usize).max(d + 1)),
+        None => next,
+    }
+}
+
 /// The fewest days worth a probe for a straight stretch (a probe costs about one day).
 const MIN_STRAIGHT: usize = 4;
 
@@ -935,11 +943,7 @@ impl Flow {
             }
             if p.ports_only && !record && !input.every_day && self.ships_arrivals(topo, p, net) {
                 // Up to the next change of the ports' own inputs.
-                let end = next_bit(&self.own_dirty, d, n_days);
-                let end = match input.losses.get(loss_i) {
-                    Some(l) => end.min((l.day as usize).max(d + 1)),
-                    None => end,
-                };
+                let end = before_loss(next_bit(&self.own_dirty, d, n_days), input, loss_i, d);
                 self.ship_arrivals(model, topo, p, d, end, sums, &mut idle);
                 sums.days_stepped += 1;
                 sums.port_days += 1;
@@ -947,11 +951,7 @@ impl Flow {
                 self.last_delta.clear();
                 continue;
             }
-            let next = next_bit(dirty, d, n_days);
-            let next = match input.losses.get(loss_i) {
-                Some(l) => next.min((l.day as usize).max(d + 1)),
-                None => next,
-            };
+            let next = before_loss(next_bit(dirty, d, n_days), input, loss_i, d);
             if steady_last && !matters && !record && !input.every_day {
                 // The days up to the next change repeat the latest one, as if stepped:
                 // its flows and stores stand, and the pipelines into other parts move on.
@@ -1075,11 +1075,7 @@ impl Flow {
                 loss_i = next_loss(input, p, loss_i + 1);
                 matters = true;
             }
-            let next = next_bit(dirty, d, n_days);
-            let next = match input.losses.get(loss_i) {
-                Some(l) => next.min((l.day as usize).max(d + 1)),
-                None => next,
-            };
+            let next = before_loss(next_bit(dirty, d, n_days), input, loss_i, d);
             if steady && !matters && !record {
                 self.advance_handoff(p, net, d, next - d);
                 d = next;
@@ -1115,12 +1111,7 @@ impl Flow {
             }
             for &r in &p.routes {
                 if self.rcap_today[r] > 0.0 {
-                    let (off, len, pos) = (self.ring_off[r], net.route_transit[r], self.pos[r]);
-                    let q = self.dispatch[r];
-                    let newest = self.ring[off + if pos == 0 { len - 1 } else { pos - 1 }];
-                    self.same[r] = if q == newest { self.same[r] + 1 } else { 1 };
-                    self.ring[off + pos] = q;
-                    self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
+                    self.load_pipeline(r, net.route_transit[r]);
                 }
                 let runs = &mut self.handed[r];
                 if runs.last().is_none_or(|x| x.1 != self.arrived[r]) {
@@ -1159,11 +1150,7 @@ impl Flow {
             // A straight stretch of `days` days from `d` on, if the last of them loads
             // as today did without the store running short or overflowing.
             let dx = after - before;
-            let room = if dx > 0.0 {
-                net.stock_max[k] - after
-            } else {
-                after
-            };
+            let room = if dx > 0.0 { max - after } else { after };
             let days = ((room / dx.abs()).floor() as usize).min(next - d);
             let last = after + (days as f64 - 1.0) * dx;
             if days >= 2 && self.mine_day(topo, net, l, site, last, false).1 {
@@ -1829,14 +1816,8 @@ impl Flow {
         let mut pipes = true;
         for &r in &p.routes {
             if self.rcap_today[r] > 0.0 {
-                let off = self.ring_off[r];
                 let len = net.route_transit[r];
-                let d = self.dispatch[r];
-                let pos = self.pos[r];
-                let newest = self.ring[off + if pos == 0 { len - 1 } else { pos - 1 }];
-                self.same[r] = if d == newest { self.same[r] + 1 } else { 1 };
-                self.ring[off + pos] = d;
-                self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
+                self.load_pipeline(r, len);
                 // Today's arrival and every load in the pipeline equal today's load (no
                 // matter for a pipeline that hands over: see `advance_handoff`).
                 pipes &= self.same[r] > len || (p.split && t.route_cut[r]);
@@ -1870,6 +1851,16 @@ impl Flow {
             }
         }
         pipes
+    }
+
+    /// Today's load of route `r` (in `dispatch`) enters its pipeline of `len` days.
+    #[inline(always)]
+    fn load_pipeline(&mut self, r: usize, len: usize) {
+        let (off, pos, q) = (self.ring_off[r], self.pos[r], self.dispatch[r]);
+        let newest = self.ring[off + if pos == 0 { len - 1 } else { pos - 1 }];
+        self.same[r] = if q == newest { self.same[r] + 1 } else { 1 };
+        self.ring[off + pos] = q;
+        self.pos[r] = if pos + 1 == len { 0 } else { pos + 1 };
     }
 
     /// `step`, writing what the day does into `self.trace`.
