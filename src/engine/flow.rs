@@ -393,10 +393,7 @@ impl Record {
 
     /// From `day` on, target `t` passes `value` a day.
     fn set(&mut self, t: usize, day: usize, value: f32) {
-        let runs = &mut self.runs[t];
-        if runs.last().is_none_or(|r| r.1 != value) {
-            runs.push((day as u32, value));
-        }
+        push_run(&mut self.runs[t], day, value);
     }
 
     /// The value through target `t` over the stretch `[a, b)` of days (fractional).
@@ -601,6 +598,15 @@ fn next_loss(input: &RunInput, p: &Part, from: usize) -> usize {
         .iter()
         .take_while(|l| !p.own[l.target as usize])
         .count()
+}
+
+/// Runs of a daily value (from day `.0` on, `.1` a day): from `day` on, `value`, unless
+/// that is already the value in force.
+#[inline]
+fn push_run<T: PartialEq + Copy>(runs: &mut Vec<(u32, T)>, day: usize, value: T) {
+    if runs.last().is_none_or(|x| x.1 != value) {
+        runs.push((day as u32, value));
+    }
 }
 
 /// `next`, or the day of the loss `input.losses[loss_i]` if earlier (but after `d`).
@@ -978,10 +984,7 @@ impl Flow {
                 return false;
             }
             for &r in &p.handoff {
-                let runs = &mut self.handed[r];
-                if runs.last().is_none_or(|x| x.1 != self.arrived[r]) {
-                    runs.push((d as u32, self.arrived[r]));
-                }
+                push_run(&mut self.handed[r], d, self.arrived[r]);
             }
             let steady =
                 pipes && (p.stocks.iter().zip(&self.before)).all(|(&k, &b)| self.stock[k] == b);
@@ -1113,10 +1116,7 @@ impl Flow {
                 if self.rcap_today[r] > 0.0 {
                     self.load_pipeline(r, net.route_transit[r]);
                 }
-                let runs = &mut self.handed[r];
-                if runs.last().is_none_or(|x| x.1 != self.arrived[r]) {
-                    runs.push((d as u32, self.arrived[r]));
-                }
+                push_run(&mut self.handed[r], d, self.arrived[r]);
             }
             d += 1;
             steady = after == before;
@@ -1245,13 +1245,11 @@ impl Flow {
             let mut at = pos;
             for k in 0..days.min(len) {
                 let a = std::mem::replace(&mut ring[at], q);
-                if runs.last().is_none_or(|x| x.1 != a) {
-                    runs.push(((from + k) as u32, a));
-                }
+                push_run(runs, from + k, a);
                 at = if at + 1 == len { 0 } else { at + 1 };
             }
-            if days > len && runs.last().is_none_or(|x| x.1 != q) {
-                runs.push(((from + len) as u32, q));
+            if days > len {
+                push_run(runs, from + len, q);
             }
         }
     }
