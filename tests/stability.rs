@@ -40,11 +40,14 @@ fn small_scenario_outcome_is_stable() {
 // Updated on purpose (issue 2, speed): the flow steps the network in parts cut at its
 // ports and stockpiles; straight stretches and repeats fall on other days, which moves
 // the sums by a few ulps (the values printed agree to 15 digits with the old ones).
+// Updated on purpose (issue 2, speed): the quantile tables interpolate by monotone cubics
+// between fewer levels; drawn values move by about 1e-7 of their range, and these values
+// in their eighth to tenth digits.
 const STABLE_METRICS: [u64; 4] = [
-    4592015127581503920,
-    4725883575541129408,
-    4740007638693341830,
-    4740771534450448030,
+    4592015126650832428,
+    4725883574418893968,
+    4740007638406583827,
+    4740771534023410597,
 ];
 
 #[test]
@@ -57,9 +60,10 @@ fn latin_hypercube_design_is_stable() {
 }
 
 // Updated on purpose (issue 2, speed): parameters through quantile tables.
+// Updated on purpose (issue 2, speed): monotone cubics between fewer levels in the tables.
 const STABLE_LHS: [u64; 3] = [
-    4649748696767530704,
+    4649748696763815596,
     4618441417868443648,
-    4601311638700632264,
+    4601311638493865640,
 ];
 const STABLE_SMALL: [u64; 2] = [4660200869491376128, 4660244849956487168];

@@ -261,6 +261,33 @@ impl Dist {
         p.clamp(0.0, 1.0)
     }
 
+    /// The logarithm of the density at `x`, for the families whose quantiles
+    /// [`Inverse`] tables (PERT, beta, gamma, lognormal); NaN for the others.
+    fn ln_density(&self, x: f64) -> f64 {
+        // Beta(a, b) on [lo, hi], from both ends so that each keeps its precision.
+        let beta = |a: f64, b: f64, lo: f64, hi: f64| {
+            let r = hi - lo;
+            let (y, z) = ((x - lo) / r, (hi - x) / r);
+            (a - 1.0) * y.ln() + (b - 1.0) * z.ln() - ln_beta(a, b) - r.ln()
+        };
+        match self {
+            Dist::Pert(_, p, shape) => {
+                let (a, b) = pert_shapes(p, *shape);
+                beta(a, b, p[0], p[2])
+            }
+            Dist::Beta { a, b, lo, hi, .. } => beta(*a, *b, *lo, *hi),
+            Dist::Gamma { shape, scale, .. } => {
+                let y = x / scale;
+                (shape - 1.0) * y.ln() - y - ln_gamma(*shape) - scale.ln()
+            }
+            Dist::LogNormal { median, sigma, .. } => {
+                let z = (x / median).ln() / sigma;
+                -0.5 * z * z - (x * sigma * (2.0 * std::f64::consts::PI).sqrt()).ln()
+            }
+            _ => f64::NAN,
+        }
+    }
+
     /// A short human description, as `check` prints it.
     pub fn describe(&self) -> String {
         match self {
@@ -549,32 +576,43 @@ fn beta_quantile(a: f64, b: f64, u: f64) -> f64 {
 /// Share of the probability below [`Inverse`]'s central table and above it.
 const TABLE_TAIL: f64 = 0.01;
 /// Intervals of [`Inverse`]'s central table.
-const TABLE_N: usize = 4096;
+const TABLE_N: usize = 512;
 /// Levels (and one minus levels) below this are computed exactly.
 const TAIL_END: f64 = 1e-6;
 /// Intervals of each of [`Inverse`]'s tail tables.
-const TAIL_N: usize = 1024;
+const TAIL_N: usize = 128;
 
 /// The inverse distribution function of a distribution drawn many times (an event's
 /// impact, a prospect's durations, a trial's parameters): exact for the families whose
 /// quantile is cheap. For PERT, beta and gamma, whose quantiles are iterative, and the
-/// lognormal, it interpolates linearly in tables of exact quantiles: 4,097 levels
-/// evenly spread between 0.01 and 0.99, and 1,025 in each tail, evenly spread in the
-/// logarithm of the level (of one minus the level in the upper tail) between 1e-6 and
-/// 0.01. Levels beyond 1e-6 of either end (two draws in a million) are computed exactly.
+/// lognormal, it interpolates in tables of exact quantiles: 513 levels evenly spread
+/// between 0.01 and 0.99, and 129 in each tail, evenly spread in the logarithm of the
+/// level (of one minus the level in the upper tail) between 1e-6 and 0.01. Levels
+/// beyond 1e-6 of either end (two draws in a million) are computed exactly.
 ///
-/// The tables keep the function monotone, so common random numbers stay monotone.
-/// Linear interpolation errs by at most h^2/8 times the second derivative in the
-/// interpolated variable.
-/// - In the centre (h = 0.98 / 4096): within 1e-5 of the distribution's range for PERT
-///   shapes (at most 3e-6 for the steepest shape of the shipped scenarios, PERT [0.5,
-///   1, 1] near the level 0.01), and within 1e-4 of the value for lognormals with
-///   `sigma` up to 2 (the error grows with `sigma` squared).
-/// - In the tails, where a quantile behaves like the level to a power `1 / a` (`a` the
+/// Between two levels it follows the cubic that matches the quantiles and the slopes
+/// of the quantile function at both (cubic Hermite interpolation; the slope at a level
+/// is one over the density at its quantile), with the slopes lowered where needed so
+/// that the cubic cannot turn back (Fritsch and Carlson, 1980). The function thus stays
+/// monotone, so common random numbers stay monotone. The tables are small (about 12 kB
+/// a distribution) so that those of a whole scenario stay in the processor's cache
+/// while trials run; linear interpolation would need eight times as many levels for
+/// the same accuracy.
+///
+/// The error of such a cubic is at most h^4/384 times the fourth derivative in the
+/// interpolated variable. Measured (and tested against the bounds in brackets):
+/// - in the centre (h = 0.98 / 512): at most 8e-7 of the distribution's range for the
+///   steepest PERT of the shipped scenarios, PERT [0.5, 1, 1], near the level 0.01 [1e-5],
+///   and 3e-5 of the value for a lognormal with `sigma` 2 [1e-4];
+/// - in the tails, where a quantile behaves like the level to a power `1 / a` (`a` the
 ///   shape at that end), i.e. like an exponential of its logarithm: of the order of
-///   `(h / a)^2 / 8` times its distance to the end of the range (h = ln(1e4) / 1024),
-///   below 1e-4 of that distance for shapes down to `a` = 0.5 (tested; 8.7e-5 at
-///   worst; every PERT has shapes of 1 or more), about 1e-3 at `a` = 0.1.
+///   `(h / a)^4 / 384` times its distance to the end of the range (h = ln(1e4) / 128),
+///   at most 1.1e-6 of that distance for shapes down to `a` = 0.5, except where the
+///   distance itself is near the precision of a double (4.5e-5 for beta(0.5, 0.5) at
+///   the level 1 - 1e-6, one quantile 1e-12 from the end) [1e-4].
+///
+/// (Linear interpolation between 4,097 and 2 x 1,025 levels, as before, erred by up to
+/// 3e-6 of the range in the centre and 8.7e-5 in the tails.)
 ///
 /// Both are far below Monte Carlo noise. Tables are built once per distribution and
 /// process, and shared: a sweep or a comparison that compiles the same distribution
@@ -585,7 +623,8 @@ pub struct Inverse {
     tables: Option<std::sync::Arc<Tables>>,
 }
 
-/// Quantiles at the central levels, and at the tail levels from the ends inwards.
+/// Quantiles and slopes at the central levels, and at the tail levels from the ends
+/// inwards: `[q0, m0, q1, m1, ...]`, each slope per interval of the table.
 #[derive(Debug)]
 struct Tables {
     centre: Box<[f64]>,
@@ -603,31 +642,90 @@ fn tail_level(i: usize) -> f64 {
     }
 }
 
-/// Linear interpolation in `t` at the fractional index `x`.
+/// The monotone cubic of table `t` (see [`Tables`]) at the fractional index `x`.
 #[inline]
-fn interpolate(t: &[f64], x: f64) -> f64 {
-    let i = (x.max(0.0) as usize).min(t.len() - 2);
+fn hermite(t: &[f64], x: f64) -> f64 {
+    let n = t.len() / 2 - 1;
+    let i = (x.max(0.0) as usize).min(n - 1);
     let f = x - i as f64;
-    t[i] + (t[i + 1] - t[i]) * f
+    let k = &t[2 * i..2 * i + 4];
+    let (q0, m0, q1, m1) = (k[0], k[1], k[2], k[3]);
+    let d = q1 - q0;
+    let c2 = 3.0 * d - 2.0 * m0 - m1;
+    let c3 = m0 + m1 - 2.0 * d;
+    // (Kept between the two quantiles against rounding, and `x` a hair past an end.)
+    (q0 + f * (m0 + f * (c2 + f * c3))).max(q0).min(q1)
+}
+
+/// Interleaves quantiles `q` with slopes `m` (per interval of the table), lowering
+/// the slopes where the cubic between two quantiles could turn back (Fritsch and
+/// Carlson's condition: `alpha^2 + beta^2 <= 9` for the slopes over the secant).
+/// A slope that is not a non-negative number (a density of zero or infinity at the
+/// quantile) is replaced by the mean of the secants on either side.
+fn monotone_table(q: &[f64], mut m: Vec<f64>) -> Box<[f64]> {
+    let n = q.len() - 1;
+    let secant = |i: usize| q[i + 1] - q[i];
+    for (i, mi) in m.iter_mut().enumerate() {
+        if !(*mi >= 0.0 && mi.is_finite()) {
+            let (a, b) = (secant(i.saturating_sub(1)), secant(i.min(n - 1)));
+            *mi = if a >= 0.0 && b >= 0.0 {
+                0.5 * (a + b)
+            } else {
+                0.0
+            };
+        }
+    }
+    for i in 0..n {
+        let d = secant(i);
+        if d.is_nan() || d <= 0.0 {
+            (m[i], m[i + 1]) = (0.0, 0.0);
+            continue;
+        }
+        let (a, b) = (m[i] / d, m[i + 1] / d);
+        let r = a * a + b * b;
+        if r > 9.0 {
+            let tau = 3.0 / r.sqrt();
+            (m[i], m[i + 1]) = (tau * a * d, tau * b * d);
+        }
+    }
+    q.iter().zip(&m).flat_map(|(&q, &m)| [q, m]).collect()
 }
 
 impl Tables {
     fn new(dist: &Dist) -> Tables {
         use rayon::prelude::*;
         // Spread over the cores; the order of the results is fixed, so the tables do
-        // not depend on threads.
-        let build = |n: usize, level: &(dyn Fn(usize) -> f64 + Sync)| -> Box<[f64]> {
-            (0..=n)
+        // not depend on threads. `level(i)` gives the level of knot `i` and the
+        // derivative of the level in the table's own variable (the index).
+        let build = |n: usize, level: &(dyn Fn(usize) -> (f64, f64) + Sync)| -> Box<[f64]> {
+            let (q, m): (Vec<f64>, Vec<f64>) = (0..=n)
                 .into_par_iter()
-                .map(|i| dist.quantile(level(i)))
-                .collect()
+                .map(|i| {
+                    let (u, du) = level(i);
+                    let x = dist.quantile(u);
+                    // dQ/di = du/di / density(Q).
+                    (x, du * (-dist.ln_density(x)).exp())
+                })
+                .unzip();
+            monotone_table(&q, m)
         };
+        let centre_step = (1.0 - 2.0 * TABLE_TAIL) / TABLE_N as f64;
+        let tail_step = (TABLE_TAIL.ln() - TAIL_END.ln()) / TAIL_N as f64;
         Tables {
             centre: build(TABLE_N, &|i| {
-                TABLE_TAIL + (1.0 - 2.0 * TABLE_TAIL) * i as f64 / TABLE_N as f64
+                (TABLE_TAIL + centre_step * i as f64, centre_step)
             }),
-            lower: build(TAIL_N, &tail_level),
-            upper: build(TAIL_N, &|i| 1.0 - tail_level(i)),
+            // The lower tail in `s = ln u`: du/ds = u.
+            lower: build(TAIL_N, &|i| {
+                let u = tail_level(i);
+                (u, u * tail_step)
+            }),
+            // The upper tail from 0.99 outwards, knot `j` at `s = ln(1 - u)` of
+            // `tail_level(TAIL_N - j)`: du/dj = (1 - u) times the step in `s`.
+            upper: build(TAIL_N, &|j| {
+                let v = tail_level(TAIL_N - j);
+                (1.0 - v, v * tail_step)
+            }),
         }
     }
 
@@ -672,11 +770,12 @@ impl Inverse {
         let step = (TABLE_TAIL.ln() - TAIL_END.ln()) / TAIL_N as f64;
         if (TABLE_TAIL..=1.0 - TABLE_TAIL).contains(&u) {
             let x = (u - TABLE_TAIL) / (1.0 - 2.0 * TABLE_TAIL) * TABLE_N as f64;
-            interpolate(&t.centre, x)
+            hermite(&t.centre, x)
         } else if (TAIL_END..TABLE_TAIL).contains(&u) {
-            interpolate(&t.lower, (u.ln() - TAIL_END.ln()) / step)
+            hermite(&t.lower, (u.ln() - TAIL_END.ln()) / step)
         } else if u > 1.0 - TABLE_TAIL && 1.0 - u >= TAIL_END {
-            interpolate(&t.upper, ((1.0 - u).ln() - TAIL_END.ln()) / step)
+            let x = TAIL_N as f64 - ((1.0 - u).ln() - TAIL_END.ln()) / step;
+            hermite(&t.upper, x)
         } else {
             self.dist.quantile(u)
         }
@@ -743,6 +842,58 @@ mod tests {
                 assert!(fast >= last, "not monotone at {u}");
                 last = fast;
             }
+        }
+    }
+
+    #[test]
+    fn the_density_is_the_slope_of_the_distribution_function() {
+        let dists = [
+            pert(0.5, 1.0, 1.0, 4.0),
+            pert(14.0, 45.0, 103.0, 4.0),
+            beta(0.5, 0.5, 0.0, 1.0),
+            beta(2.0, 8.0, 0.0, 10.0),
+            gamma(0.5, 10.0),
+            gamma(3.0, 2.0),
+            lognormal(3.0, 1.35),
+        ];
+        for d in &dists {
+            for u in [0.001, 0.05, 0.3, 0.5, 0.8, 0.99] {
+                let x = d.quantile(u);
+                // A step small beside the distance to the nearer end of the support,
+                // where the density bends most: a central difference then errs by
+                // about (h / distance)^2, far below the tolerance.
+                let (lo, hi) = d.support();
+                let h = 1e-4 * (x - lo).min(hi - x);
+                let slope = (d.cdf(x + h) - d.cdf(x - h)) / (2.0 * h);
+                let density = d.ln_density(x).exp();
+                assert!(
+                    (density - slope).abs() <= 1e-5 * slope,
+                    "{d:?} at {x}: {density} vs {slope}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_cubics_never_turn_back() {
+        // Slopes five times the secants (a cubic through them would dip back inside
+        // each interval), a flat stretch, and slopes that are not numbers (a density
+        // of zero or infinity at the quantile).
+        let q = [0.0, 1.0, 2.0, 2.0, 3.0];
+        let m = vec![5.0, 5.0, 5.0, f64::INFINITY, f64::NAN];
+        let t = monotone_table(&q, m);
+        let mut last = f64::NEG_INFINITY;
+        for k in 0..=4000 {
+            let x = k as f64 / 1000.0;
+            let v = hermite(&t, x);
+            assert!(v >= last, "turns back at {x}: {v} after {last}");
+            let i = (x as usize).min(3);
+            assert!(v >= q[i] && v <= q[i + 1], "{v} outside the knots at {x}");
+            last = v;
+        }
+        // At the knots, the quantiles themselves.
+        for (i, &qi) in q.iter().enumerate() {
+            assert_eq!(hermite(&t, i as f64), qi);
         }
     }
 
