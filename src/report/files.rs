@@ -30,13 +30,23 @@ impl TrialsWriter {
 
     /// Writes one chunk of outcomes starting at trial `first`.
     pub fn write(&mut self, first: u64, outcomes: &[TrialOutcome]) -> Result<()> {
-        let mut row: Vec<String> = Vec::new();
+        use std::fmt::Write;
+        // Field by field through one buffer (as `num` formats them), without a string
+        // per cell.
+        let mut buf = String::new();
+        let err = csv_err(&self.path);
         for (i, o) in outcomes.iter().enumerate() {
-            row.clear();
-            row.push((first + i as u64).to_string());
-            row.extend(o.metrics.iter().map(|&x| num(x)));
-            row.extend(o.params.iter().map(|&x| num(x)));
-            self.w.write_record(&row).map_err(csv_err(&self.path))?;
+            buf.clear();
+            let _ = write!(buf, "{}", first + i as u64);
+            self.w.write_field(&buf).map_err(&err)?;
+            for &x in o.metrics.iter().chain(&o.params) {
+                buf.clear();
+                if !x.is_nan() {
+                    let _ = write!(buf, "{x}");
+                }
+                self.w.write_field(&buf).map_err(&err)?;
+            }
+            self.w.write_record(None::<&[u8]>).map_err(&err)?;
         }
         Ok(())
     }
