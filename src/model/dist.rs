@@ -623,8 +623,10 @@ pub struct Inverse {
     tables: Option<std::sync::Arc<Tables>>,
 }
 
-/// Quantiles and slopes at the central levels, and at the tail levels from the ends
-/// inwards: `[q0, m0, q1, m1, ...]`, each slope per interval of the table.
+/// The cubics between the central levels, and between the tail levels from the ends
+/// inwards: for each interval `[q0, m0, c2, c3]`, the cubic `q0 + f (m0 + f (c2 + f
+/// c3))` at the fraction `f` of the interval (`q0` the quantile at its start, `m0` the
+/// slope there per interval), and last the quantile at the end of the last interval.
 #[derive(Debug)]
 struct Tables {
     centre: Box<[f64]>,
@@ -643,22 +645,20 @@ fn tail_level(i: usize) -> f64 {
 }
 
 /// The monotone cubic of table `t` (see [`Tables`]) at the fractional index `x`.
-#[inline]
+#[inline(always)]
 fn hermite(t: &[f64], x: f64) -> f64 {
-    let n = t.len() / 2 - 1;
+    let n = t.len() / 4;
     let i = (x.max(0.0) as usize).min(n - 1);
     let f = x - i as f64;
-    let k = &t[2 * i..2 * i + 4];
-    let (q0, m0, q1, m1) = (k[0], k[1], k[2], k[3]);
-    let d = q1 - q0;
-    let c2 = 3.0 * d - 2.0 * m0 - m1;
-    let c3 = m0 + m1 - 2.0 * d;
+    let k = &t[4 * i..4 * i + 5];
+    let (q0, m0, c2, c3, q1) = (k[0], k[1], k[2], k[3], k[4]);
     // (Kept between the two quantiles against rounding, and `x` a hair past an end.)
     (q0 + f * (m0 + f * (c2 + f * c3))).max(q0).min(q1)
 }
 
-/// Interleaves quantiles `q` with slopes `m` (per interval of the table), lowering
-/// the slopes where the cubic between two quantiles could turn back (Fritsch and
+/// The table of cubics (see [`Tables`]) through quantiles `q` with slopes `m` (per
+/// interval of the table), lowering the slopes where the cubic between two quantiles
+/// could turn back (Fritsch and
 /// Carlson's condition: `alpha^2 + beta^2 <= 9` for the slopes over the secant).
 /// A slope that is not a non-negative number (a density of zero or infinity at the
 /// quantile) is replaced by the mean of the secants on either side.
@@ -688,7 +688,16 @@ fn monotone_table(q: &[f64], mut m: Vec<f64>) -> Box<[f64]> {
             (m[i], m[i + 1]) = (tau * a * d, tau * b * d);
         }
     }
-    q.iter().zip(&m).flat_map(|(&q, &m)| [q, m]).collect()
+    let mut t: Vec<f64> = (0..n)
+        .flat_map(|i| {
+            let d = q[i + 1] - q[i];
+            let c2 = 3.0 * d - 2.0 * m[i] - m[i + 1];
+            let c3 = m[i] + m[i + 1] - 2.0 * d;
+            [q[i], m[i], c2, c3]
+        })
+        .collect();
+    t.push(q[n]);
+    t.into()
 }
 
 impl Tables {
@@ -765,7 +774,7 @@ impl Inverse {
     #[inline]
     pub fn at(&self, u: f64) -> f64 {
         let Some(t) = &self.tables else {
-            return self.dist.quantile(u);
+            return self.exact(u);
         };
         let step = (TABLE_TAIL.ln() - TAIL_END.ln()) / TAIL_N as f64;
         if (TABLE_TAIL..=1.0 - TABLE_TAIL).contains(&u) {
@@ -777,8 +786,14 @@ impl Inverse {
             let x = TAIL_N as f64 - ((1.0 - u).ln() - TAIL_END.ln()) / step;
             hermite(&t.upper, x)
         } else {
-            self.dist.quantile(u)
+            self.exact(u)
         }
+    }
+
+    /// The exact quantile, out of the way of the tables' path.
+    #[inline(never)]
+    fn exact(&self, u: f64) -> f64 {
+        self.dist.quantile(u)
     }
 }
 
