@@ -103,8 +103,8 @@ fn run_paired(
             .zip(aggs.iter_mut())
             .map(|(c, agg)| {
                 let mut o = engine::run_block(c, seed, first, end, trials);
+                agg.push_chunk(c, &o);
                 for x in &mut o {
-                    agg.push(c, x);
                     x.delivered_monthly = Vec::new();
                     x.counterfactual_monthly = Vec::new();
                     x.delivered_yearly = Vec::new();

@@ -192,58 +192,112 @@ impl Aggregate {
         }
     }
 
-    /// Folds in one trial's outcome (trials must come in index order).
-    pub fn push(&mut self, c: &Compiled, o: &TrialOutcome) {
-        self.trials += 1;
-        for (col, &x) in self.columns.iter_mut().zip(&o.metrics) {
-            col.push(x);
-        }
-        if self.lean {
+    /// Folds in a chunk of outcomes, in trial order (chunks must come in order too).
+    ///
+    /// The cells are split between the cores in three groups (the columns with the
+    /// yearly figures, the cumulative deliveries, the cumulative counterfactual); each
+    /// cell still takes the trials in order, so the result is that of folding the
+    /// trials one by one on one core.
+    pub fn push_chunk(&mut self, c: &Compiled, outcomes: &[TrialOutcome]) {
+        let Aggregate {
+            columns,
+            delivered,
+            shortfall,
+            cum_delivered,
+            cum_counterfactual,
+            cum_commodity,
+            events_yearly,
+            trials,
+            quarter_ends,
+            lean,
+        } = self;
+        *trials += outcomes.len() as u64;
+        let mut cells = || {
+            for o in outcomes {
+                for (col, &x) in columns.iter_mut().zip(&o.metrics) {
+                    col.push(x);
+                }
+                if *lean {
+                    continue;
+                }
+                for (i, (&d, &cf)) in o
+                    .delivered_yearly
+                    .iter()
+                    .zip(&o.counterfactual_yearly)
+                    .enumerate()
+                {
+                    delivered[i].0.push(d);
+                    delivered[i].1.push(d);
+                    shortfall[i].0.push(cf - d);
+                    shortfall[i].1.push(cf - d);
+                }
+                for (cell, &x) in events_yearly.iter_mut().zip(&o.events_yearly) {
+                    cell.0.push(x);
+                    cell.1.push(x);
+                }
+            }
+        };
+        if *lean {
+            cells();
             return;
         }
-        for (i, (&d, &cf)) in o
-            .delivered_yearly
-            .iter()
-            .zip(&o.counterfactual_yearly)
-            .enumerate()
-        {
-            self.delivered[i].0.push(d);
-            self.delivered[i].1.push(d);
-            self.shortfall[i].0.push(cf - d);
-            self.shortfall[i].1.push(cf - d);
+        let (mut by_quarter_del, mut by_quarter_cf): (Vec<&mut Sketch>, Vec<&mut Sketch>) =
+            cum_commodity.iter_mut().map(|(d, f)| (d, f)).unzip();
+        let ends = &quarter_ends[..];
+        rayon::join(cells, || {
+            rayon::join(
+                || {
+                    for o in outcomes {
+                        cumulate(
+                            c,
+                            ends,
+                            o,
+                            &o.delivered_monthly,
+                            cum_delivered,
+                            &mut by_quarter_del,
+                        );
+                    }
+                },
+                || {
+                    for o in outcomes {
+                        let monthly = &o.counterfactual_monthly;
+                        cumulate(c, ends, o, monthly, cum_counterfactual, &mut by_quarter_cf);
+                    }
+                },
+            )
+        });
+    }
+}
+
+/// Folds one trial's `monthly` quantities (delivered or counterfactual, per month
+/// period and commodity) into the percentiles of their value since the start, month by
+/// month (`months`), and of each commodity's quantity since the start at the quarter
+/// ends `ends` (`quarters`, per quarter end and commodity).
+fn cumulate(
+    c: &Compiled,
+    ends: &[usize],
+    o: &TrialOutcome,
+    monthly: &[f64],
+    months: &mut [Sketch],
+    quarters: &mut [&mut Sketch],
+) {
+    let nc = c.model.commodities.len();
+    let mut total = 0.0;
+    let mut by_commodity = vec![0.0; nc];
+    let values: Vec<f64> = (0..nc).map(|k| c.value_of(k, &o.params)).collect();
+    let mut q = 0;
+    for (p, month) in months.iter_mut().enumerate() {
+        for (k, acc) in by_commodity.iter_mut().enumerate() {
+            let x = monthly[p * nc + k];
+            total += x * values[k];
+            *acc += x;
         }
-        let nc = c.model.commodities.len();
-        let (mut del, mut cf) = (0.0, 0.0);
-        let mut by_commodity = vec![(0.0, 0.0); nc];
-        let values: Vec<f64> = (0..nc).map(|k| c.value_of(k, &o.params)).collect();
-        let ends = &self.quarter_ends;
-        let mut q = 0;
-        for p in 0..c.model.months.len() {
-            for (k, acc) in by_commodity.iter_mut().enumerate() {
-                let (d, f) = (
-                    o.delivered_monthly[p * nc + k],
-                    o.counterfactual_monthly[p * nc + k],
-                );
-                let v = values[k];
-                del += d * v;
-                cf += f * v;
-                acc.0 += d;
-                acc.1 += f;
+        month.push(total);
+        if ends.get(q) == Some(&p) {
+            for (k, &acc) in by_commodity.iter().enumerate() {
+                quarters[q * nc + k].push(acc);
             }
-            self.cum_delivered[p].push(del);
-            self.cum_counterfactual[p].push(cf);
-            if ends.get(q) == Some(&p) {
-                for (k, acc) in by_commodity.iter().enumerate() {
-                    let cell = &mut self.cum_commodity[q * nc + k];
-                    cell.0.push(acc.0);
-                    cell.1.push(acc.1);
-                }
-                q += 1;
-            }
-        }
-        for (cell, &x) in self.events_yearly.iter_mut().zip(&o.events_yearly) {
-            cell.0.push(x);
-            cell.1.push(x);
+            q += 1;
         }
     }
 }
@@ -363,7 +417,8 @@ pub fn run(
 /// `max_trials`.
 ///
 /// While one chunk's outcomes are folded into the aggregates and handed to `sink` (in
-/// trial order, on one worker), the next chunk already runs on the others; when
+/// trial order; the fold split in a few tasks, see [`Aggregate::push_chunk`], and the
+/// sink beside them), the next chunk already runs on the other workers; when
 /// `enough` stops the run, that chunk is dropped, so the result is as if chunks ran one
 /// after the other.
 pub fn run_until(
@@ -387,10 +442,10 @@ pub fn run_until(
         let end = first + outcomes.len() as u64;
         let (stop, next) = rayon::join(
             || -> crate::Result<bool> {
-                for o in &outcomes {
-                    agg.push(c, o);
-                }
-                sink(first, &outcomes)?;
+                // Folded and handed to the sink side by side.
+                let ((), sunk) =
+                    rayon::join(|| agg.push_chunk(c, &outcomes), || sink(first, &outcomes));
+                sunk?;
                 progress(end);
                 Ok(enough(&agg))
             },
@@ -403,4 +458,66 @@ pub fn run_until(
         ready = next;
     }
     Ok(agg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_folds_as_its_trials_one_by_one_into_the_right_cells() {
+        let c = Compiled::new(crate::scenario::baseline());
+        let n = 40;
+        let outcomes = run_block(&c, 7, 0, n, n);
+        let mut whole = Aggregate::new(&c);
+        whole.push_chunk(&c, &outcomes);
+        let mut single = Aggregate::new(&c);
+        for o in &outcomes {
+            single.push_chunk(&c, std::slice::from_ref(o));
+        }
+        // (Debug prints every number in full, so equal texts are equal bits.)
+        assert_eq!(format!("{whole:?}"), format!("{single:?}"));
+        assert_eq!(whole.trials, n);
+
+        // The last month's cumulative values and the last quarter end's quantities,
+        // summed here in the same order, delivered and counterfactual apart.
+        let nc = c.model.commodities.len();
+        let months = c.model.months.len();
+        let last_q = quarter_ends(&c.model).len() - 1;
+        for side in 0..2 {
+            let mut value = Sketch::default();
+            let mut quantity = vec![Sketch::default(); nc];
+            for o in &outcomes {
+                let monthly = [&o.delivered_monthly, &o.counterfactual_monthly][side];
+                let mut total = 0.0;
+                let mut by_k = vec![0.0; nc];
+                for p in 0..months {
+                    for k in 0..nc {
+                        total += monthly[p * nc + k] * c.value_of(k, &o.params);
+                        by_k[k] += monthly[p * nc + k];
+                    }
+                }
+                value.push(total);
+                for k in 0..nc {
+                    quantity[k].push(by_k[k]);
+                }
+            }
+            let cum = [&whole.cum_delivered, &whole.cum_counterfactual][side];
+            assert_eq!(format!("{value:?}"), format!("{:?}", cum[months - 1]));
+            for (k, q) in quantity.iter().enumerate() {
+                let cell = &whole.cum_commodity[last_q * nc + k];
+                let got = [&cell.0, &cell.1][side];
+                assert_eq!(
+                    format!("{q:?}"),
+                    format!("{got:?}"),
+                    "side {side}, commodity {k}"
+                );
+            }
+        }
+        // The delivered and counterfactual sides differ (disruptions cost something).
+        assert_ne!(
+            format!("{:?}", whole.cum_delivered[months - 1]),
+            format!("{:?}", whole.cum_counterfactual[months - 1])
+        );
+    }
 }
