@@ -464,60 +464,92 @@ pub fn run_until(
 mod tests {
     use super::*;
 
+    /// The fold of one trial as it was written before `push_chunk` split it in tasks,
+    /// kept as the reference the split must reproduce bit for bit.
+    fn push_reference(agg: &mut Aggregate, c: &Compiled, o: &TrialOutcome) {
+        agg.trials += 1;
+        for (col, &x) in agg.columns.iter_mut().zip(&o.metrics) {
+            col.push(x);
+        }
+        if agg.lean {
+            return;
+        }
+        for (i, (&d, &cf)) in o
+            .delivered_yearly
+            .iter()
+            .zip(&o.counterfactual_yearly)
+            .enumerate()
+        {
+            agg.delivered[i].0.push(d);
+            agg.delivered[i].1.push(d);
+            agg.shortfall[i].0.push(cf - d);
+            agg.shortfall[i].1.push(cf - d);
+        }
+        let nc = c.model.commodities.len();
+        let (mut del, mut cf) = (0.0, 0.0);
+        let mut by_commodity = vec![(0.0, 0.0); nc];
+        let values: Vec<f64> = (0..nc).map(|k| c.value_of(k, &o.params)).collect();
+        let mut q = 0;
+        for p in 0..c.model.months.len() {
+            for (k, acc) in by_commodity.iter_mut().enumerate() {
+                let (d, f) = (
+                    o.delivered_monthly[p * nc + k],
+                    o.counterfactual_monthly[p * nc + k],
+                );
+                del += d * values[k];
+                cf += f * values[k];
+                acc.0 += d;
+                acc.1 += f;
+            }
+            agg.cum_delivered[p].push(del);
+            agg.cum_counterfactual[p].push(cf);
+            if agg.quarter_ends.get(q) == Some(&p) {
+                for (k, acc) in by_commodity.iter().enumerate() {
+                    let cell = &mut agg.cum_commodity[q * nc + k];
+                    cell.0.push(acc.0);
+                    cell.1.push(acc.1);
+                }
+                q += 1;
+            }
+        }
+        for (cell, &x) in agg.events_yearly.iter_mut().zip(&o.events_yearly) {
+            cell.0.push(x);
+            cell.1.push(x);
+        }
+    }
+
     #[test]
-    fn a_chunk_folds_as_its_trials_one_by_one_into_the_right_cells() {
+    fn a_chunk_folds_as_its_trials_one_by_one() {
         let c = Compiled::new(crate::scenario::baseline());
         let n = 40;
         let outcomes = run_block(&c, 7, 0, n, n);
-        let mut whole = Aggregate::new(&c);
-        whole.push_chunk(&c, &outcomes);
-        let mut single = Aggregate::new(&c);
-        for o in &outcomes {
-            single.push_chunk(&c, std::slice::from_ref(o));
-        }
-        // (Debug prints every number in full, so equal texts are equal bits.)
-        assert_eq!(format!("{whole:?}"), format!("{single:?}"));
-        assert_eq!(whole.trials, n);
-
-        // The last month's cumulative values and the last quarter end's quantities,
-        // summed here in the same order, delivered and counterfactual apart.
-        let nc = c.model.commodities.len();
-        let months = c.model.months.len();
-        let last_q = quarter_ends(&c.model).len() - 1;
-        for side in 0..2 {
-            let mut value = Sketch::default();
-            let mut quantity = vec![Sketch::default(); nc];
+        let keep = [outcome::SHORTFALL_FRACTION, c.layout.len() - 1];
+        let fresh = |lean: bool| {
+            if lean {
+                Aggregate::lean(&c, &keep)
+            } else {
+                Aggregate::new(&c)
+            }
+        };
+        for lean in [false, true] {
+            let mut reference = fresh(lean);
             for o in &outcomes {
-                let monthly = [&o.delivered_monthly, &o.counterfactual_monthly][side];
-                let mut total = 0.0;
-                let mut by_k = vec![0.0; nc];
-                for p in 0..months {
-                    for k in 0..nc {
-                        total += monthly[p * nc + k] * c.value_of(k, &o.params);
-                        by_k[k] += monthly[p * nc + k];
-                    }
-                }
-                value.push(total);
-                for k in 0..nc {
-                    quantity[k].push(by_k[k]);
-                }
+                push_reference(&mut reference, &c, o);
             }
-            let cum = [&whole.cum_delivered, &whole.cum_counterfactual][side];
-            assert_eq!(format!("{value:?}"), format!("{:?}", cum[months - 1]));
-            for (k, q) in quantity.iter().enumerate() {
-                let cell = &whole.cum_commodity[last_q * nc + k];
-                let got = [&cell.0, &cell.1][side];
-                assert_eq!(
-                    format!("{q:?}"),
-                    format!("{got:?}"),
-                    "side {side}, commodity {k}"
-                );
-            }
+            let mut chunked = fresh(lean);
+            chunked.push_chunk(&c, &outcomes[..25]);
+            chunked.push_chunk(&c, &outcomes[25..]);
+            // (Debug prints every number in full, so equal texts are equal bits.)
+            assert_eq!(format!("{chunked:?}"), format!("{reference:?}"));
+            assert_eq!(chunked.trials, n);
         }
-        // The delivered and counterfactual sides differ (disruptions cost something).
-        assert_ne!(
-            format!("{:?}", whole.cum_delivered[months - 1]),
-            format!("{:?}", whole.cum_counterfactual[months - 1])
-        );
+        // The comparison has something to compare: the sides differ (disruptions cost
+        // something) and the lean aggregates keep less.
+        let mut full = Aggregate::new(&c);
+        full.push_chunk(&c, &outcomes);
+        let last = c.model.months.len() - 1;
+        let (del, cf) = (&full.cum_delivered[last], &full.cum_counterfactual[last]);
+        assert!(del.quantile(0.5) < cf.quantile(0.5));
+        assert!(full.events_yearly.iter().any(|e| e.0.mean > 0.0));
     }
 }
