@@ -543,8 +543,8 @@ mod tests {
             assert_eq!(format!("{chunked:?}"), format!("{reference:?}"));
             assert_eq!(chunked.trials, n);
         }
-        // The comparison has something to compare: the sides differ (disruptions cost
-        // something) and the lean aggregates keep less.
+        // The comparison has something to compare: the two sides differ (disruptions
+        // cost something), and events were counted.
         let mut full = Aggregate::new(&c);
         full.push_chunk(&c, &outcomes);
         let last = c.model.months.len() - 1;

@@ -615,8 +615,8 @@ const TAIL_N: usize = 128;
 ///   the level 1 - 1e-6, a quantile 2.5e-12 from the end of [0, 1]) [3e-6 plus four
 ///   units in the last place of the end, over the distance].
 ///
-/// (Linear interpolation between 4,097 and 2 x 1,025 levels, as before, erred by up to
-/// 3e-6 of the range in the centre and 8.7e-5 in the tails.)
+/// (The linear interpolation these tables replaced, between 4,097 and 2 x 1,025 levels,
+/// erred by up to 3e-6 of the range in the centre and 8.7e-5 in the tails.)
 ///
 /// Both are far below Monte Carlo noise. Tables are built once per distribution and
 /// process, and shared: a sweep or a comparison that compiles the same distribution
@@ -668,8 +668,8 @@ fn hermite(t: &[f64], x: f64) -> f64 {
 
 /// The table of cubics (see [`Tables`]) through quantiles `q` with slopes `m` (per
 /// interval of the table), lowering the slopes where the cubic between two quantiles
-/// could turn back (Fritsch and
-/// Carlson's condition: `alpha^2 + beta^2 <= 9` for the slopes over the secant).
+/// could turn back (Fritsch and Carlson's condition: `alpha^2 + beta^2 <= 9` for the
+/// slopes over the secant).
 /// A slope that is not a non-negative number (a density of zero or infinity at the
 /// quantile) is replaced by the mean of the secants on either side. Also returns how
 /// many slopes were lowered or replaced.
