@@ -1,6 +1,6 @@
 //! `summary.csv`, `trials.csv`, `yearly.csv`, `manifest.json` and the console table.
 
-use super::{OutDir, csv_err, num};
+use super::{OutDir, csv_err, num, push_num};
 use crate::engine::outcome::TrialOutcome;
 use crate::engine::{Aggregate, Compiled};
 use crate::error::Result;
@@ -30,20 +30,16 @@ impl TrialsWriter {
 
     /// Writes one chunk of outcomes starting at trial `first`.
     pub fn write(&mut self, first: u64, outcomes: &[TrialOutcome]) -> Result<()> {
-        use std::fmt::Write;
-        // Field by field through one buffer (as `num` formats them), without a string
-        // per cell.
+        // Field by field through one buffer, without a string per cell.
         let mut buf = String::new();
         let err = csv_err(&self.path);
         for (i, o) in outcomes.iter().enumerate() {
-            buf.clear();
-            let _ = write!(buf, "{}", first + i as u64);
-            self.w.write_field(&buf).map_err(&err)?;
+            self.w
+                .write_field((first + i as u64).to_string())
+                .map_err(&err)?;
             for &x in o.metrics.iter().chain(&o.params) {
                 buf.clear();
-                if !x.is_nan() {
-                    let _ = write!(buf, "{x}");
-                }
+                push_num(&mut buf, x);
                 self.w.write_field(&buf).map_err(&err)?;
             }
             self.w.write_record(None::<&[u8]>).map_err(&err)?;

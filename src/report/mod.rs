@@ -93,10 +93,17 @@ impl Drop for OutDir {
 
 /// Formats a number for CSV: shortest round-trip form, empty for NaN.
 pub fn num(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
-    } else {
-        format!("{x}")
+    let mut s = String::new();
+    push_num(&mut s, x);
+    s
+}
+
+/// Appends `x` to `buf` as [`num`] formats it.
+pub fn push_num(buf: &mut String, x: f64) {
+    use std::fmt::Write;
+    if !x.is_nan() {
+        // (Writing to a String cannot fail.)
+        let _ = write!(buf, "{x}");
     }
 }
 
