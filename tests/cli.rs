@@ -198,7 +198,20 @@ fn bad_input_gives_a_clear_message_and_no_output() {
     );
     fails_with(
         &["run", "--threads", "0"],
-        "invalid value for --threads: must be at least 1",
+        "invalid value for --threads: must be from 1 to 1024; got 0",
+    );
+    fails_with(
+        &["run", "--threads", "100000"],
+        "invalid value for --threads: must be from 1 to 1024; got 100000",
+    );
+    // A negative number is a bad value, not an unexpected argument.
+    fails_with(
+        &["run", "--seed", "-1"],
+        "invalid value '-1' for '--seed <SEED>': expected a whole number >= 0, got `-1`",
+    );
+    fails_with(
+        &["run", "--trials", "-5"],
+        "invalid value '-5' for '--trials <TRIALS>': expected a whole number >= 0",
     );
     fails_with(
         &["run", "--trials", "many"],

@@ -165,6 +165,37 @@ fn scenarios_share_every_draw_of_what_they_both_define() {
 }
 
 #[test]
+fn a_sweep_takes_negative_values() {
+    // A trend may be negative: `--values -0.5,...` and `--range -0.5:...` are values,
+    // not flags.
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    for (i, how) in [["--values", "-0.5,0,0.5"], ["--range", "-0.5:0.5:3"]]
+        .iter()
+        .enumerate()
+    {
+        let dir = tmp.path().join(format!("o{i}"));
+        let out = shortfall()
+            .arg("sweep")
+            .arg(&a)
+            .args(["--param", "hazards[h].trend_per_year"])
+            .args(how)
+            .args(["--trials", "50", "--quiet", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{how:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (h, rows) = csv_rows(&dir.join("sweep.csv"));
+        let values: Vec<&str> = rows.iter().map(|r| r[col(&h, "value")].as_str()).collect();
+        assert_eq!(values, ["-0.5", "0", "0.5"], "{how:?}");
+    }
+}
+
+#[test]
 fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     let tmp = tempfile::tempdir().unwrap();
     let a = write(tmp.path(), "a.toml", &small_text(&[]));

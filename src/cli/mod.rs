@@ -114,14 +114,14 @@ pub struct Common {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Number of trials (default: the scenario's `trials`, else 10000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole)]
     pub trials: Option<u64>,
-    /// Seed (default: the scenario's `seed`).
-    #[arg(long)]
+    /// Seed, a whole number >= 0 (default: the scenario's `seed`).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole)]
     pub seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads, 1 to 1024 (default: all cores). Results do not depend on it.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole)]
+    pub threads: Option<u64>,
     /// Output folder (default: out/<scenario name>/ for run, out/compare-<names>/,
     /// out/sweep-<scenario>-<key>/, out/sensitivity-<scenario>/).
     #[arg(long)]
@@ -151,13 +151,15 @@ impl Common {
     /// The worker pool and its size.
     pub(crate) fn pool(&self) -> Result<(rayon::ThreadPool, usize)> {
         let threads = match self.threads {
-            Some(0) => {
+            Some(n) if !(1..=MAX_THREADS as u64).contains(&n) => {
                 return Err(Error::Usage {
                     flag: "--threads",
-                    message: "must be at least 1 (omit it to use all cores)".into(),
+                    message: format!(
+                        "must be from 1 to {MAX_THREADS}; got {n} (omit it to use all cores)"
+                    ),
                 });
             }
-            Some(n) => n,
+            Some(n) => n as usize,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         let pool = rayon::ThreadPoolBuilder::new()
@@ -169,6 +171,17 @@ impl Common {
             })?;
         Ok((pool, threads))
     }
+}
+
+/// The most worker threads a run may ask for: far more threads than cores only cost
+/// time (results never depend on the number).
+const MAX_THREADS: usize = 1024;
+
+/// A flag's value as a whole number >= 0, with a message that says so.
+fn whole(text: &str) -> std::result::Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("expected a whole number >= 0, got `{text}`"))
 }
 
 /// Options of `run`.
@@ -475,10 +488,18 @@ fn progress_bar(trials: u64, quiet: bool) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(trials);
-    let style = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} trials  {per_sec}  eta {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {rate}  eta {eta}")
+            .map(|s| {
+                // Whole trials per second (indicatif's own `per_sec` shows four decimals).
+                s.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} trials/s", state.per_sec());
+                    },
+                )
+            })
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }

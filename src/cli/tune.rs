@@ -45,11 +45,17 @@ pub struct SweepArgs {
     /// Key path of the value to vary, e.g. `hazards[bla_attacks].rate_per_year`.
     #[arg(long)]
     pub param: String,
-    /// Values to run, comma-separated, e.g. `--values 4,8,12,16`.
-    #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "range", required_unless_present = "range")]
+    /// Values to run, comma-separated, e.g. `--values 4,8,12,16` (or `-0.1,0,0.1`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        conflicts_with = "range",
+        required_unless_present = "range"
+    )]
     pub values: Vec<f64>,
     /// Evenly spaced values LO:HI:STEPS, both ends included, e.g. `--range 4:20:5`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub range: Option<String>,
     /// Options shared with the other commands (output folder default:
     /// out/sweep-<scenario>-<key>/).
