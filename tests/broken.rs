@@ -92,6 +92,28 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "dots_name.toml",
+        &[
+            "dots_name.toml:1: name: `..` is not a valid name: use a short name of letters, digits, '-', '_' or '.', not only dots",
+        ],
+    ),
+    (
+        // Only the phase is refused: the hazard's multiplier for it is not reported again.
+        "phase_after_horizon.toml",
+        &[
+            "phases[later]: 2028-01-01 to 2028-12-31 lies outside the scenario (2026-01-01 to 2027-12-31); phases must overlap it",
+            "(1 problem)",
+        ],
+    ),
+    (
+        // No phase is refused over a stand-in horizon.
+        "horizon_before_start.toml",
+        &[
+            "horizon: 2025-12-31 must come after start (2026-01-01)",
+            "(1 problem)",
+        ],
+    ),
+    (
         "several_problems.toml",
         &[
             "(3 problems)",

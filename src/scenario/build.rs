@@ -16,6 +16,8 @@ const HAZARD_KINDS: &str = "attack, protest or cyber";
 struct Names {
     phases: HashMap<String, usize>,
     phase_starts: Vec<u32>,
+    /// Phases refused (reported once): references to them are not errors again.
+    refused_phases: std::collections::HashSet<String>,
     commodities: HashMap<String, usize>,
     sites: HashMap<String, usize>,
     routes: HashMap<String, usize>,
@@ -37,24 +39,39 @@ impl Builder<'_> {
     pub(crate) fn scenario(&mut self, raw: &RawScenario) -> Model {
         let mut names = Names::default();
         let name = s(&raw.name).unwrap_or_default().to_string();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_alphanumeric() || "-_.".contains(c))
+        let span = raw.name.as_ref().map(|n| n.span());
+        const NAME: &str = "a short name of letters, digits, '-', '_' or '.', not only dots (it names the output folder)";
+        if name.is_empty() {
+            self.err("name", span, format!("is required: {NAME}"));
+        } else if !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.".contains(c))
+            || name.chars().all(|c| c == '.')
         {
-            let span = raw.name.as_ref().map(|n| n.span());
-            self.err("name", span, "is required: a short name of letters, digits, '-', '_' or '.' (it names the output folder)");
+            self.err(
+                "name",
+                span,
+                format!("`{name}` is not a valid name: use {NAME}"),
+            );
         }
         let start = self.req_date(raw.start.as_ref(), "start");
         let horizon = self.req_date(raw.horizon.as_ref(), "horizon");
-        let (start, horizon) = match (start, horizon) {
-            (Some(a), Some(b)) if a < b => (a, b),
+        // Without a valid horizon, the other checks go on over the longest one, and
+        // no message quotes it.
+        let longest = |a: Date| a.saturating_add(jiff::Span::new().days(MAX_DAYS as i64 - 1));
+        let (start, horizon, horizon_known) = match (start, horizon) {
+            (Some(a), Some(b)) if a < b => (a, b, true),
             (Some(a), Some(b)) => {
                 let span = raw.horizon.as_ref().map(|h| h.span());
                 self.err("horizon", span, format!("{b} must come after start ({a})"));
-                (a, a.saturating_add(jiff::Span::new().days(365)))
+                (a, longest(a), false)
             }
-            _ => (Date::constant(2025, 9, 8), Date::constant(2032, 12, 31)),
+            (Some(a), None) => (a, longest(a), false),
+            _ => (
+                Date::constant(2025, 9, 8),
+                Date::constant(2032, 12, 31),
+                false,
+            ),
         };
         let n_days = days_between(start, horizon) + 1;
         if n_days > MAX_DAYS {
@@ -80,6 +97,7 @@ impl Builder<'_> {
         let ctx = Ctx {
             start,
             horizon,
+            horizon_known,
             n_days,
         };
         let phases = self.phases(raw, &ctx, &mut names);
@@ -284,6 +302,10 @@ impl Builder<'_> {
             if let Some(&p) = names.phases.get(text) {
                 return names.phase_starts[p];
             }
+            if names.refused_phases.contains(text) {
+                // Its phase was refused above.
+                return 0;
+            }
             if text.parse::<Date>().is_err() {
                 self.err(
                     path,
@@ -313,17 +335,23 @@ impl Builder<'_> {
                     r.end.as_ref().map(|e| e.span()),
                     format!("{b} comes before the phase's start {a}"),
                 );
+                names.refused_phases.insert(name);
                 continue;
             }
             if b < ctx.start || a > ctx.horizon {
                 self.err(
                     &path,
                     Some(item.span()),
-                    format!(
-                        "{a} to {b} lies outside the scenario ({} to {}); phases must overlap it",
-                        ctx.start, ctx.horizon
-                    ),
+                    if ctx.horizon_known {
+                        format!(
+                            "{a} to {b} lies outside the scenario ({} to {}); phases must overlap it",
+                            ctx.start, ctx.horizon
+                        )
+                    } else {
+                        format!("{a} to {b} ends before the scenario's start ({}); phases must overlap the scenario", ctx.start)
+                    },
                 );
+                names.refused_phases.insert(name);
                 continue;
             }
             if let Some(prev) = out.last() {
@@ -930,7 +958,7 @@ impl Builder<'_> {
                 Domain::TREND,
                 Some(0.0),
             );
-            let phase_multipliers = self.phase_multipliers(r, &path, phases);
+            let phase_multipliers = self.phase_multipliers(r, &path, phases, names);
             let seasonal = self.seasonal(r, &path);
             let (self_jump, self_decay_days) = match &r.self_excitation {
                 Some(x) => {
@@ -1064,7 +1092,13 @@ impl Builder<'_> {
         }
     }
 
-    fn phase_multipliers(&mut self, r: &RawHazard, path: &str, phases: &[Phase]) -> Vec<Num> {
+    fn phase_multipliers(
+        &mut self,
+        r: &RawHazard,
+        path: &str,
+        phases: &[Phase],
+        names: &Names,
+    ) -> Vec<Num> {
         let mut out = vec![Num::Fixed(1.0); phases.len()];
         let Some(t) = &r.phase_multipliers else {
             return out;
@@ -1074,6 +1108,8 @@ impl Builder<'_> {
             let v = Spanned::new(t.span(), value.clone());
             match phases.iter().position(|p| &p.name == key) {
                 Some(k) => out[k] = self.num(Some(&v), &kp, Domain::NON_NEG, None),
+                // Its phase was refused above.
+                None if names.refused_phases.contains(key) => {}
                 None => {
                     let known: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
                     self.err(
@@ -1409,6 +1445,8 @@ pub const MAX_PROSPECTS: usize = 64;
 struct Ctx {
     start: Date,
     horizon: Date,
+    /// Whether `horizon` is the scenario's (else a stand-in after an error).
+    horizon_known: bool,
     n_days: u32,
 }
 
