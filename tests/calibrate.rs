@@ -329,3 +329,23 @@ fn the_seed_incidents_calibrate() {
             .contains("Balochistan,attack,")
     );
 }
+
+#[test]
+fn a_window_without_events_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("calibrate")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv"))
+        .args(["--from", "2024-06-01", "--to", "2024-06-01", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the window 2024-06-01 to 2024-06-01 holds none of the"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("o/rates.csv").exists());
+}

@@ -127,6 +127,16 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             .or_default()
             .push(r);
     }
+    if groups.is_empty() {
+        let (first, last) = (first.unwrap_or(from), last.unwrap_or(to));
+        return Err(Error::Usage {
+            flag: "--from/--to",
+            message: format!(
+                "the window {from} to {to} holds none of the {} mapped events (dated {first} to {last}); widen it",
+                events.records.len()
+            ),
+        });
+    }
     let series = groups
         .into_iter()
         .map(|((region, k), recs)| fit_series(region, HazardKind::ALL[k], &recs, from, to, &months))
