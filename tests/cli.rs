@@ -260,3 +260,67 @@ fn a_reader_that_goes_away_ends_the_program_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success(), "{stderr}");
 }
+
+#[test]
+fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
+    // A refinery that is often not online by the horizon: in those trials no oxide would
+    // flow without disruptions, so its shortfall fraction is undefined (an empty cell),
+    // left out of the summary and counted on the console.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(
+        tmp.path(),
+        &[
+            "--trials",
+            "200",
+            "--seed",
+            "3",
+            "--set",
+            "projects[ree_refinery_build].duration_days={ pert = [1500, 2500, 4000] }",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut trials = csv::Reader::from_path(tmp.path().join("trials.csv")).unwrap();
+    let h = trials.headers().unwrap().clone();
+    let at = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let (cf, frac) = (
+        at("counterfactual.ree_oxide"),
+        at("shortfall_fraction.ree_oxide"),
+    );
+    let mut defined = Vec::new();
+    let mut undefined = 0;
+    for row in trials.records().map(Result::unwrap) {
+        let cf: f64 = row[cf].parse().unwrap();
+        if cf == 0.0 {
+            assert_eq!(&row[frac], "", "trial {}", &row[0]);
+            undefined += 1;
+        } else {
+            defined.push(row[frac].parse::<f64>().unwrap());
+        }
+    }
+    assert!(
+        undefined > 0 && !defined.is_empty(),
+        "both cases occur: {undefined} undefined"
+    );
+    let mut summary = csv::Reader::from_path(tmp.path().join("summary.csv")).unwrap();
+    let row = summary
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[0] == "shortfall_fraction.ree_oxide")
+        .unwrap();
+    let mean: f64 = row[2].parse().unwrap();
+    let want = defined.iter().sum::<f64>() / defined.len() as f64;
+    // Only the order of summation differs (a running mean against a plain sum).
+    assert!(
+        (mean - want).abs() <= 1e-12 * want.abs(),
+        "{mean} vs {want}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("shortfall_fraction.ree_oxide in {undefined}")),
+        "{stdout}"
+    );
+}

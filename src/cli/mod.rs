@@ -346,6 +346,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
         sayln!("{}\n", c.describe());
     }
     say!("{}", files::console_table(&compiled, &sums));
+    if let Some(note) = files::undefined_note(&compiled, &agg) {
+        sayln!("\n{note}");
+    }
     sayln!(
         "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, scenario.toml, manifest.json, and charts {}",
         out_path.display(),

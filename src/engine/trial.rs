@@ -659,7 +659,9 @@ fn fill_metrics(
         out.metrics[base] = del;
         out.metrics[base + 1] = cf;
         out.metrics[base + 2] = cf - del;
-        out.metrics[base + 3] = if cf > 0.0 { (cf - del) / cf } else { 0.0 };
+        // Undefined (and left out of the statistics) when nothing of the commodity would
+        // have flowed without disruptions.
+        out.metrics[base + 3] = if cf > 0.0 { (cf - del) / cf } else { f64::NAN };
         del_v += del * value_k;
         cf_v += cf * value_k;
     }

@@ -63,6 +63,24 @@ pub fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
         .collect()
 }
 
+/// A note on the metrics left out of the statistics in some trials because they were
+/// undefined there (a commodity's shortfall fraction where nothing of it would have
+/// flowed without disruptions, the time to survive at a port that would have shipped
+/// nothing), or `None` if every trial defines every metric.
+pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
+    let items: Vec<String> = (c.layout.columns.iter().zip(&agg.columns))
+        .filter(|(_, st)| st.moments.n < agg.trials)
+        .map(|(col, st)| format!("{} in {}", col.name, agg.trials - st.moments.n))
+        .collect();
+    (!items.is_empty()).then(|| {
+        format!(
+            "Undefined, and left out of the statistics, in some of the {} trials (nothing would have flowed there without disruptions): {}.",
+            agg.trials,
+            items.join(", ")
+        )
+    })
+}
+
 /// `summary.csv`: one row per metric.
 pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());

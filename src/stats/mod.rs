@@ -121,7 +121,12 @@ impl ColumnStats {
             }
         };
         Summary {
-            mean: self.moments.mean,
+            // (No trial defines the metric: nothing is known of it.)
+            mean: if self.moments.n == 0 {
+                f64::NAN
+            } else {
+                self.moments.mean
+            },
             se: self.moments.se(),
             p5: q(0.05),
             p10: q(0.10),
