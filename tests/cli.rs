@@ -172,6 +172,44 @@ fn check_prints_the_resolved_model() {
     }
 }
 
+#[test]
+fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
+    let out = shortfall()
+        .arg("check")
+        .arg(scenario("mitigated.toml"))
+        .args([
+            "--set",
+            "routes[yard_port].transit_days=0.4",
+            "--set",
+            "prospects[phase3_ree].count=5.7",
+            "--set",
+            "hazards[cyber].rate_per_year={ gamma = [2, 0.5] }",
+            "--set",
+            "prospects[phase3_ree].viability_probability={ beta = [3, 7] }",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "mitigations (factors on the hazards they cover, from their date):",
+        "cyber_hardening      from 2026-01-01: rate x pert(0.3, 0.5, 0.8), severity x 1, duration x pert(0.3, 0.5, 0.8); covers cyber",
+        "transit 0.4 (used as 1) days",
+        "5.7 (used as 6) prospects",
+        "gamma(shape 2, scale 0.5)",
+        "beta(3, 7) on [0, 1]",
+    ] {
+        assert!(
+            text.contains(expected),
+            "check output lacks `{expected}`:\n{text}"
+        );
+    }
+}
+
 fn fails_with(args: &[&str], message: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let out = shortfall()

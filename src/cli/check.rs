@@ -11,6 +11,21 @@ fn num(m: &Model, n: Num) -> String {
     }
 }
 
+/// A number the model rounds to a whole one (`rounded` as it rounds it): a fixed value
+/// is shown with what the model uses when that differs, as `0.4 (used as 1)`.
+fn whole(m: &Model, n: Num, rounded: impl Fn(f64) -> f64) -> String {
+    match n {
+        Num::Fixed(v) if rounded(v) != v => {
+            format!(
+                "{} (used as {})",
+                crate::model::dist::fmt_num(v),
+                crate::model::dist::fmt_num(rounded(v))
+            )
+        }
+        _ => num(m, n),
+    }
+}
+
 /// Mean of a number, estimated from 20,000 fixed-seed draws when uncertain.
 fn mean(m: &Model, n: Num) -> f64 {
     match n {
@@ -85,7 +100,7 @@ pub fn describe(m: &Model) -> String {
             regions.join(", "),
             num(m, r.capacity),
             m.commodities[r.commodity].name,
-            num(m, r.transit_days),
+            whole(m, r.transit_days, |v| v.round().max(1.0)),
             if r.standby { "; standby" } else { "" }
         );
     }
@@ -104,7 +119,7 @@ pub fn describe(m: &Model) -> String {
             s,
             "\nprospects {}: {} prospects from {}, viable with probability {}, exploration {} days, development {} days",
             p.name,
-            num(m, p.count),
+            whole(m, p.count, |v| v.max(0.0).round()),
             m.date_of(p.start_day),
             num(m, p.p_viable),
             p.exploration_days.describe(),
@@ -112,6 +127,7 @@ pub fn describe(m: &Model) -> String {
         );
     }
     describe_hazards(m, &mut s);
+    describe_mitigations(m, &mut s);
     let _ = writeln!(
         s,
         "\n{} uncertain parameters, drawn once per trial:",
@@ -138,6 +154,36 @@ pub fn describe(m: &Model) -> String {
         }
     }
     s
+}
+
+fn describe_mitigations(m: &Model, s: &mut String) {
+    if m.mitigations.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nmitigations (factors on the hazards they cover, from their date):"
+    );
+    for (i, mt) in m.mitigations.iter().enumerate() {
+        let covered: Vec<&str> = (m.hazards.iter())
+            .filter(|h| h.mitigations.contains(&i))
+            .map(|h| h.name.as_str())
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {:<20} from {}: rate x {}, severity x {}, duration x {}; {}",
+            mt.name,
+            m.date_of(mt.from_day),
+            num(m, mt.rate_factor),
+            num(m, mt.severity_factor),
+            num(m, mt.duration_factor),
+            if covered.is_empty() {
+                "covers no hazard".to_string()
+            } else {
+                format!("covers {}", covered.join(", "))
+            }
+        );
+    }
 }
 
 fn describe_hazards(m: &Model, s: &mut String) {

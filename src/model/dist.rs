@@ -315,8 +315,20 @@ impl Dist {
             Dist::LogNormal { median, sigma, .. } => {
                 format!("lognormal(median {}, sigma {:.3})", fmt_num(*median), sigma)
             }
-            Dist::Beta { lo, hi, .. } => format!("beta on [{}, {}]", fmt_num(*lo), fmt_num(*hi)),
-            Dist::Gamma { .. } => "gamma".to_string(),
+            Dist::Beta { a, b, lo, hi, .. } => format!(
+                "beta({}, {}) on [{}, {}]",
+                fmt_num(*a),
+                fmt_num(*b),
+                fmt_num(*lo),
+                fmt_num(*hi)
+            ),
+            Dist::Gamma { shape, scale, .. } => {
+                format!(
+                    "gamma(shape {}, scale {})",
+                    fmt_num(*shape),
+                    fmt_num(*scale)
+                )
+            }
             Dist::Choice { values, .. } => format!(
                 "choice of {}",
                 values
