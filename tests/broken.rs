@@ -114,6 +114,25 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // A value of the wrong type, found while reading the file, still has its key path.
+        "wrong_type.toml",
+        &[
+            "wrong_type.toml:29: hazards[h].regions: not valid TOML for a scenario: invalid type: string \"A\", expected a sequence",
+        ],
+    ),
+    (
+        "float_trials.toml",
+        &[
+            "float_trials.toml:3: trials: must be a whole number >= 1, without a decimal point; got 500.0",
+        ],
+    ),
+    (
+        "date_time_horizon.toml",
+        &[
+            "date_time_horizon.toml:3: horizon: expected an ISO date such as 2026-12-31; got a date with a time",
+        ],
+    ),
+    (
         "several_problems.toml",
         &[
             "(3 problems)",

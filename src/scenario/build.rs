@@ -85,8 +85,8 @@ impl Builder<'_> {
             );
         }
         let n_days = n_days.min(MAX_DAYS);
-        let trials = self.count(raw.trials.as_ref(), "trials", 10_000);
-        let seed = self.count(raw.seed.as_ref(), "seed", 20_250_908);
+        let trials = self.count(raw.trials.as_ref(), "trials", 10_000, 1);
+        let seed = self.count(raw.seed.as_ref(), "seed", 20_250_908, 0);
         if trials == 0 {
             self.err(
                 "trials",
@@ -209,12 +209,22 @@ impl Builder<'_> {
         }
     }
 
-    fn count(&mut self, v: Option<&V>, path: &str, default: u64) -> u64 {
+    /// A whole number of at least `min` (a smaller one is reported by the caller).
+    fn count(&mut self, v: Option<&V>, path: &str, default: u64, min: u64) -> u64 {
         match v.map(|v| (v.get_ref(), v.span())) {
             None => default,
             Some((toml::Value::Integer(i), _)) if *i >= 0 => *i as u64,
-            Some((_, span)) => {
-                self.err(path, Some(span), "must be a whole number >= 0");
+            Some((other, span)) => {
+                let got = match other {
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(x) => format!("{x:?}"),
+                    other => super::values::kind_of(other).to_string(),
+                };
+                self.err(
+                    path,
+                    Some(span),
+                    format!("must be a whole number >= {min}, without a decimal point; got {got}"),
+                );
                 default
             }
         }

@@ -59,8 +59,14 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
     };
     let de = toml::de::Deserializer::parse(text).map_err(|e| fail(vec![toml_problem(text, &e)]))?;
     let mut unknown = Vec::new();
-    let raw: raw::RawScenario = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
-        .map_err(|e| fail(vec![toml_problem(text, &e)]))?;
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
+    let raw: raw::RawScenario =
+        serde_ignored::deserialize(tracked, |p| unknown.push(p.to_string())).map_err(|e| {
+            let mut problem = toml_problem(text, &e);
+            problem.path = key_path(text, &track.path());
+            fail(vec![problem])
+        })?;
     let mut b = Builder {
         text,
         problems: Vec::new(),
@@ -84,6 +90,41 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
         line: e.span().map(|s| line_of(text, s.start)),
         message: format!("not valid TOML for a scenario: {}", e.message().trim()),
     }
+}
+
+/// The key path of a value that failed to deserialise, as in other messages: an item of
+/// a list of named tables by its name (`hazards[bla_attacks].regions`), else by its index.
+fn key_path(text: &str, path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let doc = text.parse::<toml::Table>().ok().map(toml::Value::Table);
+    let mut at = doc.as_ref();
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            // (The fields by which a `Spanned` value carries its position.)
+            Segment::Map { key } if key.starts_with("$__") => {}
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+                at = at.and_then(|v| v.get(key.as_str()));
+            }
+            Segment::Seq { index } => {
+                at = at.and_then(|v| v.get(*index));
+                match at.and_then(|v| v.get("name")).and_then(|n| n.as_str()) {
+                    Some(name) => out.push_str(&format!("[{name}]")),
+                    None => out.push_str(&format!("[{index}]")),
+                }
+            }
+            Segment::Enum { variant } => {
+                out.push('.');
+                out.push_str(variant);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
