@@ -783,12 +783,19 @@ pub fn ramp_steps(first: f64, ramp_days: f64) -> impl Iterator<Item = f64> {
     (0..=weeks).map(move |k| first + 7.0 * k as f64)
 }
 
-/// Calls `mark(site, day)` for each day from 0 on on which the ramp-up factor of one
-/// of the units of `units` (online days, per site) can change.
-pub fn unit_steps(units: &[Vec<f64>], net: &Net, mut mark: impl FnMut(usize, usize)) {
+/// Calls `mark(site, day)` for each day from 0 to before `n_days` on which the ramp-up
+/// factor of one of the units of `units` (online days, per site) can change.
+pub fn unit_steps(
+    units: &[Vec<f64>],
+    net: &Net,
+    n_days: usize,
+    mut mark: impl FnMut(usize, usize),
+) {
     for (s, us) in units.iter().enumerate() {
         for &o in us.iter().filter(|o| o.is_finite()) {
-            for d in ramp_steps(o.ceil(), net.site_ramp[s]).filter(|&d| d >= 0.0) {
+            // (A ramp-up far longer than the horizon is not stepped past it.)
+            let steps = ramp_steps(o.ceil(), net.site_ramp[s]).take_while(|&d| d < n_days as f64);
+            for d in steps.filter(|&d| d >= 0.0) {
                 mark(s, d as usize);
             }
         }
@@ -868,7 +875,7 @@ impl Flow {
             let row = topo.target_part[target] * words;
             set_bit(&mut dirty[row..row + words], day);
         };
-        unit_steps(input.units, net, &mut mark);
+        unit_steps(input.units, net, n_days, &mut mark);
         if let Some(f) = input.factors {
             for t in 0..model.n_targets() {
                 for &(day, _) in &f.items[f.off[t]..f.off[t + 1]] {
@@ -1905,6 +1912,25 @@ regions = ["A"]
 capacity_per_day = 7
 transit_days = 3
 "#;
+
+    #[test]
+    fn a_ramp_up_longer_than_the_horizon_is_stepped_only_within_it() {
+        // Ramp-ups of a million million days once took as many weekly steps.
+        let net = super::Net {
+            site_ramp: vec![1e12, 10.0],
+            ..Default::default()
+        };
+        let mut marks = Vec::new();
+        super::unit_steps(&[vec![-3.0], vec![20.0]], &net, 100, |s, d| {
+            marks.push((s, d))
+        });
+        // Site 0: its first step (day -3) is before day 0; then every week to day 95.
+        let want: Vec<(usize, usize)> = (0..14)
+            .map(|k| (0, 4 + 7 * k))
+            .chain([(1, 20), (1, 27), (1, 34)])
+            .collect();
+        assert_eq!(marks, want);
+    }
 
     #[test]
     fn weekly_ramp_up_yields_what_a_daily_linear_one_would() {

@@ -116,8 +116,8 @@ fn mark_changes(m: &Model, s: &mut Scratch) {
     s.dirty_cf.resize(words, 0);
     s.dirty.clear();
     s.dirty.resize(words, 0);
-    mark_units(&s.units_cf, &s.net, &mut s.dirty_cf);
-    mark_units(&s.units, &s.net, &mut s.dirty);
+    mark_units(&s.units_cf, &s.net, m.n_days as usize, &mut s.dirty_cf);
+    mark_units(&s.units, &s.net, m.n_days as usize, &mut s.dirty);
 }
 
 /// The flow without disruptions (recording what passes each target) and with them.
@@ -460,9 +460,9 @@ fn by_target<T>(xs: &[T], t: u32, target: impl Fn(&T) -> u32) -> &[T] {
     &xs[a..b]
 }
 
-fn mark_units(units: &[Vec<f64>], net: &Net, dirty: &mut [u64]) {
+fn mark_units(units: &[Vec<f64>], net: &Net, n_days: usize, dirty: &mut [u64]) {
     set_bit(dirty, 0);
-    unit_steps(units, net, |_, d| set_bit(dirty, d));
+    unit_steps(units, net, n_days, |_, d| set_bit(dirty, d));
 }
 
 /// Cuts each target's disruptions into segments with the worst active severity (and
