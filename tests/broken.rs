@@ -133,6 +133,13 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "too_many_events.toml",
+        &[
+            "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 2.0e6 events a trial",
+            "a trial is built for at most 200000: lower the rates",
+        ],
+    ),
+    (
         "several_problems.toml",
         &[
             "(3 problems)",

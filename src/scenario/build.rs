@@ -193,7 +193,9 @@ impl Builder<'_> {
             region_targets,
             correlation: None,
         };
-        self.check_branching(raw, &model);
+        if self.check_branching(raw, &model) {
+            self.check_event_load(raw, &model);
+        }
         model.correlation = self.correlations(raw, &model.params);
         model.params.shrink_to_fit();
         model
@@ -1436,15 +1438,61 @@ impl Builder<'_> {
         out
     }
 
-    fn check_branching(&mut self, raw: &RawScenario, model: &Model) {
+    /// Whether the hazards' branching ratio stays below 1 (reported if not).
+    fn check_branching(&mut self, raw: &RawScenario, model: &Model) -> bool {
         let m = model.branching_matrix_max();
         let rho = spectral_radius(&m);
         if rho >= 1.0 {
             let span = list(&raw.hazards).first().map(|h| h.span());
             self.err("hazards", span, format!("self- and cross-excitation together have a branching ratio (spectral radius) of {rho:.3} at the top of their jump ranges; it must stay below 1, or events would multiply without end"));
         }
+        rho < 1.0
+    }
+
+    /// Refuses hazards that would bring more than `MAX_EVENTS` events a trial, estimated
+    /// high: each background rate at the 99.9th percentile of its rate, trend and phase
+    /// multipliers over the whole horizon, and the offspring of a branching ratio `rho`
+    /// at its highest (`1 / (1 - rho)` events per background event).
+    fn check_event_load(&mut self, raw: &RawScenario, model: &Model) {
+        let high = |num: Num| match num {
+            Num::Fixed(v) => v,
+            Num::Param(i) => model.params[i].dist.quantile(0.999),
+        };
+        let years = model.n_days as f64 / 365.25;
+        let per_hazard: Vec<f64> = (model.hazards.iter())
+            .map(|h| {
+                let growth = (1.0 + high(h.trend_per_year)).powf(years).max(1.0);
+                let phase = (h.phase_multipliers.iter().map(|&m| high(m))).fold(1.0, f64::max);
+                high(h.rate_per_year) * years * growth * phase
+            })
+            .collect();
+        let rho = spectral_radius(&model.branching_matrix_max());
+        let total = per_hazard.iter().sum::<f64>() / (1.0 - rho);
+        if total > MAX_EVENTS {
+            let (worst, _) =
+                (per_hazard.iter().enumerate()).fold(
+                    (0, 0.0),
+                    |(k, x), (i, &y)| if y > x { (i, y) } else { (k, x) },
+                );
+            let h = &model.hazards[worst];
+            let item = list(&raw.hazards).get(worst);
+            let span =
+                item.map(|x| (x.get_ref().rate_per_year.as_ref()).map_or(x.span(), |r| r.span()));
+            self.err(
+                &format!("hazards[{}].rate_per_year", h.name),
+                span,
+                format!(
+                    "with it the hazards could bring about {total:.1e} events a trial (at the 99.9th percentiles of rates, trends and phase multipliers, offspring included; this one {:.1e} before offspring); a trial is built for at most {MAX_EVENTS:.0}: lower the rates",
+                    per_hazard[worst]
+                ),
+            );
+        }
     }
 }
+
+/// The most events a trial is built for (about 20 MB of events and disruptions per
+/// worker thread); hazards that could bring more are refused.
+const MAX_EVENTS: f64 = 200_000.0;
 
 /// The longest horizon, in days (100 years).
 const MAX_DAYS: u32 = 36_525;
