@@ -90,6 +90,16 @@ pub enum Error {
         /// What is wrong and what would be valid.
         message: String,
     },
+    /// Several inputs failed, each reported (every scenario of a comparison is read).
+    #[error("{}", several(.0))]
+    Several(Vec<Error>),
+}
+
+fn several(errors: &[Error]) -> String {
+    (errors.iter())
+        .map(|e| e.to_string().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\nerror: ")
 }
 
 fn input_message(

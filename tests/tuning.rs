@@ -695,3 +695,60 @@ fn two_excitations_of_one_hazard_by_the_same_source_are_independent() {
     }
     assert!(offspring > 100);
 }
+
+#[test]
+fn compare_reports_the_problems_of_every_scenario_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = write(tmp.path(), "good.toml", &small_text(&[]));
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
+    let out = shortfall()
+        .arg("compare")
+        .arg(&good)
+        .arg(broken.join("negative_rate.toml"))
+        .arg(broken.join("dots_name.toml"))
+        .arg(tmp.path().join("missing.toml"))
+        .args(["--trials", "10", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for expected in [
+        "negative_rate.toml:30: hazards[h].rate_per_year: must be a number >= 0",
+        "dots_name.toml:1: name: `..` is not a valid name",
+        "error: cannot read scenario file",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected `{expected}` in {stderr}"
+        );
+    }
+    assert_eq!(stderr.matches("error: ").count(), 3, "{stderr}");
+    assert!(!tmp.path().join("o").exists());
+}
+
+#[test]
+fn compare_notes_scenarios_that_cover_different_periods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    let b = write(
+        tmp.path(),
+        "b.toml",
+        &small_text(&[("horizon = \"2027-12-31\"", "horizon = \"2026-12-31\"")]),
+    );
+    let run = |second: &Path| {
+        let out = shortfall()
+            .arg("compare")
+            .arg(&a)
+            .arg(second)
+            .args(["--trials", "20", "--quiet", "--out"])
+            .arg(tmp.path().join("o"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let note = "note: the scenarios cover different periods (broken 2026-01-01 to 2027-12-31, broken 2026-01-01 to 2026-12-31)";
+    assert!(run(&b).contains(note));
+    assert!(!run(&a).contains("different periods"));
+}

@@ -270,10 +270,34 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let started_at = jiff::Timestamp::now().to_string();
     let common = &args.common;
     let mut loaded = Vec::new();
+    let mut errors = Vec::new();
     for path in &args.scenarios {
-        let one = scenario::load_with(Some(path), &common.set)?;
-        print_notes(&one.1);
-        loaded.push(one);
+        // Every scenario is read, so that all their problems are reported at once.
+        match scenario::load_with(Some(path), &common.set) {
+            Ok(one) => {
+                print_notes(&one.1);
+                loaded.push(one);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 => {}
+        1 => return Err(errors.remove(0)),
+        _ => return Err(Error::Several(errors)),
+    }
+    let period = |m: &crate::model::Model| (m.start, m.horizon);
+    if loaded
+        .iter()
+        .any(|(m, _)| period(m) != period(&loaded[0].0))
+    {
+        let periods: Vec<String> = (loaded.iter())
+            .map(|(m, _)| format!("{} {} to {}", m.name, m.start, m.horizon))
+            .collect();
+        eprintln!(
+            "note: the scenarios cover different periods ({}): trial by trial they share draws, but their shortfalls are fractions of different totals",
+            periods.join(", ")
+        );
     }
     let (trials, seed) = common.trials_seed(&loaded[0].0)?;
     let (pool, threads) = common.pool()?;
