@@ -26,6 +26,16 @@ fn whole(m: &Model, n: Num, rounded: impl Fn(f64) -> f64) -> String {
     }
 }
 
+/// `count word`, with the word in the plural unless the count is exactly 1.
+fn counted(count: impl std::fmt::Display, word: &str) -> String {
+    let count = count.to_string();
+    if count == "1" {
+        format!("1 {word}")
+    } else {
+        format!("{count} {word}s")
+    }
+}
+
 /// Mean of a number, estimated from 20,000 fixed-seed draws when uncertain.
 fn mean(m: &Model, n: Num) -> f64 {
     match n {
@@ -93,25 +103,25 @@ pub fn describe(m: &Model) -> String {
         let regions: Vec<&str> = r.regions.iter().map(|&i| m.regions[i].as_str()).collect();
         let _ = writeln!(
             s,
-            "  {:<20} {} -> {} via {}; {} {}/day; transit {} days{}",
+            "  {:<20} {} -> {} via {}; {} {}/day; transit {}{}",
             r.name,
             m.sites[r.from].name,
             m.sites[r.to].name,
             regions.join(", "),
             num(m, r.capacity),
             m.commodities[r.commodity].name,
-            whole(m, r.transit_days, |v| v.round().max(1.0)),
+            counted(whole(m, r.transit_days, |v| v.round().max(1.0)), "day"),
             if r.standby { "; standby" } else { "" }
         );
     }
     for p in &m.projects {
         let _ = writeln!(
             s,
-            "\nproject {}: starts {}, {} days, {} days delay per disrupted day",
+            "\nproject {}: starts {}, {}, {} of delay per disrupted day",
             p.name,
             m.date_of(p.start_day),
-            num(m, p.duration),
-            num(m, p.delay_per_disrupted_day)
+            counted(num(m, p.duration), "day"),
+            counted(num(m, p.delay_per_disrupted_day), "day")
         );
     }
     for p in &m.prospects {
@@ -220,14 +230,14 @@ fn describe_hazards(m: &Model, s: &mut String) {
         };
         let _ = writeln!(
             s,
-            "  {:<20} {:<8} {:<28} base rate {}; branching ratio {}; effective rate {:.2}/yr; {} targets",
+            "  {:<20} {:<8} {:<28} base rate {}; branching ratio {}; effective rate {:.2}/yr; {}",
             h.name,
             h.kind.as_str(),
             scope,
             num(m, h.rate_per_year),
             num(m, h.self_jump),
             lam[i],
-            h.targets.len()
+            counted(h.targets.len(), "target")
         );
     }
     let _ = writeln!(

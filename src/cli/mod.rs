@@ -334,11 +334,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
     out.commit()?;
     let secs = started.elapsed().as_secs_f64();
     sayln!(
-        "{}: {} trials, seed {}, {} threads, {:.1} s ({:.0} trials/s)\n",
+        "{}: {} trial{}, seed {}, {} thread{}, {:.1} s ({:.0} trials/s)\n",
         compiled.model.name,
         trials,
+        if trials == 1 { "" } else { "s" },
         seed,
         threads,
+        if threads == 1 { "" } else { "s" },
         secs,
         trials as f64 / secs
     );

@@ -554,7 +554,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     say!("{}", console(&key_header, &key, 1));
     sayln!(
-        "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, and charts {}",
+        "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, scenario-K-NAME.toml (each scenario as run), and charts {}",
         out_path.display(),
         charts
             .iter()
@@ -938,7 +938,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     );
     say!("{}", console(&th, &table_rows, 0));
     sayln!(
-        "\nFiles written to {}/: report.html, sweep.csv, sweep.png/.svg, manifest.json",
+        "\nFiles written to {}/: report.html, sweep.csv, sweep.png/.svg, scenario.toml, manifest.json",
         out_path.display()
     );
     Ok(())
@@ -1308,7 +1308,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     sayln!();
     say!("{}", console(&hh, &htrows, 2));
     sayln!(
-        "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, tornado.png/.svg, hazards_off.png/.svg, manifest.json",
+        "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, tornado.png/.svg, hazards_off.png/.svg, scenario.toml, manifest.json",
         out_path.display()
     );
     Ok(())
