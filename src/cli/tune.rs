@@ -39,6 +39,7 @@ pub struct CompareArgs {
 
 /// Options of `sweep`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("values_to_run").required(true).args(["values", "range"])))]
 pub struct SweepArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
@@ -46,13 +47,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub param: String,
     /// Values to run, comma-separated, e.g. `--values 4,8,12,16` (or `-0.1,0,0.1`).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        allow_hyphen_values = true,
-        conflicts_with = "range",
-        required_unless_present = "range"
-    )]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub values: Vec<f64>,
     /// Evenly spaced values LO:HI:STEPS, both ends included, e.g. `--range 4:20:5`.
     #[arg(long, allow_hyphen_values = true)]
