@@ -140,6 +140,19 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // A mitigation's rate factor counts in the estimate.
+        "mitigation_raises_events.toml",
+        &["hazards[h].rate_per_year: with it the hazards could bring about 8.0e5 events a trial"],
+    ),
+    (
+        // A phase refused for its date is not reported again where it is named.
+        "phase_bad_date.toml",
+        &[
+            "phase_bad_date.toml:10: phases[later].start: expected an ISO date such as 2026-12-31; got \"2027-13-01\"",
+            "(1 problem)",
+        ],
+    ),
+    (
         "several_problems.toml",
         &[
             "(3 problems)",

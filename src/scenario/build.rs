@@ -59,6 +59,7 @@ impl Builder<'_> {
         // Without a valid horizon, the other checks go on over the longest one, and
         // no message quotes it.
         let longest = |a: Date| a.saturating_add(jiff::Span::new().days(MAX_DAYS as i64 - 1));
+        let start_known = start.is_some();
         let (start, horizon, horizon_known) = match (start, horizon) {
             (Some(a), Some(b)) if a < b => (a, b, true),
             (Some(a), Some(b)) => {
@@ -98,6 +99,7 @@ impl Builder<'_> {
             start,
             horizon,
             horizon_known,
+            start_known,
             n_days,
         };
         let phases = self.phases(raw, &ctx, &mut names);
@@ -146,7 +148,7 @@ impl Builder<'_> {
         let region_targets = region_targets(&sites, &routes, regions.len());
         let mut hazards = self.hazards(raw, &mut names, &phases, &sites, &routes, &regions);
         let mitigations = self.mitigations(raw, &ctx, &names, &mut hazards);
-        let plan = self.plan(raw, &names, start, horizon);
+        let plan = self.plan(raw, &names, start, horizon, horizon_known);
         let Calendar {
             years,
             day_year,
@@ -193,7 +195,8 @@ impl Builder<'_> {
             region_targets,
             correlation: None,
         };
-        if self.check_branching(raw, &model) {
+        // (Over a stand-in window, after a bad start or horizon, the load means nothing.)
+        if self.check_branching(raw, &model) && horizon_known {
             self.check_event_load(raw, &model);
         }
         model.correlation = self.correlations(raw, &model.params);
@@ -339,6 +342,7 @@ impl Builder<'_> {
             let start = self.req_date(r.start.as_ref(), &format!("{path}.start"));
             let end = self.req_date(r.end.as_ref(), &format!("{path}.end"));
             let (Some(a), Some(b)) = (start, end) else {
+                names.refused_phases.insert(name);
                 continue;
             };
             if b < a {
@@ -350,7 +354,7 @@ impl Builder<'_> {
                 names.refused_phases.insert(name);
                 continue;
             }
-            if b < ctx.start || a > ctx.horizon {
+            if ctx.start_known && (b < ctx.start || a > ctx.horizon) {
                 self.err(
                     &path,
                     Some(item.span()),
@@ -1390,6 +1394,7 @@ impl Builder<'_> {
         names: &Names,
         start: Date,
         horizon: Date,
+        window_known: bool,
     ) -> Vec<PlanTarget> {
         let mut out = Vec::new();
         for (i, item) in list(&raw.plan).iter().enumerate() {
@@ -1397,7 +1402,9 @@ impl Builder<'_> {
             let path = format!("plan[{i}]");
             let year = match r.year.as_ref().map(|y| y.get_ref()) {
                 Some(toml::Value::Integer(y))
-                    if (start.year() as i64..=horizon.year() as i64).contains(y) =>
+                    if (start.year() as i64..=horizon.year() as i64).contains(y)
+                        // (Without the scenario's dates, the year is not checked.)
+                        || !window_known && (0..=9999).contains(y) =>
                 {
                     *y as i16
                 }
@@ -1461,13 +1468,34 @@ impl Builder<'_> {
         let years = model.n_days as f64 / 365.25;
         let per_hazard: Vec<f64> = (model.hazards.iter())
             .map(|h| {
-                let growth = (1.0 + high(h.trend_per_year)).powf(years).max(1.0);
+                // Years of the base rate that the trend's growth amounts to.
+                let g = high(h.trend_per_year);
+                let grown = if g.abs() < 1e-9 {
+                    years
+                } else {
+                    ((1.0 + g).powf(years) - 1.0) / (1.0 + g).ln()
+                };
                 let phase = (h.phase_multipliers.iter().map(|&m| high(m))).fold(1.0, f64::max);
-                high(h.rate_per_year) * years * growth * phase
+                let mitigated: f64 = (h.mitigations.iter())
+                    .map(|&m| high(model.mitigations[m].rate_factor).max(1.0))
+                    .product();
+                high(h.rate_per_year) * grown * phase * mitigated
             })
             .collect();
-        let rho = spectral_radius(&model.branching_matrix_max());
-        let total = per_hazard.iter().sum::<f64>() / (1.0 - rho);
+        // With their offspring: n = bg + B n, with B the branching matrix at its highest.
+        let b = model.branching_matrix_max();
+        let mut n = per_hazard.clone();
+        for _ in 0..10_000 {
+            let next: Vec<f64> = (0..n.len())
+                .map(|i| per_hazard[i] + (0..n.len()).map(|j| b[i][j] * n[j]).sum::<f64>())
+                .collect();
+            let done = (next.iter().zip(&n)).all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs());
+            n = next;
+            if done {
+                break;
+            }
+        }
+        let total: f64 = n.iter().sum();
         if total > MAX_EVENTS {
             let (worst, _) =
                 (per_hazard.iter().enumerate()).fold(
@@ -1482,7 +1510,7 @@ impl Builder<'_> {
                 &format!("hazards[{}].rate_per_year", h.name),
                 span,
                 format!(
-                    "with it the hazards could bring about {total:.1e} events a trial (at the 99.9th percentiles of rates, trends and phase multipliers, offspring included; this one {:.1e} before offspring); a trial is built for at most {MAX_EVENTS:.0}: lower the rates",
+                    "with it the hazards could bring about {total:.1e} events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one {:.1e} before offspring); a trial is built for at most {MAX_EVENTS:.0}: lower the rates or trends, or shorten the horizon",
                     per_hazard[worst]
                 ),
             );
@@ -1503,8 +1531,10 @@ pub const MAX_PROSPECTS: usize = 64;
 struct Ctx {
     start: Date,
     horizon: Date,
-    /// Whether `horizon` is the scenario's (else a stand-in after an error).
+    /// Whether `horizon` and `start` are the scenario's (else stand-ins after an error).
     horizon_known: bool,
+    /// Whether `start` is the scenario's.
+    start_known: bool,
     n_days: u32,
 }
 
