@@ -281,6 +281,23 @@ fn refused(content: &[u8], expected: &[&str]) {
         assert!(err.contains(e), "expected `{e}` in {err}");
     }
     assert!(!tmp.path().join("o/rates.csv").exists());
+    // With no row mapped at all, the reasons are given rather than "widen it".
+    let file = tmp.path().join("atlantis.csv");
+    std::fs::write(&file, "date,region,kind\n2025-01-01,Atlantis,attack\n").unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&file)
+        .args(["--from", "2024-01-01", "--to", "2024-12-31", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no row could be mapped to a region and hazard kind (1 rows read): 1 x unknown region \"Atlantis\""),
+        "{err}"
+    );
 }
 
 #[test]

@@ -725,6 +725,28 @@ fn compare_reports_the_problems_of_every_scenario_at_once() {
     }
     assert_eq!(stderr.matches("error: ").count(), 3, "{stderr}");
     assert!(!tmp.path().join("o").exists());
+    // A bad --set fails every scenario alike: it is reported once.
+    let out = shortfall()
+        .arg("compare")
+        .arg(&good)
+        .arg(&good)
+        .args([
+            "--set",
+            "hazards[h].rate_per_year=-1",
+            "--trials",
+            "10",
+            "--out",
+        ])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("must be a number >= 0").count(),
+        1,
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -748,7 +770,7 @@ fn compare_notes_scenarios_that_cover_different_periods() {
         assert!(out.status.success());
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let note = "note: the scenarios cover different periods (broken 2026-01-01 to 2027-12-31, broken 2026-01-01 to 2026-12-31)";
+    let note = "note: the scenarios cover different periods (broken 2026-01-01 to 2027-12-31, broken#2 2026-01-01 to 2026-12-31)";
     assert!(run(&b).contains(note));
     assert!(!run(&a).contains("different periods"));
 }

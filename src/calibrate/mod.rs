@@ -77,7 +77,12 @@ fn days_from(a: Date, b: Date) -> f64 {
 pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result<Calibration> {
     let first = events.records.iter().map(|r| r.date).min();
     let last = events.records.iter().map(|r| r.date).max();
-    let (Some(from), Some(to)) = (from.or(first), to.or(last)) else {
+    // (With no row mapped, a window given by the flags has nothing to hold either.)
+    let window = match first {
+        Some(_) => (from.or(first), to.or(last)),
+        None => (None, None),
+    };
+    let (Some(from), Some(to)) = window else {
         let reasons: Vec<String> = events
             .left_out
             .iter()

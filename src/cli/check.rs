@@ -127,13 +127,13 @@ pub fn describe(m: &Model) -> String {
     for p in &m.prospects {
         let _ = writeln!(
             s,
-            "\nprospects {}: {} prospects from {}, viable with probability {}, exploration {} days, development {} days",
+            "\nprospects {}: {} from {}, viable with probability {}, exploration {}, development {}",
             p.name,
-            whole(m, p.count, |v| v.max(0.0).round()),
+            counted(whole(m, p.count, |v| v.max(0.0).round()), "prospect"),
             m.date_of(p.start_day),
             num(m, p.p_viable),
-            p.exploration_days.describe(),
-            p.development_days.describe()
+            counted(p.exploration_days.describe(), "day"),
+            counted(p.development_days.describe(), "day")
         );
     }
     describe_hazards(m, &mut s);

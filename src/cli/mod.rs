@@ -100,7 +100,7 @@ pub struct CalibrateArgs {
     pub mapping: Option<PathBuf>,
     /// Fraction of the data's events expected to hit programme assets, applied to the
     /// rates in the hazards fragment.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub share: f64,
 }
 
@@ -114,13 +114,13 @@ pub struct Common {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Number of trials (default: the scenario's `trials`, else 10000).
-    #[arg(long, allow_negative_numbers = true, value_parser = whole)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     pub trials: Option<u64>,
     /// Seed, a whole number >= 0 (default: the scenario's `seed`).
     #[arg(long, allow_negative_numbers = true, value_parser = whole)]
     pub seed: Option<u64>,
     /// Worker threads, 1 to 1024 (default: all cores). Results do not depend on it.
-    #[arg(long, allow_negative_numbers = true, value_parser = whole)]
+    #[arg(long, allow_negative_numbers = true, value_parser = at_least_one)]
     pub threads: Option<u64>,
     /// Output folder (default: out/<scenario name>/ for run, out/compare-<names>/,
     /// out/sweep-<scenario>-<key>/, out/sensitivity-<scenario>/).
@@ -179,9 +179,20 @@ const MAX_THREADS: usize = 1024;
 
 /// A flag's value as a whole number >= 0, with a message that says so.
 fn whole(text: &str) -> std::result::Result<u64, String> {
-    text.trim()
-        .parse::<u64>()
-        .map_err(|_| format!("expected a whole number >= 0, got `{text}`"))
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "expected a whole number from 0 to {}, got `{text}`",
+            u64::MAX
+        )
+    })
+}
+
+/// A flag's value as a whole number >= 1 (the flag may bound it further).
+pub(crate) fn at_least_one(text: &str) -> std::result::Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("expected a whole number >= 1, got `{text}`")),
+    }
 }
 
 /// Options of `run`.
@@ -199,7 +210,13 @@ pub struct RunArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub precision: Option<f64>,
     /// Most trials a --precision run may use.
-    #[arg(long, default_value_t = 1_000_000, requires = "precision")]
+    #[arg(
+        long,
+        default_value_t = 1_000_000,
+        requires = "precision",
+        allow_negative_numbers = true,
+        value_parser = at_least_one
+    )]
     pub max_trials: u64,
 }
 

@@ -65,7 +65,7 @@ pub struct SensitivityArgs {
     pub scenario: Option<PathBuf>,
     /// Trials of each one-at-a-time and hazard-off run (the rank correlations use
     /// --trials).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = super::at_least_one)]
     pub swing_trials: u64,
     /// Options shared with the other commands (output folder default:
     /// out/sensitivity-<scenario>/).
@@ -273,6 +273,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
                 print_notes(&one.1);
                 loaded.push(one);
             }
+            // (A bad --set fails every scenario alike: reported once.)
+            Err(e)
+                if errors
+                    .iter()
+                    .any(|x: &Error| x.to_string() == e.to_string()) => {}
             Err(e) => errors.push(e),
         }
     }
@@ -280,19 +285,6 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         0 => {}
         1 => return Err(errors.remove(0)),
         _ => return Err(Error::Several(errors)),
-    }
-    let period = |m: &crate::model::Model| (m.start, m.horizon);
-    if loaded
-        .iter()
-        .any(|(m, _)| period(m) != period(&loaded[0].0))
-    {
-        let periods: Vec<String> = (loaded.iter())
-            .map(|(m, _)| format!("{} {} to {}", m.name, m.start, m.horizon))
-            .collect();
-        eprintln!(
-            "note: the scenarios cover different periods ({}): trial by trial they share draws, but their shortfalls are fractions of different totals",
-            periods.join(", ")
-        );
     }
     let (trials, seed) = common.trials_seed(&loaded[0].0)?;
     let (pool, threads) = common.pool()?;
@@ -302,6 +294,19 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             .map(|(m, _)| m.name.as_str())
             .collect::<Vec<_>>(),
     );
+    let period = |m: &crate::model::Model| (m.start, m.horizon);
+    if loaded
+        .iter()
+        .any(|(m, _)| period(m) != period(&loaded[0].0))
+    {
+        let periods: Vec<String> = (loaded.iter().zip(&names))
+            .map(|((m, _), name)| format!("{name} {} to {}", m.start, m.horizon))
+            .collect();
+        eprintln!(
+            "note: the scenarios cover different periods ({}): trial by trial they share draws, but their shortfalls are fractions of different totals",
+            periods.join(", ")
+        );
+    }
     let out_path = common.out.clone().unwrap_or_else(|| {
         PathBuf::from("out").join(format!("compare-{}", names.join("-").replace('#', "_")))
     });
