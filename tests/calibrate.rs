@@ -260,10 +260,16 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
 
 /// Runs `shortfall calibrate FILE --out OUT`.
 fn calibrate(file: &Path, out: &Path) -> std::process::Output {
+    calibrate_in(file, &[], out)
+}
+
+/// `shortfall calibrate FILE ARGS --out OUT`.
+fn calibrate_in(file: &Path, args: &[&str], out: &Path) -> std::process::Output {
     Command::cargo_bin("shortfall")
         .unwrap()
         .arg("calibrate")
         .arg(file)
+        .args(args)
         .arg("--out")
         .arg(out)
         .output()
@@ -281,23 +287,6 @@ fn refused(content: &[u8], expected: &[&str]) {
         assert!(err.contains(e), "expected `{e}` in {err}");
     }
     assert!(!tmp.path().join("o/rates.csv").exists());
-    // With no row mapped at all, the reasons are given rather than "widen it".
-    let file = tmp.path().join("atlantis.csv");
-    std::fs::write(&file, "date,region,kind\n2025-01-01,Atlantis,attack\n").unwrap();
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .arg("calibrate")
-        .arg(&file)
-        .args(["--from", "2024-01-01", "--to", "2024-12-31", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("no row could be mapped to a region and hazard kind (1 rows read): 1 x unknown region \"Atlantis\""),
-        "{err}"
-    );
 }
 
 #[test]
@@ -350,14 +339,12 @@ fn the_seed_incidents_calibrate() {
 #[test]
 fn a_window_without_events_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .arg("calibrate")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv"))
-        .args(["--from", "2024-06-01", "--to", "2024-06-01", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
+    let seeds = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv"));
+    let out = calibrate_in(
+        seeds,
+        &["--from", "2024-06-01", "--to", "2024-06-01"],
+        &tmp.path().join("o"),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -365,4 +352,18 @@ fn a_window_without_events_is_refused() {
         "{err}"
     );
     assert!(!tmp.path().join("o/rates.csv").exists());
+    // With no row mapped at all, the reasons are given rather than "widen it".
+    let file = tmp.path().join("atlantis.csv");
+    std::fs::write(&file, "date,region,kind\n2025-01-01,Atlantis,attack\n").unwrap();
+    let out = calibrate_in(
+        &file,
+        &["--from", "2024-01-01", "--to", "2024-12-31"],
+        &tmp.path().join("o"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no row could be mapped to a region and hazard kind (1 rows read): 1 x unknown region \"Atlantis\""),
+        "{err}"
+    );
 }

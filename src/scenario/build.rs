@@ -354,7 +354,7 @@ impl Builder<'_> {
                 names.refused_phases.insert(name);
                 continue;
             }
-            if ctx.start_known && (b < ctx.start || a > ctx.horizon) {
+            if ctx.start_known && (b < ctx.start || ctx.horizon_known && a > ctx.horizon) {
                 self.err(
                     &path,
                     Some(item.span()),
