@@ -1457,9 +1457,10 @@ impl Builder<'_> {
     }
 
     /// Refuses hazards that would bring more than `MAX_EVENTS` events a trial, estimated
-    /// high: each background rate at the 99.9th percentile of its rate, trend and phase
-    /// multipliers over the whole horizon, and the offspring of a branching ratio `rho`
-    /// at its highest (`1 / (1 - rho)` events per background event).
+    /// high: each background rate at the 99.9th percentile of its rate, phase multipliers
+    /// and mitigations' rate factors (those above 1), grown over the horizon by its trend
+    /// at its 99.9th percentile, and with the offspring that the branching matrix at its
+    /// highest adds (`n = bg + B n`).
     fn check_event_load(&mut self, raw: &RawScenario, model: &Model) {
         let high = |num: Num| match num {
             Num::Fixed(v) => v,
@@ -1531,7 +1532,8 @@ pub const MAX_PROSPECTS: usize = 64;
 struct Ctx {
     start: Date,
     horizon: Date,
-    /// Whether `horizon` and `start` are the scenario's (else stand-ins after an error).
+    /// Whether `start` and `horizon` are both the scenario's (else the window is a
+    /// stand-in after an error).
     horizon_known: bool,
     /// Whether `start` is the scenario's.
     start_known: bool,

@@ -463,9 +463,12 @@ pub fn kind_of(v: &Value) -> &'static str {
         Value::Integer(_) => "an integer",
         Value::Float(_) => "a number",
         Value::Boolean(_) => "a boolean",
-        // A date alone, or with a time (which a scenario's dates may not have).
-        Value::Datetime(d) if d.time.is_some() => "a date with a time",
-        Value::Datetime(_) => "a date",
+        // A date alone, or with a time (which a scenario's dates may not have), or a time.
+        Value::Datetime(d) => match (d.date.is_some(), d.time.is_some()) {
+            (true, true) => "a date with a time",
+            (false, true) => "a time",
+            _ => "a date",
+        },
         Value::Array(_) => "a list",
         Value::Table(_) => "a table",
     }
