@@ -277,10 +277,16 @@ fn calibrate_in(file: &Path, args: &[&str], out: &Path) -> std::process::Output 
 }
 
 fn refused(content: &[u8], expected: &[&str]) {
+    refused_with(content, &[], expected);
+}
+
+/// `calibrate` of a file holding `content`, with `args`, fails with each of `expected`
+/// and writes no rates.
+fn refused_with(content: &[u8], args: &[&str], expected: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("bad.csv");
     std::fs::write(&file, content).unwrap();
-    let out = calibrate(&file, &tmp.path().join("o"));
+    let out = calibrate_in(&file, args, &tmp.path().join("o"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     for e in expected {
@@ -338,32 +344,18 @@ fn the_seed_incidents_calibrate() {
 
 #[test]
 fn a_window_without_events_is_refused() {
-    let tmp = tempfile::tempdir().unwrap();
-    let seeds = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv"));
-    let out = calibrate_in(
-        seeds,
+    let seeds = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")).unwrap();
+    refused_with(
+        &seeds,
         &["--from", "2024-06-01", "--to", "2024-06-01"],
-        &tmp.path().join("o"),
+        &["the window 2024-06-01 to 2024-06-01 holds none of the"],
     );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("the window 2024-06-01 to 2024-06-01 holds none of the"),
-        "{err}"
-    );
-    assert!(!tmp.path().join("o/rates.csv").exists());
     // With no row mapped at all, the reasons are given rather than "widen it".
-    let file = tmp.path().join("atlantis.csv");
-    std::fs::write(&file, "date,region,kind\n2025-01-01,Atlantis,attack\n").unwrap();
-    let out = calibrate_in(
-        &file,
+    refused_with(
+        b"date,region,kind\n2025-01-01,Atlantis,attack\n",
         &["--from", "2024-01-01", "--to", "2024-12-31"],
-        &tmp.path().join("o"),
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("no row could be mapped to a region and hazard kind (1 rows read): 1 x unknown region \"Atlantis\""),
-        "{err}"
+        &[
+            "no row could be mapped to a region and hazard kind (1 rows read): 1 x unknown region \"Atlantis\"",
+        ],
     );
 }
