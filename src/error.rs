@@ -51,6 +51,11 @@ impl fmt::Display for ScenarioProblems {
 /// Errors of the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The user interrupted the run (Ctrl-C or a termination signal).
+    #[error(
+        "interrupted: the run stopped before it finished; no output file was written, and the partial ones were removed"
+    )]
+    Interrupted,
     /// The scenario file could not be read.
     #[error("cannot read scenario file {path}: {source}")]
     ReadScenario {

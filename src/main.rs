@@ -4,6 +4,14 @@ fn main() {
     if let Err(e) = shortfall::cli::main() {
         // Every error of the library already says its cause in its message.
         eprintln!("error: {}", e.to_string().trim_end());
-        std::process::exit(1);
+        let interrupted = matches!(
+            e.downcast_ref::<shortfall::Error>(),
+            Some(shortfall::Error::Interrupted)
+        );
+        std::process::exit(if interrupted {
+            shortfall::cli::INTERRUPTED_EXIT
+        } else {
+            1
+        });
     }
 }

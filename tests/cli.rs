@@ -88,6 +88,14 @@ fn run_writes_every_file_well_formed() {
         serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["trials"], 300);
     assert_eq!(manifest["seed"], 5);
+    // The command line as given, so that the run can be repeated.
+    let arguments: Vec<&str> = manifest["arguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(arguments[..5], ["run", "--trials", "300", "--seed", "5"]);
     let bytes = std::fs::read(scenario("baseline.toml")).unwrap();
     assert_eq!(
         manifest["scenario_sha256"],
@@ -361,4 +369,44 @@ fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
         stdout.contains(&format!("shortfall_fraction.ree_oxide in {undefined}")),
         "{stdout}"
     );
+}
+
+#[test]
+fn an_interrupted_run_stops_and_removes_its_partial_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("o");
+    // Far more trials than the test waits for: the run is always under way when it is
+    // interrupted.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"))
+        .args(["run", "--trials", "100000000", "--quiet", "--out"])
+        .arg(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let partial = dir.join(".partial-trials.csv");
+    let began = std::time::Instant::now();
+    while !std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0) {
+        if began.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("the run wrote no trials in 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("error: interrupted: the run stopped before it finished; no output file was written, and the partial ones were removed"),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -230,6 +230,9 @@ pub fn main() -> anyhow::Result<()> {
             std::process::exit(code);
         }
     };
+    if !matches!(cli.command, Command::Check(_) | Command::Calibrate(_)) {
+        stop_on_interrupt();
+    }
     match cli.command {
         Command::Run(args) => run(&args)?,
         Command::Compare(args) => tune::compare(&args)?,
@@ -394,6 +397,34 @@ fn standard_errors(agg: &engine::Aggregate) -> (f64, f64) {
     (col.moments.se(), crate::stats::batch_se(&col.values, 0.9))
 }
 
+/// On Ctrl-C (or a termination signal), a run stops at the end of its current chunk
+/// of trials and removes its temporary files as its error unwinds (see
+/// [`engine::interrupt`]); a second Ctrl-C stops at once.
+fn stop_on_interrupt() {
+    // Without a handler (should one be set already), a signal stops the process at
+    // once, as before.
+    let _ = ctrlc::set_handler(|| {
+        if engine::interrupted() {
+            std::process::exit(INTERRUPTED_EXIT);
+        }
+        engine::interrupt();
+        eprintln!(
+            "\nstopping after the trials under way and removing the partial files (Ctrl-C again to stop at once, leaving them)"
+        );
+    });
+}
+
+/// The exit status of an interrupted run (128 + SIGINT, as shells report it).
+pub const INTERRUPTED_EXIT: i32 = 130;
+
+/// The command line as given, after the program's name, for the manifests.
+pub(crate) fn arguments() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// What the manifest records about a run.
 struct RunInfo {
     resolved: scenario::resolve::Resolved,
@@ -435,6 +466,7 @@ fn write_outputs(
     written.push("report.html".into());
     let manifest = Manifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: arguments(),
         scenario_name: compiled.model.name.clone(),
         scenario_path: run.resolved.label.clone(),
         scenario_files: run.resolved.files.clone(),

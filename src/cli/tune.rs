@@ -47,7 +47,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub param: String,
     /// Values to run, comma-separated, e.g. `--values 4,8,12,16` (or `-0.1,0,0.1`).
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_parser = sweep_number)]
     pub values: Vec<f64>,
     /// Evenly spaced values LO:HI:STEPS, both ends included, e.g. `--range 4:20:5`.
     #[arg(long, allow_hyphen_values = true)]
@@ -86,7 +86,7 @@ fn run_paired(
     bar: &indicatif::ProgressBar,
     lean: Option<&[usize]>,
     mut each: impl FnMut(&[Vec<TrialOutcome>]),
-) -> Vec<Aggregate> {
+) -> Result<Vec<Aggregate>> {
     let mut aggs: Vec<Aggregate> = variants
         .iter()
         .map(|c| match lean {
@@ -97,6 +97,7 @@ fn run_paired(
     let step = (CHUNK * 4 / variants.len().max(1) as u64).clamp(64, CHUNK);
     let mut first = 0;
     while first < trials {
+        engine::stop_if_interrupted()?;
         let block_end = (first / CHUNK + 1) * CHUNK;
         let end = (first + step).min(trials).min(block_end);
         let outs: Vec<Vec<TrialOutcome>> = variants
@@ -119,7 +120,7 @@ fn run_paired(
         bar.inc((end - first) * variants.len() as u64);
         first = end;
     }
-    aggs
+    Ok(aggs)
 }
 
 /// Paired differences of one metric, variant minus reference.
@@ -194,6 +195,8 @@ impl ScenarioEntry {
 #[derive(Debug, Serialize)]
 struct TuneManifest {
     tool_version: String,
+    /// The command line as given, after the program's name.
+    arguments: Vec<String>,
     command: String,
     scenarios: Vec<ScenarioEntry>,
     seed: u64,
@@ -355,7 +358,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
                 }
             }
         })
-    });
+    })?;
     bar.finish_and_clear();
     let sums: Vec<Vec<Summary>> = variants
         .iter()
@@ -524,6 +527,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     files.push("report.html".into());
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: super::arguments(),
         command: "compare".into(),
         scenarios: names
             .iter()
@@ -663,6 +667,19 @@ fn provenance(m: &TuneManifest) -> String {
     )
 }
 
+/// One value of `--values`. The flag takes values that begin with a hyphen (negative
+/// numbers), so a flag given where its value belongs is named as such.
+fn sweep_number(text: &str) -> std::result::Result<f64, String> {
+    text.trim().parse::<f64>().map_err(|_| {
+        let hint = if text.starts_with("--") {
+            "; it looks like a flag: give --values its numbers first"
+        } else {
+            ""
+        };
+        format!("expected a number (values are comma-separated, e.g. 4,8,12), got `{text}`{hint}")
+    })
+}
+
 /// The values of a sweep from `--values` or `--range LO:HI:STEPS`.
 fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
     let bad = |message: String| Error::Usage {
@@ -673,7 +690,12 @@ fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
         Some(r) => {
             let parts: Vec<&str> = r.split(':').collect();
             let [lo, hi, steps] = parts.as_slice() else {
-                return Err(bad(format!("`{r}` is not LO:HI:STEPS, e.g. 4:20:5")));
+                let hint = if r.starts_with("--") {
+                    "; it looks like a flag: give --range its value first"
+                } else {
+                    ""
+                };
+                return Err(bad(format!("`{r}` is not LO:HI:STEPS, e.g. 4:20:5{hint}")));
             };
             let lo: f64 = lo
                 .trim()
@@ -805,7 +827,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 }
             }
         })
-    });
+    })?;
     bar.finish_and_clear();
     let sums: Vec<Vec<Summary>> = variants
         .iter()
@@ -900,6 +922,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     body += &html::figure(&chart);
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: super::arguments(),
         command: format!("sweep --param {}", args.param),
         scenarios: values
             .iter()
@@ -994,7 +1017,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let nh = base.model.hazards.len();
     let total = trials + swing_trials * (1 + 2 * np as u64) + swing_trials * 2 * nh as u64;
     let bar = progress_bar(total, common.quiet);
-    let (influences, base_mean, hazards) = pool.install(|| {
+    let (influences, base_mean, hazards) = pool.install(|| -> Result<_> {
         // 1. Rank correlation of each drawn input with the shortfall, from one run.
         let mut xs: Vec<Vec<f64>> = vec![Vec::with_capacity(trials as usize); np];
         let mut ys: Vec<f64> = Vec::with_capacity(trials as usize);
@@ -1012,7 +1035,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                     }
                 }
             },
-        );
+        )?;
         // 2. One at a time: each input at its P10 and P90, the others at their medians.
         let mut pinned = base.clone();
         pinned.pinned = Some(vec![0.5; np]);
@@ -1023,7 +1046,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             &bar,
             Some(&[]),
             |_| {},
-        )
+        )?
         .remove(0);
         let base_mean = median_run.columns[SHORTFALL_FRACTION].moments.mean;
         let mut influences = Vec::new();
@@ -1044,7 +1067,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                         true,
                     );
                 }
-            });
+            })?;
             let rho = spearman(&xs[k], &ys);
             // As the pinned trials drew it.
             let value = |u: f64| {
@@ -1083,7 +1106,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                         );
                     }
                 },
-            );
+            )?;
             let mean = |k: usize| aggs[k].columns[SHORTFALL_FRACTION].moments.mean;
             hazards.push(HazardOff {
                 hazard: h,
@@ -1092,8 +1115,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 reduction: diff,
             });
         }
-        (influences, base_mean, hazards)
-    });
+        Ok((influences, base_mean, hazards))
+    })?;
     bar.finish_and_clear();
     let mut influences = influences;
     influences.sort_by(|a, b| {
@@ -1262,6 +1285,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     body += &html::figure(&hchart);
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: super::arguments(),
         command: format!("sensitivity --swing-trials {swing_trials}"),
         scenarios: vec![ScenarioEntry::new(&name, &resolved)],
         seed,

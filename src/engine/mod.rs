@@ -401,6 +401,29 @@ pub fn run_block(c: &Compiled, seed: u64, first: u64, end: u64, trials: u64) -> 
         .collect()
 }
 
+/// Set when the user interrupts a run (see [`interrupt`]).
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks every run in progress to stop at the end of its current chunk of trials, with
+/// [`crate::Error::Interrupted`] (the command line calls it on Ctrl-C), so that the
+/// output folder's temporary files are removed as the error unwinds.
+pub fn interrupt() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// [`crate::Error::Interrupted`] once [`interrupt`] was called.
+pub fn stop_if_interrupted() -> crate::Result<()> {
+    if interrupted() {
+        return Err(crate::Error::Interrupted);
+    }
+    Ok(())
+}
+
 /// Runs `trials` trials from `seed`, calling `sink` with each chunk's outcomes in order
 /// (first trial index, outcomes) and `progress` with the number of trials done.
 pub fn run(
@@ -439,6 +462,7 @@ pub fn run_until(
     let mut first = 0;
     let mut ready = chunk(first);
     while let Some(outcomes) = ready {
+        stop_if_interrupted()?;
         let end = first + outcomes.len() as u64;
         let (stop, next) = rayon::join(
             || -> crate::Result<bool> {
@@ -451,6 +475,7 @@ pub fn run_until(
             },
             || chunk(end),
         );
+        stop_if_interrupted()?;
         if stop? {
             break;
         }

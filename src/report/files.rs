@@ -166,6 +166,8 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
 pub struct Manifest {
     /// `shortfall` version.
     pub tool_version: String,
+    /// The command line as given, after the program's name.
+    pub arguments: Vec<String>,
     /// Scenario name.
     pub scenario_name: String,
     /// Scenario file, or `<built-in baseline>`.
