@@ -133,6 +133,12 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "quoted_date_time.toml",
+        &[
+            "quoted_date_time.toml:2: start: expected an ISO date such as 2026-12-31; got \"2026-01-01T08:00:00\"",
+        ],
+    ),
+    (
         "too_many_events.toml",
         &[
             "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 2.0e6 events a trial",

@@ -86,6 +86,11 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("o/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["arguments"][0], "compare");
+    assert_eq!(manifest["arguments"][3], "--trials");
     let (h, rows) = csv_rows(&tmp.path().join("o/differences.csv"));
     assert!(rows.len() > 10);
     for r in &rows {
@@ -418,7 +423,7 @@ fn an_invalid_correlation_matrix_is_refused() {
         e.contains("correlations: together are not a valid correlation matrix"),
         "{e}"
     );
-    assert!(e.contains("not positive definite"), "{e}");
+    assert!(e.contains("not positive definite: the correlations between `sites[mine].capacity_per_day`, `routes[road].capacity_per_day` and `hazards[h].rate_per_year` contradict each other"), "{e}");
     assert!(
         e.contains("`sites[mine].capacity` is not an uncertain parameter of the scenario; did you mean `sites[mine].capacity_per_day`?"),
         "{e}"
@@ -540,6 +545,41 @@ fn bad_overrides_and_parents_are_explained() {
             "5:1:3",
         ],
         "invalid value for --range",
+    );
+    // `--values` and `--range` take values that begin with a hyphen (negative numbers),
+    // so a flag where the value belongs is named as one.
+    for (flag, message) in [
+        (
+            "--values",
+            "expected a number (values are comma-separated, e.g. 4,8,12), got `--quiet`; it looks like a flag",
+        ),
+        (
+            "--range",
+            "`--quiet` is not LO:HI:STEPS, e.g. 4:20:5; it looks like a flag",
+        ),
+    ] {
+        fails_with(
+            &[
+                "sweep",
+                s,
+                "--param",
+                "hazards[h].rate_per_year",
+                flag,
+                "--quiet",
+            ],
+            message,
+        );
+    }
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "hazards[h].rate_per_year",
+            "--values",
+            "1,x",
+        ],
+        "got `x`",
     );
     let orphan = write(
         tmp.path(),

@@ -321,7 +321,7 @@ impl Builder<'_> {
                 // Its phase was refused above.
                 return 0;
             }
-            if text.parse::<Date>().is_err() {
+            if super::values::iso_date(text).is_none() {
                 self.err(
                     path,
                     Some(v.span()),
@@ -1734,17 +1734,28 @@ impl Builder<'_> {
             row[i] = 1.0;
         }
         let at = |k: usize| involved.iter().position(|&x| x == k).unwrap_or(0);
+        let named = |ix: &[usize]| {
+            let names: Vec<String> = ix
+                .iter()
+                .map(|&i| format!("`{}`", paths[involved[i]]))
+                .collect();
+            match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => names.join(""),
+            }
+        };
         for &(a, b, r) in &pairs {
             let (i, j) = (at(a), at(b));
             matrix[i][j] = r;
             matrix[j][i] = r;
         }
-        if let Err(why) = crate::stats::design::is_correlation_matrix(&matrix) {
+        if crate::stats::design::cholesky(&matrix).is_none() {
             let span = items.first().map(|i| i.span());
+            let names = named(&crate::stats::design::contradiction(&matrix));
             self.err(
                 "correlations",
                 span,
-                format!("together are not a valid correlation matrix: {why}; weaken or remove some of them"),
+                format!("together are not a valid correlation matrix: the matrix is not positive definite: the correlations between {names} contradict each other (for example a~b 0.9, b~c 0.9 and a~c -0.9 cannot all hold at once), or two of them are perfectly correlated; weaken or remove some of them"),
             );
             return None;
         }
@@ -1766,12 +1777,13 @@ impl Builder<'_> {
                     .collect()
             })
             .collect();
-        if crate::stats::design::is_correlation_matrix(&pearson).is_err() {
+        if crate::stats::design::cholesky(&pearson).is_none() {
             let span = items.first().map(|i| i.span());
+            let names = named(&crate::stats::design::contradiction(&pearson));
             self.err(
                 "correlations",
                 span,
-                "are too close to contradicting each other to be induced: the normal scores that carry them (Pearson correlations 2 sin(pi rank / 6)) are not positive definite; weaken the strongest of them slightly",
+                format!("between {names} are too close to contradicting each other to be induced: the normal scores that carry them (Pearson correlations 2 sin(pi rank / 6)) are not positive definite; weaken the strongest of them slightly"),
             );
             return None;
         }

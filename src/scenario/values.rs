@@ -435,7 +435,7 @@ impl Builder<'_> {
     pub fn date(&mut self, v: &V, path: &str) -> Option<Date> {
         let span = Some(v.span());
         let parsed = match v.get_ref() {
-            Value::String(s) => s.parse::<Date>().ok(),
+            Value::String(s) => iso_date(s),
             Value::Datetime(dt) => match (dt.date, dt.time) {
                 (Some(d), None) => Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),
                 _ => None,
@@ -454,6 +454,12 @@ impl Builder<'_> {
         }
         parsed
     }
+}
+
+/// A date written `YYYY-MM-DD` and nothing else: a parser of dates would also take a
+/// date with a time and drop the time, which a scenario must not do silently.
+pub fn iso_date(text: &str) -> Option<Date> {
+    text.parse::<Date>().ok().filter(|d| d.to_string() == text)
 }
 
 /// What kind of TOML value this is, for messages.

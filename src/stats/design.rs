@@ -116,14 +116,56 @@ pub fn is_correlation_matrix(m: &[Vec<f64>]) -> Result<(), String> {
         }
     }
     if cholesky(m).is_none() {
-        return Err(
-            "the matrix is not positive definite: the correlations contradict each \
-             other (for example a~b 0.9, b~c 0.9 and a~c -0.9 cannot all hold at once), \
-             or some variables are perfectly correlated; weaken the strongest ones"
-                .to_string(),
-        );
+        let rows: Vec<String> = contradiction(m)
+            .iter()
+            .map(|i| (i + 1).to_string())
+            .collect();
+        return Err(format!(
+            "the matrix is not positive definite: the correlations between rows {} \
+             contradict each other (for example a~b 0.9, b~c 0.9 and a~c -0.9 cannot all \
+             hold at once), or some variables are perfectly correlated; weaken the \
+             strongest ones",
+            rows.join(", ")
+        ));
     }
     Ok(())
+}
+
+/// The variables (indices from 0) of a smallest set whose correlations contradict each
+/// other, in a symmetric matrix with ones on its diagonal that is not positive
+/// definite: a pair or a triple if one fails on its own (tried in order), otherwise the
+/// variables up to the one at which the Cholesky factorization fails. Empty when the
+/// matrix is positive definite.
+pub fn contradiction(m: &[Vec<f64>]) -> Vec<usize> {
+    let sub = |ix: &[usize]| -> Vec<Vec<f64>> {
+        ix.iter()
+            .map(|&i| ix.iter().map(|&j| m[i][j]).collect())
+            .collect()
+    };
+    let k = m.len();
+    if cholesky(m).is_some() {
+        return Vec::new();
+    }
+    for i in 0..k {
+        for j in i + 1..k {
+            if cholesky(&sub(&[i, j])).is_none() {
+                return vec![i, j];
+            }
+        }
+    }
+    for i in 0..k {
+        for j in i + 1..k {
+            for l in j + 1..k {
+                if cholesky(&sub(&[i, j, l])).is_none() {
+                    return vec![i, j, l];
+                }
+            }
+        }
+    }
+    let first_failing = (1..=k)
+        .find(|&n| cholesky(&sub(&(0..n).collect::<Vec<_>>())).is_none())
+        .unwrap_or(k);
+    (0..first_failing).collect()
 }
 
 /// The Cholesky factor of a symmetric positive definite matrix: the lower triangular
@@ -530,6 +572,36 @@ mod tests {
         bad(&contradictory, "not positive definite");
         // Perfect correlation is singular.
         bad(&[vec![1.0, 1.0], vec![1.0, 1.0]], "not positive definite");
+        bad(&contradictory, "between rows 1, 2, 3 contradict");
+    }
+
+    #[test]
+    fn a_smallest_contradicting_set_is_named() {
+        let with = |k: usize, entries: &[(usize, usize, f64)]| {
+            let mut m = vec![vec![0.0; k]; k];
+            for (i, row) in m.iter_mut().enumerate() {
+                row[i] = 1.0;
+            }
+            for &(i, j, r) in entries {
+                m[i][j] = r;
+                m[j][i] = r;
+            }
+            m
+        };
+        assert!(contradiction(&target()).is_empty());
+        // A contradicting triple among five variables, the others uncorrelated.
+        let triple = with(5, &[(1, 3, 0.9), (3, 4, 0.9), (1, 4, -0.9), (0, 2, 0.5)]);
+        assert_eq!(contradiction(&triple), vec![1, 3, 4]);
+        // A perfectly correlated pair comes before any triple.
+        let pair = with(4, &[(0, 1, 0.9), (1, 2, 0.9), (0, 2, -0.9), (1, 3, 1.0)]);
+        assert_eq!(contradiction(&pair), vec![1, 3]);
+        // Four variables all at -0.4: every triple is valid (1 + 2r > 0), the four are
+        // not (1 + 3r < 0).
+        let all: Vec<(usize, usize, f64)> = (0..4)
+            .flat_map(|i| (i + 1..4).map(move |j| (i, j, -0.4)))
+            .collect();
+        let four = with(4, &all);
+        assert_eq!(contradiction(&four), vec![0, 1, 2, 3]);
     }
 
     #[test]
