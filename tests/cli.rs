@@ -45,7 +45,8 @@ fn run_writes_every_file_well_formed() {
     assert_eq!(
         header,
         [
-            "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se"
+            "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se",
+            "trials"
         ]
     );
     let rows: Vec<csv::StringRecord> = summary.records().map(Result::unwrap).collect();
@@ -358,6 +359,7 @@ fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
         .find(|r| &r[0] == "shortfall_fraction.ree_oxide")
         .unwrap();
     let mean: f64 = row[2].parse().unwrap();
+    assert_eq!(row[11].parse::<usize>().unwrap(), defined.len(), "{row:?}");
     let want = defined.iter().sum::<f64>() / defined.len() as f64;
     // Only the order of summation differs (a running mean against a plain sum).
     assert!(
@@ -365,10 +367,13 @@ fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
         "{mean} vs {want}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains(&format!("shortfall_fraction.ree_oxide in {undefined}")),
-        "{stdout}"
+    let note = format!(
+        "shortfall_fraction.ree_oxide in {undefined} (its statistics cover the other {})",
+        defined.len()
     );
+    assert!(stdout.contains(&note), "{stdout}");
+    let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(report.contains(&note), "the report says it too");
 }
 
 #[test]

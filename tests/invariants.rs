@@ -261,3 +261,26 @@ fn an_unused_standby_route_changes_nothing() {
         );
     }
 }
+
+#[test]
+fn days_before_the_first_disruption_free_shipment_are_not_days_without_shipments() {
+    let at = |c: &Compiled| {
+        (c.layout.columns.iter())
+            .position(|col| col.name == "longest_no_shipment_days")
+            .unwrap()
+    };
+    // No hazard: nothing ever stops the flow, however late the mine opens and however
+    // long the road (the network fills for 2 days, or 150 + 2).
+    for online in ["", "online = \"2026-06-01\"\n"] {
+        let quiet = small(&[
+            ("rate_per_year = 4", "rate_per_year = 0"),
+            (
+                "inventory_max = 100\n",
+                &format!("inventory_max = 100\n{online}"),
+            ),
+        ]);
+        for o in outcomes(&quiet, 1, 50, 1) {
+            assert_eq!(o.metrics[at(&quiet)], 0.0, "mine {online:?}");
+        }
+    }
+}

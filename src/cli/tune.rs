@@ -201,6 +201,9 @@ struct TuneManifest {
     scenarios: Vec<ScenarioEntry>,
     seed: u64,
     trials: u64,
+    /// `sensitivity`: trials of each one-at-a-time and hazard-off run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swing_trials: Option<u64>,
     sampling: engine::Sampling,
     threads: usize,
     started: String,
@@ -375,7 +378,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             }
         }
     }
-    let stats = ["mean", "se", "p10", "p50", "p90", "p90_se", "cvar95"];
+    let stats = [
+        "mean", "se", "p10", "p50", "p90", "p90_se", "cvar95", "trials",
+    ];
     let mut header = vec!["metric".to_string(), "unit".to_string()];
     for n in &names {
         header.extend(stats.iter().map(|s| format!("{n}.{s}")));
@@ -388,7 +393,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
                 match v.layout.columns.iter().position(|c| c.name == *name) {
                     Some(j) => {
                         let x = &su[j];
-                        row.extend([x.mean, x.se, x.p10, x.p50, x.p90, x.p90_se, x.cvar95].map(num))
+                        row.extend(
+                            [x.mean, x.se, x.p10, x.p50, x.p90, x.p90_se, x.cvar95].map(num),
+                        );
+                        row.push(x.trials.to_string());
                     }
                     None => row.extend(stats.iter().map(|_| String::new())),
                 }
@@ -514,10 +522,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &dtable,
     );
     let mut files: Vec<String> = vec!["compare.csv".into(), "differences.csv".into()];
+    let mut scenario_files = Vec::new();
     for (i, (n, r)) in names.iter().zip(&resolved).enumerate() {
         // Numbered, so that no two scenarios can write the same file.
         let f = format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_"));
         out.write(&f, r.text.as_bytes())?;
+        scenario_files.push(f.clone());
         files.push(f);
     }
     for ch in &charts {
@@ -529,6 +539,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         arguments: super::arguments(),
         command: "compare".into(),
+        swing_trials: None,
         scenarios: names
             .iter()
             .zip(&resolved)
@@ -558,8 +569,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     say!("{}", console(&key_header, &key, 1));
     sayln!(
-        "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, scenario-K-NAME.toml (each scenario as run), and charts {}",
+        "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, {} (each scenario as run), and charts {}",
         out_path.display(),
+        scenario_files.join(", "),
         charts
             .iter()
             .map(|c| format!("{}.png/.svg", c.name))
@@ -642,7 +654,10 @@ fn provenance(m: &TuneManifest) -> String {
     let mut rows: Vec<Vec<String>> = vec![
         vec!["tool version".into(), m.tool_version.clone()],
         vec!["seed".into(), m.seed.to_string()],
-        vec!["trials per run".into(), m.trials.to_string()],
+        match m.swing_trials {
+            None => vec!["trials per run".into(), m.trials.to_string()],
+            Some(_) => vec!["trials (rank correlations)".into(), m.trials.to_string()],
+        },
         vec![
             "sampling".into(),
             format!("{:?}", m.sampling).to_lowercase(),
@@ -650,6 +665,15 @@ fn provenance(m: &TuneManifest) -> String {
         vec!["threads".into(), m.threads.to_string()],
         vec!["started (UTC)".into(), m.started.clone()],
     ];
+    if let Some(n) = m.swing_trials {
+        rows.insert(
+            3,
+            vec![
+                "trials per one-at-a-time and hazard-off run".into(),
+                n.to_string(),
+            ],
+        );
+    }
     for s in &m.scenarios {
         let mut what = s.path.clone();
         if s.files.len() > 1 {
@@ -678,6 +702,21 @@ fn sweep_number(text: &str) -> std::result::Result<f64, String> {
         };
         format!("expected a number (values are comma-separated, e.g. 4,8,12), got `{text}`{hint}")
     })
+}
+
+/// `steps` evenly spaced values from `lo` to `hi`, both included, each rounded to the
+/// decimal places that resolve the step to 7 significant digits, so that `0:0.3:7`
+/// runs 0.05 and not 0.049999999999999996 (the value is run, and named in the files, as
+/// computed here).
+fn range_values(lo: f64, hi: f64, steps: usize) -> Vec<f64> {
+    let step = (hi - lo) / (steps - 1) as f64;
+    let places = (6.0 - step.log10().floor()).clamp(0.0, 300.0) as usize;
+    (0..steps)
+        .map(|k| {
+            let v = lo + (hi - lo) * k as f64 / (steps - 1) as f64;
+            format!("{v:.places$}").parse().unwrap_or(v)
+        })
+        .collect()
 }
 
 /// The values of a sweep from `--values` or `--range LO:HI:STEPS`.
@@ -714,9 +753,7 @@ fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
                     "`{r}`: needs LO < HI and 2 to 200 STEPS (values, both ends included)"
                 )));
             }
-            (0..steps)
-                .map(|k| lo + (hi - lo) * k as f64 / (steps - 1) as f64)
-                .collect()
+            range_values(lo, hi, steps)
         }
         None => args.values.clone(),
     };
@@ -924,6 +961,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         arguments: super::arguments(),
         command: format!("sweep --param {}", args.param),
+        swing_trials: None,
         scenarios: values
             .iter()
             .zip(&resolved)
@@ -1280,13 +1318,22 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     body += "<h2>Drivers, in order</h2>\n";
     body += &html::table("drivers", &th, &trows);
     body += &html::figure(&tornado);
-    body += "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same trials. Reductions do not add up to the total: hazards overlap in time and excite each other.</p>\n";
+    let all_on = hazards.first().map_or(f64::NAN, |x| x.all_on);
+    let all_on_line = format!(
+        "With every hazard on, the mean shortfall over these {swing_trials} trials is {}.",
+        pct(all_on)
+    );
+    let _ = writeln!(
+        body,
+        "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same {swing_trials} trials (seed {seed}). {all_on_line} Reductions do not add up to the total: hazards overlap in time and excite each other.</p>"
+    );
     body += &html::table("hazards", &hh, &htrows);
     body += &html::figure(&hchart);
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         arguments: super::arguments(),
         command: format!("sensitivity --swing-trials {swing_trials}"),
+        swing_trials: Some(swing_trials),
         scenarios: vec![ScenarioEntry::new(&name, &resolved)],
         seed,
         trials,
@@ -1329,11 +1376,31 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     if trows.len() > 15 {
         sayln!("({} more in sensitivity.csv)", trows.len() - 15);
     }
-    sayln!();
+    sayln!("\n{all_on_line}");
     say!("{}", console(&hh, &htrows, 2));
     sayln!(
         "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, tornado.png/.svg, hazards_off.png/.svg, scenario.toml, manifest.json",
         out_path.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::range_values;
+
+    #[test]
+    fn a_range_gives_its_values_as_written() {
+        assert_eq!(
+            range_values(0.0, 0.3, 7),
+            [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
+        );
+        assert_eq!(range_values(-0.5, 0.5, 3), [-0.5, 0.0, 0.5]);
+        assert_eq!(range_values(4.0, 20.0, 5), [4.0, 8.0, 12.0, 16.0, 20.0]);
+        // Steps far from round numbers are resolved to 7 significant digits.
+        assert_eq!(range_values(0.0, 1.0, 4)[1], 0.3333333);
+        assert_eq!(range_values(1e6, 2e6, 3), [1e6, 1.5e6, 2e6]);
+        let fine = range_values(1.0, 1.0 + 2e-12, 3);
+        assert!(fine[0] < fine[1] && fine[1] < fine[2], "{fine:?}");
+    }
 }

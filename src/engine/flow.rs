@@ -432,6 +432,10 @@ pub struct RunInput<'a> {
     /// Step the network in parts cut at its ports and stockpiles, upstream first (see
     /// [`Flow::run`]); without, step it as a whole (for tests).
     pub split: bool,
+    /// Days without shipments count towards `RunOutput::longest_idle` from this day on
+    /// (the disruption-free run's first shipment: the days before it are the network
+    /// filling, not a disruption).
+    pub idle_from: usize,
 }
 
 /// What one run of the flow produces.
@@ -446,8 +450,11 @@ pub struct RunOutput<'a> {
     pub destroyed: &'a mut [f64],
     /// When given, the value flowing through each target each day.
     pub record: Option<&'a mut Record>,
-    /// Longest run of days with nothing shipped from any port.
+    /// Longest run of days with nothing shipped from any port, from
+    /// `RunInput::idle_from` on.
     pub longest_idle: u32,
+    /// The first day on which a port shipped anything (`u32::MAX` if none).
+    pub first_shipment: u32,
     /// Days stepped one at a time (the others were accounted in stretches), probes of
     /// straight stretches not counted.
     pub days_stepped: u32,
@@ -529,6 +536,8 @@ pub struct Flow {
     part_dirty: Vec<u64>,
     /// The sums of the run in progress.
     sums: Sums,
+    /// `RunInput::idle_from` of the run in progress.
+    idle_from: usize,
 }
 
 /// The sums of one run, kept apart until it is complete.
@@ -539,6 +548,7 @@ struct Sums {
     port_shipped: Vec<f64>,
     destroyed: Vec<f64>,
     longest_idle: u32,
+    first_shipment: u32,
     days_stepped: u32,
     port_days: u32,
     stretches: u32,
@@ -568,6 +578,7 @@ impl Sums {
             v.resize(n, 0.0);
         }
         self.longest_idle = 0;
+        self.first_shipment = u32::MAX;
         self.days_stepped = 0;
         self.port_days = 0;
         self.stretches = 0;
@@ -584,6 +595,7 @@ impl Sums {
             to.iter_mut().zip(from).for_each(|(x, y)| *x += y);
         }
         out.longest_idle = self.longest_idle;
+        out.first_shipment = self.first_shipment;
         out.days_stepped = self.days_stepped;
         out.port_days = self.port_days;
         out.stretches = self.stretches;
@@ -1331,10 +1343,11 @@ impl Flow {
         while x < to {
             if bit(&self.busy, x) {
                 *idle = 0;
+                sums.first_shipment = sums.first_shipment.min(x as u32);
                 x = next_zero(&self.busy, x, to);
             } else {
                 let y = next_bit(&self.busy, x, to);
-                *idle += (y - x) as u32;
+                *idle += y.saturating_sub(x.max(self.idle_from)) as u32;
                 sums.longest_idle = sums.longest_idle.max(*idle);
                 x = y;
             }
@@ -1452,16 +1465,18 @@ impl Flow {
             out.port_shipped[j] += self.port_out[j] * k;
         }
         if self.shipped.iter().all(|&s| s <= 0.0) {
-            *idle += days as u32;
+            *idle += (d + days).saturating_sub(d.max(self.idle_from)) as u32;
             out.longest_idle = out.longest_idle.max(*idle);
         } else {
             *idle = 0;
+            out.first_shipment = out.first_shipment.min(d as u32);
         }
     }
 
     fn reset(&mut self, model: &Model, topo: &Topology, net: &Net, input: &RunInput) {
         let n_targets = model.n_targets();
         // Nothing of a previous run may steer this one.
+        self.idle_from = input.idle_from;
         self.straight = false;
         self.last_delta.clear();
         self.factor.clear();
@@ -2102,6 +2117,7 @@ transit_days = 1
         stock_days: f64,
         shipped: f64,
         idle: u32,
+        first_shipment: u32,
         stepped: u32,
         port_days: u32,
         stretches: u32,
@@ -2127,6 +2143,8 @@ transit_days = 1
         /// The factor of the cut target from day 50 to day 90 (0: closed).
         level: f32,
         losses: &'a [super::CargoLoss],
+        /// `RunInput::idle_from`.
+        idle_from: usize,
     }
 
     fn blockade(text: &str, every_day: bool, split: bool) -> Blockade {
@@ -2150,6 +2168,7 @@ transit_days = 1
             losses: &[],
             level: 0.0,
             online: 0,
+            idle_from: 0,
         };
         blockade_with(&mut super::Flow::default(), text, o)
     }
@@ -2191,6 +2210,7 @@ transit_days = 1
             losses: o.losses,
             every_day: o.every_day,
             split: o.split,
+            idle_from: o.idle_from,
         };
         let nc = model.commodities.len();
         let np = topo.ports.len();
@@ -2205,6 +2225,7 @@ transit_days = 1
             destroyed: &mut destroyed,
             record: (!o.no_record).then_some(&mut recorded),
             longest_idle: 0,
+            first_shipment: u32::MAX,
             days_stepped: 0,
             port_days: 0,
             stretches: 0,
@@ -2215,7 +2236,7 @@ transit_days = 1
         flow.run(&model, &topo, &net, &input, &mut out);
         let (idle, stepped, stretches) = (out.longest_idle, out.days_stepped, out.stretches);
         let port_days = out.port_days;
-        let split = out.split;
+        let (split, first_shipment) = (out.split, out.first_shipment);
         let mut through = Vec::new();
         for t in (0..model.n_targets()).filter(|_| !o.no_record) {
             for a in (0..n_days).step_by(7) {
@@ -2228,6 +2249,7 @@ transit_days = 1
             stock_days: stock_days.iter().sum::<f64>() / 2.0,
             shipped: shipped.iter().sum::<f64>() / 2.0,
             idle,
+            first_shipment,
             stepped,
             port_days,
             stretches,
@@ -2338,6 +2360,7 @@ transit_days = 1
                 losses: &[],
                 every_day: false,
                 split: true,
+                idle_from: 0,
             };
             let mut delivered = vec![0.0; model.months.len()];
             let (mut stock_days, mut shipped) = (vec![0.0], vec![0.0]);
@@ -2348,6 +2371,7 @@ transit_days = 1
                 destroyed: &mut [],
                 record: None,
                 longest_idle: 0,
+                first_shipment: u32::MAX,
                 days_stepped: 0,
                 port_days: 0,
                 stretches: 0,
@@ -2713,6 +2737,32 @@ standby = true
                 "{record}: {mine} {}",
                 fast.stretches
             );
+        }
+    }
+
+    #[test]
+    fn days_without_shipments_count_from_the_given_day() {
+        // The mine opens on day 45 and its first load arrives on day 48 (3 days of
+        // transit); the road is closed from day 50 to day 90, so nothing arrives from day
+        // 53 (the last load of day 49, plus 3) until day 93: 40 days.
+        for every_day in [false, true] {
+            let run = |idle_from: usize| {
+                let o = Opts {
+                    every_day,
+                    split: !every_day,
+                    online: 45,
+                    idle_from,
+                    ..Default::default()
+                };
+                blockade_with(&mut super::Flow::default(), BLOCKADE, o)
+            };
+            let from_start = run(0);
+            assert_eq!(from_start.first_shipment, 48);
+            // Counted from day 0, the 48 days before the first arrival are the longest.
+            assert_eq!(from_start.idle, 48);
+            let from_first = run(48);
+            assert_eq!(from_first.first_shipment, 48);
+            assert_eq!(from_first.idle, 40, "every day: {every_day}");
         }
     }
 

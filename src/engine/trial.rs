@@ -135,12 +135,14 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         losses: &[],
         every_day: c.step_every_day,
         split: !c.whole_flow,
+        idle_from: 0,
     };
     let mut cf_out = RunOutput {
         delivered: &mut out.counterfactual_monthly,
         destroyed: &mut [],
         record: Some(&mut s.record),
         longest_idle: 0,
+        first_shipment: u32::MAX,
         days_stepped: 0,
         port_days: 0,
         stretches: 0,
@@ -160,12 +162,16 @@ fn run_flows(c: &Compiled, s: &mut Scratch, out: &mut TrialOutcome) -> PortSums 
         losses: &s.losses,
         every_day: c.step_every_day,
         split: !c.whole_flow,
+        // Days without shipments before the disruption-free run's first are the
+        // network filling, not a disruption (none when it ships nothing).
+        idle_from: (cf_out.first_shipment as usize).min(m.n_days as usize),
     };
     let mut dis_out = RunOutput {
         delivered: &mut out.delivered_monthly,
         destroyed: &mut s.destroyed,
         record: None,
         longest_idle: 0,
+        first_shipment: u32::MAX,
         days_stepped: 0,
         port_days: 0,
         stretches: 0,

@@ -406,14 +406,7 @@ where
         .iter()
         .map(|s| s.quantile(0.5) / 1e6)
         .collect();
-    let plan = plan_points(i);
-    let top = cf
-        .iter()
-        .chain(&p95)
-        .chain(plan.iter().map(|p| &p.1))
-        .cloned()
-        .fold(1.0, f64::max)
-        * 1.08;
+    let top = cf.iter().chain(&p95).cloned().fold(1.0, f64::max) * 1.08;
     // x: calendar time in fractional years, each month plotted at its end.
     let at = |k: usize| {
         let d = m.months[k];
@@ -476,15 +469,6 @@ where
         ))?
         .label("median, disruption-free")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(2)));
-    if !plan.is_empty() {
-        chart
-            .draw_series(
-                plan.iter()
-                    .map(|&(x, y)| Cross::new((x, y), 8, RED.stroke_width(3))),
-            )?
-            .label("plan: sum of the yearly targets to date, by value")
-            .legend(|(x, y)| Cross::new((x + 9, y), 6, RED.stroke_width(3)));
-    }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
@@ -512,14 +496,22 @@ where
     let ends = crate::engine::quarter_ends(m);
     let cols = if nc == 1 { 1 } else { 2 };
     let panels = area.split_evenly((nc.div_ceil(cols), cols));
+    let mut plan_labelled = false;
     for (k, (com, panel)) in m.commodities.iter().zip(&panels).enumerate() {
         let cell = |q: usize| &i.agg.cum_commodity[q * nc + k];
         let x: Vec<f64> = ends.iter().map(|&p| year_fraction(m, p)).collect();
         let q = |p: f64| -> Vec<f64> { (0..ends.len()).map(|j| cell(j).0.quantile(p)).collect() };
         let (p10, p50, p90) = (q(0.1), q(0.5), q(0.9));
         let cf: Vec<f64> = (0..ends.len()).map(|j| cell(j).1.quantile(0.5)).collect();
-        let top = p90.iter().chain(&cf).cloned().fold(1e-9, f64::max) * 1.1;
         let x0 = m.start.year() as f64 + (m.start.month() as f64 - 1.0) / 12.0;
+        let plan = plan_path(i.c, k, &x, &p50, x0);
+        let top = p90
+            .iter()
+            .chain(&cf)
+            .chain(plan.iter().map(|p| &p.1))
+            .cloned()
+            .fold(1e-9, f64::max)
+            * 1.1;
         let mut chart = ChartBuilder::on(panel)
             .caption(format!("{} ({})", com.name, com.unit), (FONT, 17))
             .margin(6)
@@ -559,9 +551,28 @@ where
             ))?
             .label("median, disruption-free")
             .legend(|(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], GREY.stroke_width(2)));
-        if k == 0 {
+        // One legend, in the first panel, and in the first panel with a plan if that
+        // is another one, for the plan's line.
+        let label_plan = k == 0 || !plan_labelled;
+        if let Some((&first, rest)) = plan.split_first() {
+            let line =
+                chart.draw_series(LineSeries::new(plan.iter().copied(), RED.stroke_width(2)))?;
+            if label_plan {
+                line.label(format!(
+                    "plan: yearly targets from {}",
+                    date_label_year(first.0)
+                ))
+                .legend(|(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], RED.stroke_width(2)));
+            }
+            chart.draw_series(
+                rest.iter()
+                    .map(|&(x, y)| Cross::new((x, y), 6, RED.stroke_width(2))),
+            )?;
+        }
+        if k == 0 || (!plan.is_empty() && !plan_labelled) {
             legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
+        plan_labelled |= !plan.is_empty();
     }
     Ok(())
 }
@@ -585,33 +596,73 @@ pub(super) fn short_tick(v: f64) -> String {
     }
 }
 
-/// Cumulative plan value at the end of each planned year, at the values' medians.
-fn plan_points(i: &Inputs) -> Vec<(f64, f64)> {
-    let m = &i.c.model;
-    let mut years: Vec<i16> = m.plan.iter().map(|p| p.year).collect();
-    years.sort_unstable();
-    years.dedup();
-    let central = |n: Num| match n {
-        Num::Fixed(v) => v,
-        Num::Param(k) => param_median(i.c, k),
+/// The plan of commodity `k` as a path to compare with its cumulative deliveries: from
+/// the median delivered by the start of its first planned year (0 when the run starts
+/// within or after that start), up by each year's target (at its median) to the year's
+/// end, so that the plan is read against what was delivered in the planned years only.
+/// `x` are the panel's quarter ends as fractional years, `median` the median cumulative
+/// delivery at each. Empty without targets for `k`, or when the first planned year ends
+/// before the run starts.
+fn plan_path(c: &Compiled, k: usize, x: &[f64], median: &[f64], x0: f64) -> Vec<(f64, f64)> {
+    let m = &c.model;
+    let targets: Vec<(f64, f64)> = m
+        .plan
+        .iter()
+        .filter(|p| p.commodity == k)
+        .map(|p| (p.year as f64, median_of(c, p.quantity)))
+        .collect();
+    let (Some(first), Some(last)) = (
+        targets.iter().map(|t| t.0).reduce(f64::min),
+        targets.iter().map(|t| t.0).reduce(f64::max),
+    ) else {
+        return Vec::new();
     };
-    let mut total = 0.0;
-    let mut out = Vec::new();
-    for y in years {
-        for p in m.plan.iter().filter(|p| p.year == y) {
-            total += central(p.quantity) * central(m.commodities[p.commodity].value);
-        }
-        out.push((y as f64 + 1.0, total / 1e6));
+    let end = x.last().copied().unwrap_or(x0);
+    if first + 1.0 <= x0 || first >= end {
+        return Vec::new();
     }
-    out
+    let anchor = if first <= x0 {
+        (x0, 0.0)
+    } else {
+        // Quarter ends fall on the first of a month, so a year's start is one of them.
+        match x.iter().position(|&q| (q - first).abs() < 1e-9) {
+            Some(j) => (first, median[j]),
+            None => return Vec::new(),
+        }
+    };
+    let mut path = vec![anchor];
+    let mut total = anchor.1;
+    let mut year = first;
+    while year <= last && year + 1.0 <= end + 1e-9 {
+        total += targets
+            .iter()
+            .filter(|t| t.0 == year)
+            .map(|t| t.1)
+            .sum::<f64>();
+        path.push((year + 1.0, total));
+        year += 1.0;
+    }
+    path
 }
 
-fn param_median(c: &Compiled, k: usize) -> f64 {
-    let dist = &c.model.params[k].dist;
-    let mut rng = crate::engine::rng::stream(0, 0, crate::engine::rng::purpose("chart"));
-    let mut v: Vec<f32> = (0..4001).map(|_| dist.sample(&mut rng) as f32).collect();
-    v.sort_by(f32::total_cmp);
-    quantile(&v, 0.5)
+/// A fractional year that starts a year, as that year.
+fn date_label_year(x: f64) -> String {
+    format!("{:.0}", x.floor())
+}
+
+/// The median of a number: itself when fixed, its distribution's median when drawn.
+fn median_of(c: &Compiled, n: Num) -> f64 {
+    match n {
+        Num::Fixed(v) => v,
+        Num::Param(k) => {
+            let v = c.param_inverses[k].at(0.5);
+            if c.model.params[k].integer {
+                v.round()
+            } else {
+                v
+            }
+        }
+    }
 }
 
 fn milestones<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
@@ -731,10 +782,7 @@ pub(super) fn planned_day(c: &Compiled, site: usize) -> Option<f64> {
     match m.sites[site].online {
         crate::model::Online::Project(p) => {
             let pr = &m.projects[p];
-            let d = match pr.duration {
-                Num::Fixed(v) => v,
-                Num::Param(k) => param_median(c, k),
-            };
+            let d = median_of(c, pr.duration);
             Some(pr.start_day as f64 + d)
         }
         crate::model::Online::Day(d) => Some(d as f64),
@@ -856,7 +904,10 @@ where
         .build_cartesian_2d(x0..x1, 0.0..top)?;
     chart
         .configure_mesh()
-        .x_desc("Calendar year (first and last years are partial)")
+        .x_desc(match super::partial_years(m) {
+            Some(which) => format!("Calendar year ({which})"),
+            None => "Calendar year".to_string(),
+        })
         .y_desc("Events in the year")
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))

@@ -1105,10 +1105,18 @@ where
             GREY.stroke_width(1),
         )))?;
     }
-    let decimals = if hi >= 10.0 { 1 } else { 2 };
     chart.draw_series(rows.iter().enumerate().map(|(k, r)| {
         let (style, dx) = note(true);
         let at = (r.3.max(r.1).max(0.0), k as f64);
+        // Enough decimals that a small reduction does not read as none.
+        let a = r.1.abs();
+        let decimals = if a >= 10.0 {
+            1
+        } else if a >= 0.1 {
+            2
+        } else {
+            3
+        };
         EmptyElement::at(at) + Text::new(format!("{:.decimals$} pp", r.1), dx, style)
     }))?;
     legend(&mut chart, SeriesLabelPosition::LowerRight)
@@ -1302,6 +1310,7 @@ mod tests {
             ("floods", 0.02, 0.012, 0.028),
             ("cyber", -0.001, -0.004, 0.002),
             ("strikes", 0.008, 0.003, 0.013),
+            ("sabotage", 0.0005, 0.0002, 0.0008),
         ]
         .map(|(h, reduction, lo, hi)| HazardBar {
             hazard: h.to_string(),
@@ -1331,6 +1340,8 @@ mod tests {
             assert!(t.contains(h), "hazards_off: {h}");
         }
         assert!(t.contains("6.10 pp") && t.contains("-0.10 pp"));
+        // A reduction under 0.1 pp keeps a digit that shows it.
+        assert!(t.contains("0.050 pp"), "{t}");
     }
 
     #[test]

@@ -70,11 +70,18 @@ pub fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
 pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
     let items: Vec<String> = (c.layout.columns.iter().zip(&agg.columns))
         .filter(|(_, st)| st.moments.n < agg.trials)
-        .map(|(col, st)| format!("{} in {}", col.name, agg.trials - st.moments.n))
+        .map(|(col, st)| match st.moments.n {
+            0 => format!("{} in all of them", col.name),
+            n => format!(
+                "{} in {} (its statistics cover the other {n})",
+                col.name,
+                agg.trials - n
+            ),
+        })
         .collect();
     (!items.is_empty()).then(|| {
         format!(
-            "Undefined, and left out of the statistics, in some of the {} trials (nothing would have flowed there without disruptions): {}.",
+            "Undefined where nothing would have flowed without disruptions, and left out of the statistics there, in some of the {} trials: {}.",
             agg.trials,
             items.join(", ")
         )
@@ -87,6 +94,7 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     let p = Path::new("summary.csv");
     w.write_record([
         "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se",
+        "trials",
     ])
     .map_err(csv_err(p))?;
     for (col, s) in c.layout.columns.iter().zip(sums) {
@@ -97,6 +105,7 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
             ]
             .map(num),
         );
+        row.push(s.trials.to_string());
         w.write_record(&row).map_err(csv_err(p))?;
     }
     w.into_inner().map_err(|e| crate::Error::Output {
@@ -287,7 +296,7 @@ pub fn short(x: f64) -> String {
         return "-".into();
     }
     let a = x.abs();
-    if a == 0.0 {
+    let s = if a == 0.0 {
         "0".into()
     } else if a >= 1e9 {
         format!("{:.3}e9", x / 1e9)
@@ -299,5 +308,26 @@ pub fn short(x: f64) -> String {
         format!("{x:.2}")
     } else {
         format!("{x:.4}")
+    };
+    // Rounding noise below the digits shown (a shortfall of -6e-18) is not negative.
+    match s.strip_prefix('-') {
+        Some(digits) if digits.chars().all(|c| c == '0' || c == '.') => digits.to_string(),
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn short_numbers_keep_their_sign_only_when_it_shows() {
+        assert_eq!(short(-6e-18), "0.0000");
+        assert_eq!(short(-0.5), "-0.5000");
+        assert_eq!(short(-0.00004), "0.0000");
+        assert_eq!(short(-0.00006), "-0.0001");
+        assert_eq!(short(1234.4), "1234");
+        assert_eq!(short(-2.5e6), "-2.500e6");
+        assert_eq!(short(f64::NAN), "-");
     }
 }

@@ -147,6 +147,9 @@ pub fn report(
     }
     s += "<h2>Summary</h2>\n";
     s += &summary_table(c, sums);
+    if let Some(note) = super::files::undefined_note(c, agg) {
+        let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(&note));
+    }
     for ch in charts {
         let _ = write!(
             s,
@@ -156,7 +159,15 @@ pub fn report(
             scalable(&ch.svg)
         );
     }
-    s += "<h2>By year</h2>\n<p class=\"note\">Per-year percentiles are accurate to 0.5% of the value. The first and last years are partial.</p>\n";
+    let _ = writeln!(
+        s,
+        "<h2>By year</h2>\n<p class=\"note\">Per-year percentiles are accurate to 0.5% of the value.{}</p>",
+        super::partial_years(m).map_or(String::new(), |which| {
+            let mut w = which.to_string();
+            w[..1].make_ascii_uppercase();
+            format!(" {w}.")
+        })
+    );
     s += &yearly_table(c, agg);
     s += "<h2>Provenance</h2>\n<table id=\"provenance\">\n";
     for (k, v) in [

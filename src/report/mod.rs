@@ -14,6 +14,22 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+/// Which of a run's calendar years are partial, as a clause ("the first and last years
+/// are partial"), or `None` when the run covers whole years.
+pub fn partial_years(m: &crate::model::Model) -> Option<&'static str> {
+    let first = m.start.month() != 1 || m.start.day() != 1;
+    let last = m.horizon.month() != 12 || m.horizon.day() != 31;
+    match (first, last) {
+        _ if m.start.year() == m.horizon.year() && (first || last) => {
+            Some("the one year is partial")
+        }
+        (true, true) => Some("the first and last years are partial"),
+        (true, false) => Some("the first year is partial"),
+        (false, true) => Some("the last year is partial"),
+        (false, false) => None,
+    }
+}
+
 /// An output folder whose files appear only on commit.
 #[derive(Debug)]
 pub struct OutDir {
@@ -120,5 +136,29 @@ pub fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
     move |e| Error::Output {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partial_years;
+    use jiff::civil::date;
+
+    #[test]
+    fn partial_years_are_named_only_when_partial() {
+        let mut m = crate::scenario::baseline();
+        // 2025-09-08 to 2032-12-31.
+        assert_eq!(partial_years(&m), Some("the first year is partial"));
+        m.horizon = date(2032, 6, 30);
+        assert_eq!(
+            partial_years(&m),
+            Some("the first and last years are partial")
+        );
+        m.start = date(2026, 1, 1);
+        assert_eq!(partial_years(&m), Some("the last year is partial"));
+        m.horizon = date(2032, 12, 31);
+        assert_eq!(partial_years(&m), None);
+        m.horizon = date(2026, 12, 30);
+        assert_eq!(partial_years(&m), Some("the one year is partial"));
     }
 }

@@ -139,6 +139,7 @@ impl ColumnStats {
                 f64::NAN
             },
             p90_se: batch_se(&self.values, 0.90),
+            trials: self.moments.n,
         }
     }
 }
@@ -164,13 +165,16 @@ pub struct Summary {
     pub cvar95: f64,
     /// Monte Carlo standard error of the P90, by batch means.
     pub p90_se: f64,
+    /// Trials that define the metric (all but those in which it is undefined).
+    pub trials: u64,
 }
 
 /// Batches for the standard error of a percentile.
 pub const BATCHES: usize = 20;
 
 /// Standard error of the `p` percentile by batch means: the values (in trial order) are
-/// cut into [`BATCHES`] consecutive batches, the percentile is taken in each, and the
+/// cut into [`BATCHES`] consecutive batches, whose sizes differ by at most one so that
+/// every value counts, the percentile is taken in each, and the
 /// standard error is their standard deviation over the square root of the number of
 /// batches. NaN with fewer than 20 trials per batch.
 pub fn batch_se(values: &[f32], p: f64) -> f64 {
@@ -179,8 +183,9 @@ pub fn batch_se(values: &[f32], p: f64) -> f64 {
         return f64::NAN;
     }
     let mut m = Moments::default();
+    let n = values.len();
     for b in 0..BATCHES {
-        let mut batch = values[b * per..(b + 1) * per].to_vec();
+        let mut batch = values[b * n / BATCHES..(b + 1) * n / BATCHES].to_vec();
         batch.sort_by(f32::total_cmp);
         m.push(quantile(&batch, p));
     }
