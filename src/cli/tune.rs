@@ -915,7 +915,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let chart = render_sweep(
         &name,
         &args.param,
-        "Shortfall of the planned flow, % of disruption-free value",
+        "Shortfall, % of the disruption-free value",
         &points,
         trials,
         seed,

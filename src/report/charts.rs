@@ -138,7 +138,7 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
     let list: [(&'static str, &str, Kind); 7] = [
         (
             "shortfall_hist",
-            "Shortfall of the planned flow",
+            "Shortfall against the disruption-free flow",
             Kind::Hist,
         ),
         (
@@ -681,12 +681,14 @@ where
         .iter()
         .filter_map(|v| v.last().map(|&x| x as f64))
         .fold(horizon, f64::max);
+    // Calendar time in fractional years, so that ticks fall on years.
+    let at = |day: f64| day_year(i.c, day);
     let mut chart = ChartBuilder::on(&left)
         .caption("Plant commissioning date (S-curve)", (FONT, 19))
         .x_label_area_size(55)
         .y_label_area_size(80)
         .margin_right(20)
-        .build_cartesian_2d(0.0..x_max * 1.02, 0.0..100.0)?;
+        .build_cartesian_2d(at(0.0)..at(x_max * 1.02), 0.0..100.0)?;
     let date_label = |x: &f64| {
         let d = m.start.saturating_add(jiff::Span::new().days(*x as i64));
         format!("{}-{:02}", d.year(), d.month())
@@ -698,11 +700,11 @@ where
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
-        .x_labels(6)
-        .x_label_formatter(&date_label)
+        .x_labels(8)
+        .x_label_formatter(&year_tick)
         .draw()?;
     chart.draw_series(DashedLineSeries::new(
-        vec![(horizon, 0.0), (horizon, 100.0)],
+        vec![(at(horizon), 0.0), (at(horizon), 100.0)],
         6,
         4,
         GREY.stroke_width(1),
@@ -712,7 +714,7 @@ where
         // At most 1,001 points (every 0.1% of trials), whatever the number of trials.
         let pts = (0..=1000).map(|k| {
             let p = k as f64 / 1000.0;
-            (quantile(v, p), p * 100.0)
+            (at(quantile(v, p)), p * 100.0)
         });
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(3)))?
@@ -723,7 +725,7 @@ where
         if let Some(planned) = planned_day(i.c, *site) {
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(planned, 0.0), (planned, 100.0)],
+                    vec![(at(planned), 0.0), (at(planned), 100.0)],
                     color.mix(0.8).stroke_width(2),
                 )))?
                 .label(format!("{} planned ({})", plant.name, date_label(&planned)))
@@ -732,7 +734,9 @@ where
                 });
         }
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    let medians: Vec<f64> = curves.iter().map(|v| at(quantile(v, 0.5))).collect();
+    let corner = s_curve_legend(&medians, at(0.0), at(x_max * 1.02));
+    legend(&mut chart, corner)?;
     // Producing mines at the horizon.
     let v = sorted_values(i.agg, l.mines);
     let max = v.last().copied().unwrap_or(0.0) as usize;
@@ -774,6 +778,36 @@ where
         .label("share of trials")
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], GREEN.mix(0.7).filled()));
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+/// Where the legend of S-curves (rising from the lower left to the upper right) covers
+/// none of them: lower right when most of their medians lie in the left half of the
+/// axis from `x0` to `x1` (the curves are done before the right end), else upper left
+/// (they start late).
+pub(super) fn s_curve_legend(medians: &[f64], x0: f64, x1: f64) -> SeriesLabelPosition {
+    let mid = (x0 + x1) / 2.0;
+    let left = medians.iter().filter(|&&m| m < mid).count();
+    if 2 * left >= medians.len() {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperLeft
+    }
+}
+
+/// A day of the run (from its start) as a fractional calendar year.
+pub(super) fn day_year(c: &Compiled, day: f64) -> f64 {
+    year_of(c.model.start) + day / 365.2425
+}
+
+/// A tick on an axis of fractional years: the year on a year's start, else year-month.
+pub(super) fn year_tick(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-6 {
+        format!("{:.0}", x.round())
+    } else {
+        let y = x.floor();
+        let m = (((x - y) * 12.0).floor() as i64 + 1).clamp(1, 12);
+        format!("{y:.0}-{m:02}")
+    }
 }
 
 /// The planned online day of a site: its project's start plus the median duration.
@@ -1042,4 +1076,25 @@ where
             });
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_of_s_curves_goes_where_they_are_not() {
+        let pos = |medians: &[f64]| format!("{:?}", s_curve_legend(medians, 2025.0, 2035.0));
+        // Done early: the lower right is empty.
+        assert_eq!(pos(&[2028.5]), "LowerRight");
+        // Late: the upper left is empty.
+        assert_eq!(pos(&[2032.7]), "UpperLeft");
+        assert_eq!(pos(&[2028.0, 2033.0, 2034.0]), "UpperLeft");
+    }
+
+    #[test]
+    fn year_ticks_read_as_years_or_months() {
+        assert_eq!(year_tick(&2028.0), "2028");
+        assert_eq!(year_tick(&2028.5), "2028-07");
+    }
 }

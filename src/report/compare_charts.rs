@@ -8,9 +8,9 @@
 
 use super::OutDir;
 use super::charts::{
-    BLUE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE, category_label,
-    exceedance_curve, frame, legend, planned_day, register_font, render, short_tick, sorted_values,
-    thousands, tick, year_fraction, year_of,
+    BLUE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE, category_label, day_year,
+    exceedance_curve, frame, legend, planned_day, register_font, render, s_curve_legend,
+    short_tick, sorted_values, thousands, tick, year_fraction, year_of, year_tick,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
@@ -74,7 +74,7 @@ pub fn render_compare(
         ),
         (
             "compare_hist",
-            "Shortfall of the planned flow, by scenario",
+            "Shortfall against the disruption-free flow, by scenario",
             Kind::Hist,
         ),
         (
@@ -135,17 +135,6 @@ fn dashed_sample(
     style: ShapeStyle,
 ) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
     DashedPathElement::new(vec![(x, y), (x + 20, y)], 5, 3, style)
-}
-
-/// An x axis label in fractional calendar years: the year, or year and month.
-fn year_tick(x: &f64) -> String {
-    if (x - x.round()).abs() < 1e-6 {
-        format!("{:.0}", x.round())
-    } else {
-        let y = x.floor();
-        let m = (((x - y) * 12.0).floor() as i64 + 1).clamp(1, 12);
-        format!("{y:.0}-{m:02}")
-    }
 }
 
 fn exceedance<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[Series]) -> DrawResult
@@ -391,11 +380,6 @@ where
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
-/// Days after a model's start as a fractional calendar year.
-fn day_year(c: &Compiled, day: f64) -> f64 {
-    year_of(c.model.start) + day / 365.2425
-}
-
 /// One commissioning S-curve: points (date, % of trials online), its scenario and the
 /// plant's line style.
 struct Curve {
@@ -491,17 +475,30 @@ where
             break;
         }
     }
+    // A planned date shared by several scenarios is drawn once, in grey.
     for cv in &curves {
         if let Some(x) = cv.planned {
+            let sharing = curves
+                .iter()
+                .filter(|o| o.planned.is_some_and(|y| (y - x).abs() < 1e-9))
+                .count();
+            let c = if sharing > 1 {
+                GREY
+            } else {
+                color(cv.scenario)
+            };
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(x, 0.0), (x, 100.0)],
-                color(cv.scenario).mix(0.6).stroke_width(1),
+                c.mix(0.6).stroke_width(1),
             )))?;
         }
     }
+    // Scenarios drawn first are drawn wider, so that a curve another scenario repeats
+    // still shows around it.
+    let n = series.len();
     for cv in &curves {
         let c = color(cv.scenario);
-        let st = c.stroke_width(3);
+        let st = c.stroke_width((2 * (n - cv.scenario) as u32).saturating_sub(1).clamp(2, 7));
         let pts = cv.pts.iter().cloned();
         match cv.style % 3 {
             0 => chart
@@ -539,7 +536,11 @@ where
                 GREY.stroke_width(1),
             )
         });
-    legend(&mut chart, SeriesLabelPosition::LowerRight)
+    let medians: Vec<f64> = curves
+        .iter()
+        .filter_map(|c| c.pts.get(c.pts.len() / 2).map(|p| p.0))
+        .collect();
+    legend(&mut chart, s_curve_legend(&medians, x0, x1))
 }
 
 /// A key path made readable: `hazards[bla_attacks].rate_per_year` reads
@@ -642,7 +643,9 @@ where
         .y_label_area_size(label_w)
         .margin_right(20)
         .build_cartesian_2d(x, -0.6 - extra..n.max(1) as f64 - 0.4)?;
-    let name_of = category_label(names);
+    // A gap between each name and the axis (the names are drawn flush against it).
+    let padded: Vec<String> = names.iter().map(|n| format!("{n}  ")).collect();
+    let name_of = category_label(&padded);
     chart
         .configure_mesh()
         .x_desc(x_desc)
