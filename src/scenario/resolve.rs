@@ -183,6 +183,20 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// The line of the item a key path ends in (`hazards[bla]` or `hazards[bla].remove`):
+/// the first line that gives it as `name = "bla"` (or `hazard = "bla"`). The merged
+/// tables keep no positions, so this is found in the text.
+fn item_line(text: &str, path: &str) -> Option<usize> {
+    let label = path.rsplit_once('[')?.1.split(']').next()?;
+    let wanted = [format!("name=\"{label}\""), format!("hazard=\"{label}\"")];
+    text.lines()
+        .position(|l| {
+            let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+            wanted.iter().any(|w| compact.starts_with(w.as_str()))
+        })
+        .map(|i| i + 1)
+}
+
 /// Replaces `doc` by its parent chain merged with it.
 fn inherit(
     mut doc: Table,
@@ -236,6 +250,9 @@ fn inherit(
     let mut base = inherit(parent, &parent_label, &parent_text, parent_dir, files)?;
     let mut problems = Vec::new();
     merge(&mut base, doc, "", &mut problems);
+    for p in problems.iter_mut().filter(|p| p.line.is_none()) {
+        p.line = item_line(text, &p.path);
+    }
     if problems.is_empty() {
         Ok(base)
     } else {
@@ -346,11 +363,20 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &m
             .map(|(i, _)| i);
         match (at, remove) {
             (Some(i), true) => slots[i] = None,
-            (None, true) => problems.push(Problem {
-                path: here,
-                line: None,
-                message: "has `remove = true` but the parent scenario has no such item".into(),
-            }),
+            (None, true) => {
+                let names: Vec<String> = labels.iter().flatten().cloned().collect();
+                let hint = match closest(&label, &names) {
+                    Some(c) => format!("; did you mean `{c}`?"),
+                    None => format!("; it has {}", names.join(", ")),
+                };
+                problems.push(Problem {
+                    path: here,
+                    line: None,
+                    message: format!(
+                        "has `remove = true` but the parent scenario has no such item{hint}"
+                    ),
+                })
+            }
             (Some(i), false) => {
                 if let Some(Value::Table(b)) = &mut slots[i] {
                     merge(b, t, &here, problems);
@@ -751,6 +777,19 @@ mod tests {
         merge(&mut base, over, "", &mut problems);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "sites[zz]");
+        assert!(
+            problems[0].message.ends_with("no such item; it has a"),
+            "{}",
+            problems[0].message
+        );
+        let over = doc("[[sites]]\nname = \"aa\"\nremove = true\n");
+        let mut problems = Vec::new();
+        merge(&mut base, over, "", &mut problems);
+        assert!(problems[0].message.ends_with("did you mean `a`?"));
+        let text = "name = \"child\"\n\n[[sites]]\n  name   = \"zz\"\nremove = true\n";
+        assert_eq!(item_line(text, "sites[zz]"), Some(4));
+        assert_eq!(item_line(text, "sites[zz].remove"), Some(4));
+        assert_eq!(item_line(text, "sites[yy]"), None);
     }
 
     #[test]
