@@ -139,6 +139,13 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "zero_room_yard.toml",
+        &[
+            "zero_room_yard.toml:19: sites[yard].inventory_max: must be above 0 for a stockpile: routes load it only up to the room in its store, so with none nothing would pass through it",
+            "zero_room_yard.toml:28: sites[plant].inventory_max: must be above 0 for a plant: routes load it only up to the room in its stores (input and output)",
+        ],
+    ),
+    (
         "too_many_events.toml",
         &[
             "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 2.0e6 events a trial",
@@ -212,4 +219,24 @@ fn the_catalogue_base_is_valid() {
         .arg(path)
         .assert()
         .success();
+}
+
+#[test]
+fn a_prospect_count_is_limited_once_rounded() {
+    let count = |c: &str| {
+        let text = shortfall::scenario::BASELINE_TOML.replace(
+            "count = { choice = [5, 6, 7, 8, 9, 10] }",
+            &format!("count = {c}"),
+        );
+        assert_ne!(text, shortfall::scenario::BASELINE_TOML);
+        shortfall::scenario::parse(&text, "t.toml").map(|m| m.prospects.len())
+    };
+    // 64.4 prospects are 64 (drawn counts are rounded), 64.5 are 65.
+    assert!(count("64.4").is_ok());
+    assert!(count("{ uniform = [10, 64.4] }").is_ok());
+    let e = count("64.5").unwrap_err().to_string();
+    assert!(
+        e.contains("prospects[phase3_ree].count: can reach 64.5 (rounded: 65); at most 64 prospects per group"),
+        "{e}"
+    );
 }

@@ -195,6 +195,10 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
             "hazards[cyber].rate_per_year={ gamma = [2, 0.5] }",
             "--set",
             "prospects[phase3_ree].viability_probability={ beta = [3, 7] }",
+            "--set",
+            "sites[chitral_antimony].online=2040-01-01",
+            "--set",
+            "sites[qilla_antimony].capacity_per_day={ pert = [1, 4, 10], shape = 6 }",
         ])
         .output()
         .unwrap();
@@ -211,6 +215,8 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
         "5.7 (used as 6) prospects",
         "gamma(shape 2, scale 0.5)",
         "beta(3, 7) on [0, 1]",
+        "online only after the horizon (not in the run)",
+        "pert(1, 4, 10; shape 6)",
     ] {
         assert!(
             text.contains(expected),

@@ -83,6 +83,9 @@ pub fn describe(m: &Model) -> String {
     let _ = writeln!(s, "\nsites:");
     for site in &m.sites {
         let online = match site.online {
+            Online::Day(d) if d >= m.n_days => {
+                "online only after the horizon (not in the run)".into()
+            }
             Online::Day(d) => format!("online {}", m.date_of(d)),
             Online::Project(p) => format!("online when project {} completes", m.projects[p].name),
             Online::Prospects(g) => format!("online as prospects {} develop", m.prospects[g].name),

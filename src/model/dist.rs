@@ -299,11 +299,16 @@ impl Dist {
                 fmt_num(p[1]),
                 fmt_num(p[2])
             ),
-            Dist::Pert(_, p, _) => format!(
-                "pert({}, {}, {})",
+            Dist::Pert(_, p, shape) => format!(
+                "pert({}, {}, {}{})",
                 fmt_num(p[0]),
                 fmt_num(p[1]),
-                fmt_num(p[2])
+                fmt_num(p[2]),
+                if *shape == 4.0 {
+                    String::new()
+                } else {
+                    format!("; shape {}", fmt_num(*shape))
+                }
             ),
             Dist::Normal { dist, lo, hi } => format!(
                 "normal({}, {}) in [{}, {}]",
@@ -1286,6 +1291,15 @@ mod tests {
         }
         let f = Dist::Fixed(2.0);
         assert_eq!((f.cdf(1.9), f.cdf(2.0), f.quantile(0.3)), (0.0, 1.0, 2.0));
+    }
+
+    #[test]
+    fn a_pert_shows_its_shape_when_not_the_classic_4() {
+        assert_eq!(pert(0.0, 1.0, 10.0, 4.0).describe(), "pert(0, 1, 10)");
+        assert_eq!(
+            pert(45.0, 60.0, 150.0, 6.0).describe(),
+            "pert(45, 60, 150; shape 6)"
+        );
     }
 
     #[test]

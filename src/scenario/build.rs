@@ -461,12 +461,16 @@ impl Builder<'_> {
                 None,
                 true,
             );
+            // Counts are rounded to whole prospects (64.4 is 64).
             let count_max = self.upper(count);
-            if count_max > MAX_PROSPECTS as f64 {
+            if count_max.round() > MAX_PROSPECTS as f64 {
                 self.err(
                     &format!("{path}.count"),
                     r.count.as_ref().map(|c| c.span()),
-                    format!("can reach {count_max}; at most {MAX_PROSPECTS} prospects per group"),
+                    format!(
+                        "can reach {count_max} (rounded: {}); at most {MAX_PROSPECTS} prospects per group",
+                        count_max.round()
+                    ),
                 );
             }
             let p_viable = self.num(
@@ -505,6 +509,18 @@ impl Builder<'_> {
             });
         }
         out
+    }
+
+    /// Whether a number can be exactly 0: fixed at 0, or a discrete choice that
+    /// includes 0 (a continuous draw is 0 with probability 0).
+    fn can_be_zero(&self, n: Num) -> bool {
+        match n {
+            Num::Fixed(v) => v == 0.0,
+            Num::Param(i) => match &self.params[i].dist {
+                crate::model::dist::Dist::Choice { values, .. } => values.contains(&0.0),
+                _ => false,
+            },
+        }
     }
 
     fn upper(&self, n: Num) -> f64 {
@@ -632,6 +648,21 @@ impl Builder<'_> {
                 Domain::NON_NEG,
                 None,
             );
+            // Routes load a stockpile or plant only up to the room in its store: no room
+            // would stop everything that passes through it, even without disruptions.
+            if matches!(kind, SiteKind::Stockpile | SiteKind::Plant)
+                && self.can_be_zero(inventory_max)
+            {
+                self.err(
+                    &format!("{path}.inventory_max"),
+                    r.inventory_max.as_ref().map(|v| v.span()),
+                    format!(
+                        "must be above 0 for a {}: routes load it only up to the room in its store{}, so with none nothing would pass through it",
+                        kind.as_str(),
+                        if kind == SiteKind::Plant { "s (input and output)" } else { "" }
+                    ),
+                );
+            }
             let initial_inventory = self.num(
                 r.initial_inventory.as_ref(),
                 &format!("{path}.initial_inventory"),
