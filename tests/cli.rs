@@ -382,33 +382,62 @@ fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
     assert!(report.contains(&note), "the report says it too");
 }
 
-#[test]
-fn an_interrupted_run_stops_and_removes_its_partial_files() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("o");
-    // Far more trials than the test waits for: the run is always under way when it is
-    // interrupted.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"))
-        .args(["run", "--trials", "100000000", "--quiet", "--out"])
-        .arg(&dir)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Starts `shortfall run` of the baseline into `dir` with SIGINT set to `disposition`
+/// (as a shell would: ignored for a background job of a script), waits until it has
+/// written trials, and sends it SIGINT.
+#[cfg(unix)]
+fn interrupt_run(
+    dir: &Path,
+    trials: &str,
+    disposition: libc::sighandler_t,
+) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"));
+    cmd.args(["run", "--trials", trials, "--quiet", "--out"])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: between fork and exec, only sets a signal's disposition, which is
+    // async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGINT, disposition);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
     let partial = dir.join(".partial-trials.csv");
     let began = std::time::Instant::now();
     while !std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0) {
-        if began.elapsed() > std::time::Duration::from_secs(120) {
-            child.kill().unwrap();
-            panic!("the run wrote no trials in 120 s");
+        if child.try_wait().unwrap().is_some() || began.elapsed().as_secs() > 120 {
+            let _ = child.kill();
+            panic!("the run ended, or wrote no trials in 120 s, before it could be signalled");
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let sent = std::process::Command::new("kill")
         .args(["-s", "INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
+    // A run that does not stop is killed, so that the test fails instead of hanging.
+    while child.try_wait().unwrap().is_none() {
+        if began.elapsed().as_secs() > 300 {
+            let _ = child.kill();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_stops_and_removes_its_partial_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("o");
+    // Far more trials than the test waits for: the run is always under way when it is
+    // interrupted.
+    let out = interrupt_run(&dir, "100000000", libc::SIG_DFL);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
@@ -420,4 +449,16 @@ fn an_interrupted_run_stops_and_removes_its_partial_files() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_started_with_ctrl_c_ignored_keeps_ignoring_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("o");
+    // Enough trials (about 2 s) that the run is under way when the signal comes.
+    let out = interrupt_run(&dir, "20000", libc::SIG_IGN);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(dir.join("trials.csv").exists() && dir.join("report.html").exists());
 }

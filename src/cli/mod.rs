@@ -397,12 +397,16 @@ fn standard_errors(agg: &engine::Aggregate) -> (f64, f64) {
     (col.moments.se(), crate::stats::batch_se(&col.values, 0.9))
 }
 
-/// On Ctrl-C (or a termination signal), a run stops at the end of its current chunk
-/// of trials and removes its temporary files as its error unwinds (see
-/// [`engine::interrupt`]); a second Ctrl-C stops at once.
+/// On Ctrl-C, a run stops at the end of its current chunk of trials and removes its
+/// temporary files as its error unwinds (see [`engine::interrupt`]); a second Ctrl-C
+/// stops at once. A process started with Ctrl-C ignored (a background job of a script)
+/// keeps ignoring it; other signals keep their default.
 fn stop_on_interrupt() {
-    // Without a handler (should one be set already), a signal stops the process at
-    // once, as before.
+    if sigint_ignored() {
+        return;
+    }
+    // Without a handler (should one be set already), Ctrl-C stops the process at once,
+    // as before.
     let _ = ctrlc::set_handler(|| {
         if engine::interrupted() {
             std::process::exit(INTERRUPTED_EXIT);
@@ -412,6 +416,23 @@ fn stop_on_interrupt() {
             "\nstopping after the trials under way and removing the partial files (Ctrl-C again to stop at once, leaving them)"
         );
     });
+}
+
+/// Whether SIGINT was set to be ignored when the process started.
+#[cfg(unix)]
+fn sigint_ignored() -> bool {
+    // SAFETY: with a null new action, `sigaction` only reads the current one into
+    // `old`, a plain C struct that all-zero bytes initialise validly.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+#[cfg(not(unix))]
+fn sigint_ignored() -> bool {
+    false
 }
 
 /// The exit status of an interrupted run (128 + SIGINT, as shells report it).

@@ -84,8 +84,11 @@ impl OutDir {
             .map_err(|source| Error::Output { path, source })
     }
 
-    /// Renames every file to its final name.
+    /// Renames every file to its final name; none when the run was interrupted (see
+    /// [`crate::engine::interrupt`]) while they were written, so that it stops as it
+    /// said it would.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        crate::engine::stop_if_interrupted()?;
         let mut done = Vec::new();
         for (tmp, fin) in std::mem::take(&mut self.pending) {
             std::fs::rename(&tmp, &fin).map_err(|source| Error::Output {
