@@ -115,7 +115,7 @@ fn input_message(
 ) -> String {
     let mut at = path.display().to_string();
     if let Some(r) = row {
-        at += &format!(", row {r}");
+        at += &format!(", line {r}");
     }
     if let Some(c) = column {
         at += &format!(", column {c}");

@@ -250,6 +250,16 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
     assert!(text.contains("unknown month (GTD imonth = 0)"), "{text}");
     assert!(text.contains("outside Pakistan (India)"), "{text}");
     assert!(text.contains("unknown region \"Atlantis\""), "{text}");
+    // Each left-out and approximate row by the line it is on (the header is line 1).
+    let unmapped = std::fs::read_to_string(tmp.path().join("o/unmapped.csv")).unwrap();
+    assert_eq!(
+        unmapped,
+        "reason,rows,lines\n\
+         outside Pakistan (India),1,63\n\
+         unknown month (GTD imonth = 0),1,62\n\
+         \"unknown region \"\"Atlantis\"\"\",1,64\n\
+         \"approximate date (unknown day, spread over its month; kept)\",6,2 12 22 32 42 52\n"
+    );
     let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
     assert!(rates.contains("Balochistan,attack,15,"), "{rates}");
     assert!(
@@ -300,27 +310,27 @@ fn bad_event_files_are_refused_with_row_and_column() {
     refused(b"", &["bad.csv: is empty"]);
     refused(
         b"{\"not\": \"csv\"}\n",
-        &["bad.csv, row 1, column header: cannot tell the format from the header"],
+        &["bad.csv, line 1, column header: cannot tell the format from the header"],
     );
     refused(
         b"event_date,event_type\n2025-01-01,Battles\n",
-        &["row 1, column admin1: lacks the column `admin1`"],
+        &["line 1, column admin1: lacks the column `admin1`"],
     );
     refused(
         b"event_date,event_type,sub_event_type,admin1\n2025-01-01,Battles,Armed clash,Sindh\nyesterday,Battles,Armed clash,Sindh\n",
-        &["bad.csv, row 3, column event_date: `yesterday` is not a date like 2025-05-16 or 16 May 2025"],
+        &["bad.csv, line 3, column event_date: `yesterday` is not a date like 2025-05-16 or 16 May 2025"],
     );
     refused(
         b"event_date,event_type,sub_event_type,admin1\n2025-01-01,Battles,Armed clash,Sindh,extra\n",
-        &["bad.csv, row 2: has 5 fields where the header has 4"],
+        &["bad.csv, line 2: has 5 fields where the header has 4"],
     );
     refused(
         b"iyear,imonth,iday,provstate\n2014,x,1,Sindh\n",
-        &["row 2, column imonth: `x` is not a whole number"],
+        &["line 2, column imonth: `x` is not a whole number"],
     );
     refused(
         b"date,region,kind\n2025-01-01,Sindh,flood\n",
-        &["row 2, column kind: `flood` is not attack, protest or cyber"],
+        &["line 2, column kind: `flood` is not attack, protest or cyber"],
     );
 }
 

@@ -814,3 +814,27 @@ fn compare_notes_scenarios_that_cover_different_periods() {
     assert!(run(&b).contains(note));
     assert!(!run(&a).contains("different periods"));
 }
+
+#[test]
+fn check_says_a_correlation_with_a_choice_comes_out_weaker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = small_text(&[
+        (
+            "capacity_per_day = 10",
+            "capacity_per_day = { choice = [5, 15] }",
+        ),
+        ("rate_per_year = 4", "rate_per_year = { uniform = [1, 5] }"),
+    ]) + "\n[[correlations]]\nbetween = [\"sites[mine].capacity_per_day\", \"hazards[h].rate_per_year\"]\nrank = 0.8\n";
+    let s = write(tmp.path(), "s.toml", &text);
+    let out = shortfall().arg("check").arg(&s).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("sites[mine].capacity_per_day ~ hazards[h].rate_per_year: 0.8 (a choice has ties: the induced correlation comes out weaker)"),
+        "{stdout}"
+    );
+}

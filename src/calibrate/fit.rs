@@ -67,6 +67,18 @@ pub struct HawkesFit {
     pub loglik: f64,
 }
 
+impl HawkesFit {
+    /// The decay to report: `tau`, or NaN where the branching ratio is below
+    /// [`NO_EXCITATION`] and the data say nothing of it.
+    pub fn decay_days(&self) -> f64 {
+        if self.n < NO_EXCITATION {
+            f64::NAN
+        } else {
+            self.tau
+        }
+    }
+}
+
 /// Log-likelihood of an exponential-kernel Hawkes process on sorted `times` in `[0, t]`.
 pub fn hawkes_loglik(times: &[f64], t: f64, mu: f64, n: f64, tau: f64) -> f64 {
     if !(mu > 0.0 && (0.0..1.0).contains(&n) && tau > 0.0) {
@@ -206,6 +218,19 @@ fn invert3(m: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn no_decay_is_reported_without_excitation() {
+        let fit = |n| HawkesFit {
+            mu: 0.1,
+            n,
+            tau: 4e8,
+            se: [0.01, 0.01, 1e9],
+            loglik: 0.0,
+        };
+        assert!(fit(4.5e-6).decay_days().is_nan());
+        assert_eq!(fit(0.2).decay_days(), 4e8);
+    }
+
     use super::*;
 
     #[test]

@@ -287,7 +287,7 @@ mod tests {
         std::fs::write(&file, "field,value,maps_to\nevent_type,Protests,flood\n").unwrap();
         let e = Mapping::with_file(&file).unwrap_err().to_string();
         assert!(
-            e.contains("row 2, column maps_to: `flood` is not attack, protest, cyber or ignore"),
+            e.contains("line 2, column maps_to: `flood` is not attack, protest, cyber or ignore"),
             "{e}"
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -86,7 +86,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         let reasons: Vec<String> = events
             .left_out
             .iter()
-            .map(|(reason, n)| format!("{n} x {reason}"))
+            .map(|(reason, lines)| format!("{} x {reason}", lines.len()))
             .collect();
         return Err(Error::Usage {
             flag: "EVENTS",
@@ -270,12 +270,18 @@ pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
             num(s.dispersion),
             num(hv(|h| h.mu * 365.25)),
             num(hv(|h| h.n)),
-            num(hv(|h| h.tau)),
+            num(hv(HawkesFit::decay_days)),
             num(s.aic_poisson),
             num(s.aic_hawkes),
             num(hv(|h| h.se[0] * 365.25)),
             num(hv(|h| h.se[1])),
-            num(hv(|h| h.se[2])),
+            num(hv(|h| {
+                if h.decay_days().is_nan() {
+                    f64::NAN
+                } else {
+                    h.se[2]
+                }
+            })),
         ])
         .map_err(&err)?;
     }
@@ -363,6 +369,14 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
     s
 }
 
+/// A fit's decay in days for the console, `-` where it is not identified.
+fn decay(h: &HawkesFit) -> String {
+    match h.decay_days() {
+        d if d.is_nan() => "-".to_string(),
+        d => format!("{d:.1}"),
+    }
+}
+
 /// The console summary.
 pub fn console(cal: &Calibration) -> String {
     let mut s = format!(
@@ -382,9 +396,9 @@ pub fn console(cal: &Calibration) -> String {
     for x in &cal.series {
         let hk = match x.hawkes {
             Some(h) if x.aic_hawkes < x.aic_poisson => {
-                format!("{:.2}, {:.1} (AIC prefers)", h.n, h.tau)
+                format!("{:.2}, {} (AIC prefers)", h.n, decay(&h))
             }
-            Some(h) => format!("{:.2}, {:.1}", h.n, h.tau),
+            Some(h) => format!("{:.2}, {}", h.n, decay(&h)),
             None => "-".into(),
         };
         let _ = writeln!(
@@ -417,11 +431,11 @@ pub fn console(cal: &Calibration) -> String {
         }
     }
     if !cal.events.left_out.is_empty() {
-        let total: usize = cal.events.left_out.values().sum();
+        let total: usize = cal.events.left_out.values().map(Vec::len).sum();
         let rows = if total == 1 { "row" } else { "rows" };
         let _ = writeln!(s, "\n{total} {rows} left out (also in unmapped.csv):");
-        for (reason, n) in &cal.events.left_out {
-            let _ = writeln!(s, "  {n:>6}  {reason}");
+        for (reason, lines) in &cal.events.left_out {
+            let _ = writeln!(s, "  {:>6}  {reason}", lines.len());
         }
     }
     s
@@ -432,15 +446,27 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
     let p = std::path::Path::new("unmapped.csv");
     let err = crate::report::csv_err(p);
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["reason", "rows"]).map_err(&err)?;
-    for (reason, n) in &cal.events.left_out {
-        w.write_record([reason.clone(), n.to_string()])
+    let joined = |lines: &[usize]| {
+        lines
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    w.write_record(["reason", "rows", "lines"]).map_err(&err)?;
+    for (reason, lines) in &cal.events.left_out {
+        w.write_record([reason.clone(), lines.len().to_string(), joined(lines)])
             .map_err(&err)?;
     }
-    if cal.approximate > 0 {
+    let approximate: Vec<usize> = (cal.events.records.iter())
+        .filter(|r| r.approximate && r.date >= cal.from && r.date <= cal.to)
+        .map(|r| r.line)
+        .collect();
+    if !approximate.is_empty() {
         w.write_record([
             "approximate date (unknown day, spread over its month; kept)".to_string(),
-            cal.approximate.to_string(),
+            approximate.len().to_string(),
+            joined(&approximate),
         ])
         .map_err(&err)?;
     }

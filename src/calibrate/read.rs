@@ -40,6 +40,8 @@ pub struct Record {
     pub kind: HazardKind,
     /// Only the month is known (GTD `iday = 0`): `date` is the first of the month.
     pub approximate: bool,
+    /// The file's line on which the row starts (the header is line 1).
+    pub line: usize,
 }
 
 /// Events read from a file, with what could not be used.
@@ -47,10 +49,40 @@ pub struct Record {
 pub struct Events {
     /// Mapped events.
     pub records: Vec<Record>,
-    /// Rows left out, by reason (e.g. `unknown region "Xyz"`), with counts.
-    pub left_out: BTreeMap<String, usize>,
+    /// Rows left out, by reason (e.g. `unknown region "Xyz"`), with the lines they
+    /// start on.
+    pub left_out: BTreeMap<String, Vec<usize>>,
     /// Data rows read.
     pub rows: usize,
+}
+
+/// The line (from 1, the header's) on which the record at byte `offset` of `bytes`
+/// starts. The CSV reader's own line count lags by one after a line that ends in
+/// `\r\n` (it places the next record at the `\n`), so lines are counted here, that
+/// `\n` with them.
+fn line_at(bytes: &[u8], offset: u64) -> usize {
+    let end = (offset as usize).min(bytes.len());
+    let at_newline = bytes.get(end) == Some(&b'\n');
+    bytes[..end].iter().filter(|&&b| b == b'\n').count() + 1 + at_newline as usize
+}
+
+/// A CSV error on the file `path` whose bytes are `bytes`, with the line it is on.
+fn csv_error_in(path: &Path, bytes: &[u8], e: csv::Error) -> Error {
+    let line = e.position().map(|p| line_at(bytes, p.byte()));
+    match csv_error(path, e) {
+        Error::Input {
+            path,
+            column,
+            message,
+            ..
+        } => Error::Input {
+            path,
+            row: line,
+            column,
+            message,
+        },
+        other => other,
+    }
 }
 
 /// A CSV error on `path` as an input error with its row.
@@ -126,7 +158,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
         .from_reader(bytes.as_slice());
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error_in(path, &bytes, e))?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
@@ -175,10 +207,10 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     };
     let mut ev = Events::default();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(path, e))?;
-        let row = rec.position().map_or(0, |p| p.line() as usize);
+        let rec = rec.map_err(|e| csv_error_in(path, &bytes, e))?;
+        let row = rec.position().map_or(0, |p| line_at(&bytes, p.byte()));
         ev.rows += 1;
-        let mut leave = |reason: String| *ev.left_out.entry(reason).or_insert(0) += 1;
+        let mut leave = |reason: String| ev.left_out.entry(reason).or_default().push(row);
         let country = get(
             &rec,
             if format == Format::Gtd {
@@ -290,6 +322,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                 region: r.to_string(),
                 kind,
                 approximate,
+                line: row,
             }),
             Region::Ignore => leave(format!("region \"{region_raw}\" mapped to ignore")),
             Region::Unknown => leave(format!("unknown region \"{region_raw}\"")),
@@ -304,6 +337,21 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_counted_from_the_header_whatever_the_line_ends() {
+        let lf = b"a,b\n1,2\n\"x\ny\",3\n4,5\n";
+        let crlf = b"a,b\r\n1,2\r\n\"x\r\ny\",3\r\n4,5\r\n";
+        for bytes in [&lf[..], &crlf[..]] {
+            let mut rdr = csv::Reader::from_reader(bytes);
+            let lines: Vec<usize> = rdr
+                .records()
+                .map(|r| line_at(bytes, r.unwrap().position().unwrap().byte()))
+                .collect();
+            // The third record starts on line 5, after a field that spans two lines.
+            assert_eq!(lines, [2, 3, 5], "{:?}", String::from_utf8_lossy(bytes));
+        }
+    }
 
     #[test]
     fn both_acled_date_forms_parse() {

@@ -157,10 +157,20 @@ pub fn describe(m: &Model) -> String {
         for (i, &a) in c.params.iter().enumerate() {
             for (j, &b) in c.params.iter().enumerate().skip(i + 1) {
                 if c.matrix[i][j] != 0.0 {
+                    let discrete = [a, b]
+                        .iter()
+                        .any(|&k| matches!(m.params[k].dist, Dist::Choice { .. }));
                     let _ = writeln!(
                         s,
-                        "  {} ~ {}: {}",
-                        m.params[a].path, m.params[b].path, c.matrix[i][j]
+                        "  {} ~ {}: {}{}",
+                        m.params[a].path,
+                        m.params[b].path,
+                        c.matrix[i][j],
+                        if discrete {
+                            " (a choice has ties: the induced correlation comes out weaker)"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }

@@ -384,10 +384,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
 }
 
 /// Whether both standard errors are below `p`. The P90's, estimated from 20 batches, is
-/// itself uncertain by about 1 / sqrt(2 * 19) = 16%: it must be below `p` by that
-/// margin, so that noise in the estimate does not stop a run early.
+/// itself uncertain by about 1 / sqrt(2 * 19) = 16%, and it is checked again and again
+/// as the run grows, so that a low estimate gets many chances: it must be below `p` by
+/// two of its own standard errors (32%).
 fn precise(errors: (f64, f64), p: f64) -> bool {
-    let margin = 1.0 + 1.0 / (2.0 * (crate::stats::BATCHES as f64 - 1.0)).sqrt();
+    let margin = 1.0 + 2.0 / (2.0 * (crate::stats::BATCHES as f64 - 1.0)).sqrt();
     errors.0 < p && errors.1 * margin < p
 }
 

@@ -704,17 +704,28 @@ fn sweep_number(text: &str) -> std::result::Result<f64, String> {
     })
 }
 
-/// `steps` evenly spaced values from `lo` to `hi`, both included, each rounded to the
-/// decimal places that resolve the step to 7 significant digits, so that `0:0.3:7`
-/// runs 0.05 and not 0.049999999999999996 (the value is run, and named in the files, as
-/// computed here).
+/// `steps` evenly spaced values from `lo` to `hi`, both ends exactly as given, the
+/// values between rounded to the decimal places that resolve the step to 7 significant
+/// digits, so that `0:0.3:7` runs 0.05 and not 0.049999999999999996 (the value is run,
+/// and named in the files, as computed here). A value that rounding would move by more
+/// than a millionth of the step (beyond the decimals a number can be written with) is
+/// kept as computed.
 fn range_values(lo: f64, hi: f64, steps: usize) -> Vec<f64> {
     let step = (hi - lo) / (steps - 1) as f64;
     let places = (6.0 - step.log10().floor()).clamp(0.0, 300.0) as usize;
     (0..steps)
         .map(|k| {
+            if k == 0 {
+                return lo;
+            }
+            if k == steps - 1 {
+                return hi;
+            }
             let v = lo + (hi - lo) * k as f64 / (steps - 1) as f64;
-            format!("{v:.places$}").parse().unwrap_or(v)
+            match format!("{v:.places$}").parse::<f64>() {
+                Ok(r) if (r - v).abs() <= step * 1e-6 => r,
+                _ => v,
+            }
         })
         .collect()
 }
@@ -1318,11 +1329,13 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     body += "<h2>Drivers, in order</h2>\n";
     body += &html::table("drivers", &th, &trows);
     body += &html::figure(&tornado);
-    let all_on = hazards.first().map_or(f64::NAN, |x| x.all_on);
-    let all_on_line = format!(
-        "With every hazard on, the mean shortfall over these {swing_trials} trials is {}.",
-        pct(all_on)
-    );
+    let all_on_line = match hazards.first() {
+        Some(x) => format!(
+            "With every hazard on, the mean shortfall over these {swing_trials} trials is {}.",
+            pct(x.all_on)
+        ),
+        None => "The scenario has no hazards.".to_string(),
+    };
     let _ = writeln!(
         body,
         "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same {swing_trials} trials (seed {seed}). {all_on_line} Reductions do not add up to the total: hazards overlap in time and excite each other.</p>"
@@ -1402,5 +1415,13 @@ mod tests {
         assert_eq!(range_values(1e6, 2e6, 3), [1e6, 1.5e6, 2e6]);
         let fine = range_values(1.0, 1.0 + 2e-12, 3);
         assert!(fine[0] < fine[1] && fine[1] < fine[2], "{fine:?}");
+        // The ends stay as given, however fine or coarse the step.
+        let wide = range_values(0.0001, 10000.0, 3);
+        assert_eq!((wide[0], wide[2]), (0.0001, 10000.0));
+        let odd = range_values(0.0123456789, 0.5123456789, 2);
+        assert_eq!(odd, [0.0123456789, 0.5123456789]);
+        // Steps below the decimals a number can be written with are not rounded away.
+        let tiny = range_values(1e-310, 2e-310, 3);
+        assert!(tiny[0] < tiny[1] && tiny[1] < tiny[2], "{tiny:?}");
     }
 }

@@ -431,7 +431,7 @@ where
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .x_labels(12)
-        .x_label_formatter(&|x| format!("{:.0}", x))
+        .x_label_formatter(&year_tick)
         .draw()?;
     let at = end_of;
     let band = |lo: &[f64], hi: &[f64]| {
@@ -524,7 +524,7 @@ where
             .axis_desc_style((FONT, 14))
             .label_style((FONT, 13))
             .x_labels(8)
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&year_tick)
             .y_label_formatter(&|v| short_tick(*v))
             .draw()?;
         let mut band: Vec<(f64, f64)> = x.iter().cloned().zip(p90.iter().cloned()).collect();
@@ -601,8 +601,8 @@ pub(super) fn short_tick(v: f64) -> String {
 /// within or after that start), up by each year's target (at its median) to the year's
 /// end, so that the plan is read against what was delivered in the planned years only.
 /// `x` are the panel's quarter ends as fractional years, `median` the median cumulative
-/// delivery at each. Empty without targets for `k`, or when the first planned year ends
-/// before the run starts.
+/// delivery at each. Years that end after the run are left out; the path is empty
+/// without targets for `k`, or without a planned year that ends within the run.
 fn plan_path(c: &Compiled, k: usize, x: &[f64], median: &[f64], x0: f64) -> Vec<(f64, f64)> {
     let m = &c.model;
     let targets: Vec<(f64, f64)> = m
@@ -641,6 +641,10 @@ fn plan_path(c: &Compiled, k: usize, x: &[f64], median: &[f64], x0: f64) -> Vec<
             .sum::<f64>();
         path.push((year + 1.0, total));
         year += 1.0;
+    }
+    // Without a planned year that ends within the run, there is nothing to draw.
+    if path.len() < 2 {
+        path.clear();
     }
     path
 }
@@ -1090,6 +1094,41 @@ mod tests {
         // Late: the upper left is empty.
         assert_eq!(pos(&[2032.7]), "UpperLeft");
         assert_eq!(pos(&[2028.0, 2033.0, 2034.0]), "UpperLeft");
+    }
+
+    #[test]
+    fn the_plan_path_starts_from_the_median_delivered_by_its_first_year() {
+        let c = Compiled::new(crate::scenario::baseline());
+        let m = &c.model;
+        let copper = m
+            .commodities
+            .iter()
+            .position(|x| x.name == "copper_concentrate");
+        let oxide = m.commodities.iter().position(|x| x.name == "ree_oxide");
+        let (copper, oxide) = (copper.unwrap(), oxide.unwrap());
+        let x: Vec<f64> = crate::engine::quarter_ends(m)
+            .iter()
+            .map(|&p| year_fraction(m, p))
+            .collect();
+        // A made-up median: 100 a quarter.
+        let median: Vec<f64> = (1..=x.len()).map(|q| q as f64 * 100.0).collect();
+        let x0 = year_of(m.start);
+        let start_2026 = x.iter().position(|&q| q == 2026.0).unwrap();
+        // The baseline plans 20,000 t of copper concentrate in 2026.
+        assert_eq!(
+            plan_path(&c, copper, &x, &median, x0),
+            [
+                (2026.0, median[start_2026]),
+                (2027.0, median[start_2026] + 20_000.0)
+            ]
+        );
+        assert!(
+            plan_path(&c, oxide, &x, &median, x0).is_empty(),
+            "no target"
+        );
+        // A run that ends before 2026 does: the 2026 target is left out, no lone point.
+        let short: Vec<f64> = x.iter().copied().filter(|&q| q <= 2026.5).collect();
+        assert!(plan_path(&c, copper, &short, &median, x0).is_empty());
     }
 
     #[test]

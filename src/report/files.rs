@@ -71,19 +71,19 @@ pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
     let items: Vec<String> = (c.layout.columns.iter().zip(&agg.columns))
         .filter(|(_, st)| st.moments.n < agg.trials)
         .map(|(col, st)| match st.moments.n {
-            0 => format!("{} in all of them", col.name),
+            0 => format!("{} in all {} trials", col.name, agg.trials),
             n => format!(
-                "{} in {} (its statistics cover the other {n})",
+                "{} in {} of the {} trials (its statistics cover the other {n})",
                 col.name,
-                agg.trials - n
+                agg.trials - n,
+                agg.trials
             ),
         })
         .collect();
     (!items.is_empty()).then(|| {
         format!(
-            "Undefined where nothing would have flowed without disruptions, and left out of the statistics there, in some of the {} trials: {}.",
-            agg.trials,
-            items.join(", ")
+            "Undefined where nothing would have flowed without disruptions, and left out of the statistics there: {}.",
+            items.join("; ")
         )
     })
 }

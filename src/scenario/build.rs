@@ -468,8 +468,12 @@ impl Builder<'_> {
                     &format!("{path}.count"),
                     r.count.as_ref().map(|c| c.span()),
                     format!(
-                        "can reach {count_max} (rounded: {}); at most {MAX_PROSPECTS} prospects per group",
-                        count_max.round()
+                        "can reach {count_max}{}; at most {MAX_PROSPECTS} prospects per group",
+                        if count_max.fract() == 0.0 {
+                            String::new()
+                        } else {
+                            format!(" (rounded: {})", count_max.round())
+                        }
                     ),
                 );
             }

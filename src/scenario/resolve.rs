@@ -365,9 +365,14 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &m
             (Some(i), true) => slots[i] = None,
             (None, true) => {
                 let names: Vec<String> = labels.iter().flatten().cloned().collect();
-                let hint = match closest(&label, &names) {
-                    Some(c) => format!("; did you mean `{c}`?"),
-                    None => format!("; it has {}", names.join(", ")),
+                let hint = if names.contains(&label) {
+                    "; an earlier entry of this file with that name already took the parent's"
+                        .to_string()
+                } else {
+                    match closest(&label, &names) {
+                        Some(c) => format!("; did you mean `{c}`?"),
+                        None => format!("; it has {}", names.join(", ")),
+                    }
                 };
                 problems.push(Problem {
                     path: here,
@@ -786,6 +791,22 @@ mod tests {
         let mut problems = Vec::new();
         merge(&mut base, over, "", &mut problems);
         assert!(problems[0].message.ends_with("did you mean `a`?"));
+        // Removed twice: the second has nothing left to remove.
+        let over =
+            doc("[[sites]]\nname = \"a\"\nremove = true\n[[sites]]\nname = \"a\"\nremove = true\n");
+        let mut problems = Vec::new();
+        merge(
+            &mut doc("[[sites]]\nname = \"a\"\n"),
+            over,
+            "",
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].message.ends_with("already took the parent's"),
+            "{}",
+            problems[0].message
+        );
         let text = "name = \"child\"\n\n[[sites]]\n  name   = \"zz\"\nremove = true\n";
         assert_eq!(item_line(text, "sites[zz]"), Some(4));
         assert_eq!(item_line(text, "sites[zz].remove"), Some(4));
