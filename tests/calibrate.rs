@@ -345,11 +345,30 @@ fn the_seed_incidents_calibrate() {
         .arg(tmp.path())
         .assert()
         .success();
-    assert!(
-        std::fs::read_to_string(tmp.path().join("rates.csv"))
-            .unwrap()
-            .contains("Balochistan,attack,")
-    );
+    let rates = std::fs::read_to_string(tmp.path().join("rates.csv")).unwrap();
+    assert!(rates.contains("Balochistan,attack,"));
+    // The same file saved with semicolons, or tabs, as some spreadsheets do, gives the
+    // same rates.
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv");
+    for sep in [b';', b'\t'] {
+        let mut r = csv::Reader::from_path(source).unwrap();
+        let file = tmp.path().join(format!("sep{sep}.csv"));
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(sep)
+            .from_path(&file)
+            .unwrap();
+        w.write_record(r.headers().unwrap()).unwrap();
+        for rec in r.records() {
+            w.write_record(&rec.unwrap()).unwrap();
+        }
+        w.flush().unwrap();
+        let out = tmp.path().join(format!("o{sep}"));
+        calibrate(&file, &out);
+        assert_eq!(
+            std::fs::read_to_string(out.join("rates.csv")).unwrap(),
+            rates
+        );
+    }
 }
 
 #[test]

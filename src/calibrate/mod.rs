@@ -403,12 +403,17 @@ pub fn console(cal: &Calibration) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<20} {:<8} {:>7} {:>24} {:>10.2} {:>22}",
+            "{:<20} {:<8} {:>7} {:>24} {:>10} {:>22}",
             x.region,
             x.kind.as_str(),
             x.times.len(),
             format!("{:.2} [{:.2}, {:.2}]", x.rate.0, x.rate.1, x.rate.2),
-            x.dispersion,
+            // Undefined with fewer than two whole months.
+            if x.dispersion.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:.2}", x.dispersion)
+            },
             hk
         );
     }

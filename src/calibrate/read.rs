@@ -132,6 +132,18 @@ pub fn detect(headers: &[String]) -> Option<Format> {
     }
 }
 
+/// The field separator of a file, from its header line: a comma, or a semicolon or tab
+/// where the header has more of those (as spreadsheets save CSV in some locales).
+fn delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| header.iter().filter(|&&b| b == d).count();
+    // On a tie the comma, listed last, wins.
+    [b'\t', b';', b',']
+        .into_iter()
+        .max_by_key(|&d| count(d))
+        .unwrap_or(b',')
+}
+
 /// Reads and maps every row of an event file.
 pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Events> {
     let bytes = std::fs::read(path).map_err(|e| Error::Input {
@@ -155,6 +167,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     }
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
+        .delimiter(delimiter(&bytes))
         .from_reader(bytes.as_slice());
     let headers: Vec<String> = rdr
         .headers()
@@ -351,6 +364,15 @@ mod tests {
             // The third record starts on line 5, after a field that spans two lines.
             assert_eq!(lines, [2, 3, 5], "{:?}", String::from_utf8_lossy(bytes));
         }
+    }
+
+    #[test]
+    fn the_separator_is_read_from_the_header() {
+        assert_eq!(delimiter(b"a,b,c\n1;2,3\n"), b',');
+        assert_eq!(delimiter(b"a;b;c\n1,5;2;3\n"), b';');
+        assert_eq!(delimiter(b"a\tb\tc\n"), b'\t');
+        assert_eq!(delimiter(b"single\n"), b',');
+        assert_eq!(delimiter(b""), b',');
     }
 
     #[test]
