@@ -130,7 +130,7 @@ pub fn report(
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. Means and P90 carry their Monte Carlo standard errors (P90's by batch means over 20 batches); CVaR95 is the mean of the worst 5% of trials.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. A quantity counts as delivered when it leaves a Pakistani port; values are in USD at the scenario's fixed prices, undiscounted. Means and P90 carry their Monte Carlo standard errors (P90's by batch means over 20 batches); CVaR95 is the mean of the worst 5% of trials. The losses by hazard kind (<code>lost.*</code>) and by site or route (<code>lost_at.*</code>) share each trial's shortfall in proportion to what each denied: an allocation that adds up, not what removing a hazard would save (<code>shortfall sensitivity</code> measures that).</p>\n",
         name = escape(&m.name),
         desc = escape(&m.description),
         trials = manifest.trials,
