@@ -80,6 +80,12 @@ fn report_is_self_contained_with_every_chart_and_table() {
         );
     }
     assert!(page.contains("shortfall_fraction") && page.contains("FWO-USSM"));
+    // The rows a reader could misread are explained, with the refinery's median date.
+    assert!(page.contains("A commodity's shortfall fraction can be negative"));
+    assert!(page.contains(
+        "commissioning_day.ree_refinery counts days from the start (2025-09-08): its median is 20"
+    ));
+    assert!(page.contains("lost_at rows keep only a mean"));
     for external in ["src=", "href=", "<script", "<link", "url("] {
         assert!(
             !page.contains(external),

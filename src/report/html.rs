@@ -118,6 +118,54 @@ fn scalable(svg: &str) -> String {
     svg.replacen("<svg ", &format!("<svg viewBox=\"0 0 {w} {h}\" "), 1)
 }
 
+/// Notes on the rows of the summary table that a reader could misread, for those the
+/// scenario has.
+fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
+    let m = &c.model;
+    let has = |prefix: &str| {
+        c.layout
+            .columns
+            .iter()
+            .any(|col| col.name.starts_with(prefix))
+    };
+    let mut notes = Vec::new();
+    if m.plants().next().is_some() {
+        notes.push(
+            "A commodity's shortfall fraction can be negative: when disruptions delay a plant, the input it would have processed is exported as it is, so more of the input and less of the output leaves the port.".to_string(),
+        );
+    }
+    for (col, x) in c.layout.columns.iter().zip(sums) {
+        if let Some(plant) = col.name.strip_prefix("commissioning_day.")
+            && x.p50.is_finite()
+        {
+            let median = m
+                .start
+                .saturating_add(jiff::Span::new().days(x.p50.round() as i64));
+            notes.push(format!(
+                "commissioning_day.{plant} counts days from the start ({}): its median is {median}; values beyond the horizon's {} days mean not online by the horizon.",
+                m.start, m.n_days
+            ));
+        }
+    }
+    if has("survive_days.") {
+        notes.push("survive_days.P: the days of shipments port P's stock would cover were every road to it cut, averaged over the run; ports that ship what arrives each day hold almost nothing, so it is near 0.".to_string());
+    }
+    if has("lost_at.") {
+        notes.push("lost_at rows keep only a mean and its standard error (their percentiles are not kept, to save memory).".to_string());
+    }
+    if !m.plan.is_empty() {
+        notes.push("Plan targets are the scenario's [[plan]] entries (in the shipped scenarios, illustrative assumptions: the memorandum gives no tonnages).".to_string());
+    }
+    if notes.is_empty() {
+        return String::new();
+    }
+    let items: String = notes
+        .iter()
+        .map(|n| format!("<li>{}</li>", escape(n)))
+        .collect();
+    format!("<ul class=\"note\">{items}</ul>\n")
+}
+
 /// The whole page.
 pub fn report(
     c: &Compiled,
@@ -150,6 +198,7 @@ pub fn report(
     if let Some(note) = super::files::undefined_note(c, agg) {
         let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(&note));
     }
+    s += &reading_notes(c, sums);
     for ch in charts {
         let _ = write!(
             s,
