@@ -51,7 +51,7 @@ impl fmt::Display for ScenarioProblems {
 /// Errors of the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The user interrupted the run (Ctrl-C).
+    /// The user interrupted the run (Ctrl-C or SIGTERM).
     #[error(
         "interrupted: the run stopped before it finished; no output file was written, and the partial ones were removed"
     )]

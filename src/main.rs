@@ -9,7 +9,7 @@ fn main() {
             Some(shortfall::Error::Interrupted)
         );
         std::process::exit(if interrupted {
-            shortfall::cli::INTERRUPTED_EXIT
+            shortfall::cli::interrupted_exit()
         } else {
             1
         });

@@ -382,14 +382,15 @@ fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
     assert!(report.contains(&note), "the report says it too");
 }
 
-/// Starts `shortfall run` of the baseline into `dir` with SIGINT set to `disposition`
-/// (as a shell would: ignored for a background job of a script), waits until it has
-/// written trials, and sends it SIGINT.
+/// Starts `shortfall run` of the baseline into `dir` with SIGINT and SIGTERM at their
+/// defaults but `ignored` ignored (as a shell ignores SIGINT for a background job of a
+/// script), waits until it has written trials, and sends it `signal` (`INT`, `TERM`).
 #[cfg(unix)]
 fn interrupt_run(
     dir: &Path,
     trials: &str,
-    disposition: libc::sighandler_t,
+    ignored: Option<libc::c_int>,
+    signal: &str,
 ) -> std::process::Output {
     use std::os::unix::process::CommandExt;
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shortfall"));
@@ -401,7 +402,11 @@ fn interrupt_run(
     // async-signal-safe.
     unsafe {
         cmd.pre_exec(move || {
-            libc::signal(libc::SIGINT, disposition);
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            if let Some(s) = ignored {
+                libc::signal(s, libc::SIG_IGN);
+            }
             Ok(())
         });
     }
@@ -416,7 +421,7 @@ fn interrupt_run(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let sent = std::process::Command::new("kill")
-        .args(["-s", "INT", &child.id().to_string()])
+        .args(["-s", signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
@@ -437,18 +442,22 @@ fn an_interrupted_run_stops_and_removes_its_partial_files() {
     let dir = tmp.path().join("o");
     // Far more trials than the test waits for: the run is always under way when it is
     // interrupted.
-    let out = interrupt_run(&dir, "100000000", libc::SIG_DFL);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("error: interrupted: the run stopped before it finished; no output file was written, and the partial ones were removed"),
-        "{stderr}"
-    );
-    let left: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    // SIGTERM (job schedulers, `docker stop`) as Ctrl-C, with its own exit status.
+    for (signal, status) in [("INT", 130), ("TERM", 143)] {
+        let dir = dir.join(signal);
+        let out = interrupt_run(&dir, "100000000", None, signal);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{signal}: {stderr}");
+        assert!(
+            stderr.contains("error: interrupted: the run stopped before it finished; no output file was written, and the partial ones were removed"),
+            "{stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "{signal}: {left:?}");
+    }
 }
 
 #[cfg(unix)]
@@ -457,7 +466,7 @@ fn a_run_started_with_ctrl_c_ignored_keeps_ignoring_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("o");
     // Enough trials (about 2 s) that the run is under way when the signal comes.
-    let out = interrupt_run(&dir, "20000", libc::SIG_IGN);
+    let out = interrupt_run(&dir, "20000", Some(libc::SIGINT), "INT");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(dir.join("trials.csv").exists() && dir.join("report.html").exists());

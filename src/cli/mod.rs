@@ -398,12 +398,13 @@ fn standard_errors(agg: &engine::Aggregate) -> (f64, f64) {
     (col.moments.se(), crate::stats::batch_se(&col.values, 0.9))
 }
 
-/// On Ctrl-C, a run stops at the end of its current chunk of trials and removes its
-/// temporary files as its error unwinds (see [`engine::interrupt`]); a second Ctrl-C
-/// stops at once. A process started with Ctrl-C ignored (a background job of a script)
-/// keeps ignoring it; other signals keep their default.
+/// On Ctrl-C or SIGTERM, a run stops at the end of its current chunk of trials and
+/// removes its temporary files as its error unwinds (see [`engine::interrupt`]); a
+/// second signal stops it at once. A signal ignored when the process started (Ctrl-C
+/// for a background job of a script) stays ignored; SIGHUP keeps its default.
 fn stop_on_interrupt() {
-    if sigint_ignored() {
+    stop_on_terminate();
+    if signal_ignored(SIGINT) {
         return;
     }
     // Without a handler (should one be set already), Ctrl-C stops the process at once,
@@ -419,25 +420,63 @@ fn stop_on_interrupt() {
     });
 }
 
-/// Whether SIGINT was set to be ignored when the process started.
 #[cfg(unix)]
-fn sigint_ignored() -> bool {
+const SIGINT: i32 = libc::SIGINT;
+#[cfg(not(unix))]
+const SIGINT: i32 = 2;
+
+/// Set when SIGTERM stopped the run (its exit status is then [`TERMINATED_EXIT`]).
+static TERMINATED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// SIGTERM (sent by job schedulers, `kill`, `docker stop`) stops a run as Ctrl-C does,
+/// without the message (a signal handler may not print); a second one exits at once.
+#[cfg(unix)]
+fn stop_on_terminate() {
+    use signal_hook::{consts::SIGTERM, flag};
+    if signal_ignored(SIGTERM) {
+        return;
+    }
+    // The first SIGTERM sets the flags; one that finds them set exits.
+    let _ = flag::register_conditional_shutdown(SIGTERM, TERMINATED_EXIT, engine::interrupt_flag());
+    let _ = flag::register(SIGTERM, engine::interrupt_flag());
+    let _ = flag::register(SIGTERM, std::sync::Arc::clone(&TERMINATED));
+}
+
+#[cfg(not(unix))]
+fn stop_on_terminate() {}
+
+/// Whether `signal` was set to be ignored when the process started.
+#[cfg(unix)]
+fn signal_ignored(signal: i32) -> bool {
     // SAFETY: with a null new action, `sigaction` only reads the current one into
     // `old`, a plain C struct that all-zero bytes initialise validly.
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) == 0
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0
             && old.sa_sigaction == libc::SIG_IGN
     }
 }
 
 #[cfg(not(unix))]
-fn sigint_ignored() -> bool {
+fn signal_ignored(_: i32) -> bool {
     false
 }
 
-/// The exit status of an interrupted run (128 + SIGINT, as shells report it).
+/// The exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED_EXIT: i32 = 130;
+
+/// The exit status of a run stopped by SIGTERM (128 + SIGTERM).
+pub const TERMINATED_EXIT: i32 = 143;
+
+/// The exit status of a run stopped by a signal.
+pub fn interrupted_exit() -> i32 {
+    if TERMINATED.load(std::sync::atomic::Ordering::SeqCst) {
+        TERMINATED_EXIT
+    } else {
+        INTERRUPTED_EXIT
+    }
+}
 
 /// The command line as given, after the program's name, for the manifests.
 pub(crate) fn arguments() -> Vec<String> {

@@ -402,13 +402,19 @@ pub fn run_block(c: &Compiled, seed: u64, first: u64, end: u64, trials: u64) -> 
 }
 
 /// Set when the user interrupts a run (see [`interrupt`]).
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static INTERRUPTED: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// Asks every run in progress to stop at the end of its current chunk of trials, with
 /// [`crate::Error::Interrupted`] (the command line calls it on Ctrl-C), so that the
 /// output folder's temporary files are removed as the error unwinds.
 pub fn interrupt() {
     INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The flag [`interrupt`] sets, for a signal handler to set it directly.
+pub fn interrupt_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    std::sync::Arc::clone(&INTERRUPTED)
 }
 
 /// Whether [`interrupt`] was called.
