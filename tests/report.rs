@@ -82,9 +82,22 @@ fn report_is_self_contained_with_every_chart_and_table() {
     assert!(page.contains("shortfall_fraction") && page.contains("FWO-USSM"));
     // The rows a reader could misread are explained, with the refinery's median date.
     assert!(page.contains("A commodity's shortfall fraction can be negative"));
-    assert!(page.contains(
-        "commissioning_day.ree_refinery counts days from the start (2025-09-08): its median is 20"
-    ));
+    // p50 is column 6 of summary.csv; the plant produces from the next whole day.
+    let summary = std::fs::read_to_string(tmp.path().join("summary.csv")).unwrap();
+    let p50: f64 = summary
+        .lines()
+        .find(|l| l.starts_with("commissioning_day.ree_refinery,"))
+        .and_then(|l| l.split(',').nth(6))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let online = jiff::civil::date(2025, 9, 8)
+        .checked_add(jiff::Span::new().days(p50.ceil() as i64))
+        .unwrap();
+    assert!(
+        page.contains(&format!("commissioning_day.ree_refinery counts days from the start (2025-09-08, day 0): it comes online by {online} in half of the trials")),
+        "{online}"
+    );
     assert!(page.contains("lost_at rows keep only a mean"));
     for external in ["src=", "href=", "<script", "<link", "url("] {
         assert!(

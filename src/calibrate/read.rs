@@ -132,11 +132,24 @@ pub fn detect(headers: &[String]) -> Option<Format> {
     }
 }
 
-/// The field separator of a file, from its header line: a comma, or a semicolon or tab
-/// where the header has more of those (as spreadsheets save CSV in some locales).
+/// The field separator of a file, from its header (its first line with anything on it):
+/// a comma, or a semicolon or tab where the header has more of those outside quotes (as
+/// spreadsheets save CSV in some locales).
 fn delimiter(bytes: &[u8]) -> u8 {
-    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let count = |d: u8| header.iter().filter(|&&b| b == d).count();
+    let header = bytes
+        .split(|&b| b == b'\n')
+        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or_default();
+    let mut quoted = false;
+    let outside: Vec<u8> = header
+        .iter()
+        .filter(|&&b| {
+            quoted ^= b == b'"';
+            !quoted && b != b'"'
+        })
+        .copied()
+        .collect();
+    let count = |d: u8| outside.iter().filter(|&&b| b == d).count();
     // On a tie the comma, listed last, wins.
     [b'\t', b';', b',']
         .into_iter()
@@ -373,6 +386,14 @@ mod tests {
         assert_eq!(delimiter(b"a\tb\tc\n"), b'\t');
         assert_eq!(delimiter(b"single\n"), b',');
         assert_eq!(delimiter(b""), b',');
+        // Separators inside quoted names do not count; blank lines before the header
+        // are passed over.
+        assert_eq!(
+            delimiter(b"date;kind;\"killed, injured, missing\"\r\n1;2;3\r\n"),
+            b';'
+        );
+        assert_eq!(delimiter(b"date,kind,\"a; b; c; d\"\n"), b',');
+        assert_eq!(delimiter(b"\r\n\na;b;c\n"), b';');
     }
 
     #[test]

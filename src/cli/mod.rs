@@ -437,10 +437,11 @@ fn stop_on_terminate() {
     if signal_ignored(SIGTERM) {
         return;
     }
-    // The first SIGTERM sets the flags; one that finds them set exits.
+    // The first SIGTERM sets the flags (which signal first, so that the run never stops
+    // without knowing it); one that finds them set exits.
     let _ = flag::register_conditional_shutdown(SIGTERM, TERMINATED_EXIT, engine::interrupt_flag());
-    let _ = flag::register(SIGTERM, engine::interrupt_flag());
     let _ = flag::register(SIGTERM, std::sync::Arc::clone(&TERMINATED));
+    let _ = flag::register(SIGTERM, engine::interrupt_flag());
 }
 
 #[cfg(not(unix))]

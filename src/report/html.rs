@@ -138,12 +138,19 @@ fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
         if let Some(plant) = col.name.strip_prefix("commissioning_day.")
             && x.p50.is_finite()
         {
-            let median = m
-                .start
-                .saturating_add(jiff::Span::new().days(x.p50.round() as i64));
+            // A plant produces from the first whole day after its online time.
+            let last = m.n_days as f64 - 1.0;
+            let median = if x.p50.ceil() <= last {
+                let date = m
+                    .start
+                    .saturating_add(jiff::Span::new().days(x.p50.ceil() as i64));
+                format!("it comes online by {date} in half of the trials")
+            } else {
+                "in most trials it is not online by the horizon".to_string()
+            };
             notes.push(format!(
-                "commissioning_day.{plant} counts days from the start ({}): its median is {median}; values beyond the horizon's {} days mean not online by the horizon.",
-                m.start, m.n_days
+                "commissioning_day.{plant} counts days from the start ({}, day 0): {median}; values beyond the horizon's day ({}, day {last}) mean not online by the horizon.",
+                m.start, m.horizon
             ));
         }
     }
@@ -154,7 +161,7 @@ fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
         notes.push("lost_at rows keep only a mean and its standard error (their percentiles are not kept, to save memory).".to_string());
     }
     if !m.plan.is_empty() {
-        notes.push("Plan targets are the scenario's [[plan]] entries (in the shipped scenarios, illustrative assumptions: the memorandum gives no tonnages).".to_string());
+        notes.push("Plan targets are the scenario's own [[plan]] entries: the memorandum itself gives no tonnages.".to_string());
     }
     if notes.is_empty() {
         return String::new();
