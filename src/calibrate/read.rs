@@ -69,25 +69,17 @@ fn line_at(bytes: &[u8], offset: u64) -> usize {
 /// A CSV error on the file `path` whose bytes are `bytes`, with the line it is on.
 fn csv_error_in(path: &Path, bytes: &[u8], e: csv::Error) -> Error {
     let line = e.position().map(|p| line_at(bytes, p.byte()));
-    match csv_error(path, e) {
-        Error::Input {
-            path,
-            column,
-            message,
-            ..
-        } => Error::Input {
-            path,
-            row: line,
-            column,
-            message,
-        },
-        other => other,
-    }
+    csv_error_on(path, line, e)
 }
 
-/// A CSV error on `path` as an input error with its row.
+/// A CSV error on `path` as an input error with its row (the CSV reader's own count).
 pub fn csv_error(path: &Path, e: csv::Error) -> Error {
     let row = e.position().map(|p| p.line() as usize);
+    csv_error_on(path, row, e)
+}
+
+/// A CSV error on `path` at line `row`, said plainly.
+fn csv_error_on(path: &Path, row: Option<usize>, e: csv::Error) -> Error {
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
