@@ -127,10 +127,73 @@ fn files_are_identical_for_one_and_two_threads() {
         );
         assert!(out.status.success());
     }
-    for f in ["summary.csv", "trials.csv", "yearly.csv"] {
-        let x = std::fs::read(a.path().join(f)).unwrap();
-        let y = std::fs::read(b.path().join(f)).unwrap();
+    same_files(a.path(), b.path());
+}
+
+/// Every file of two output folders is the same, byte for byte, but the manifest and
+/// the report, whose provenance says when the run started and on how many threads.
+fn same_files(a: &Path, b: &Path) {
+    let names = |dir: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "manifest.json" && n != "report.html")
+            .collect();
+        v.sort();
+        v
+    };
+    let files = names(a);
+    assert_eq!(files, names(b));
+    assert!(files.iter().any(|f| f.ends_with(".png")), "{files:?}");
+    for f in files {
+        let x = std::fs::read(a.join(&f)).unwrap();
+        let y = std::fs::read(b.join(&f)).unwrap();
         assert!(x == y, "{f} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn compare_sweep_and_sensitivity_files_are_identical_for_one_and_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/valid_small.toml");
+    let commands: [&[&str]; 3] = [
+        &["compare", small, small],
+        &[
+            "sweep",
+            small,
+            "--param",
+            "hazards[h].rate_per_year",
+            "--values",
+            "1,8",
+        ],
+        &["sensitivity", small, "--swing-trials", "40"],
+    ];
+    for (i, command) in commands.iter().enumerate() {
+        let dirs = ["1", "2"].map(|threads| {
+            let dir = tmp.path().join(format!("{i}-{threads}"));
+            let out = shortfall()
+                .args(*command)
+                .args([
+                    "--trials",
+                    "300",
+                    "--seed",
+                    "5",
+                    "--quiet",
+                    "--threads",
+                    threads,
+                ])
+                .arg("--out")
+                .arg(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            dir
+        });
+        same_files(&dirs[0], &dirs[1]);
     }
 }
 

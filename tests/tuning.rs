@@ -66,6 +66,65 @@ fn col(header: &[String], name: &str) -> usize {
 }
 
 #[test]
+fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    let out = tmp.path().join("o");
+    let listed = |out: &Path| -> Vec<String> {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let mut files: Vec<String> = m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect();
+        files.push("manifest.json".into());
+        files.sort();
+        files
+    };
+    let present = |out: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let go = |args: &[&str]| {
+        let o = shortfall()
+            .args(args)
+            .args(["--trials", "20", "--quiet", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let a = a.to_str().unwrap();
+    go(&["compare", a, a, a]);
+    let third = |out: &Path| {
+        present(out)
+            .into_iter()
+            .find(|n| n.starts_with("scenario-3-"))
+    };
+    assert!(third(&out).is_some(), "{:?}", present(&out));
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    go(&["compare", a, a]);
+    let mut expected = listed(&out);
+    expected.push("notes.txt".into());
+    expected.sort();
+    assert_eq!(present(&out), expected);
+    assert_eq!(third(&out), None);
+    go(&["run", a]);
+    let mut expected = listed(&out);
+    expected.push("notes.txt".into());
+    expected.sort();
+    assert_eq!(present(&out), expected);
+    assert!(!out.join("compare.csv").exists());
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+}
+
+#[test]
 fn a_scenario_compared_with_itself_differs_in_no_trial() {
     let tmp = tempfile::tempdir().unwrap();
     let a = write(
@@ -630,6 +689,12 @@ fn a_precision_run_stops_when_both_standard_errors_are_small_enough() {
     assert_eq!(m["trials"], 4096);
     let (text, m) = run(&["--precision", "0.00001", "--max-trials", "6000"], "tight");
     assert!(text.contains("NOT converged: 6000 trials"), "{text}");
+    // The margin the rule applies (1 + 2 / sqrt(38)) and the target as given.
+    assert!(
+        text.contains("times 1.32 for its own uncertainty"),
+        "{text}"
+    );
+    assert!(text.contains("target 0.00001"), "{text}");
     assert_eq!(m["convergence"]["converged"], false);
     let se: f64 = m["convergence"]["mean_se"].as_f64().unwrap();
     assert!(se > 0.00001);

@@ -383,13 +383,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// Whether both standard errors are below `p`. The P90's, estimated from 20 batches, is
-/// itself uncertain by about 1 / sqrt(2 * 19) = 16%, and it is checked again and again
-/// as the run grows, so that a low estimate gets many chances: it must be below `p` by
-/// two of its own standard errors (32%).
+/// Whether both standard errors are below `p`, the P90's by the margin of
+/// [`crate::stats::p90_se_margin`].
 fn precise(errors: (f64, f64), p: f64) -> bool {
-    let margin = 1.0 + 2.0 / (2.0 * (crate::stats::BATCHES as f64 - 1.0)).sqrt();
-    errors.0 < p && errors.1 * margin < p
+    errors.0 < p && errors.1 * crate::stats::p90_se_margin() < p
 }
 
 /// Standard errors of the mean shortfall fraction and of its P90 (batch means).

@@ -229,19 +229,21 @@ impl Convergence {
     pub fn describe(&self) -> String {
         if self.converged {
             format!(
-                "converged: after {} trials the standard errors of the mean shortfall fraction ({}) and of its P90 ({}, with a 16% margin for its own uncertainty) are below {}",
+                "converged: after {} trials the standard errors of the mean shortfall fraction ({}) and of its P90 ({}, times {:.2} for its own uncertainty) are below {}",
                 self.trials,
                 short(self.mean_se),
                 short(self.p90_se),
-                short(self.precision)
+                crate::stats::p90_se_margin(),
+                self.precision
             )
         } else {
             format!(
-                "NOT converged: {} trials (--max-trials) leave standard errors of {} (mean shortfall fraction) and {} (P90; it must be below the target by a 16% margin for its own uncertainty), target {}",
+                "NOT converged: {} trials (--max-trials) leave standard errors of {} (mean shortfall fraction) and {} (P90; times {:.2} for its own uncertainty, it must be below the target), target {}",
                 self.trials,
                 short(self.mean_se),
                 short(self.p90_se),
-                short(self.precision)
+                crate::stats::p90_se_margin(),
+                self.precision
             )
         }
     }

@@ -86,9 +86,13 @@ impl OutDir {
 
     /// Renames every file to its final name; none when the run was interrupted (see
     /// [`crate::engine::interrupt`]) while they were written, so that it stops as it
-    /// said it would.
+    /// said it would. A run that writes `manifest.json` then removes the files that
+    /// the folder's earlier `manifest.json` lists and this run did not write (a
+    /// `compare` of two scenarios after one of four, a `run` after a `compare`), so that
+    /// the folder holds one run's files; files no manifest lists are left alone.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         crate::engine::stop_if_interrupted()?;
+        let stale = self.stale();
         let mut done = Vec::new();
         for (tmp, fin) in std::mem::take(&mut self.pending) {
             std::fs::rename(&tmp, &fin).map_err(|source| Error::Output {
@@ -97,7 +101,44 @@ impl OutDir {
             })?;
             done.push(fin);
         }
+        for path in stale {
+            std::fs::remove_file(&path).map_err(|source| Error::Output { path, source })?;
+        }
         Ok(done)
+    }
+
+    /// The files of an earlier run that this one leaves behind: those its
+    /// `manifest.json` lists (plain names in this folder) that this run does not write,
+    /// when this run writes a manifest itself.
+    fn stale(&self) -> Vec<PathBuf> {
+        /// The fields of every manifest `shortfall` writes that say which files it did.
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Earlier {
+            tool_version: String,
+            arguments: Vec<String>,
+            files: Vec<String>,
+        }
+        let manifest = self.dir.join("manifest.json");
+        if !self.pending.iter().any(|(_, fin)| *fin == manifest) {
+            return Vec::new();
+        }
+        let Some(earlier) = std::fs::read(&manifest)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Earlier>(&bytes).ok())
+        else {
+            return Vec::new();
+        };
+        earlier
+            .files
+            .iter()
+            .filter(|name| {
+                let plain = Path::new(name).file_name() == Some(std::ffi::OsStr::new(name));
+                plain && !name.starts_with('.') && *name != "manifest.json"
+            })
+            .map(|name| self.dir.join(name))
+            .filter(|path| path.is_file() && !self.pending.iter().any(|(_, fin)| fin == path))
+            .collect()
     }
 }
 

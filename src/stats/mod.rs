@@ -172,6 +172,15 @@ pub struct Summary {
 /// Batches for the standard error of a percentile.
 pub const BATCHES: usize = 20;
 
+/// The factor by which `--precision` wants the P90's standard error below its target:
+/// one plus two of the estimate's own relative errors. Estimated from [`BATCHES`]
+/// batches, that standard error is itself uncertain by about 1 / sqrt(2 (BATCHES - 1)),
+/// 16%, and it is checked again and again as a run grows, so that a low estimate gets
+/// many chances; two of its errors make 1.32.
+pub fn p90_se_margin() -> f64 {
+    1.0 + 2.0 / (2.0 * (BATCHES as f64 - 1.0)).sqrt()
+}
+
 /// Standard error of the `p` percentile by batch means: the values (in trial order) are
 /// cut into [`BATCHES`] consecutive batches, whose sizes differ by at most one so that
 /// every value counts, the percentile is taken in each, and the
