@@ -99,9 +99,9 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     ),
     (
         // Only the phase is refused: the hazard's multiplier for it is not reported again.
-        "phase_after_horizon.toml",
+        "phase_before_start.toml",
         &[
-            "phases[later]: 2028-01-01 to 2028-12-31 lies outside the scenario (2026-01-01 to 2027-12-31); phases must overlap it",
+            "phases[early]: 2025-01-01 to 2025-12-31 ends before the scenario's start (2026-01-01); a phase must end on or after it (remove the phase, or move `start` back)",
             "(1 problem)",
         ],
     ),

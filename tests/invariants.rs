@@ -133,6 +133,46 @@ fn zero_length_events_change_nothing_and_threads_do_not_matter() {
 }
 
 #[test]
+fn a_phase_after_the_horizon_is_never_in_force() {
+    let phases = "horizon = \"2027-12-31\"\n[[phases]]\nname = \"early\"\nstart = \"2026-01-01\"\nend = \"2027-12-31\"\n";
+    let later = "[[phases]]\nname = \"later\"\nstart = \"2028-01-01\"\nend = \"2030-12-31\"\n";
+    let with = parse(
+        &small_text(&[
+            ("horizon = \"2027-12-31\"\n", &format!("{phases}{later}")),
+            (
+                "rate_per_year = 4",
+                "rate_per_year = 4\nphase_multipliers = { early = 2, later = 50 }",
+            ),
+        ]),
+        "test",
+    )
+    .unwrap();
+    let without = small(&[
+        ("horizon = \"2027-12-31\"\n", phases),
+        (
+            "rate_per_year = 4",
+            "rate_per_year = 4\nphase_multipliers = { early = 2 }",
+        ),
+    ]);
+    let shown = shortfall::cli::check::describe(&with);
+    assert!(
+        shown
+            .contains("later        2028-01-01 to 2030-12-31  (after the horizon: never in force)"),
+        "{shown}"
+    );
+    let (a, b) = (
+        outcomes(&Compiled::new(with), 8, 500, 1),
+        outcomes(&without, 8, 500, 1),
+    );
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(
+            a.metrics.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            b.metrics.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
 fn standby_routes_never_beat_the_disruption_free_run() {
     // Mild, frequent protests on the primary route; the standby may only replace what
     // the primary loses.

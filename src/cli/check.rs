@@ -62,12 +62,17 @@ pub fn describe(m: &Model) -> String {
     }
     let _ = writeln!(s, "\nphases:");
     for p in &m.phases {
+        let _ = write!(s, "  {:<12} {} to {}", p.name, p.dates.0, p.dates.1);
         let _ = writeln!(
             s,
-            "  {:<12} {} to {}",
-            p.name,
-            m.date_of(p.start_day),
-            m.date_of(p.end_day)
+            "{}",
+            match (p.dates.0 < m.start, p.dates.1 > m.horizon) {
+                _ if !p.in_force(m.n_days) => "  (after the horizon: never in force)",
+                (true, true) => "  (in force from the start to the horizon)",
+                (true, false) => "  (in force from the start)",
+                (false, true) => "  (in force up to the horizon)",
+                (false, false) => "",
+            }
         );
     }
     let _ = writeln!(s, "\ncommodities:");

@@ -23,7 +23,7 @@ macro_rules! sayln {
     }};
 }
 
-mod check;
+pub mod check;
 pub mod tune;
 
 use crate::engine::{self, Compiled, Sampling};

@@ -219,7 +219,7 @@ impl Layout {
 
 /// Plan targets (indices into `model.plan`) whose year falls in the first phase.
 pub fn phase1_targets(model: &Model) -> Vec<usize> {
-    let Some(p) = model.phases.first() else {
+    let Some(p) = model.phases.first().filter(|p| p.in_force(model.n_days)) else {
         return Vec::new();
     };
     let (a, b) = (

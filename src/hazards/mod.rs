@@ -194,8 +194,11 @@ fn rate_range(model: &Model, h: usize, values: &[f64]) -> (f64, f64) {
     let base = hz.rate_per_year.get(values) / 365.25;
     let years = model.n_days as f64 / 365.25;
     let growth = (1.0 + hz.trend_per_year.get(values)).powf(years);
-    // Days outside every phase have multiplier 1.
-    let phases = hz.phase_multipliers.iter().map(|m| m.get(values));
+    // Days outside every phase have multiplier 1; a phase after the horizon is never
+    // in force.
+    let phases = (hz.phase_multipliers.iter().zip(&model.phases))
+        .filter(|(_, p)| p.in_force(model.n_days))
+        .map(|(m, _)| m.get(values));
     let phase = range(&mut std::iter::once(1.0).chain(phases));
     let season = range(&mut hz.seasonal.iter().copied());
     // The mitigations in force change on the days they start.

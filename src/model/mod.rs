@@ -51,6 +51,16 @@ pub struct Phase {
     pub start_day: u32,
     /// Last day of the phase (inclusive).
     pub end_day: u32,
+    /// The dates as written (the days above are clamped to the simulated days).
+    pub dates: (Date, Date),
+}
+
+impl Phase {
+    /// Whether the phase is in force on some simulated day: one wholly after the
+    /// horizon is not (its days are clamped to `n_days`).
+    pub fn in_force(&self, n_days: u32) -> bool {
+        self.start_day < n_days
+    }
 }
 
 /// A traded commodity.

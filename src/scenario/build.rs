@@ -98,7 +98,6 @@ impl Builder<'_> {
         let ctx = Ctx {
             start,
             horizon,
-            horizon_known,
             start_known,
             n_days,
         };
@@ -354,24 +353,22 @@ impl Builder<'_> {
                 names.refused_phases.insert(name);
                 continue;
             }
-            if ctx.start_known && (b < ctx.start || ctx.horizon_known && a > ctx.horizon) {
+            // A phase wholly after the horizon is kept and never in force, so that a
+            // scenario can be shortened by moving its horizon alone.
+            if ctx.start_known && b < ctx.start {
                 self.err(
                     &path,
                     Some(item.span()),
-                    if ctx.horizon_known {
-                        format!(
-                            "{a} to {b} lies outside the scenario ({} to {}); phases must overlap it",
-                            ctx.start, ctx.horizon
-                        )
-                    } else {
-                        format!("{a} to {b} ends before the scenario's start ({}); phases must overlap the scenario", ctx.start)
-                    },
+                    format!(
+                        "{a} to {b} ends before the scenario's start ({}); a phase must end on or after it (remove the phase, or move `start` back)",
+                        ctx.start
+                    ),
                 );
                 names.refused_phases.insert(name);
                 continue;
             }
             if let Some(prev) = out.last() {
-                let prev_end = ctx.date(prev.end_day);
+                let prev_end = prev.dates.1;
                 if a <= prev_end {
                     self.err(&format!("{path}.start"), r.start.as_ref().map(|e| e.span()), format!("{a} overlaps phase `{}`, which ends {prev_end}; phases must follow one another in order", prev.name));
                 }
@@ -381,6 +378,7 @@ impl Builder<'_> {
                 name,
                 start_day: ctx.day(a),
                 end_day: ctx.day(b),
+                dates: (a, b),
             });
         }
         names.phase_starts = out.iter().map(|p| p.start_day).collect();
@@ -1567,9 +1565,6 @@ pub const MAX_PROSPECTS: usize = 64;
 struct Ctx {
     start: Date,
     horizon: Date,
-    /// Whether `start` and `horizon` are both the scenario's (else the window is a
-    /// stand-in after an error).
-    horizon_known: bool,
     /// Whether `start` is the scenario's.
     start_known: bool,
     n_days: u32,
@@ -1586,11 +1581,6 @@ impl Ctx {
             )
             .min(self.n_days)
         }
-    }
-
-    fn date(&self, day: u32) -> Date {
-        self.start
-            .saturating_add(jiff::Span::new().days(day as i64))
     }
 }
 
