@@ -146,6 +146,13 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "target_outside_regions.toml",
+        &[
+            "target_outside_regions.toml:46: hazards[h].targets.north_mine: site `north_mine` lies in B, outside the hazard's regions (A), so its events could never hit it; add its region to `regions`, or drop the name",
+            "(1 problem)",
+        ],
+    ),
+    (
         "too_many_events.toml",
         &[
             "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 2.0e6 events a trial",

@@ -236,6 +236,9 @@ fn check_prints_the_resolved_model() {
         "branching ratio",
         "effective rate",
         "uncertain parameters",
+        // Each event of the cyber hazard hits the refinery (weight 3) or the port (2).
+        "      hits: ree_refinery 60%, karachi_port 40%\n",
+        "      hits: kkh_gilgit_karachi 100%\n",
     ] {
         assert!(
             text.contains(expected),

@@ -234,7 +234,7 @@ fn describe_hazards(m: &Model, s: &mut String) {
     }
     let _ = writeln!(
         s,
-        "\nhazards (rates per year at the parameters' means, before trend, phase and mitigation factors):"
+        "\nhazards (rates per year at the parameters' means, before trend, phase and mitigation factors; under each, the share of its events that hit each target):"
     );
     for (i, h) in m.hazards.iter().enumerate() {
         let scope = if h.regions.is_empty() {
@@ -257,6 +257,27 @@ fn describe_hazards(m: &Model, s: &mut String) {
             lam[i],
             counted(h.targets.len(), "target")
         );
+        // Each target's chance of being the one an event hits.
+        let total: f64 = h.targets.iter().map(|&(_, w)| w).sum();
+        let shares = h.targets.iter().map(|&(t, w)| {
+            let share = 100.0 * w / total;
+            let digits = if share < 1.0 { 1 } else { 0 };
+            format!("{} {share:.digits$}%", m.target_name(t))
+        });
+        let mut line = String::from("      hits:");
+        for (k, item) in shares.enumerate() {
+            let item = if k + 1 < h.targets.len() {
+                format!(" {item},")
+            } else {
+                format!(" {item}")
+            };
+            if line.len() + item.len() > 96 && line.len() > 12 {
+                let _ = writeln!(s, "{line}");
+                line = String::from("           ");
+            }
+            line.push_str(&item);
+        }
+        let _ = writeln!(s, "{line}");
     }
     let _ = writeln!(
         s,

@@ -1066,7 +1066,7 @@ impl Builder<'_> {
                     None => {}
                 }
             }
-            let targets = self.targets(r, &path, span.clone(), &hregions, sites, routes);
+            let targets = self.targets(r, &path, span.clone(), (&hregions, regions), sites, routes);
             let impact = self.impact(r, &path, span.clone());
             out.push(Hazard {
                 name,
@@ -1209,7 +1209,7 @@ impl Builder<'_> {
         r: &RawHazard,
         path: &str,
         span: std::ops::Range<usize>,
-        hregions: &[usize],
+        (hregions, regions): (&[usize], &[String]),
         sites: &[Site],
         routes: &[Route],
     ) -> Vec<(usize, f64)> {
@@ -1236,6 +1236,40 @@ impl Builder<'_> {
         }
         let in_scope =
             |regs: &[usize]| hregions.is_empty() || regs.iter().any(|r| hregions.contains(r));
+        // A site or route named with a weight must be one the hazard can hit.
+        let names = |regs: &[usize]| {
+            (regs.iter().map(|&k| regions[k].as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for key in t.get_ref().keys() {
+            let Some(&w) = by_name.get(key) else {
+                continue;
+            };
+            let (what, regs) = match sites.iter().find(|s| &s.name == key) {
+                Some(s) => ("site", vec![s.region]),
+                None => match routes.iter().find(|r| &r.name == key) {
+                    Some(r) => ("route", r.regions.clone()),
+                    None => continue,
+                },
+            };
+            if w > 0.0 && !in_scope(&regs) {
+                let lies = if what == "site" {
+                    "lies in"
+                } else {
+                    "runs across"
+                };
+                self.err(
+                    &format!("{kp}.{key}"),
+                    Some(t.span()),
+                    format!(
+                        "{what} `{key}` {lies} {}, outside the hazard's regions ({}), so its events could never hit it; add its region to `regions`, or drop the name",
+                        names(&regs),
+                        names(hregions),
+                    ),
+                );
+            }
+        }
         let mut out = Vec::new();
         for (i, s) in sites.iter().enumerate() {
             let w = by_name
