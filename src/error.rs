@@ -21,6 +21,9 @@ pub struct ScenarioProblems {
     pub file: String,
     /// All problems, in file order.
     pub problems: Vec<Problem>,
+    /// Notes on how `extends` merged the files, which may explain a problem (a new
+    /// item whose name is a near miss of the parent's).
+    pub notes: Vec<String>,
 }
 
 impl fmt::Display for ScenarioProblems {
@@ -43,6 +46,9 @@ impl fmt::Display for ScenarioProblems {
             } else {
                 writeln!(f, "  {at}: {}: {}", p.path, p.message)?;
             }
+        }
+        for n in &self.notes {
+            writeln!(f, "  note: {n}")?;
         }
         Ok(())
     }

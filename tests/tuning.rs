@@ -653,6 +653,22 @@ fn bad_overrides_and_parents_are_explained() {
     write(tmp.path(), "loop_b.toml", "extends = \"loop_a.toml\"\n");
     fails_with(&["check", a.to_str().unwrap()], "makes a cycle");
     fails_with(&["compare", s], "required");
+    // A child's item whose name misses the parent's by a letter is a new item, which
+    // lacks the required keys: the message says which name was probably meant.
+    write(
+        tmp.path(),
+        "blockaded.toml",
+        &small_text(&[("name = \"h\"", "name = \"blockades\"")]),
+    );
+    let typo = write(
+        tmp.path(),
+        "typo.toml",
+        "extends = \"blockaded.toml\"\n[[hazards]]\nname = \"blockade\"\nrate_per_year = 9\n",
+    );
+    fails_with(
+        &["check", typo.to_str().unwrap()],
+        "  note: `hazards[blockade]` is a new item: the scenario it extends has none of that name (did you mean `blockades`?)",
+    );
 }
 
 #[test]

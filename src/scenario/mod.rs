@@ -38,6 +38,7 @@ pub fn load_with(file: Option<&Path>, sets: &[String]) -> Result<(Model, resolve
             for p in &mut e.problems {
                 p.line = None;
             }
+            e.notes = r.notes.clone();
             Err(Error::Scenario(e))
         }
         Err(e) => Err(e),
@@ -55,6 +56,7 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
         Error::Scenario(ScenarioProblems {
             file: file.to_string(),
             problems,
+            notes: Vec::new(),
         })
     };
     let de = toml::de::Deserializer::parse(text).map_err(|e| fail(vec![toml_problem(text, &e)]))?;

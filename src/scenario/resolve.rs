@@ -72,10 +72,10 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
     let mut doc = document(&text, &label)?;
     let dir = file.and_then(Path::parent).map(Path::to_path_buf);
     let extended = doc.contains_key("extends");
-    if extended {
-        doc = inherit(doc, &label, &text, dir, &mut files)?;
-    }
     let mut notes = Vec::new();
+    if extended {
+        doc = inherit(doc, &label, &text, dir, &mut files, &mut notes)?;
+    }
     for set in sets {
         let key = apply_set(&mut doc, set).map_err(|message| Error::Usage {
             flag: "--set",
@@ -160,6 +160,7 @@ fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) 
             line,
             message,
         }],
+        notes: Vec::new(),
     })
 }
 
@@ -204,6 +205,7 @@ fn inherit(
     text: &str,
     dir: Option<PathBuf>,
     files: &mut Vec<String>,
+    notes: &mut Vec<String>,
 ) -> Result<Table> {
     let Some(ext) = doc.remove("extends") else {
         return Ok(doc);
@@ -247,9 +249,24 @@ fn inherit(
     }
     files.push(parent_label.clone());
     let parent = document(&parent_text, &parent_label)?;
-    let mut base = inherit(parent, &parent_label, &parent_text, parent_dir, files)?;
-    let mut problems = Vec::new();
-    merge(&mut base, doc, "", &mut problems);
+    let mut base = inherit(
+        parent,
+        &parent_label,
+        &parent_text,
+        parent_dir,
+        files,
+        notes,
+    )?;
+    let mut m = Merge::default();
+    merge(&mut base, doc, "", &mut m);
+    // A parent's notes say which file they are about.
+    let top = files.first().is_some_and(|f| f == label);
+    notes.extend(
+        m.notes
+            .into_iter()
+            .map(|n| if top { n } else { format!("in {label}, {n}") }),
+    );
+    let mut problems = m.problems;
     for p in problems.iter_mut().filter(|p| p.line.is_none()) {
         p.line = item_line(text, &p.path);
     }
@@ -259,6 +276,7 @@ fn inherit(
         Err(Error::Scenario(ScenarioProblems {
             file: label.to_string(),
             problems,
+            notes: Vec::new(),
         }))
     }
 }
@@ -280,8 +298,15 @@ fn is_named_list(a: &[Value]) -> bool {
     !a.is_empty() && a.iter().all(|v| item_label(v).is_some())
 }
 
+/// What merging found: problems, and notes for the console.
+#[derive(Debug, Default)]
+struct Merge {
+    problems: Vec<Problem>,
+    notes: Vec<String>,
+}
+
 /// Merges `over` into `base` (see the module documentation).
-fn merge(base: &mut Table, over: Table, path: &str, problems: &mut Vec<Problem>) {
+fn merge(base: &mut Table, over: Table, path: &str, m: &mut Merge) {
     for (key, value) in over {
         let here = if path.is_empty() {
             key.clone()
@@ -292,10 +317,25 @@ fn merge(base: &mut Table, over: Table, path: &str, problems: &mut Vec<Problem>)
             (Some(Value::Table(b)), Value::Table(o))
                 if !is_distribution(&o) && !is_distribution(b) =>
             {
-                merge(b, o, &here, problems)
+                merge(b, o, &here, m)
             }
             (Some(Value::Array(b)), Value::Array(o)) if is_named_list(b) && is_named_list(&o) => {
-                merge_items(b, o, &here, problems)
+                merge_items(b, o, &here, m)
+            }
+            (Some(Value::Array(b)), Value::Array(o))
+                if !b.is_empty()
+                    && !o.is_empty()
+                    && *b != o
+                    && b.iter().chain(&o).all(Value::is_table) =>
+            {
+                // A list of tables without names ([[plan]], [[correlations]]).
+                m.notes.push(format!(
+                    "`{here}`: the {} of the scenario it extends {} replaced by this file's {} (a list whose items have no names is replaced as a whole, not merged)",
+                    counted(b.len(), "entry", "entries"),
+                    if b.len() == 1 { "is" } else { "are" },
+                    o.len(),
+                ));
+                base.insert(key, Value::Array(o));
             }
             (_, Value::Array(mut o)) if is_named_list(&o) => {
                 // Without a parent list, `remove` has nothing to remove.
@@ -303,7 +343,7 @@ fn merge(base: &mut Table, over: Table, path: &str, problems: &mut Vec<Problem>)
                     if let Some(t) = item.as_table_mut()
                         && t.remove("remove").is_some()
                     {
-                        problems.push(Problem {
+                        m.problems.push(Problem {
                             path: format!("{here}[{}]", item_label_owned(t)),
                             line: None,
                             message: "has `remove = true` but the parent scenario has no such item"
@@ -329,7 +369,7 @@ fn item_label_owned(t: &Table) -> String {
 /// Merges a child's list of named items into the parent's. The k-th child item with a
 /// label meets the k-th parent item with that label (a hazard may be excited twice by
 /// the same hazard: two `excited_by` entries).
-fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &mut Vec<Problem>) {
+fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merge) {
     let labels: Vec<Option<String>> = base
         .iter()
         .map(|v| item_label(v).map(str::to_string))
@@ -347,7 +387,7 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &m
             None => false,
             Some(Value::Boolean(b)) => b,
             Some(_) => {
-                problems.push(Problem {
+                m.problems.push(Problem {
                     path: format!("{here}.remove"),
                     line: None,
                     message: "must be true or false".into(),
@@ -374,7 +414,7 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &m
                         None => format!("; it has {}", names.join(", ")),
                     }
                 };
-                problems.push(Problem {
+                m.problems.push(Problem {
                     path: here,
                     line: None,
                     message: format!(
@@ -384,10 +424,19 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, problems: &m
             }
             (Some(i), false) => {
                 if let Some(Value::Table(b)) = &mut slots[i] {
-                    merge(b, t, &here, problems);
+                    merge(b, t, &here, m);
                 }
             }
-            (None, false) => appended.push(Value::Table(t)),
+            (None, false) => {
+                // A new item whose name is a near miss of the parent's may be a typo.
+                let names: Vec<String> = labels.iter().flatten().cloned().collect();
+                if let Some(c) = near_miss(&label, &names) {
+                    m.notes.push(format!(
+                        "`{here}` is a new item: the scenario it extends has none of that name (did you mean `{c}`?)"
+                    ));
+                }
+                appended.push(Value::Table(t))
+            }
         }
     }
     *base = slots.into_iter().flatten().chain(appended).collect();
@@ -703,6 +752,21 @@ fn collect(t: &Table, prefix: &str, context: &str, out: &mut Vec<String>) {
     }
 }
 
+/// A candidate one or two edits from `key` (a typo rather than another name).
+fn near_miss<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(key, c), c))
+        .filter(|&(d, c)| d > 0 && d <= 2 && 3 * d < key.len().min(c.len()))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c.as_str())
+}
+
+/// `n` with the singular or plural word.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The candidate closest to `key` by edit distance, when it is reasonably close.
 pub fn closest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
     candidates
@@ -716,6 +780,12 @@ pub fn closest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn merged(base: &mut Table, over: Table) -> Merge {
+        let mut m = Merge::default();
+        merge(base, over, "", &mut m);
+        m
+    }
 
     fn doc(text: &str) -> Table {
         text.parse().unwrap()
@@ -742,8 +812,7 @@ mod tests {
             "[[hazards]]\nname = \"a\"\nrate_per_year = { uniform = [1, 5] }\nimpact = { severity = 0.9 }\n\
              [[hazards]]\nname = \"b\"\nremove = true\n[[hazards]]\nname = \"c\"\nrate_per_year = 1\n",
         );
-        let mut problems = Vec::new();
-        merge(&mut base, over, "", &mut problems);
+        let problems = merged(&mut base, over).problems;
         assert!(problems.is_empty(), "{problems:?}");
         let hz = base["hazards"].as_array().unwrap();
         let names: Vec<&str> = hz.iter().filter_map(item_label).collect();
@@ -757,14 +826,43 @@ mod tests {
     }
 
     #[test]
+    fn replaced_lists_and_near_miss_names_are_noted() {
+        let parent = "[[plan]]\nyear = 2026\nquantity = 1\n[[plan]]\nyear = 2027\nquantity = 2\n\
+                      [[hazards]]\nname = \"ttp_attacks\"\nrate_per_year = 3\n";
+        let m = merged(
+            &mut doc(parent),
+            doc(
+                "[[plan]]\nyear = 2028\nquantity = 5\n[[hazards]]\nname = \"ttp_attack\"\n\
+                 [[hazards]]\nname = \"kp_blockades\"\n",
+            ),
+        );
+        assert!(m.problems.is_empty());
+        assert_eq!(
+            m.notes,
+            [
+                "`plan`: the 2 entries of the scenario it extends are replaced by this file's 1 (a list whose items have no names is replaced as a whole, not merged)",
+                "`hazards[ttp_attack]` is a new item: the scenario it extends has none of that name (did you mean `ttp_attacks`?)",
+            ]
+        );
+        // The same list again, or the parent's names, note nothing.
+        let m = merged(
+            &mut doc(parent),
+            doc(
+                "[[plan]]\nyear = 2026\nquantity = 1\n[[plan]]\nyear = 2027\nquantity = 2\n\
+                 [[hazards]]\nname = \"ttp_attacks\"\nrate_per_year = 4\n",
+            ),
+        );
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
+    }
+
+    #[test]
     fn repeated_labels_meet_their_counterparts_in_order() {
         let mut base =
             doc("excited_by = [{ hazard = \"a\", jump = 0.1 }, { hazard = \"a\", jump = 0.2 }]\n");
         let over = doc(
             "excited_by = [{ hazard = \"a\", jump = 0.5 }, { hazard = \"a\", jump = 0.6 }, { hazard = \"a\", jump = 0.7 }]\n",
         );
-        let mut problems = Vec::new();
-        merge(&mut base, over, "", &mut problems);
+        assert!(merged(&mut base, over).problems.is_empty());
         let jumps: Vec<f64> = base["excited_by"]
             .as_array()
             .unwrap()
@@ -778,8 +876,7 @@ mod tests {
     fn removing_an_item_the_parent_lacks_is_a_problem() {
         let mut base = doc("[[sites]]\nname = \"a\"\n");
         let over = doc("[[sites]]\nname = \"zz\"\nremove = true\n");
-        let mut problems = Vec::new();
-        merge(&mut base, over, "", &mut problems);
+        let problems = merged(&mut base, over).problems;
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "sites[zz]");
         assert!(
@@ -788,19 +885,12 @@ mod tests {
             problems[0].message
         );
         let over = doc("[[sites]]\nname = \"aa\"\nremove = true\n");
-        let mut problems = Vec::new();
-        merge(&mut base, over, "", &mut problems);
+        let problems = merged(&mut base, over).problems;
         assert!(problems[0].message.ends_with("did you mean `a`?"));
         // Removed twice: the second has nothing left to remove.
         let over =
             doc("[[sites]]\nname = \"a\"\nremove = true\n[[sites]]\nname = \"a\"\nremove = true\n");
-        let mut problems = Vec::new();
-        merge(
-            &mut doc("[[sites]]\nname = \"a\"\n"),
-            over,
-            "",
-            &mut problems,
-        );
+        let problems = merged(&mut doc("[[sites]]\nname = \"a\"\n"), over).problems;
         assert_eq!(problems.len(), 1);
         assert!(
             problems[0].message.ends_with("already took the parent's"),
