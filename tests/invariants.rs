@@ -133,6 +133,28 @@ fn zero_length_events_change_nothing_and_threads_do_not_matter() {
 }
 
 #[test]
+fn a_mine_a_project_builds_has_its_commissioning_day() {
+    let c = small(&[
+        (
+            "capacity_per_day = 10\ninventory_max = 100",
+            "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
+        ),
+        (
+            "[[hazards]]",
+            "[[projects]]\nname = \"build\"\nstart = \"2026-03-01\"\nduration_days = 100.5\n[[hazards]]",
+        ),
+    ]);
+    let col = (c.layout.columns.iter())
+        .position(|x| x.name == "commissioning_day.mine")
+        .expect("a commissioning column for the mine");
+    // The road's disruptions do not delay the mine's construction: day 59 (1 March)
+    // plus 100.5 days.
+    for o in outcomes(&c, 3, 50, 1) {
+        assert_eq!(o.metrics[col], 159.5);
+    }
+}
+
+#[test]
 fn a_phase_after_the_horizon_is_never_in_force() {
     let phases = "horizon = \"2027-12-31\"\n[[phases]]\nname = \"early\"\nstart = \"2026-01-01\"\nend = \"2027-12-31\"\n";
     let later = "[[phases]]\nname = \"later\"\nstart = \"2028-01-01\"\nend = \"2030-12-31\"\n";

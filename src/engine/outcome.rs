@@ -27,7 +27,7 @@ pub struct Layout {
     pub lost_kind: usize,
     /// First event-count column (one per hazard).
     pub events: usize,
-    /// First commissioning-day column (one per plant).
+    /// First commissioning-day column (one per site of [`Model::commissioned`]).
     pub commissioning: usize,
     /// Producing mines at the horizon.
     pub mines: usize,
@@ -121,7 +121,7 @@ impl Layout {
             );
         }
         let commissioning = cols.len();
-        for (_, s) in model.plants() {
+        for (_, s) in model.commissioned() {
             push(
                 &mut cols,
                 format!("commissioning_day.{}", s.name),

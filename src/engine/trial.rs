@@ -719,7 +719,7 @@ fn fill_metrics(
     for e in &s.events {
         out.metrics[l.events + e.hazard as usize] += 1.0;
     }
-    for (j, (i, _)) in m.plants().enumerate() {
+    for (j, (i, _)) in m.commissioned().enumerate() {
         out.metrics[l.commissioning + j] = s.units[i].first().copied().unwrap_or(f64::NAN);
     }
     let last_day = (m.n_days - 1) as f64;

@@ -421,6 +421,15 @@ impl Model {
             .filter(|(_, s)| s.kind == SiteKind::Plant)
     }
 
+    /// Sites with a commissioning date (`commissioning_day.NAME`): plants, and sites
+    /// that a construction project brings online (a mine or a port built by one).
+    pub fn commissioned(&self) -> impl Iterator<Item = (usize, &Site)> {
+        self.sites
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == SiteKind::Plant || matches!(s.online, Online::Project(_)))
+    }
+
     /// The date of a day index.
     pub fn date_of(&self, day: u32) -> Date {
         self.start

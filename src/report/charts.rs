@@ -158,7 +158,7 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
         ),
         (
             "milestones",
-            "Plant commissioning and producing mines",
+            "Commissioning and producing mines",
             Kind::Milestones,
         ),
         (
@@ -676,7 +676,7 @@ where
     let m = &i.c.model;
     let l = &i.c.layout;
     let (left, right) = area.split_horizontally((area.dim_in_pixel().0 as f64 * 0.62) as u32);
-    let plants: Vec<(usize, &crate::model::Site)> = m.plants().collect();
+    let plants: Vec<(usize, &crate::model::Site)> = m.commissioned().collect();
     let horizon = m.n_days as f64;
     let curves: Vec<Vec<f32>> = (0..plants.len())
         .map(|j| sorted_values(i.agg, l.commissioning + j))
@@ -688,7 +688,7 @@ where
     // Calendar time in fractional years, so that ticks fall on years.
     let at = |day: f64| day_year(i.c, day);
     let mut chart = ChartBuilder::on(&left)
-        .caption("Plant commissioning date (S-curve)", (FONT, 19))
+        .caption("Commissioning date (S-curve)", (FONT, 19))
         .x_label_area_size(55)
         .y_label_area_size(80)
         .margin_right(20)

@@ -65,7 +65,9 @@ pub fn render_compare(
         names.join(" vs "),
         thousands(trials)
     );
-    let any_plant = series.iter().any(|s| s.c.model.plants().next().is_some());
+    let any_plant = series
+        .iter()
+        .any(|s| s.c.model.commissioned().next().is_some());
     let list: [(&'static str, &str, Kind); 4] = [
         (
             "compare_exceedance",
@@ -84,7 +86,7 @@ pub fn render_compare(
         ),
         (
             "compare_milestones",
-            "Plant commissioning, by scenario",
+            "Commissioning, by scenario",
             Kind::Milestones,
         ),
     ];
@@ -398,7 +400,7 @@ where
     let mut plants: Vec<&str> = Vec::new();
     let mut curves = Vec::new();
     for (j, s) in series.iter().enumerate() {
-        for (p, (site, plant)) in s.c.model.plants().enumerate() {
+        for (p, (site, plant)) in s.c.model.commissioned().enumerate() {
             let style = match plants.iter().position(|&n| n == plant.name) {
                 Some(k) => k,
                 None => {
