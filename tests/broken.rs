@@ -146,6 +146,18 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // Numbers a trial could not compute with: each named, none a panic later.
+        "huge_numbers.toml",
+        &[
+            "huge_numbers.toml:6: commodities[ore].value_per_unit: must be at most 1e15 in size (larger numbers would overflow the statistics); got 1e35",
+            "huge_numbers.toml:12: sites[mine].capacity_per_day.shape: must be a finite number; got NaN",
+            "huge_numbers.toml:14: sites[mine].initial_inventory.gamma: needs a shape from 0.01 to 1e6 and a scale > 0; got [1e-80, 1]",
+            "huge_numbers.toml:27: routes[road].transit_days.lognormal: expected { median = M, p90 = X } (or p95 or p99 instead of p90) with 0 < M < X, both finite",
+            "huge_numbers.toml:35: hazards[h].impact.duration_days: can draw 6.10941020938345e300; a number's size must stay at most 1e15",
+            "(5 problems)",
+        ],
+    ),
+    (
         "target_outside_regions.toml",
         &[
             "target_outside_regions.toml:46: hazards[h].targets.north_mine: site `north_mine` lies in B, outside the hazard's regions (A), so its events could never hit it; add its region to `regions`, or drop the name",

@@ -49,7 +49,7 @@ pub struct Scratch {
 }
 
 /// A stretch of time over which a target's worst active disruption is constant.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Segment {
     target: u32,
     start: f64,
@@ -267,8 +267,10 @@ pub(crate) fn build_net(m: &Model, v: &[f64], net: &mut Net) {
     net.route_transit.clear();
     for r in &m.routes {
         net.route_cap.push(r.capacity.get(v));
+        // Cargo longer in transit than the horizon never arrives within it.
+        let longest = m.n_days as usize + 1;
         net.route_transit
-            .push((r.transit_days.get(v).round() as usize).max(1));
+            .push((r.transit_days.get(v).round() as usize).clamp(1, longest));
     }
     net.value.clear();
     net.value
@@ -486,11 +488,31 @@ fn segments(m: &Model, s: &mut Scratch) {
 /// those that start join, and the worst one active lasts until the next start or end.
 /// Among equally severe ones, the one in force first is the worst: a disruption that
 /// joins at the same severity does not take over its kind.
+///
+/// A target with more than [`SCAN_MOST`] disruptions is cut with heaps instead, in
+/// O(n log n) however many overlap (a surge of thousands of events on one target would
+/// make the scan quadratic), with the same segments.
 fn cut_segments(
     disruptions: &[Disruption],
     horizon: f64,
     active: &mut Vec<(f64, f64, u8)>,
     out: &mut Vec<Segment>,
+) {
+    cut_segments_with(disruptions, horizon, active, out, SCAN_MOST)
+}
+
+/// The most disruptions of one target that [`cut_segments`] cuts by scanning those
+/// active.
+const SCAN_MOST: usize = 64;
+
+/// [`cut_segments`], scanning the active disruptions of targets with at most
+/// `scan_most` disruptions.
+fn cut_segments_with(
+    disruptions: &[Disruption],
+    horizon: f64,
+    active: &mut Vec<(f64, f64, u8)>,
+    out: &mut Vec<Segment>,
+    scan_most: usize,
 ) {
     out.clear();
     let mut i = 0;
@@ -501,11 +523,16 @@ fn cut_segments(
             .take_while(|d| d.target == t)
             .count();
         debug_assert!(disruptions[i..j].is_sorted_by(|a, b| a.start <= b.start));
-        let mut starts = disruptions[i..j]
+        let mine = &disruptions[i..j];
+        i = j;
+        if mine.len() > scan_most {
+            cut_with_heaps(mine, horizon, out);
+            continue;
+        }
+        let mut starts = mine
             .iter()
             .filter(|d| d.end.min(horizon) > d.start && d.severity > 0.0)
             .peekable();
-        i = j;
         active.clear();
         let Some(mut at) = starts.peek().map(|d| d.start) else {
             continue;
@@ -541,6 +568,99 @@ fn cut_segments(
             }
             at = next;
         }
+    }
+}
+
+/// One active disruption in [`cut_with_heaps`]: ordered by severity, then earlier
+/// start (its place among the starts) first.
+#[derive(Debug, PartialEq)]
+struct Worst {
+    severity: f64,
+    order: usize,
+    end: f64,
+    kind: u8,
+}
+
+impl Eq for Worst {}
+
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.severity.total_cmp(&other.severity)).then(other.order.cmp(&self.order))
+    }
+}
+
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The segments of one target's disruptions (sorted by start), as the scan of
+/// `cut_segments_with` cuts them: the worst active disruption is the top of a heap by
+/// severity whose entries leave once they reach the top after their end, and the next
+/// end is the top of a heap of the ends of the active ones.
+fn cut_with_heaps(mine: &[Disruption], horizon: f64, out: &mut Vec<Segment>) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    /// An end, ordered as a number.
+    #[derive(PartialEq)]
+    struct End(f64);
+    impl Eq for End {}
+    impl Ord for End {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.0.total_cmp(&other.0)
+        }
+    }
+    impl PartialOrd for End {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    let mut starts = mine
+        .iter()
+        .filter(|d| d.end.min(horizon) > d.start && d.severity > 0.0)
+        .enumerate()
+        .peekable();
+    let Some(mut at) = starts.peek().map(|(_, d)| d.start) else {
+        return;
+    };
+    let t = mine[0].target;
+    let mut worst: BinaryHeap<Worst> = BinaryHeap::new();
+    let mut ends: BinaryHeap<Reverse<End>> = BinaryHeap::new();
+    loop {
+        while ends.peek().is_some_and(|Reverse(e)| e.0 <= at) {
+            ends.pop();
+        }
+        while let Some((order, d)) = starts.next_if(|(_, d)| d.start <= at) {
+            let end = d.end.min(horizon);
+            worst.push(Worst {
+                severity: d.severity,
+                order,
+                end,
+                kind: d.kind,
+            });
+            ends.push(Reverse(End(end)));
+        }
+        while worst.peek().is_some_and(|w| w.end <= at) {
+            worst.pop();
+        }
+        let next_end = ends.peek().map_or(f64::INFINITY, |Reverse(e)| e.0);
+        let next = starts
+            .peek()
+            .map_or(next_end, |(_, d)| d.start.min(next_end));
+        if next == f64::INFINITY {
+            break;
+        }
+        if let Some(w) = worst.peek() {
+            out.push(Segment {
+                target: t,
+                start: at,
+                end: next,
+                severity: w.severity,
+                kind: w.kind,
+            });
+        }
+        at = next;
     }
 }
 
@@ -816,6 +936,32 @@ mod tests {
     }
 
     #[test]
+    fn a_surge_of_overlapping_disruptions_is_cut_with_heaps_as_by_the_scan() {
+        // 3,000 disruptions of one target within 30 days, most overlapping many others,
+        // severities with ties: cut by heaps (over 64) and by the scan, alike.
+        let mut rng = stream(12, 0, 0);
+        let mut ds: Vec<Disruption> = (0..3000)
+            .map(|_| {
+                let start = rng.random::<f64>() * 30.0;
+                Disruption {
+                    target: 4,
+                    start,
+                    end: start + rng.random::<f64>() * 5.0,
+                    severity: [0.3, 0.6, 1.0, rng.random::<f64>()][rng.random_range(0..4)],
+                    kind: rng.random_range(0..3),
+                    delay: 0.0,
+                }
+            })
+            .collect();
+        ds.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let (mut active, mut scan, mut heaps) = (Vec::new(), Vec::new(), Vec::new());
+        cut_segments_with(&ds, 32.0, &mut active, &mut scan, usize::MAX);
+        cut_segments(&ds, 32.0, &mut active, &mut heaps);
+        assert!(scan.len() > 1000, "{}", scan.len());
+        assert_eq!(heaps, scan);
+    }
+
+    #[test]
     fn segments_carry_the_worst_active_severity_once() {
         // Random disruptions of three targets, some apart and some overlapping, against
         // the rule read off at every point between two boundaries: the worst severity
@@ -848,6 +994,10 @@ mod tests {
                 }
             }
             cut_segments(&ds, horizon, &mut active, &mut out);
+            // The heaps cut the same segments as the scan.
+            let mut heaps = Vec::new();
+            cut_segments_with(&ds, horizon, &mut active, &mut heaps, 0);
+            assert_eq!(heaps, out);
             for target in 0..3u32 {
                 let mine: Vec<&Disruption> = ds.iter().filter(|d| d.target == target).collect();
                 let segs: Vec<&Segment> = out.iter().filter(|s| s.target == target).collect();

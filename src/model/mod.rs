@@ -432,8 +432,8 @@ impl Model {
 
     /// The date of a day index.
     pub fn date_of(&self, day: u32) -> Date {
-        self.start
-            .checked_add(jiff::Span::new().days(day as i64))
+        (jiff::Span::new().try_days(day as i64).ok())
+            .and_then(|span| self.start.checked_add(span).ok())
             .unwrap_or(self.horizon)
     }
 

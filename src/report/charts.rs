@@ -681,10 +681,12 @@ where
     let curves: Vec<Vec<f32>> = (0..plants.len())
         .map(|j| sorted_values(i.agg, l.commissioning + j))
         .collect();
+    // Dates beyond twice the run's length are drawn at that edge.
     let x_max = curves
         .iter()
         .filter_map(|v| v.last().map(|&x| x as f64))
-        .fold(horizon, f64::max);
+        .fold(horizon, f64::max)
+        .min(COMMISSIONING_EDGE * horizon);
     // Calendar time in fractional years, so that ticks fall on years.
     let at = |day: f64| day_year(i.c, day);
     let mut chart = ChartBuilder::on(&left)
@@ -718,7 +720,7 @@ where
         // At most 1,001 points (every 0.1% of trials), whatever the number of trials.
         let pts = (0..=1000).map(|k| {
             let p = k as f64 / 1000.0;
-            (at(quantile(v, p)), p * 100.0)
+            (at(quantile(v, p).min(x_max)), p * 100.0)
         });
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(3)))?
@@ -726,7 +728,7 @@ where
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
-        if let Some(planned) = planned_day(i.c, *site) {
+        if let Some(planned) = planned_day(i.c, *site).filter(|&d| d <= x_max) {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(at(planned), 0.0), (at(planned), 100.0)],
@@ -738,7 +740,10 @@ where
                 });
         }
     }
-    let medians: Vec<f64> = curves.iter().map(|v| at(quantile(v, 0.5))).collect();
+    let medians: Vec<f64> = curves
+        .iter()
+        .map(|v| at(quantile(v, 0.5).min(x_max)))
+        .collect();
     let corner = s_curve_legend(&medians, at(0.0), at(x_max * 1.02));
     legend(&mut chart, corner)?;
     // Producing mines at the horizon.
@@ -813,6 +818,10 @@ pub(super) fn year_tick(x: &f64) -> String {
         format!("{y:.0}-{m:02}")
     }
 }
+
+/// The latest commissioning day the milestones charts show, in run lengths from the start;
+/// later ones (a project that takes centuries) are drawn at that edge.
+pub(super) const COMMISSIONING_EDGE: f64 = 2.0;
 
 /// The planned online day of a site: its project's start plus the median duration.
 pub(super) fn planned_day(c: &Compiled, site: usize) -> Option<f64> {

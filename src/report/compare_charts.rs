@@ -8,9 +8,9 @@
 
 use super::OutDir;
 use super::charts::{
-    BLUE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE, category_label, day_year,
-    exceedance_curve, frame, legend, planned_day, register_font, render, s_curve_legend,
-    short_tick, sorted_values, thousands, tick, year_fraction, year_of, year_tick,
+    BLUE, COMMISSIONING_EDGE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE,
+    category_label, day_year, exceedance_curve, frame, legend, planned_day, register_font, render,
+    s_curve_legend, short_tick, sorted_values, thousands, tick, year_fraction, year_of, year_tick,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
@@ -396,7 +396,7 @@ fn milestones<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[Serie
 where
     DB::ErrorType: 'static,
 {
-    // Line style by plant name, so a plant has the same style in every scenario.
+    // Line style by site name, so a site has the same style in every scenario.
     let mut plants: Vec<&str> = Vec::new();
     let mut curves = Vec::new();
     for (j, s) in series.iter().enumerate() {
@@ -443,6 +443,17 @@ where
         .iter()
         .map(|s| year_of(s.c.model.start))
         .fold(f64::INFINITY, f64::min);
+    // Dates beyond twice the longest run are drawn at that edge.
+    let edge = series
+        .iter()
+        .map(|s| day_year(s.c, COMMISSIONING_EDGE * s.c.model.n_days as f64))
+        .fold(f64::NEG_INFINITY, f64::max);
+    for c in &mut curves {
+        for p in &mut c.pts {
+            p.0 = p.0.min(edge);
+        }
+        c.planned = c.planned.filter(|&x| x <= edge);
+    }
     let x1 = curves
         .iter()
         .flat_map(|c| c.pts.iter().map(|p| p.0).chain(c.planned))
@@ -456,8 +467,8 @@ where
         .build_cartesian_2d(x0..x1, 0.0..100.0)?;
     chart
         .configure_mesh()
-        .x_desc("Date the plant comes online")
-        .y_desc("Share of trials with the plant online, %")
+        .x_desc("Date the site comes online")
+        .y_desc("Share of trials with the site online, %")
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))

@@ -1550,26 +1550,16 @@ impl Builder<'_> {
                 high(h.rate_per_year) * grown * phase * mitigated
             })
             .collect();
-        // With their offspring: n = bg + B n, with B the branching matrix at its highest.
+        // With their offspring: n = bg + B n, with B the branching matrix at its highest,
+        // solved directly, since iterating converges slowly near a branching ratio of 1.
         let b = model.branching_matrix_max();
-        let mut n = per_hazard.clone();
-        for _ in 0..10_000 {
-            let next: Vec<f64> = (0..n.len())
-                .map(|i| per_hazard[i] + (0..n.len()).map(|j| b[i][j] * n[j]).sum::<f64>())
-                .collect();
-            let done = (next.iter().zip(&n)).all(|(x, y)| (x - y).abs() <= 1e-9 * x.abs());
-            n = next;
-            if done {
-                break;
-            }
-        }
+        let n = solve_offspring(&b, &per_hazard);
         let total: f64 = n.iter().sum();
-        if total > MAX_EVENTS {
-            let (worst, _) =
-                (per_hazard.iter().enumerate()).fold(
-                    (0, 0.0),
-                    |(k, x), (i, &y)| if y > x { (i, y) } else { (k, x) },
-                );
+        // (An estimate that overflows, or is not a number, is refused too.)
+        if total.is_nan() || total > MAX_EVENTS {
+            let (worst, _) = (per_hazard.iter().enumerate()).fold((0, 0.0), |(k, x), (i, &y)| {
+                if y.is_nan() || y > x { (i, y) } else { (k, x) }
+            });
             let h = &model.hazards[worst];
             let item = list(&raw.hazards).get(worst);
             let span =
@@ -1584,6 +1574,40 @@ impl Builder<'_> {
             );
         }
     }
+}
+
+/// The solution `n` of `n = bg + B n` (Gaussian elimination with partial pivoting on
+/// `I - B`); infinite where `I - B` is singular.
+fn solve_offspring(b: &[Vec<f64>], bg: &[f64]) -> Vec<f64> {
+    let k = bg.len();
+    let mut a: Vec<Vec<f64>> = (0..k)
+        .map(|i| {
+            let mut row: Vec<f64> = (0..k)
+                .map(|j| f64::from(u8::from(i == j)) - b[i][j])
+                .collect();
+            row.push(bg[i]);
+            row
+        })
+        .collect();
+    for c in 0..k {
+        let Some(p) = (c..k).max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs())) else {
+            break;
+        };
+        a.swap(c, p);
+        if a[c][c].abs() < 1e-12 {
+            return vec![f64::INFINITY; k];
+        }
+        let pivot = a[c].clone();
+        for (r, row) in a.iter_mut().enumerate() {
+            if r != c {
+                let f = row[c] / pivot[c];
+                for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    (0..k).map(|i| a[i][k] / a[i][i]).collect()
 }
 
 /// The most events a trial is built for (about 20 MB of events and disruptions per
@@ -1850,5 +1874,21 @@ impl Builder<'_> {
             params: involved,
             matrix,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::solve_offspring;
+
+    #[test]
+    fn offspring_solve_the_branching_equation() {
+        // One hazard near criticality: each background event brings 1 / (1 - 0.9999).
+        let n = solve_offspring(&[vec![0.9999]], &[2.0]);
+        assert!((n[0] / 20_000.0 - 1.0).abs() < 1e-9, "{n:?}");
+        // n0 = 1 + 0.5 n1 and n1 = 2 + 0.25 n0.
+        let n = solve_offspring(&[vec![0.0, 0.5], vec![0.25, 0.0]], &[1.0, 2.0]);
+        assert!((n[0] - 2.0 / 0.875).abs() < 1e-12 && (n[1] - (2.0 + 0.5 / 0.875)).abs() < 1e-12);
+        assert_eq!(solve_offspring(&[vec![1.0]], &[1.0]), [f64::INFINITY]);
     }
 }

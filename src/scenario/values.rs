@@ -89,6 +89,20 @@ impl Domain {
     }
 }
 
+/// The largest size of a number a scenario may give or a distribution may draw (at its
+/// level 1 - 1e-9): beyond it, values times quantities summed over the days would
+/// overflow the statistics, which keep single precision (at most 3.4e38).
+pub const MAX_MAGNITUDE: f64 = 1e15;
+
+/// A number for a message: in scientific notation when very large or very small.
+pub fn show_num(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 fn as_f64(v: &Value) -> Option<f64> {
     match v {
         Value::Integer(i) => Some(*i as f64),
@@ -96,6 +110,10 @@ fn as_f64(v: &Value) -> Option<f64> {
         _ => None,
     }
 }
+
+/// The shape parameters of beta and gamma distributions whose quantiles are computed
+/// reliably.
+const SHAPES: std::ops::RangeInclusive<f64> = 0.01..=1e6;
 
 /// The names of the distribution families, as keys of a table.
 pub(crate) const FAMILY_NAMES: [&str; 9] = [
@@ -172,12 +190,17 @@ impl Builder<'_> {
     /// A plain number (never a distribution).
     pub fn fixed(&mut self, v: &V, path: &str, dom: Domain) -> Option<f64> {
         match as_f64(v.get_ref()) {
-            Some(x) if dom.contains(x) => Some(x),
+            Some(x) if dom.contains(x) && x.abs() <= MAX_MAGNITUDE => Some(x),
+            Some(x) if dom.contains(x) => {
+                // (Kept, so that no other problem follows from a stand-in.)
+                self.too_large(path, Some(v.span()), x);
+                Some(x)
+            }
             Some(x) => {
                 self.err(
                     path,
                     Some(v.span()),
-                    format!("must be {}; got {x}", dom.what),
+                    format!("must be {}; got {}", dom.what, show_num(x)),
                 );
                 None
             }
@@ -201,8 +224,15 @@ impl Builder<'_> {
         let value = v.get_ref();
         if let Some(x) = as_f64(value) {
             if !dom.contains(x) {
-                self.err(path, span, format!("must be {}; got {x}", dom.what));
+                self.err(
+                    path,
+                    span,
+                    format!("must be {}; got {}", dom.what, show_num(x)),
+                );
                 return None;
+            }
+            if x.abs() > MAX_MAGNITUDE {
+                self.too_large(path, span, x);
             }
             return Some(Dist::Fixed(x));
         }
@@ -255,6 +285,20 @@ impl Builder<'_> {
             }
         }
         let fpath = format!("{path}.{family}");
+        // The extra keys are plain finite numbers.
+        for &k in extras.iter().filter(|&&k| k != "weights") {
+            if let Some(x) = t.get(k)
+                && !as_f64(x).is_some_and(f64::is_finite)
+            {
+                let got = as_f64(x).map_or_else(|| kind_of(x).to_string(), show_num);
+                self.err(
+                    &format!("{path}.{k}"),
+                    span,
+                    format!("must be a finite number; got {got}"),
+                );
+                return None;
+            }
+        }
         let extra = |k: &str| t.get(k).and_then(as_f64);
         let dist = match family {
             "fixed" => self.numbers(&t[family], &fpath, span.clone(), 1).map(|p| Dist::Fixed(p[0])),
@@ -275,8 +319,8 @@ impl Builder<'_> {
                     Triangular::new(p[0], p[2], p[1]).ok().map(|d| Dist::Triangular(d, [p[0], p[1], p[2]]))
                 } else {
                     let shape = extra("shape").unwrap_or(4.0);
-                    if shape <= 0.0 {
-                        self.err(&format!("{path}.shape"), span.clone(), format!("must be > 0 (4 is the classic PERT); got {shape}"));
+                    if !(shape > 0.0 && shape <= 1000.0) {
+                        self.err(&format!("{path}.shape"), span.clone(), format!("must be > 0 and at most 1000 (4 is the classic PERT; a large shape is nearly the mode alone); got {}", show_num(shape)));
                         return None;
                     }
                     Pert::new(p[0], p[2]).with_shape(shape).with_mode(p[1]).ok().map(|d| Dist::Pert(d, [p[0], p[1], p[2]], shape))
@@ -298,15 +342,15 @@ impl Builder<'_> {
             "lognormal" => self.lognormal(&t[family], &fpath, span.clone()),
             "beta" => self.numbers(&t[family], &fpath, span.clone(), 2).and_then(|p| {
                 let (lo, hi) = (extra("min").unwrap_or(0.0), extra("max").unwrap_or(1.0));
-                if p[0] <= 0.0 || p[1] <= 0.0 || lo >= hi {
-                    self.err(&fpath, span.clone(), format!("needs a > 0, b > 0 and min < max; got a = {}, b = {}, range [{lo}, {hi}]", p[0], p[1]));
+                if !(SHAPES.contains(&p[0]) && SHAPES.contains(&p[1])) || lo >= hi {
+                    self.err(&fpath, span.clone(), format!("needs a and b from 0.01 to 1e6 and min < max; got a = {}, b = {}, range [{}, {}]", show_num(p[0]), show_num(p[1]), show_num(lo), show_num(hi)));
                     return None;
                 }
                 Beta::new(p[0], p[1]).ok().map(|dist| Dist::Beta { dist, a: p[0], b: p[1], lo, hi })
             }),
             "gamma" => self.numbers(&t[family], &fpath, span.clone(), 2).and_then(|p| {
-                if p[0] <= 0.0 || p[1] <= 0.0 {
-                    self.err(&fpath, span.clone(), format!("needs shape > 0 and scale > 0; got [{}, {}]", p[0], p[1]));
+                if !(SHAPES.contains(&p[0]) && p[1] > 0.0) {
+                    self.err(&fpath, span.clone(), format!("needs a shape from 0.01 to 1e6 and a scale > 0; got [{}, {}]", show_num(p[0]), show_num(p[1])));
                     return None;
                 }
                 Gamma::new(p[0], p[1]).ok().map(|dist| Dist::Gamma { dist, shape: p[0], scale: p[1] })
@@ -318,11 +362,48 @@ impl Builder<'_> {
             self.err(
                 path,
                 span,
-                format!("can take values in [{lo}, {hi}], but must be {}", dom.what),
+                format!(
+                    "can take values in [{}, {}], but must be {}",
+                    show_num(lo),
+                    show_num(hi),
+                    dom.what
+                ),
             );
             return None;
         }
+        // The extreme draws, where the support is unbounded.
+        let (low, high) = (
+            if lo.is_finite() {
+                lo
+            } else {
+                dist.quantile(1e-9)
+            },
+            if hi.is_finite() {
+                hi
+            } else {
+                dist.quantile(1.0 - 1e-9)
+            },
+        );
+        if let Some(x) = [low, high]
+            .into_iter()
+            .find(|x| x.is_nan() || x.abs() > MAX_MAGNITUDE)
+        {
+            self.err(
+                path,
+                span,
+                format!("can draw {}; a number's size must stay at most 1e15 (larger ones would overflow the statistics)", show_num(x)),
+            );
+        }
         Some(dist)
+    }
+
+    /// Reports a number beyond [`MAX_MAGNITUDE`].
+    fn too_large(&mut self, path: &str, span: Option<std::ops::Range<usize>>, x: f64) {
+        self.err(
+            path,
+            span,
+            format!("must be at most 1e15 in size (larger numbers would overflow the statistics); got {}", show_num(x)),
+        );
     }
 
     fn numbers(
@@ -368,7 +449,7 @@ impl Builder<'_> {
             .keys()
             .find(|k| !["median", "p90", "p95", "p99"].contains(&k.as_str()));
         match (median, upper.as_slice(), bad_key) {
-            (Some(m), [(x, z)], None) if m > 0.0 && *x > m => {
+            (Some(m), [(x, z)], None) if m > 0.0 && *x > m && x.is_finite() => {
                 let sigma = (x / m).ln() / z;
                 LogNormal::new(m.ln(), sigma)
                     .ok()
@@ -379,7 +460,7 @@ impl Builder<'_> {
                     })
             }
             _ => {
-                self.err(path, span, "expected { median = M, p90 = X } (or p95 or p99 instead of p90) with 0 < M < X");
+                self.err(path, span, "expected { median = M, p90 = X } (or p95 or p99 instead of p90) with 0 < M < X, both finite");
                 None
             }
         }
