@@ -347,6 +347,17 @@ fn the_seed_incidents_calibrate() {
         .success();
     let rates = std::fs::read_to_string(tmp.path().join("rates.csv")).unwrap();
     assert!(rates.contains("Balochistan,attack,"));
+    // A window to the calendar's last day ends (its last month has no next).
+    let far = calibrate_in(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")),
+        &["--to", "9999-12-31"],
+        &tmp.path().join("far"),
+    );
+    assert!(
+        far.status.success(),
+        "{}",
+        String::from_utf8_lossy(&far.stderr)
+    );
     // The same file saved with semicolons, or tabs, as some spreadsheets do, gives the
     // same rates.
     let source = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv");

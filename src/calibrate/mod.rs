@@ -115,9 +115,11 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
     let mut m = from.first_of_month();
     while m <= to {
         months.push(m);
-        m = m
-            .checked_add(jiff::Span::new().months(1))
-            .unwrap_or(to.tomorrow().unwrap_or(to));
+        // (The last month of the calendar, December 9999, has no next.)
+        match m.checked_add(jiff::Span::new().months(1)) {
+            Ok(next) => m = next,
+            Err(_) => break,
+        }
     }
     let mut groups: BTreeMap<(String, usize), Vec<&Record>> = BTreeMap::new();
     let (mut outside, mut approximate) = (0, 0);
@@ -291,6 +293,23 @@ pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
     })
 }
 
+/// `x` to `digits` significant digits, as TOML reads it (in exponent form when very
+/// small or large): a rate scaled by a small share keeps its precision.
+fn significant(x: f64, digits: usize) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i64;
+    let decimals = digits as i64 - 1 - magnitude;
+    if (0..=9).contains(&decimals) {
+        format!("{x:.*}", decimals as usize)
+    } else if decimals < 0 && magnitude < 15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.*e}", digits - 1)
+    }
+}
+
 fn hazard_name(region: &str, kind: HazardKind) -> String {
     let r: String = region
         .to_lowercase()
@@ -325,16 +344,17 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
             Some(h) => {
                 let mu = h.mu * 365.25 * share;
                 let se = h.se[0] * 365.25 * share;
+                let (mu_s, se_s) = (significant(mu, 4), significant(se, 4));
                 if se.is_finite() && se > 0.0 && mu >= se {
                     let _ = writeln!(
                         s,
-                        "rate_per_year = {{ normal = [{mu:.4}, {se:.4}] }}  # background rate (Hawkes MLE ± se), {} events",
+                        "rate_per_year = {{ normal = [{mu_s}, {se_s}] }}  # background rate (Hawkes MLE ± se), {} events",
                         x.times.len()
                     );
                 } else {
                     let _ = writeln!(
                         s,
-                        "rate_per_year = {mu:.4}  # background rate (Hawkes MLE), {} events",
+                        "rate_per_year = {mu_s}  # background rate (Hawkes MLE), {} events",
                         x.times.len()
                     );
                 }
@@ -348,12 +368,12 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
                 let k = x.times.len() as f64;
                 let _ = writeln!(
                     s,
-                    "rate_per_year = {{ gamma = [{:.1}, {:.6}] }}  # Poisson rate {:.3}/yr, 95% CI {:.3}-{:.3}, scaled by share (Jeffreys posterior)",
+                    "rate_per_year = {{ gamma = [{:.1}, {}] }}  # Poisson rate {}/yr, 95% CI {} to {}, scaled by share (Jeffreys posterior)",
                     k + 0.5,
-                    share / years,
-                    x.rate.0 * share,
-                    x.rate.1 * share,
-                    x.rate.2 * share
+                    significant(share / years, 4),
+                    significant(x.rate.0 * share, 4),
+                    significant(x.rate.1 * share, 4),
+                    significant(x.rate.2 * share, 4)
                 );
             }
         }
@@ -388,6 +408,13 @@ pub fn console(cal: &Calibration) -> String {
         cal.events.records.len(),
         cal.outside_window
     );
+    if cal.days < 365.0 {
+        let _ = writeln!(
+            s,
+            "note: the window covers {} days, less than a year: its rates extrapolate them to a year, so their intervals are wide; widen it with --from and --to for rates to rely on\n",
+            cal.days
+        );
+    }
     let _ = writeln!(
         s,
         "{:<20} {:<8} {:>7} {:>24} {:>10} {:>22}",
@@ -511,4 +538,27 @@ pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::significant;
+
+    #[test]
+    fn rates_keep_four_significant_digits_at_any_size() {
+        assert_eq!(significant(7.2e-11, 4), "7.200e-11");
+        assert_eq!(significant(0.000072346, 4), "0.00007235");
+        assert_eq!(significant(1.91666, 4), "1.917");
+        assert_eq!(significant(12.3456, 4), "12.35");
+        assert_eq!(significant(73050.4, 4), "73050");
+        assert_eq!(significant(0.0, 4), "0");
+        // Each reads back as a TOML number.
+        for x in [7.2e-11, 0.000072346, 1.91666, 73050.4] {
+            let v: toml::Value =
+                toml::from_str::<toml::Table>(&format!("x = {}", significant(x, 4))).unwrap()["x"]
+                    .clone();
+            let y = v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+            assert!((y / x - 1.0).abs() < 1e-3, "{x} {y}");
+        }
+    }
 }
