@@ -4,14 +4,12 @@ fn main() {
     if let Err(e) = shortfall::cli::main() {
         // Every error of the library already says its cause in its message.
         eprintln!("error: {}", e.to_string().trim_end());
-        let interrupted = matches!(
-            e.downcast_ref::<shortfall::Error>(),
-            Some(shortfall::Error::Interrupted)
-        );
-        std::process::exit(if interrupted {
-            shortfall::cli::interrupted_exit()
-        } else {
-            1
+        // As for a flag the command line parser refuses, a flag's value refused after
+        // parsing (`--trials 0`, `--range 5:1:3`, `--set` on a missing key) exits with 2.
+        std::process::exit(match e.downcast_ref::<shortfall::Error>() {
+            Some(shortfall::Error::Interrupted) => shortfall::cli::interrupted_exit(),
+            Some(shortfall::Error::Usage { .. }) => 2,
+            _ => 1,
         });
     }
 }

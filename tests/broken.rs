@@ -117,7 +117,7 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         // A value of the wrong type, found while reading the file, still has its key path.
         "wrong_type.toml",
         &[
-            "wrong_type.toml:29: hazards[h].regions: not valid TOML for a scenario: invalid type: string \"A\", expected a sequence",
+            "wrong_type.toml:29: hazards[h].regions: not valid TOML for a scenario: invalid type: string \"A\", expected a list [...]",
         ],
     ),
     (

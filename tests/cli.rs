@@ -315,6 +315,18 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "--trials", "0"],
         "invalid value '0' for '--trials <TRIALS>': expected a whole number >= 1",
     );
+    for command in ["run", "sensitivity"] {
+        fails_with(
+            &[command, "--trials", "100000001"],
+            "invalid value for --trials: must be from 1 to 100000000",
+        );
+        // A flag's value refused after parsing exits as one the parser refuses.
+        let out = shortfall()
+            .args([command, "--trials", "100000001"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+    }
     fails_with(
         &["run", "--threads", "0"],
         "invalid value '0' for '--threads <THREADS>': expected a whole number >= 1",

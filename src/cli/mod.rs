@@ -139,10 +139,13 @@ impl Common {
     /// Trials and seed for a model, from the flags or the scenario.
     pub(crate) fn trials_seed(&self, model: &crate::model::Model) -> Result<(u64, u64)> {
         let trials = self.trials.unwrap_or(model.trials);
-        if trials == 0 {
+        if trials == 0 || trials > engine::MAX_TRIALS {
             return Err(Error::Usage {
                 flag: "--trials",
-                message: "must be at least 1".into(),
+                message: format!(
+                    "must be from 1 to {} (a run's percentiles keep about 160 bytes a trial); got {trials}",
+                    engine::MAX_TRIALS
+                ),
             });
         }
         Ok((trials, self.seed.unwrap_or(model.seed)))
@@ -280,10 +283,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 message: format!("must be a positive number such as 0.001; got {p}"),
             });
         }
-        if args.max_trials < MIN_PRECISION_TRIALS {
+        if !(MIN_PRECISION_TRIALS..=engine::MAX_TRIALS).contains(&args.max_trials) {
             return Err(Error::Usage {
                 flag: "--max-trials",
-                message: format!("must be at least {MIN_PRECISION_TRIALS}"),
+                message: format!(
+                    "must be from {MIN_PRECISION_TRIALS} to {}; got {}",
+                    engine::MAX_TRIALS,
+                    args.max_trials
+                ),
             });
         }
         if common.trials.is_some() {

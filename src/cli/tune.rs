@@ -1068,8 +1068,19 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let bar = progress_bar(total, common.quiet);
     let (influences, base_mean, hazards) = pool.install(|| -> Result<_> {
         // 1. Rank correlation of each drawn input with the shortfall, from one run.
-        let mut xs: Vec<Vec<f64>> = vec![Vec::with_capacity(trials as usize); np];
-        let mut ys: Vec<f64> = Vec::with_capacity(trials as usize);
+        // Every trial's inputs and shortfall, 8 bytes each.
+        let mut xs: Vec<Vec<f64>> = vec![Vec::new(); np + 1];
+        for x in &mut xs {
+            x.try_reserve_exact(trials as usize)
+                .map_err(|_| Error::Usage {
+                    flag: "--trials",
+                    message: format!(
+                        "{trials} trials need {:.1} GB for the rank correlations of {np} inputs, more than this machine can give; lower --trials",
+                        (np + 1) as f64 * trials as f64 * 8.0 / 1e9
+                    ),
+                })?;
+        }
+        let mut ys = xs.pop().unwrap_or_default();
         run_paired(
             std::slice::from_ref(&base),
             seed,

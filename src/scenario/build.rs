@@ -88,11 +88,14 @@ impl Builder<'_> {
         let n_days = n_days.min(MAX_DAYS);
         let trials = self.count(raw.trials.as_ref(), "trials", 10_000, 1);
         let seed = self.count(raw.seed.as_ref(), "seed", 20_250_908, 0);
-        if trials == 0 {
+        if trials == 0 || trials > crate::engine::MAX_TRIALS {
             self.err(
                 "trials",
                 raw.trials.as_ref().map(|t| t.span()),
-                "must be at least 1",
+                format!(
+                    "must be from 1 to {} (its percentiles keep about 160 bytes a trial); got {trials}",
+                    crate::engine::MAX_TRIALS
+                ),
             );
         }
         let ctx = Ctx {

@@ -90,8 +90,24 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
     Problem {
         path: String::new(),
         line: e.span().map(|s| line_of(text, s.start)),
-        message: format!("not valid TOML for a scenario: {}", e.message().trim()),
+        message: format!(
+            "not valid TOML for a scenario: {}",
+            plain(e.message().trim())
+        ),
     }
+}
+
+/// A deserialiser's message in the format's words: "expected struct RawImpact" is
+/// "expected a table of keys", "expected a sequence" is "expected a list".
+fn plain(message: &str) -> String {
+    let mut out = message.replace("expected a sequence", "expected a list [...]");
+    if let Some(at) = out.find("expected struct Raw") {
+        let end = out[at + "expected struct ".len()..]
+            .find(|c: char| !c.is_alphanumeric())
+            .map_or(out.len(), |k| at + "expected struct ".len() + k);
+        out.replace_range(at..end, "expected a table of keys ([name] or { ... })");
+    }
+    out
 }
 
 /// The key path of a value that failed to deserialise, as in other messages: an item of
@@ -219,5 +235,20 @@ fn item_label(raw: &raw::RawScenario, list: &str, i: usize) -> (String, Option<u
     match found {
         Some((label, start)) => (label, Some(start)),
         None => (i.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn deserialiser_messages_use_the_format_s_words() {
+        assert_eq!(
+            super::plain("invalid type: integer `3`, expected struct RawImpact"),
+            "invalid type: integer `3`, expected a table of keys ([name] or { ... })"
+        );
+        assert_eq!(
+            super::plain("invalid type: string \"a\", expected a sequence"),
+            "invalid type: string \"a\", expected a list [...]"
+        );
     }
 }

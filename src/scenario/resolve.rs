@@ -607,6 +607,13 @@ fn parse_value(text: &str) -> Value {
         .parse::<Table>()
         .ok()
         .and_then(|mut t| t.remove("v"))
+        // A whole number too large for TOML's integers is still a number.
+        .or_else(|| {
+            let digits = text.trim().trim_start_matches(['-', '+']);
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| text.trim().parse::<f64>().ok().map(Value::Float))
+                .flatten()
+        })
         .unwrap_or_else(|| Value::String(text.to_string()))
 }
 
@@ -919,6 +926,10 @@ mod tests {
         assert_eq!(a["impact"]["severity"].as_float(), Some(0.5));
         assert_eq!(a["kind"].as_str(), Some("attack"));
         assert_eq!(d["plan"][0]["quantity"].as_integer(), Some(9));
+        // Beyond TOML's integers, a whole number is still a number (for validation to
+        // judge), not a word.
+        apply_set(&mut d, "plan[0].quantity=10000000000000000000").unwrap();
+        assert_eq!(d["plan"][0]["quantity"].as_float(), Some(1e19));
     }
 
     #[test]
