@@ -138,8 +138,10 @@ impl Paired {
         }
         let d = other - reference;
         self.diff.push(d);
-        let worse = if higher_is_worse { d > 0.0 } else { d < 0.0 };
-        let better = if higher_is_worse { d < 0.0 } else { d > 0.0 };
+        // A difference within the rounding of sums (a billionth of the values) is none.
+        let tie = d.abs() <= 1e-9 * reference.abs().max(other.abs()) + 1e-12;
+        let worse = !tie && if higher_is_worse { d > 0.0 } else { d < 0.0 };
+        let better = !tie && if higher_is_worse { d < 0.0 } else { d > 0.0 };
         self.worse += worse as u64;
         self.better += better as u64;
     }
@@ -253,7 +255,7 @@ fn pp_se(x: f64) -> String {
     if x.is_nan() {
         "-".into()
     } else {
-        format!("{:.2} pp", x * 100.0)
+        format!("{:.*} pp", pp_decimals(x), x * 100.0)
     }
 }
 
@@ -261,7 +263,18 @@ fn pp(x: f64) -> String {
     if x.is_nan() {
         "-".into()
     } else {
-        format!("{:+.2} pp", x * 100.0)
+        format!("{:+.*} pp", pp_decimals(x), x * 100.0)
+    }
+}
+
+/// Decimals for a fraction in percentage points: two, or two significant digits below
+/// 0.1 pp (so that a small standard error does not read as 0.00).
+fn pp_decimals(x: f64) -> usize {
+    let a = (x * 100.0).abs();
+    if a == 0.0 || a >= 0.1 {
+        2
+    } else {
+        ((-a.log10()).floor() as usize + 2).min(6)
     }
 }
 
@@ -1411,7 +1424,27 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::range_values;
+    use super::{Paired, pp, pp_se, range_values};
+
+    #[test]
+    fn small_differences_keep_two_significant_digits() {
+        assert_eq!(pp_se(0.000018), "0.0018 pp");
+        assert_eq!(pp(0.0011), "+0.11 pp");
+        assert_eq!(pp(-0.0000046), "-0.00046 pp");
+        assert_eq!(pp(0.0), "+0.00 pp");
+        assert_eq!(pp_se(0.0123), "1.23 pp");
+    }
+
+    #[test]
+    fn rounding_in_sums_is_neither_worse_nor_better() {
+        let mut p = Paired::default();
+        // The same tonnes summed in another order, then a real difference each way.
+        p.push(1234.5, 1234.5 - 2e-13, true);
+        p.push(0.0, 1e-16, true);
+        p.push(100.0, 100.001, true);
+        p.push(100.0, 99.0, true);
+        assert_eq!((p.worse, p.better), (1, 1));
+    }
 
     #[test]
     fn a_range_gives_its_values_as_written() {
