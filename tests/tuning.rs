@@ -893,7 +893,24 @@ fn compare_notes_scenarios_that_cover_different_periods() {
     };
     let note = "note: the scenarios cover different periods (broken 2026-01-01 to 2027-12-31, broken#2 2026-01-01 to 2026-12-31)";
     assert!(run(&b).contains(note));
-    assert!(!run(&a).contains("different periods"));
+    let same = run(&a);
+    assert!(
+        !same.contains("different periods") && !same.contains("note:"),
+        "{same}"
+    );
+    // A scenario with a second mine: its fraction is of another total.
+    let c = write(
+        tmp.path(),
+        "c.toml",
+        &small_text(&[(
+            "[[routes]]",
+            "[[sites]]\nname = \"north\"\nkind = \"mine\"\nregion = \"A\"\ncommodity = \"ore\"\ncapacity_per_day = 4\ninventory_max = 40\n[[routes]]\nname = \"north_road\"\nfrom = \"north\"\nto = \"port\"\nregions = [\"A\"]\ncapacity_per_day = 5\ntransit_days = 1\n[[routes]]",
+        )]),
+    );
+    let note = "note: the scenarios differ in their mines, plants or commodities (broken#2 adds north): their shortfall fractions are shares of different disruption-free totals";
+    assert!(run(&c).contains(note));
+    let page = std::fs::read_to_string(tmp.path().join("o/report.html")).unwrap();
+    assert!(page.contains("Note: the scenarios differ in their mines, plants or commodities"));
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::{Common, print_notes, progress_bar};
 use crate::engine::outcome::{SHORTFALL_FRACTION, TrialOutcome};
 use crate::engine::{self, Aggregate, CHUNK, Compiled};
 use crate::error::{Error, Result};
+use crate::model::SiteKind;
 use crate::report::compare_charts::{
     HazardBar, Series, SweepPoint, TornadoBar, render_compare, render_hazards_off, render_sweep,
     render_tornado,
@@ -154,6 +155,59 @@ impl Paired {
     fn share(&self, k: u64) -> f64 {
         k as f64 / self.diff.n as f64
     }
+}
+
+/// What makes the scenarios' shortfall fractions shares of different totals: other
+/// periods, or other mines, plants or commodities than the first scenario's (a port or
+/// a stockpile more changes the routes, not what is produced).
+fn comparability_notes(models: &[&crate::model::Model], names: &[String]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let period = |m: &crate::model::Model| (m.start, m.horizon);
+    if models.iter().any(|m| period(m) != period(models[0])) {
+        let periods: Vec<String> = (models.iter().zip(names))
+            .map(|(m, name)| format!("{name} {} to {}", m.start, m.horizon))
+            .collect();
+        notes.push(format!(
+            "the scenarios cover different periods ({}): trial by trial they share draws, but their shortfalls are fractions of different totals",
+            periods.join(", ")
+        ));
+    }
+    let things = |m: &crate::model::Model| -> Vec<String> {
+        (m.sites.iter())
+            .filter(|s| matches!(s.kind, SiteKind::Mine | SiteKind::Plant))
+            .map(|s| s.name.clone())
+            .chain(m.commodities.iter().map(|c| c.name.clone()))
+            .collect()
+    };
+    let first = things(models[0]);
+    let changes: Vec<String> = (models.iter().zip(names).skip(1))
+        .filter_map(|(m, name)| {
+            let these = things(m);
+            let added: Vec<&str> = (these.iter())
+                .filter(|x| !first.contains(x))
+                .map(String::as_str)
+                .collect();
+            let dropped: Vec<&str> = (first.iter())
+                .filter(|x| !these.contains(x))
+                .map(String::as_str)
+                .collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("adds {}", added.join(", ")));
+            }
+            if !dropped.is_empty() {
+                parts.push(format!("drops {}", dropped.join(", ")));
+            }
+            (!parts.is_empty()).then(|| format!("{name} {}", parts.join(" and ")))
+        })
+        .collect();
+    if !changes.is_empty() {
+        notes.push(format!(
+            "the scenarios differ in their mines, plants or commodities ({}): their shortfall fractions are shares of different disruption-free totals, so read shortfall_value (USD) beside them",
+            changes.join("; ")
+        ));
+    }
+    notes
 }
 
 /// A name for a scenario unique within a command (the model's name, `#2` when repeated).
@@ -313,18 +367,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             .map(|(m, _)| m.name.as_str())
             .collect::<Vec<_>>(),
     );
-    let period = |m: &crate::model::Model| (m.start, m.horizon);
-    if loaded
-        .iter()
-        .any(|(m, _)| period(m) != period(&loaded[0].0))
-    {
-        let periods: Vec<String> = (loaded.iter().zip(&names))
-            .map(|((m, _), name)| format!("{name} {} to {}", m.start, m.horizon))
-            .collect();
-        eprintln!(
-            "note: the scenarios cover different periods ({}): trial by trial they share draws, but their shortfalls are fractions of different totals",
-            periods.join(", ")
-        );
+    let models: Vec<&crate::model::Model> = loaded.iter().map(|(m, _)| m).collect();
+    let notes = comparability_notes(&models, &names);
+    for n in &notes {
+        eprintln!("note: {n}");
     }
     let out_path = common.out.clone().unwrap_or_else(|| {
         PathBuf::from("out").join(format!("compare-{}", names.join("-").replace('#', "_")))
@@ -486,6 +532,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     body += "<h2>Headline</h2>\n";
     body += &html::table("headline", &key_header, &key);
+    for n in &notes {
+        let _ = writeln!(body, "<p class=\"note\">Note: {}.</p>", html::escape(n));
+    }
     body += "<h2>Scenarios</h2>\n<ul>\n";
     for ((n, c), r) in names.iter().zip(&variants).zip(&resolved) {
         let _ = writeln!(
