@@ -309,7 +309,7 @@ fn the_tornado_ranks_a_dominant_input_first() {
             "duration_days = { uniform = [2.8, 3.2] }",
         ),
         ("transit_days = 2", "transit_days = { choice = [2, 2] }"),
-    ]);
+    ]) + "\n[[plan]]\nyear = 2026\ncommodity = \"ore\"\nquantity = { uniform = [100, 200] }\n";
     let tmp = tempfile::tempdir().unwrap();
     let a = write(tmp.path(), "a.toml", &text);
     let out = shortfall()
@@ -333,6 +333,13 @@ fn the_tornado_ranks_a_dominant_input_first() {
     );
     let (h, rows) = csv_rows(&tmp.path().join("o/sensitivity.csv"));
     assert_eq!(rows[0][col(&h, "input")], "hazards[h].rate_per_year");
+    // The uncertain plan target is not an input of the flow: not ranked (the rate, the
+    // road's capacity and its transit are).
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| !r[col(&h, "input")].starts_with("plan["))
+    );
     let rho: f64 = rows[0][col(&h, "spearman")].parse().unwrap();
     let lo: f64 = rows[0][col(&h, "spearman_ci95_low")].parse().unwrap();
     assert!(rho > 0.5 && lo > 0.0, "{rho} {lo}");

@@ -1126,7 +1126,13 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     base.sampling = common.sampling;
     let np = base.model.params.len();
     let nh = base.model.hazards.len();
-    let total = trials + swing_trials * (1 + 2 * np as u64) + swing_trials * 2 * nh as u64;
+    // Plan targets are measured against, not drawn into, the flow: they cannot move the
+    // shortfall, so they are not swung.
+    let ranked: Vec<usize> = (0..np)
+        .filter(|&k| !base.model.params[k].path.starts_with("plan["))
+        .collect();
+    let total =
+        trials + swing_trials * (1 + 2 * ranked.len() as u64) + swing_trials * 2 * nh as u64;
     let bar = progress_bar(total, common.quiet);
     let (influences, base_mean, hazards) = pool.install(|| -> Result<_> {
         // 1. Rank correlation of each drawn input with the shortfall, from one run.
@@ -1172,7 +1178,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         .remove(0);
         let base_mean = median_run.columns[SHORTFALL_FRACTION].moments.mean;
         let mut influences = Vec::new();
-        for (k, p) in base.model.params.iter().enumerate() {
+        for &k in &ranked {
+            let p = &base.model.params[k];
             let mut lo = pinned.clone();
             let mut hi = pinned.clone();
             let mut levels = vec![0.5; np];
@@ -1392,7 +1399,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         })
         .collect();
     let mut body = format!(
-        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} trials each on common random numbers (seed {}); the swing's standard error is that of the paired difference. The Spearman rank correlation of each drawn input with the shortfall comes from one run of {} trials in which every input varies, with its 95% interval (Fisher z). With every input at its median the mean shortfall is {}.</p>\n",
+        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} trials each on common random numbers (seed {}); the swing's standard error is that of the paired difference. The one-at-a-time runs leave out the declared rank correlations, so an input's swing is its own effect; its Spearman rank correlation with the shortfall comes from one run of {} trials in which every input varies as declared, correlations included, so that an input correlated with an influential one shares some of its correlation. Each has its 95% interval (Fisher z). Uncertain plan targets are not ranked: they do not change the shortfall. With every input at its median the mean shortfall is {}.</p>\n",
         html::escape(&name),
         swing_trials,
         seed,
