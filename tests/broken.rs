@@ -158,6 +158,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // Names where a date belongs: what they could have meant.
+        "online_by_name.toml",
+        &[
+            "online_by_name.toml:14: projects[build].start: `Later` is neither an ISO date (YYYY-MM-DD) nor a phase name; did you mean `later`?",
+            "online_by_name.toml:25: sites[mine].online: expected an ISO date (YYYY-MM-DD), { project = \"NAME\" } or, for a mine, { prospects = \"NAME\" }; got `build`; for the completion of project `build`, write { project = \"build\" }",
+        ],
+    ),
+    (
         "target_outside_regions.toml",
         &[
             "target_outside_regions.toml:46: hazards[h].targets.north_mine: site `north_mine` lies in B, outside the hazard's regions (A), so its events could never hit it; add its region to `regions`, or drop the name",

@@ -660,6 +660,17 @@ fn bad_overrides_and_parents_are_explained() {
     write(tmp.path(), "loop_b.toml", "extends = \"loop_a.toml\"\n");
     fails_with(&["check", a.to_str().unwrap()], "makes a cycle");
     fails_with(&["compare", s], "required");
+    // An impact is drawn per event: it cannot be correlated, and the message says why.
+    let per_event = write(
+        tmp.path(),
+        "per_event.toml",
+        &(small_text(&[("rate_per_year = 4", "rate_per_year = { uniform = [1, 5] }")])
+            + "\n[[correlations]]\nbetween = [\"hazards[h].impact.duration_days\", \"hazards[h].rate_per_year\"]\nrank = 0.5\n"),
+    );
+    fails_with(
+        &["check", per_event.to_str().unwrap()],
+        "`hazards[h].impact.duration_days` is not an uncertain parameter of the scenario; an impact is drawn anew for each event, not once per trial, so it cannot be correlated",
+    );
     // A child's item whose name misses the parent's by a letter is a new item, which
     // lacks the required keys: the message says which name was probably meant.
     write(

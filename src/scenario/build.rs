@@ -324,10 +324,18 @@ impl Builder<'_> {
                 return 0;
             }
             if super::values::iso_date(text).is_none() {
+                let mut phases: Vec<(&String, &usize)> = names.phases.iter().collect();
+                phases.sort_by_key(|&(_, &k)| k);
+                let phases: Vec<String> = phases.into_iter().map(|(n, _)| n.clone()).collect();
+                let hint = match super::resolve::closest(text, &phases) {
+                    Some(c) => format!("; did you mean `{c}`?"),
+                    None if phases.is_empty() => "; the scenario has no phases".to_string(),
+                    None => format!("; phases: {}", phases.join(", ")),
+                };
                 self.err(
                     path,
                     Some(v.span()),
-                    format!("`{text}` is neither an ISO date nor a phase name"),
+                    format!("`{text}` is neither an ISO date (YYYY-MM-DD) nor a phase name{hint}"),
                 );
                 return 0;
             }
@@ -730,6 +738,28 @@ impl Builder<'_> {
                 self.err(path, Some(v.span()), msg);
                 Online::Day(0)
             });
+        }
+        if let toml::Value::String(text) = v.get_ref()
+            && super::values::iso_date(text).is_none()
+        {
+            // A name where a date belongs: say what it could have meant.
+            let hint = if names.projects.contains_key(text) {
+                format!(
+                    "; for the completion of project `{text}`, write {{ project = \"{text}\" }}"
+                )
+            } else if names.prospects.contains_key(text) && kind == SiteKind::Mine {
+                format!("; for the prospects of `{text}`, write {{ prospects = \"{text}\" }}")
+            } else if names.phases.contains_key(text) {
+                "; a site cannot come online at a phase: give the phase's start date, or the project that builds it ({ project = \"NAME\" })".to_string()
+            } else {
+                String::new()
+            };
+            self.err(
+                path,
+                Some(v.span()),
+                format!("expected an ISO date (YYYY-MM-DD), {{ project = \"NAME\" }} or, for a mine, {{ prospects = \"NAME\" }}; got `{text}`{hint}"),
+            );
+            return Online::Day(0);
         }
         match self.date(v, path) {
             Some(d) if d < ctx.start => Online::Day(0),
@@ -1741,12 +1771,21 @@ impl Builder<'_> {
                         match paths.iter().position(|p| p == n) {
                             Some(k) => ends.push(k),
                             None => {
-                                let hint = crate::scenario::resolve::closest(n, &paths)
-                                    .map(|c| format!("; did you mean `{c}`?"))
-                                    .unwrap_or_else(|| {
-                                        "; only numbers given as distributions can be correlated"
-                                            .into()
-                                    });
+                                // An event's impact is drawn anew for each event (all
+                                // of it but the stand-down probability).
+                                let per_event = n.starts_with("hazards[")
+                                    && n.contains("].impact.")
+                                    && !n.ends_with(".stand_down_probability");
+                                let hint = if per_event {
+                                    "; an impact is drawn anew for each event, not once per trial, so it cannot be correlated".to_string()
+                                } else {
+                                    crate::scenario::resolve::closest(n, &paths)
+                                        .map(|c| format!("; did you mean `{c}`?"))
+                                        .unwrap_or_else(|| {
+                                            "; only numbers given as distributions can be correlated"
+                                                .into()
+                                        })
+                                };
                                 self.err(
                                     &format!("{path}.between"),
                                     Some(name.span()),

@@ -774,8 +774,15 @@ fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The candidate closest to `key` by edit distance, when it is reasonably close.
+/// The candidate closest to `key`: the shortest that `key` begins (`capacity` for
+/// `capacity_per_day`), else the closest by edit distance, when it is reasonably close.
 pub fn closest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let begun = (candidates.iter())
+        .filter(|c| c.len() > key.len() && c.starts_with(key) && !key.is_empty())
+        .min_by_key(|c| c.len());
+    if let Some(c) = begun {
+        return Some(c.as_str());
+    }
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(key, c), c))
@@ -987,5 +994,12 @@ mod tests {
         );
         assert!(apply_set(&mut d, "no_equals_sign").is_err());
         assert!(apply_set(&mut d, "hazards[bla_attacks].rate_per_year.x=1").is_err());
+        // A key cut short finds the key it begins, not a nearer word.
+        let mut d = doc("[[sites]]\nname = \"m\"\ncommodity = \"ore\"\ncapacity_per_day = 5\n");
+        let e = apply_set(&mut d, "sites[m].capacity=5").unwrap_err();
+        assert!(
+            e.contains("did you mean `sites[m].capacity_per_day`"),
+            "{e}"
+        );
     }
 }
