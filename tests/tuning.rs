@@ -583,7 +583,7 @@ fn bad_overrides_and_parents_are_explained() {
     let s = small.to_str().unwrap();
     fails_with(
         &["check", s, "--set", "hazards[h].rate_per_yer=3"],
-        "invalid value for --set: `hazards[h].rate_per_yer` is not a key of the scenario format; did you mean `hazards[h].rate_per_year`?",
+        "small.toml: `hazards[h].rate_per_yer` is not a key of the scenario format; did you mean `hazards[h].rate_per_year`?",
     );
     fails_with(&["check", s, "--set", "seed"], "is not KEY=VALUE");
     fails_with(
@@ -599,7 +599,7 @@ fn bad_overrides_and_parents_are_explained() {
             "--values",
             "1,2",
         ],
-        "invalid value for --param: `hazards[x].rate_per_year` names an item the scenario does not have",
+        "small.toml: `hazards[x].rate_per_year` names an item the scenario does not have",
     );
     fails_with(
         &[
@@ -660,6 +660,12 @@ fn bad_overrides_and_parents_are_explained() {
     write(tmp.path(), "loop_b.toml", "extends = \"loop_a.toml\"\n");
     fails_with(&["check", a.to_str().unwrap()], "makes a cycle");
     fails_with(&["compare", s], "required");
+    // A name too long for a folder's name is refused before any file is written.
+    let long = format!("name={}", "n".repeat(65));
+    fails_with(
+        &["check", s, "--set", &long],
+        "name: is 65 characters long; use a short name",
+    );
     // An impact is drawn per event: it cannot be correlated, and the message says why.
     let per_event = write(
         tmp.path(),

@@ -43,6 +43,15 @@ impl Builder<'_> {
         const NAME: &str = "a short name of letters, digits, '-', '_' or '.', not only dots (it names the output folder)";
         if name.is_empty() {
             self.err("name", span, format!("is required: {NAME}"));
+        } else if name.chars().count() > 64 {
+            self.err(
+                "name",
+                span,
+                format!(
+                    "is {} characters long; use {NAME}, of at most 64 characters",
+                    name.chars().count()
+                ),
+            );
         } else if !name
             .chars()
             .all(|c| c.is_alphanumeric() || "-_.".contains(c))

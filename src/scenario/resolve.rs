@@ -77,9 +77,10 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         doc = inherit(doc, &label, &text, dir, &mut files, &mut notes)?;
     }
     for set in sets {
+        // (Named with its scenario, for `compare`, which applies it to several.)
         let key = apply_set(&mut doc, set).map_err(|message| Error::Usage {
             flag: "--set",
-            message,
+            message: format!("{label}: {message}"),
         })?;
         let value = set.split_once('=').map_or("", |(_, v)| v.trim());
         notes.extend(uncorrelate(&mut doc, &key, value));
