@@ -8,7 +8,7 @@ fn main() {
         // parsing (`--trials 0`, `--range 5:1:3`, `--set` on a missing key) exits with 2.
         std::process::exit(match e.downcast_ref::<shortfall::Error>() {
             Some(shortfall::Error::Interrupted) => shortfall::cli::interrupted_exit(),
-            Some(shortfall::Error::Usage { .. }) => 2,
+            Some(shortfall::Error::Usage { flag, .. }) if flag.starts_with("--") => 2,
             _ => 1,
         });
     }

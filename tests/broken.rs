@@ -168,7 +168,7 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         "target_outside_regions.toml",
         &[
-            "target_outside_regions.toml:46: hazards[h].targets.north_mine: site `north_mine` lies in B, outside the hazard's regions (A), so its events could never hit it; add its region to `regions`, or drop the name",
+            "target_outside_regions.toml:46: hazards[h].targets.north_mine: site `north_mine` lies in B, outside the hazard's regions (A), so its events could never hit it; add its region to `regions`, or drop the name (or set its weight to 0)",
             "(1 problem)",
         ],
     ),

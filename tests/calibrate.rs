@@ -299,7 +299,7 @@ fn refused_with(content: &[u8], args: &[&str], expected: &[&str]) {
     let out = calibrate_in(&file, args, &tmp.path().join("o"));
     let err = String::from_utf8_lossy(&out.stderr);
     // A flag's value refused exits with 2, a bad file with 1.
-    let usage = err.starts_with("error: invalid value for");
+    let usage = err.starts_with("error: invalid value for --");
     assert_eq!(out.status.code(), Some(if usage { 2 } else { 1 }), "{err}");
     for e in expected {
         assert!(err.contains(e), "expected `{e}` in {err}");

@@ -163,7 +163,8 @@ fn a_phase_after_the_horizon_is_never_in_force() {
             ("horizon = \"2027-12-31\"\n", &format!("{phases}{later}")),
             (
                 "rate_per_year = 4",
-                "rate_per_year = 4\nphase_multipliers = { early = 2, later = 50 }",
+                // (Enough events to be refused, were the phase in force.)
+                "rate_per_year = 4\nphase_multipliers = { early = 2, later = 40000 }",
             ),
         ]),
         "test",

@@ -122,6 +122,16 @@ fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
     assert_eq!(present(&out), expected);
     assert!(!out.join("compare.csv").exists());
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+    // A listed file this run reads, or one edited since, stays.
+    let input = out.join("scenario.toml");
+    std::fs::write(out.join("yearly.csv"), "edited by hand").unwrap();
+    go(&["compare", input.to_str().unwrap(), a]);
+    assert!(input.is_file());
+    assert_eq!(
+        std::fs::read(out.join("yearly.csv")).unwrap(),
+        b"edited by hand"
+    );
+    assert!(!out.join("summary.csv").exists());
 }
 
 #[test]
@@ -664,7 +674,7 @@ fn bad_overrides_and_parents_are_explained() {
     let long = format!("name={}", "n".repeat(65));
     fails_with(
         &["check", s, "--set", &long],
-        "name: is 65 characters long; use a short name",
+        "name: is 65 bytes long; use a short name",
     );
     // An impact is drawn per event: it cannot be correlated, and the message says why.
     let per_event = write(

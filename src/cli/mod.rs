@@ -309,6 +309,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut compiled = Compiled::new(model);
     compiled.sampling = common.sampling;
     let mut out = OutDir::create(&out_path)?;
+    out.read_from(&resolved.files);
     let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
     let bar = progress_bar(trials, common.quiet);
     let mut errors = (f64::NAN, f64::NAN);

@@ -373,7 +373,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         eprintln!("note: {n}");
     }
     let out_path = common.out.clone().unwrap_or_else(|| {
-        PathBuf::from("out").join(format!("compare-{}", names.join("-").replace('#', "_")))
+        let mut folder = format!("compare-{}", names.join("-").replace('#', "_"));
+        // Within a file name's 255 bytes, however many long names are joined.
+        while folder.len() > 200 {
+            folder.pop();
+        }
+        PathBuf::from("out").join(folder)
     });
     let resolved: Vec<Resolved> = loaded.iter().map(|(_, r)| r.clone()).collect();
     let variants: Vec<Compiled> = loaded
@@ -428,6 +433,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .map(|(c, a)| summaries(c, a))
         .collect();
     let mut out = OutDir::create(&out_path)?;
+    out.read_from(resolved.iter().flat_map(|r| &r.files));
     // compare.csv: metrics side by side (the union of the scenarios' metrics).
     let mut metrics: Vec<(String, String)> = Vec::new();
     for v in &variants {
@@ -983,6 +989,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         });
     }
     let mut out = OutDir::create(&out_path)?;
+    out.read_from(resolved.iter().flat_map(|r| &r.files));
     out.write("scenario.toml", base.text.as_bytes())?;
     write_csv(&mut out, "sweep.csv", &header, &rows)?;
     let chart = render_sweep(
@@ -1260,6 +1267,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     // Reduction when switched off = (all on) - (off): `diff` holds on - off.
     hazards.sort_by(|a, b| b.reduction.diff.mean.total_cmp(&a.reduction.diff.mean));
     let mut out = OutDir::create(&out_path)?;
+    out.read_from(&resolved.files);
     out.write("scenario.toml", resolved.text.as_bytes())?;
     let header: Vec<String> = [
         "rank",

@@ -35,6 +35,8 @@ pub fn partial_years(m: &crate::model::Model) -> Option<&'static str> {
 pub struct OutDir {
     dir: PathBuf,
     pending: Vec<(PathBuf, PathBuf)>,
+    /// Files this run read (its scenarios), never removed as an earlier run's.
+    inputs: Vec<PathBuf>,
 }
 
 impl OutDir {
@@ -47,7 +49,17 @@ impl OutDir {
         Ok(OutDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
+            inputs: Vec::new(),
         })
+    }
+
+    /// Marks the files this run read, so that commit never removes them.
+    pub fn read_from<'a>(&mut self, files: impl IntoIterator<Item = &'a String>) {
+        self.inputs.extend(
+            files
+                .into_iter()
+                .filter_map(|f| std::fs::canonicalize(f).ok()),
+        );
     }
 
     /// The folder.
@@ -89,7 +101,8 @@ impl OutDir {
     /// said it would. A run that writes `manifest.json` then removes the files that
     /// the folder's earlier `manifest.json` lists and this run did not write (a
     /// `compare` of two scenarios after one of four, a `run` after a `compare`), so that
-    /// the folder holds one run's files; files no manifest lists are left alone.
+    /// the folder holds one run's files; files no manifest lists are left alone, and so
+    /// are listed ones changed since (edited by hand) or read by this run.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         crate::engine::stop_if_interrupted()?;
         let stale = self.stale();
@@ -129,15 +142,30 @@ impl OutDir {
         else {
             return Vec::new();
         };
+        let written = std::fs::metadata(&manifest).and_then(|m| m.modified()).ok();
+        // As the earlier run left it: not modified after its manifest was written.
+        let unchanged = |path: &Path| {
+            let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+            matches!((modified, written), (Some(t), Some(w)) if t <= w)
+        };
+        // Compared without case, as a case-insensitive file system would.
+        let ours = |name: &str| {
+            (self.pending.iter()).any(|(_, fin)| {
+                fin.file_name()
+                    .is_some_and(|f| f.to_string_lossy().eq_ignore_ascii_case(name))
+            })
+        };
+        let read =
+            |path: &Path| std::fs::canonicalize(path).is_ok_and(|p| self.inputs.contains(&p));
         earlier
             .files
             .iter()
             .filter(|name| {
                 let plain = Path::new(name).file_name() == Some(std::ffi::OsStr::new(name));
-                plain && !name.starts_with('.') && *name != "manifest.json"
+                plain && !name.starts_with('.') && *name != "manifest.json" && !ours(name)
             })
             .map(|name| self.dir.join(name))
-            .filter(|path| path.is_file() && !self.pending.iter().any(|(_, fin)| fin == path))
+            .filter(|path| path.is_file() && unchanged(path) && !read(path))
             .collect()
     }
 }

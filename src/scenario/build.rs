@@ -43,13 +43,13 @@ impl Builder<'_> {
         const NAME: &str = "a short name of letters, digits, '-', '_' or '.', not only dots (it names the output folder)";
         if name.is_empty() {
             self.err("name", span, format!("is required: {NAME}"));
-        } else if name.chars().count() > 64 {
+        } else if name.len() > 64 {
             self.err(
                 "name",
                 span,
                 format!(
-                    "is {} characters long; use {NAME}, of at most 64 characters",
-                    name.chars().count()
+                    "is {} bytes long; use {NAME}, of at most 64 bytes",
+                    name.len()
                 ),
             );
         } else if !name
@@ -1305,7 +1305,7 @@ impl Builder<'_> {
                     &format!("{kp}.{key}"),
                     Some(t.span()),
                     format!(
-                        "{what} `{key}` {lies} {}, outside the hazard's regions ({}), so its events could never hit it; add its region to `regions`, or drop the name",
+                        "{what} `{key}` {lies} {}, outside the hazard's regions ({}), so its events could never hit it; add its region to `regions`, or drop the name (or set its weight to 0)",
                         names(&regs),
                         names(hregions),
                     ),
@@ -1585,7 +1585,10 @@ impl Builder<'_> {
                 } else {
                     ((1.0 + g).powf(years) - 1.0) / (1.0 + g).ln()
                 };
-                let phase = (h.phase_multipliers.iter().map(|&m| high(m))).fold(1.0, f64::max);
+                let phase = (h.phase_multipliers.iter().zip(&model.phases))
+                    .filter(|(_, p)| p.in_force(model.n_days))
+                    .map(|(&m, _)| high(m))
+                    .fold(1.0, f64::max);
                 let mitigated: f64 = (h.mitigations.iter())
                     .map(|&m| high(model.mitigations[m].rate_factor).max(1.0))
                     .product();

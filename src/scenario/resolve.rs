@@ -277,7 +277,7 @@ fn inherit(
         Err(Error::Scenario(ScenarioProblems {
             file: label.to_string(),
             problems,
-            notes: Vec::new(),
+            notes: notes.clone(),
         }))
     }
 }
@@ -760,10 +760,13 @@ fn collect(t: &Table, prefix: &str, context: &str, out: &mut Vec<String>) {
     }
 }
 
-/// A candidate one or two edits from `key` (a typo rather than another name).
+/// A candidate one or two edits from `key` (a typo rather than another name); names
+/// that differ only in digits (`mine1`, `mine2`, `road2`) are numbered, not mistyped.
 fn near_miss<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let letters = |s: &str| s.replace(|c: char| c.is_ascii_digit(), "");
     candidates
         .iter()
+        .filter(|c| letters(c) != letters(key))
         .map(|c| (strsim::damerau_levenshtein(key, c), c))
         .filter(|&(d, c)| d > 0 && d <= 2 && 3 * d < key.len().min(c.len()))
         .min_by_key(|&(d, _)| d)
@@ -859,6 +862,12 @@ mod tests {
                 "`hazards[ttp_attack]` is a new item: the scenario it extends has none of that name (did you mean `ttp_attacks`?)",
             ]
         );
+        // Numbered names are new items, not typos.
+        let m = merged(
+            &mut doc("[[sites]]\nname = \"mine1\"\n[[routes]]\nname = \"road\"\n"),
+            doc("[[sites]]\nname = \"mine2\"\n[[routes]]\nname = \"road2\"\n"),
+        );
+        assert!(m.notes.is_empty(), "{:?}", m.notes);
         // The same list again, or the parent's names, note nothing.
         let m = merged(
             &mut doc(parent),
