@@ -375,6 +375,8 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
         .iter()
         .map(|v| item_label(v).map(str::to_string))
         .collect();
+    // The parent's names, for hints.
+    let names: Vec<String> = labels.iter().flatten().cloned().collect();
     let mut slots: Vec<Option<Value>> = std::mem::take(base).into_iter().map(Some).collect();
     let mut appended = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -405,7 +407,6 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
         match (at, remove) {
             (Some(i), true) => slots[i] = None,
             (None, true) => {
-                let names: Vec<String> = labels.iter().flatten().cloned().collect();
                 let hint = if names.contains(&label) {
                     "; an earlier entry of this file with that name already took the parent's"
                         .to_string()
@@ -430,7 +431,6 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
             }
             (None, false) => {
                 // A new item whose name is a near miss of the parent's may be a typo.
-                let names: Vec<String> = labels.iter().flatten().cloned().collect();
                 if let Some(c) = near_miss(&label, &names) {
                     m.notes.push(format!(
                         "`{here}` is a new item: the scenario it extends has none of that name (did you mean `{c}`?)"
