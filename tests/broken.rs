@@ -11,6 +11,28 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         &["malformed_toml.toml:3:", "not valid TOML"],
     ),
     (
+        "duplicate_key.toml",
+        &[
+            "duplicate_key.toml:13: not valid TOML for a scenario: the key `inventory_max` is given twice in the same table (first at line 12); keep one",
+        ],
+    ),
+    (
+        "misspelt_list_header.toml",
+        &[
+            "misspelt_list_header.toml:40: not valid TOML for a scenario: the table `[hazards.impact]` is given twice for the same item (first at line 32)",
+            "check the spelling of the header above it",
+        ],
+    ),
+    (
+        // On the line of `to`, and a hazard that names the refused route is not a
+        // second problem.
+        "route_ends_at_mine.toml",
+        &[
+            "is invalid (1 problem):",
+            "route_ends_at_mine.toml:44: routes[link].to: `mine2` is a mine; a route must end at a stockpile, plant or port",
+        ],
+    ),
+    (
         "unknown_key.toml",
         &["unknown_key.toml:26: routes[road].speed: unknown key `speed`"],
     ),

@@ -852,16 +852,20 @@ impl Builder<'_> {
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
             };
+            // Problems with where the route starts or ends are reported on the line of
+            // its `from` or `to`.
+            let from_span = r.from.as_ref().map_or(span.clone(), |t| t.span());
+            let to_span = r.to.as_ref().map_or(span.clone(), |t| t.span());
             if from == to {
                 self.err(
                     &format!("{path}.to"),
-                    Some(span.clone()),
+                    Some(to_span.clone()),
                     "a route cannot end where it starts",
                 );
                 continue;
             }
             let Some((commodity, from_stock)) =
-                self.route_source(&sites[from], &path, span.clone(), &stocks)
+                self.route_source(&sites[from], &path, from_span, &stocks)
             else {
                 continue;
             };
@@ -869,7 +873,7 @@ impl Builder<'_> {
                 SiteKind::Mine => {
                     self.err(
                         &format!("{path}.to"),
-                        Some(span.clone()),
+                        Some(to_span.clone()),
                         format!(
                             "`{}` is a mine; a route must end at a stockpile, plant or port",
                             sites[to].name
@@ -903,7 +907,7 @@ impl Builder<'_> {
                         Some(k) => {
                             self.err(
                                 &format!("{path}.to"),
-                                Some(span.clone()),
+                                Some(to_span.clone()),
                                 format!(
                                     "carries {} but `{}` takes {}",
                                     commodities[commodity].name,
@@ -1108,7 +1112,13 @@ impl Builder<'_> {
                     None => {}
                 }
             }
-            let targets = self.targets(r, &path, span.clone(), (&hregions, regions), sites, routes);
+            let targets = self.targets(
+                r,
+                &path,
+                span.clone(),
+                (&hregions, regions),
+                (sites, routes, names),
+            );
             let impact = self.impact(r, &path, span.clone());
             out.push(Hazard {
                 name,
@@ -1252,8 +1262,8 @@ impl Builder<'_> {
         path: &str,
         span: std::ops::Range<usize>,
         (hregions, regions): (&[usize], &[String]),
-        sites: &[Site],
-        routes: &[Route],
+        // The sites and routes built, and the names declared (some maybe refused).
+        (sites, routes, names): (&[Site], &[Route], &Names),
     ) -> Vec<(usize, f64)> {
         let kp = format!("{path}.targets");
         let Some(t) = &r.targets else {
@@ -1272,6 +1282,8 @@ impl Builder<'_> {
             } else if sites.iter().any(|s| &s.name == key) || routes.iter().any(|r| &r.name == key)
             {
                 by_name.insert(key.clone(), w);
+            } else if names.sites.contains_key(key) || names.routes.contains_key(key) {
+                // A site or route refused where it is declared (reported there).
             } else {
                 self.err(&format!("{kp}.{key}"), Some(t.span()), "is neither a target kind (mine, stockpile, plant, port, route) nor a site or route name");
             }

@@ -90,11 +90,61 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
     Problem {
         path: String::new(),
         line: e.span().map(|s| line_of(text, s.start)),
-        message: format!(
-            "not valid TOML for a scenario: {}",
-            plain(e.message().trim())
-        ),
+        message: toml_message(text, e),
     }
+}
+
+/// The message of a TOML error, in the format's words, naming the key it is about
+/// where the parser gives only the kind of problem (a key given twice).
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let message = plain(e.message().trim());
+    let key = e.span().and_then(|s| Some((s.start, text.get(s)?)));
+    match key {
+        Some((at, key)) if message == "duplicate key" && !key.is_empty() => {
+            format!(
+                "not valid TOML for a scenario: {}",
+                duplicate(text, at, key)
+            )
+        }
+        _ => format!("not valid TOML for a scenario: {message}"),
+    }
+}
+
+/// What is wrong where `key`, at byte `at` of `text`, is given a second time, with the
+/// line of the first where it can be found: the same key earlier in the same table, or
+/// the same table header earlier in the file.
+fn duplicate(text: &str, at: usize, key: &str) -> String {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    let header = line.split('#').next().unwrap_or("").trim();
+    let before: Vec<&str> = text[..start].lines().collect();
+    if header.starts_with('[') {
+        let first = before
+            .iter()
+            .rposition(|l| l.split('#').next().unwrap_or("").trim() == header);
+        let first = first.map_or(String::new(), |i| format!(" (first at line {})", i + 1));
+        if !header.contains('.') {
+            return format!("the table `{header}` is given twice{first}; keep one");
+        }
+        return format!(
+            "the table `{header}` is given twice for the same item{first}; an item of a \
+             list starts with its own `[[...]]` header: check the spelling of the header \
+             above it"
+        );
+    }
+    // The same key earlier in the same table: back to the table's header.
+    let first = before
+        .iter()
+        .rev()
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|back| before.len() - back);
+    let first = first.map_or(String::new(), |n| format!(" (first at line {n})"));
+    format!("the key `{key}` is given twice in the same table{first}; keep one")
 }
 
 /// A deserialiser's message in the format's words: "expected struct RawImpact" is
@@ -249,6 +299,31 @@ mod tests {
         assert_eq!(
             super::plain("invalid type: string \"a\", expected a sequence"),
             "invalid type: string \"a\", expected a list [...]"
+        );
+    }
+
+    fn toml_error(text: &str) -> String {
+        let e = text.parse::<toml::Table>().unwrap_err();
+        super::toml_message(text, &e)
+    }
+
+    #[test]
+    fn a_key_given_twice_is_named_with_the_line_of_the_first() {
+        let top = "[a]\nx = 1\n\n[b]\ny = 2\n[a] # again\nz = 3\n";
+        assert_eq!(
+            toml_error(top),
+            "not valid TOML for a scenario: the table `[a]` is given twice (first at line 1); keep one"
+        );
+        // A key of the same name in another table is not the first.
+        let key = "[a]\nx = 1\n[b]\nx = 1\n  x= 2\n";
+        assert_eq!(
+            toml_error(key),
+            "not valid TOML for a scenario: the key `x` is given twice in the same table (first at line 4); keep one"
+        );
+        // Within an inline table the first is not looked for.
+        assert_eq!(
+            toml_error("a = { x = 1, x = 2 }\n"),
+            "not valid TOML for a scenario: the key `x` is given twice in the same table; keep one"
         );
     }
 }

@@ -169,12 +169,7 @@ fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) 
 fn document(text: &str, label: &str) -> Result<Table> {
     text.parse::<Table>().map_err(|e| {
         let line = e.span().map(|s| super::line_of(text, s.start));
-        scenario_error(
-            label,
-            "",
-            line,
-            format!("not valid TOML for a scenario: {}", e.message().trim()),
-        )
+        scenario_error(label, "", line, super::toml_message(text, &e))
     })
 }
 
@@ -774,7 +769,7 @@ fn near_miss<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
 }
 
 /// `n` with the singular or plural word.
-fn counted(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
