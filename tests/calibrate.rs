@@ -244,7 +244,9 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("6 of the events had an unknown day"),
+        text.contains(
+            "6 events had an unknown day (GTD iday = 0) and were spread evenly over their month"
+        ),
         "{text}"
     );
     assert!(text.contains("unknown month (GTD imonth = 0)"), "{text}");
@@ -299,7 +301,8 @@ fn refused_with(content: &[u8], args: &[&str], expected: &[&str]) {
     let out = calibrate_in(&file, args, &tmp.path().join("o"));
     let err = String::from_utf8_lossy(&out.stderr);
     // A flag's value refused exits with 2, a bad file with 1.
-    let usage = err.starts_with("error: invalid value for --");
+    // (Ours say "invalid value for --flag", clap's "invalid value 'x' for '--flag'".)
+    let usage = err.starts_with("error: invalid value");
     assert_eq!(out.status.code(), Some(if usage { 2 } else { 1 }), "{err}");
     for e in expected {
         assert!(err.contains(e), "expected `{e}` in {err}");
@@ -385,6 +388,32 @@ fn the_seed_incidents_calibrate() {
 }
 
 #[test]
+fn bad_flag_values_name_what_is_valid() {
+    let seeds = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")).unwrap();
+    refused_with(
+        &seeds,
+        &["--share", "abc"],
+        &[
+            "--share",
+            "expected a fraction greater than 0 and at most 1, such as 0.25, got `abc`",
+        ],
+    );
+    refused_with(
+        &seeds,
+        &["--share", "1.5"],
+        &["expected a fraction greater than 0 and at most 1, such as 0.25, got `1.5`"],
+    );
+    refused_with(
+        &seeds,
+        &["--from", "2025-13-01"],
+        &[
+            "--from",
+            "expected an ISO date such as 2024-01-31, got `2025-13-01`",
+        ],
+    );
+}
+
+#[test]
 fn a_window_without_events_is_refused() {
     let seeds = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")).unwrap();
     refused_with(
@@ -397,7 +426,7 @@ fn a_window_without_events_is_refused() {
         b"date,region,kind\n2025-01-01,Atlantis,attack\n",
         &["--from", "2024-01-01", "--to", "2024-12-31"],
         &[
-            "no row could be mapped to a region and hazard kind (1 rows read): 1 x unknown region \"Atlantis\"",
+            "bad.csv: no row could be mapped to a region and hazard kind (1 row read): 1 x unknown region \"Atlantis\"",
         ],
     );
 }

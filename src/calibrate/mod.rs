@@ -13,6 +13,7 @@ pub mod read;
 
 use crate::error::{Error, Result};
 use crate::model::HazardKind;
+use crate::scenario::resolve::counted;
 use fit::HawkesFit;
 use jiff::civil::Date;
 use read::{Events, Record};
@@ -68,6 +69,15 @@ pub struct Calibration {
     pub approximate: usize,
 }
 
+/// A window's length in words: in days when shorter than a year, else in years.
+fn span_words(days: f64) -> String {
+    if days < 365.0 {
+        counted(days as usize, "day", "days")
+    } else {
+        format!("{:.2} years", days / 365.25)
+    }
+}
+
 fn days_from(a: Date, b: Date) -> f64 {
     a.until(b).map_or(0.0, |s| s.get_days() as f64)
 }
@@ -88,11 +98,13 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             .iter()
             .map(|(reason, lines)| format!("{} x {reason}", lines.len()))
             .collect();
-        return Err(Error::Usage {
-            flag: "EVENTS",
+        return Err(Error::Input {
+            path: events.path.clone(),
+            row: None,
+            column: None,
             message: format!(
-                "no row could be mapped to a region and hazard kind ({} rows read): {}",
-                events.rows,
+                "no row could be mapped to a region and hazard kind ({}): {}",
+                counted(events.rows, "row read", "rows read"),
                 reasons.join("; ")
             ),
         });
@@ -325,10 +337,10 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({:.2} years). Rates are the data's events per year times\n# share = {share} (the fraction expected to hit programme sites, routes and convoys).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
+        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({}). Rates are the data's events per year times\n# share = {share} (the fraction expected to hit programme sites, routes and convoys).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
         cal.from,
         cal.to,
-        cal.days / 365.25
+        span_words(cal.days)
     );
     for x in &cal.series {
         let years = cal.days / 365.25;
@@ -400,19 +412,19 @@ fn decay(h: &HawkesFit) -> String {
 /// The console summary.
 pub fn console(cal: &Calibration) -> String {
     let mut s = format!(
-        "window {} to {} ({:.2} years); {} rows read, {} mapped, {} outside the window\n\n",
+        "window {} to {} ({}); {}, {} mapped, {} outside the window\n\n",
         cal.from,
         cal.to,
-        cal.days / 365.25,
-        cal.events.rows,
+        span_words(cal.days),
+        counted(cal.events.rows, "row read", "rows read"),
         cal.events.records.len(),
         cal.outside_window
     );
     if cal.days < 365.0 {
         let _ = writeln!(
             s,
-            "note: the window covers {} days, less than a year: its rates extrapolate them to a year, so their intervals are wide; widen it with --from and --to for rates to rely on\n",
-            cal.days
+            "note: the window covers {}, less than a year: its rates extrapolate it to a year, so their intervals are wide; widen it with --from and --to for rates to rely on\n",
+            counted(cal.days as usize, "day", "days")
         );
     }
     let _ = writeln!(
@@ -447,8 +459,10 @@ pub fn console(cal: &Calibration) -> String {
     if cal.approximate > 0 {
         let _ = writeln!(
             s,
-            "\n{} of the events had an unknown day (GTD iday = 0) and were spread evenly over their month.",
-            cal.approximate
+            "\n{} an unknown day (GTD iday = 0) and {} spread evenly over {} month.",
+            counted(cal.approximate, "event had", "events had"),
+            if cal.approximate == 1 { "was" } else { "were" },
+            if cal.approximate == 1 { "its" } else { "their" },
         );
     }
     for x in &cal.series {

@@ -29,6 +29,17 @@ pub enum Format {
     Incidents,
 }
 
+impl Format {
+    /// The format in a message: "an ACLED file".
+    pub fn a_file(self) -> &'static str {
+        match self {
+            Format::Acled => "an ACLED file",
+            Format::Gtd => "a GTD file",
+            Format::Incidents => "an incidents file (the layout of seeds/incidents.csv)",
+        }
+    }
+}
+
 /// One mapped event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -47,6 +58,8 @@ pub struct Record {
 /// Events read from a file, with what could not be used.
 #[derive(Debug, Clone, Default)]
 pub struct Events {
+    /// The file they were read from.
+    pub path: std::path::PathBuf,
     /// Mapped events.
     pub records: Vec<Record>,
     /// Rows left out, by reason (e.g. `unknown region "Xyz"`), with the lines they
@@ -210,7 +223,8 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                 Some(1),
                 Some(r),
                 format!(
-                    "lacks the column `{r}`, which a {format:?} file needs (it has: {})",
+                    "lacks the column `{r}`, which {} needs (it has: {})",
+                    format.a_file(),
                     headers.join(", ")
                 ),
             ));
@@ -223,7 +237,10 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             .trim()
             .to_string()
     };
-    let mut ev = Events::default();
+    let mut ev = Events {
+        path: path.to_path_buf(),
+        ..Events::default()
+    };
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error_in(path, &bytes, e))?;
         let row = rec.position().map_or(0, |p| line_at(&bytes, p.byte()));

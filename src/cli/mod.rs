@@ -87,10 +87,10 @@ pub struct CalibrateArgs {
     #[arg(long, value_enum)]
     pub format: Option<crate::calibrate::read::Format>,
     /// First day of the observation window (default: the first event's date).
-    #[arg(long)]
+    #[arg(long, value_parser = iso_date)]
     pub from: Option<jiff::civil::Date>,
     /// Last day of the observation window (default: the last event's date).
-    #[arg(long)]
+    #[arg(long, value_parser = iso_date)]
     pub to: Option<jiff::civil::Date>,
     /// Output folder (default: out/calibrate-<file name>/).
     #[arg(long)]
@@ -100,7 +100,7 @@ pub struct CalibrateArgs {
     pub mapping: Option<PathBuf>,
     /// Fraction of the data's events expected to hit programme assets, applied to the
     /// rates in the hazards fragment.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = share)]
     pub share: f64,
 }
 
@@ -188,6 +188,23 @@ fn whole(text: &str) -> std::result::Result<u64, String> {
             u64::MAX
         )
     })
+}
+
+/// A flag's value as an ISO date.
+fn iso_date(text: &str) -> std::result::Result<jiff::civil::Date, String> {
+    text.trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| format!("expected an ISO date such as 2024-01-31, got `{text}`"))
+}
+
+/// `--share`: a fraction in (0, 1].
+fn share(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 1.0 => Ok(x),
+        _ => Err(format!(
+            "expected a fraction greater than 0 and at most 1, such as 0.25, got `{text}`"
+        )),
+    }
 }
 
 /// A flag's value as a whole number >= 1 (the flag may bound it further).
@@ -563,12 +580,6 @@ fn write_outputs(
 /// `shortfall calibrate`.
 pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     use crate::calibrate::{self, mapping::Mapping, read};
-    if !(args.share > 0.0 && args.share <= 1.0) {
-        return Err(Error::Usage {
-            flag: "--share",
-            message: format!("must be in (0, 1]; got {}", args.share),
-        });
-    }
     let mapping = match &args.mapping {
         Some(p) => Mapping::with_file(p)?,
         None => Mapping::default(),
