@@ -622,6 +622,17 @@ fn bad_overrides_and_parents_are_explained() {
         ],
         "invalid value for --range",
     );
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "routes[road].standby",
+            "--values",
+            "1,2",
+        ],
+        "invalid value for --param: `routes[road].standby` does not hold a number (expected a boolean)",
+    );
     // `--values` and `--range` take values that begin with a hyphen (negative numbers),
     // so a flag where the value belongs is named as one.
     for (flag, message) in [

@@ -893,6 +893,17 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 flag: "--param",
                 message,
             },
+            // The scenario loaded without the swept key: a value of the wrong type
+            // there means the key does not hold a number.
+            Error::Scenario(p) if p.problems.iter().all(|p| p.message.contains("invalid type:")) => {
+                let why = p.problems.iter().map(|p| p.message.rsplit(", ").next().unwrap_or("")).next().unwrap_or("");
+                Error::Usage {
+                    flag: "--param",
+                    message: format!(
+                        "`{key}` does not hold a number ({why}); sweep a number of the model, e.g. hazards[NAME].rate_per_year"
+                    ),
+                }
+            }
             e => e,
         })?;
         loaded.push(one);
@@ -1140,6 +1151,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         .collect();
     let total =
         trials + swing_trials * (1 + 2 * ranked.len() as u64) + swing_trials * 2 * nh as u64;
+    let inputs = match np - ranked.len() {
+        0 => format!("{} uncertain inputs", ranked.len()),
+        plans => format!(
+            "{} uncertain inputs (not counting {plans} drawn plan target{}, which cannot move the shortfall)",
+            ranked.len(),
+            if plans == 1 { "" } else { "s" }
+        ),
+    };
     let bar = progress_bar(total, common.quiet);
     let (influences, base_mean, hazards) = pool.install(|| -> Result<_> {
         // 1. Rank correlation of each drawn input with the shortfall, from one run.
@@ -1463,9 +1482,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
     sayln!(
-        "sensitivity of {}: {} uncertain inputs, {} hazards; {} trials for correlations, {} per one-at-a-time run, seed {}, {:.1} s\n",
+        "sensitivity of {}: {}, {} hazards; {} trials for correlations, {} per one-at-a-time run, seed {}, {:.1} s\n",
         name,
-        np,
+        inputs,
         nh,
         trials,
         swing_trials,
