@@ -371,6 +371,20 @@ fn an_output_folder_that_cannot_be_made_is_reported() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+    // A file where the folder should be is a bad value of --out, left as it was.
+    let out = shortfall()
+        .args(["run", "--trials", "10", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid value for --out: `")
+            && stderr.contains("plain-file` is a file, not a folder"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
 
 #[test]

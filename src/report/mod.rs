@@ -42,6 +42,15 @@ pub struct OutDir {
 impl OutDir {
     /// Creates the folder (and its parents) if needed.
     pub fn create(dir: &Path) -> Result<OutDir> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage {
+                flag: "--out",
+                message: format!(
+                    "`{}` is a file, not a folder; name a folder (it is created if missing)",
+                    dir.display()
+                ),
+            });
+        }
         std::fs::create_dir_all(dir).map_err(|source| Error::Output {
             path: dir.to_path_buf(),
             source,
