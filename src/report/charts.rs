@@ -267,6 +267,53 @@ where
     Ok(())
 }
 
+/// The top of a y range from 0 that leaves room above the lines `highs` (points in
+/// increasing x, x as a fraction of the plot's width from its left, joined by straight
+/// lines) and keeps them below an upper-left legend of `labels` (drawn by [`legend`])
+/// where they pass under it. `(left, bottom)` are the label areas' sizes in pixels,
+/// which the plot's width and height leave out.
+fn top_clear_of_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (left, bottom): (u32, u32),
+    labels: &[String],
+    highs: &[Vec<(f64, f64)>],
+) -> f64 {
+    let font: TextStyle = (FONT, 16).into();
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (
+        w.saturating_sub(left) as f64,
+        h.saturating_sub(bottom) as f64,
+    );
+    let sizes: Vec<(u32, u32)> = (labels.iter())
+        .map(|l| {
+            area.estimate_text_size(l, &font)
+                .unwrap_or((8 * l.len() as u32, 16))
+        })
+        .collect();
+    // The swatch, the margins and the gaps between rows (as plotters draws them), with
+    // a few pixels to spare.
+    let legend_w = sizes.iter().map(|s| s.0).max().unwrap_or(0) as f64 + 60.0;
+    let legend_h = sizes.iter().map(|s| s.1 as f64 + 5.0).sum::<f64>() + 25.0;
+    let edge = legend_w / w;
+    let (mut all, mut under) = (1.0_f64, 0.0_f64);
+    for line in highs {
+        for (k, &(x, y)) in line.iter().enumerate() {
+            all = all.max(y);
+            if x <= edge {
+                under = under.max(y);
+            } else if let Some(&(xa, ya)) = k.checked_sub(1).map(|j| &line[j]) {
+                // The segment that leaves the legend, at its edge.
+                if xa < edge {
+                    under = under.max(ya + (y - ya) * (edge - xa) / (x - xa));
+                }
+            }
+        }
+    }
+    // The legend takes the top `legend_h / h` of the plot.
+    let free = (1.0 - legend_h / h).max(0.25);
+    (all * 1.15).max(under * 1.05 / free)
+}
+
 fn hist<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -938,13 +985,22 @@ where
     let m = &i.c.model;
     let ny = m.years.len();
     let cell = |h: usize, y: usize| &i.agg.events_yearly[h * ny + y];
-    let top = (0..m.hazards.len())
-        .flat_map(|h| (0..ny).map(move |y| (h, y)))
-        .map(|(h, y)| cell(h, y).1.quantile(0.9).max(cell(h, y).0.mean))
-        .fold(1.0, f64::max)
-        * 1.15;
     let x0 = m.years[0] as f64 - 0.5;
     let x1 = m.years[ny - 1] as f64 + 0.5;
+    let labels: Vec<String> = (m.hazards.iter())
+        .map(|hz| format!("{} ({}): mean, band P10-P90", hz.name, hz.kind.as_str()))
+        .collect();
+    let highs: Vec<Vec<(f64, f64)>> = (0..m.hazards.len())
+        .map(|h| {
+            (0..ny)
+                .map(|y| {
+                    let x = (m.years[y] as f64 - x0) / (x1 - x0);
+                    (x, cell(h, y).1.quantile(0.9).max(cell(h, y).0.mean))
+                })
+                .collect()
+        })
+        .collect();
+    let top = top_clear_of_legend(area, (70, 55), &labels, &highs);
     let mut chart = ChartBuilder::on(area)
         .x_label_area_size(55)
         .y_label_area_size(70)
@@ -962,7 +1018,7 @@ where
         .x_labels(ny)
         .x_label_formatter(&|x| format!("{}", x.round() as i64))
         .draw()?;
-    for (h, hz) in m.hazards.iter().enumerate() {
+    for h in 0..m.hazards.len() {
         let color = PALETTE[h % PALETTE.len()];
         let year = |y: usize| m.years[y] as f64;
         let mut band: Vec<(f64, f64)> = (0..ny)
@@ -978,11 +1034,7 @@ where
                 (0..ny).map(|y| (year(y), cell(h, y).0.mean)),
                 color.stroke_width(3),
             ))?
-            .label(format!(
-                "{} ({}): mean, band P10-P90",
-                hz.name,
-                hz.kind.as_str()
-            ))
+            .label(&labels[h])
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
