@@ -222,11 +222,15 @@ pub(super) fn category_label(names: &[String]) -> impl Fn(&f64) -> String + '_ {
 }
 
 /// An axis label: whole numbers without decimals, others with one.
+/// An axis label: a whole number without decimals, else as few decimals as the value
+/// needs (0.05, 2.5), up to six, so that fine steps of a small range stay distinct.
 pub(super) fn tick(v: &f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
+    let r = (v * 1e6).round() / 1e6;
+    if r == 0.0 {
+        // (Not "-0".)
+        "0".to_string()
     } else {
-        format!("{v:.1}")
+        format!("{r}")
     }
 }
 
@@ -952,6 +956,7 @@ where
         .x_desc("Mean lost value per trial, USD million")
         .axis_desc_style((FONT, 15))
         .label_style((FONT, 14))
+        .x_label_formatter(&tick)
         .y_label_formatter(&name_of)
         .y_labels(n + 1)
         .disable_y_mesh()
@@ -1190,6 +1195,15 @@ mod tests {
         // A run that ends before 2026 does: the 2026 target is left out, no lone point.
         let short: Vec<f64> = x.iter().copied().filter(|&q| q <= 2026.5).collect();
         assert!(plan_path(&c, copper, &short, &median, x0).is_empty());
+    }
+
+    #[test]
+    fn ticks_keep_the_decimals_a_step_needs() {
+        let labels: Vec<String> = [0.0, 0.05, 0.1, 0.15000000000000002, 2.5, 20.0, -0.0, 1e-12]
+            .iter()
+            .map(tick)
+            .collect();
+        assert_eq!(labels, ["0", "0.05", "0.1", "0.15", "2.5", "20", "0", "0"]);
     }
 
     #[test]
