@@ -15,9 +15,9 @@ fn small(replace: &[(&str, &str)]) -> Compiled {
     Compiled::new(parse(&small_text(replace), "test").unwrap())
 }
 
-/// The four shipped scenarios.
+/// The shipped scenarios.
 fn shipped() -> Vec<Compiled> {
-    let others = ["escalation", "mitigated", "cyber_heavy"].map(|name| {
+    let others = ["escalation", "mitigated", "cyber_heavy", "slow_mines"].map(|name| {
         let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
         shortfall::scenario::load(std::path::Path::new(&path)).unwrap()
     });
