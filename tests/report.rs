@@ -132,6 +132,12 @@ fn report_tables_match_the_snapshot() {
     let got = html::summary_table(&c, &sums) + &html::yearly_table(&c, &agg);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/report_tables.html");
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        // On CI the snapshot is checked, never rewritten (which would compare it with
+        // itself).
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "UPDATE_SNAPSHOTS is set on CI: unset it, so that the snapshot is checked"
+        );
         std::fs::write(&path, &got).unwrap();
     }
     let want =

@@ -1009,12 +1009,17 @@ mod tests {
             values: vec![5.0, 10.0],
             cumulative: vec![0.25, 1.0],
         };
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         let n = 40_000;
-        let tens = (0..n).filter(|_| d.sample(&mut rng) == 10.0).count() as f64;
-        // Binomial(n, 0.75): four standard errors.
+        // Binomial(n, 0.75): four standard errors; as `check` draws (`sample`) and as a
+        // trial does (the inverse at a uniform level).
         let se = (0.75 * 0.25 / n as f64).sqrt();
-        assert!((tens / n as f64 - 0.75).abs() < 4.0 * se);
+        let inverse = Inverse::new(&d);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let sampled = (0..n).filter(|_| d.sample(&mut rng) == 10.0).count() as f64;
+        let inverted = (0..n).filter(|_| inverse.at(rng.random()) == 10.0).count() as f64;
+        for tens in [sampled, inverted] {
+            assert!((tens / n as f64 - 0.75).abs() < 4.0 * se, "{tens}");
+        }
         assert_eq!(d.support(), (5.0, 10.0));
     }
 
@@ -1025,10 +1030,15 @@ mod tests {
             lo: 0.0,
             hi: 2.0,
         };
+        let inverse = Inverse::new(&d);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         for _ in 0..10_000 {
             let x = d.sample(&mut rng);
-            assert!((0.0..=2.0).contains(&x));
+            let y = inverse.at(rng.random());
+            assert!(
+                (0.0..=2.0).contains(&x) && (0.0..=2.0).contains(&y),
+                "{x} {y}"
+            );
         }
     }
 
