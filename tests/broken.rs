@@ -33,6 +33,15 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "threshold_unknown_metric.toml",
+        &[
+            "is invalid (3 problems):",
+            "threshold_unknown_metric.toml:36: thresholds.shortfall_fracton: is not a metric of this scenario; did you mean `shortfall_fraction`?",
+            "threshold_unknown_metric.toml:37: thresholds.lost_at.road: keeps no percentiles (only its mean)",
+            "threshold_unknown_metric.toml:38: thresholds.events.h: must be a list of finite numbers, e.g. [0.1, 0.2]; got []",
+        ],
+    ),
+    (
         "unknown_key.toml",
         &["unknown_key.toml:26: routes[road].speed: unknown key `speed`"],
     ),

@@ -81,6 +81,42 @@ fn run_writes_every_file_well_formed() {
     assert!(head.contains("hazards[bla_attacks].rate_per_year"));
     assert_eq!(lines.count(), 300);
 
+    // The default thresholds, each probability the share of trials.csv's rows above it.
+    let fractions: Vec<f64> = trials
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let mut exceed = csv::Reader::from_path(tmp.path().join("exceedance.csv")).unwrap();
+    assert_eq!(
+        exceed.headers().unwrap(),
+        vec![
+            "metric",
+            "unit",
+            "threshold",
+            "probability_above",
+            "se",
+            "ci95_lo",
+            "ci95_hi",
+            "trials"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = exceed.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for (row, t) in rows.iter().zip([0.1, 0.2, 0.3]) {
+        assert_eq!(
+            (&row[0], &row[2]),
+            ("shortfall_fraction", t.to_string().as_str())
+        );
+        let above = fractions.iter().filter(|&&x| x as f32 > t as f32).count();
+        let p: f64 = row[3].parse().unwrap();
+        assert_eq!(p, above as f64 / 300.0, "{row:?}");
+        let (lo, hi): (f64, f64) = (row[5].parse().unwrap(), row[6].parse().unwrap());
+        assert!(lo <= p && p <= hi, "{row:?}");
+        assert_eq!(&row[7], "300");
+    }
+    assert!(stdout.contains("P(shortfall_fraction > 0.2) = "));
+
     let yearly = std::fs::read_to_string(tmp.path().join("yearly.csv")).unwrap();
     assert!(yearly.starts_with("year,commodity,unit,delivered_mean,"));
     assert_eq!(yearly.lines().count(), 1 + 8 * 4, "8 years x 4 commodities");
@@ -113,6 +149,45 @@ fn run_writes_every_file_well_formed() {
         })
         .collect();
     assert!(leftovers.is_empty());
+}
+
+#[test]
+fn thresholds_set_on_the_command_line_replace_the_default_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(
+        tmp.path(),
+        &[
+            "--trials",
+            "60",
+            "--set",
+            "thresholds.shortfall_fraction.antimony=[0.2, 0.5]",
+            "--set",
+            "thresholds.mines_producing_at_horizon=[3]",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(tmp.path().join("exceedance.csv")).unwrap();
+    let firsts: Vec<(&str, &str)> = (text.lines().skip(1))
+        .map(|l| {
+            let mut f = l.split(',');
+            (f.next().unwrap(), f.nth(1).unwrap())
+        })
+        .collect();
+    assert_eq!(
+        firsts,
+        [
+            ("shortfall_fraction.antimony", "0.2"),
+            ("shortfall_fraction.antimony", "0.5"),
+            ("mines_producing_at_horizon", "3")
+        ],
+        "in the order of summary.csv's rows"
+    );
+    // Four mines produce from the start, in every trial.
+    assert!(text.lines().last().unwrap().contains(",3,1,0,"), "{text}");
 }
 
 #[test]
@@ -239,6 +314,8 @@ fn check_prints_the_resolved_model() {
         // Each event of the cyber hazard hits the refinery (weight 3) or the port (2).
         "      hits: ree_refinery 60%, karachi_port 40%\n",
         "      hits: kkh_gilgit_karachi 100%\n",
+        // The default thresholds.
+        "thresholds (exceedance.csv gives the probability of each):\n  shortfall_fraction > 0.1, 0.2, 0.3\n",
     ] {
         assert!(
             text.contains(expected),

@@ -181,6 +181,18 @@ pub fn describe(m: &Model) -> String {
             }
         }
     }
+    if !m.thresholds.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nthresholds (exceedance.csv gives the probability of each):"
+        );
+        for t in &m.thresholds {
+            let values: Vec<String> = (t.values.iter())
+                .map(|&v| crate::model::dist::fmt_num(v))
+                .collect();
+            let _ = writeln!(s, "  {} > {}", t.metric, values.join(", "));
+        }
+    }
     s
 }
 

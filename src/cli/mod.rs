@@ -393,11 +393,15 @@ pub fn run(args: &RunArgs) -> Result<()> {
         sayln!("{}\n", c.describe());
     }
     say!("{}", files::console_table(&compiled, &sums));
+    let exceed = files::exceedances(&compiled, &agg);
+    if !exceed.is_empty() {
+        say!("\n{}", files::exceedance_lines(&compiled, &exceed));
+    }
     if let Some(note) = files::undefined_note(&compiled, &agg) {
         sayln!("\n{note}");
     }
     sayln!(
-        "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, scenario.toml, manifest.json, and charts {}",
+        "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, exceedance.csv, scenario.toml, manifest.json, and charts {}",
         out_path.display(),
         drawn
             .iter()
@@ -531,6 +535,8 @@ fn write_outputs(
 ) -> Result<Vec<charts::Chart>> {
     out.write("summary.csv", &files::summary_csv(compiled, sums)?)?;
     out.write("yearly.csv", &files::yearly_csv(compiled, agg)?)?;
+    let exceed = files::exceedances(compiled, agg);
+    out.write("exceedance.csv", &files::exceedance_csv(compiled, &exceed)?)?;
     let inputs = charts::Inputs {
         c: compiled,
         agg,
@@ -540,9 +546,15 @@ fn write_outputs(
     };
     let drawn = charts::render_all(&inputs, out)?;
     out.write("scenario.toml", run.resolved.text.as_bytes())?;
-    let mut written: Vec<String> = ["summary.csv", "trials.csv", "yearly.csv", "scenario.toml"]
-        .map(String::from)
-        .to_vec();
+    let mut written: Vec<String> = [
+        "summary.csv",
+        "trials.csv",
+        "yearly.csv",
+        "exceedance.csv",
+        "scenario.toml",
+    ]
+    .map(String::from)
+    .to_vec();
     for ch in &drawn {
         written.push(format!("{}.png", ch.name));
         written.push(format!("{}.svg", ch.name));
@@ -567,7 +579,7 @@ fn write_outputs(
     };
     out.write(
         "report.html",
-        html::report(compiled, agg, sums, &drawn, &manifest).as_bytes(),
+        html::report(compiled, agg, sums, &exceed, &drawn, &manifest).as_bytes(),
     )?;
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output {
         path: out.path().join("manifest.json"),

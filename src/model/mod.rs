@@ -387,6 +387,27 @@ pub struct Model {
     pub region_targets: Vec<Vec<usize>>,
     /// Rank correlations between uncertain parameters, induced by Iman-Conover.
     pub correlation: Option<Correlation>,
+    /// Thresholds whose probability of being exceeded a run reports, per metric.
+    pub thresholds: Vec<Threshold>,
+}
+
+/// Values of one output metric whose probability of being exceeded a run reports
+/// (`exceedance.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The metric, a column of `summary.csv` that keeps percentiles.
+    pub metric: String,
+    /// The values, in the order given (the metrics are in the order of the layout).
+    pub values: Vec<f64>,
+}
+
+/// The thresholds of a scenario that gives none: a shortfall of a tenth, a fifth and
+/// three tenths of the disruption-free value.
+pub fn default_thresholds() -> Vec<Threshold> {
+    vec![Threshold {
+        metric: "shortfall_fraction".into(),
+        values: vec![0.1, 0.2, 0.3],
+    }]
 }
 
 /// Target rank correlations among some uncertain parameters.

@@ -114,6 +114,70 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     })
 }
 
+/// The probability that each metric named in the scenario's thresholds exceeds each of
+/// its values: (column, threshold, estimate), in the order the scenario gives them.
+pub fn exceedances(c: &Compiled, agg: &Aggregate) -> Vec<(usize, f64, crate::stats::Exceedance)> {
+    let mut out = Vec::new();
+    for t in &c.model.thresholds {
+        // (Validated: a metric of the layout that keeps its values.)
+        let Some(i) = c.layout.columns.iter().position(|col| col.name == t.metric) else {
+            continue;
+        };
+        for &v in &t.values {
+            out.push((i, v, crate::stats::exceedance(&agg.columns[i].values, v)));
+        }
+    }
+    out
+}
+
+/// `exceedance.csv`: one row per threshold.
+pub fn exceedance_csv(
+    c: &Compiled,
+    rows: &[(usize, f64, crate::stats::Exceedance)],
+) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let p = Path::new("exceedance.csv");
+    w.write_record([
+        "metric",
+        "unit",
+        "threshold",
+        "probability_above",
+        "se",
+        "ci95_lo",
+        "ci95_hi",
+        "trials",
+    ])
+    .map_err(csv_err(p))?;
+    for (i, v, e) in rows {
+        let col = &c.layout.columns[*i];
+        let mut row = vec![col.name.clone(), col.unit.clone(), num(*v)];
+        row.extend([e.probability, e.se, e.lo, e.hi].map(num));
+        row.push(e.trials.to_string());
+        w.write_record(&row).map_err(csv_err(p))?;
+    }
+    w.into_inner().map_err(|e| crate::Error::Output {
+        path: p.into(),
+        source: e.into_error(),
+    })
+}
+
+/// The console's lines on the thresholds: `P(shortfall_fraction > 0.2) = ...`.
+pub fn exceedance_lines(c: &Compiled, rows: &[(usize, f64, crate::stats::Exceedance)]) -> String {
+    let mut s = String::new();
+    for (i, v, e) in rows {
+        s += &format!(
+            "P({} > {}) = {} ± {} (95% interval {} to {})\n",
+            c.layout.columns[*i].name,
+            crate::model::dist::fmt_num(*v),
+            short(e.probability),
+            short(e.se),
+            short(e.lo),
+            short(e.hi)
+        );
+    }
+    s
+}
+
 /// `yearly.csv`: per calendar year and commodity, delivered and shortfall.
 pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
     let m = &c.model;

@@ -178,6 +178,7 @@ pub fn report(
     c: &Compiled,
     agg: &Aggregate,
     sums: &[Summary],
+    exceed: &[(usize, f64, crate::stats::Exceedance)],
     charts: &[Chart],
     manifest: &Manifest,
 ) -> String {
@@ -206,6 +207,25 @@ pub fn report(
         let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(&note));
     }
     s += &reading_notes(c, sums);
+    if !exceed.is_empty() {
+        s += "<h2>Probability of exceeding thresholds</h2>\n<p class=\"note\">The share of trials whose value is above each threshold set in the scenario (<code>thresholds</code>), with its binomial standard error and 95% Wilson interval.</p>\n";
+        let rows: Vec<Vec<String>> = (exceed.iter())
+            .map(|(i, v, e)| {
+                let col = &c.layout.columns[*i];
+                vec![
+                    format!("{} > {}", col.name, crate::model::dist::fmt_num(*v)),
+                    col.unit.clone(),
+                    format!("{} ± {}", short(e.probability), short(e.se)),
+                    format!("{} to {}", short(e.lo), short(e.hi)),
+                ]
+            })
+            .collect();
+        s += &table(
+            "exceedance",
+            &["event", "unit", "probability ± se", "95% interval"],
+            &rows,
+        );
+    }
     for ch in charts {
         let _ = write!(
             s,

@@ -205,6 +205,7 @@ impl Builder<'_> {
             params: std::mem::take(&mut self.params),
             region_targets,
             correlation: None,
+            thresholds: Vec::new(),
         };
         // (Over a stand-in window, after a bad start or horizon, the load means nothing.)
         if self.check_branching(raw, &model) && horizon_known {
@@ -212,7 +213,109 @@ impl Builder<'_> {
         }
         model.correlation = self.correlations(raw, &model.params);
         model.params.shrink_to_fit();
+        model.thresholds = self.thresholds(raw, &model);
         model
+    }
+
+    /// Where `key` (a dotted metric name, written whole, quoted or as nested keys) is
+    /// given in the table at `span` (a `[table]`, up to the next header, or an inline
+    /// one): the first line there that begins with it, or the table's own span.
+    fn key_in(&self, span: std::ops::Range<usize>, key: &str) -> std::ops::Range<usize> {
+        let first = key.split('.').next().unwrap_or(key);
+        let starts = [format!("\"{key}\""), key.to_string(), format!("{first}.")];
+        let Some(body) = self.text.get(span.start..) else {
+            return span;
+        };
+        let mut at = span.start;
+        for (i, line) in body.split_inclusive('\n').enumerate() {
+            let trimmed = line.trim_start();
+            if i > 0 && at >= span.end && trimmed.starts_with('[') {
+                break;
+            }
+            let is_key = |k: &String| {
+                trimmed
+                    .strip_prefix(k.as_str())
+                    .is_some_and(|rest| k.ends_with('.') || rest.trim_start().starts_with('='))
+            };
+            if starts.iter().any(is_key) {
+                let lead = line.len() - trimmed.len();
+                return at + lead..at + line.len();
+            }
+            at += line.len();
+        }
+        span
+    }
+
+    /// `thresholds`: per metric that keeps percentiles, a list of finite values
+    /// ([`crate::model::default_thresholds`] when the scenario gives none).
+    fn thresholds(&mut self, raw: &RawScenario, model: &Model) -> Vec<crate::model::Threshold> {
+        let Some(table) = &raw.thresholds else {
+            return crate::model::default_thresholds();
+        };
+        let layout = crate::engine::outcome::Layout::new(model);
+        let metrics: Vec<String> = (layout.columns.iter())
+            .filter(|c| c.quantiles)
+            .map(|c| c.name.clone())
+            .collect();
+        // A metric's name holds dots, which TOML reads as nested tables unless the key
+        // is quoted: `shortfall_fraction.antimony = [0.2]` is taken as that metric.
+        fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v {
+                    toml::Value::Table(inner) => flatten(&key, inner, out),
+                    _ => out.push((key, v.clone())),
+                }
+            }
+        }
+        let mut entries = Vec::new();
+        flatten("", table.get_ref(), &mut entries);
+        let mut out = Vec::new();
+        for (key, value) in &entries {
+            let kp = format!("thresholds.{key}");
+            let span = Some(self.key_in(table.span(), key));
+            if !metrics.contains(key) {
+                let why = if layout.columns.iter().any(|c| &c.name == key) {
+                    "keeps no percentiles (only its mean), so no probability of exceeding a value"
+                        .to_string()
+                } else {
+                    let hint = crate::scenario::resolve::closest(key, &metrics)
+                        .map(|c| format!("did you mean `{c}`? "))
+                        .unwrap_or_default();
+                    format!(
+                        "is not a metric of this scenario; {hint}thresholds apply to the metrics of summary.csv that have percentiles, such as shortfall_fraction, shortfall_value, delivered_value or shortfall_fraction.COMMODITY"
+                    )
+                };
+                self.err(&kp, span, why);
+                continue;
+            }
+            let numbers: Option<Vec<f64>> = value.as_array().and_then(|items| {
+                items
+                    .iter()
+                    .map(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
+                    .collect()
+            });
+            match numbers {
+                Some(values) if !values.is_empty() && values.iter().all(|x| x.is_finite()) => out
+                    .push(crate::model::Threshold {
+                        metric: key.to_string(),
+                        values,
+                    }),
+                _ => self.err(
+                    &kp,
+                    span,
+                    format!("must be a list of finite numbers, e.g. [0.1, 0.2]; got {value}"),
+                ),
+            }
+        }
+        // In the order of summary.csv's rows, whatever the order of the keys (which
+        // `extends` and `--set` can change).
+        out.sort_by_key(|t| metrics.iter().position(|m| *m == t.metric));
+        out
     }
 
     fn req_date(&mut self, v: Option<&V>, path: &str) -> Option<Date> {

@@ -31,6 +31,7 @@ pub struct RawScenario {
     pub mitigations: Option<Vec<Spanned<RawMitigation>>>,
     pub plan: Option<Vec<Spanned<RawPlanTarget>>>,
     pub correlations: Option<Vec<Spanned<RawCorrelation>>>,
+    pub thresholds: Option<Spanned<toml::Table>>,
 }
 
 #[derive(Debug, Deserialize)]

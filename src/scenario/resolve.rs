@@ -505,6 +505,7 @@ fn schema(context: &str) -> Option<&'static [&'static str]> {
             "mitigations",
             "plan",
             "correlations",
+            "thresholds",
         ],
         "phases" => &["name", "start", "end", "description"],
         "commodities" => &["name", "unit", "value_per_unit", "description"],
@@ -594,7 +595,10 @@ fn schema(context: &str) -> Option<&'static [&'static str]> {
 
 /// Tables whose keys are names (of sites and routes, of phases).
 fn free_keys(context: &str) -> bool {
+    // (Metric names hold dots, so a threshold's key may be a path of several.)
     matches!(context, "hazards.targets" | "hazards.phase_multipliers")
+        || context == "thresholds"
+        || context.starts_with("thresholds.")
 }
 
 /// Reads a `--set` value as TOML, or as a string when it is a bare word.

@@ -77,6 +77,52 @@ pub fn cvar95(sorted: &[f32], higher_is_worse: bool) -> f64 {
     tail.iter().map(|&x| x as f64).sum::<f64>() / k as f64
 }
 
+/// The probability that a metric exceeds a threshold, estimated from its trials.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exceedance {
+    /// Share of the trials whose value is above the threshold.
+    pub probability: f64,
+    /// Its binomial standard error, `sqrt(p (1 - p) / n)`.
+    pub se: f64,
+    /// The 95% Wilson score interval, which stays within 0..1 and is not empty when no
+    /// trial, or every trial, exceeds.
+    pub lo: f64,
+    /// Its upper end.
+    pub hi: f64,
+    /// Trials that define the metric.
+    pub trials: u64,
+}
+
+/// The share of `values` (one per trial, as kept in single precision) above `threshold`
+/// (itself rounded to single precision, so that a value equal to it does not count),
+/// with its standard error and 95% Wilson interval. NaN when there are no values.
+pub fn exceedance(values: &[f32], threshold: f64) -> Exceedance {
+    let n = values.len() as f64;
+    let t = threshold as f32;
+    let p = values.iter().filter(|&&v| v > t).count() as f64 / n;
+    /// The standard normal 0.975 quantile.
+    const Z: f64 = 1.959_963_984_540_054;
+    let z2 = Z * Z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    Exceedance {
+        probability: p,
+        se: (p * (1.0 - p) / n).sqrt(),
+        // (Exactly 0 and 1 at the ends, which rounding would miss by a hair.)
+        lo: if p == 0.0 {
+            0.0
+        } else {
+            (centre - half).max(0.0)
+        },
+        hi: if p == 1.0 {
+            1.0
+        } else {
+            (centre + half).min(1.0)
+        },
+        trials: values.len() as u64,
+    }
+}
+
 /// Statistics of one metric across trials.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnStats {
@@ -215,6 +261,28 @@ mod tests {
         assert!((m.mean - mean).abs() < 1e-12);
         assert!((m.variance() - var).abs() < 1e-9);
         assert!((m.se() - (var / 5.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn exceedance_counts_values_strictly_above_with_a_wilson_interval() {
+        let v: Vec<f32> = (1..=10).map(|x| x as f32 / 10.0).collect();
+        let e = exceedance(&v, 0.7);
+        // 0.8, 0.9 and 1.0; 0.7 itself does not exceed.
+        assert_eq!(e.probability, 0.3);
+        assert_eq!(e.trials, 10);
+        assert!((e.se - (0.3f64 * 0.7 / 10.0).sqrt()).abs() < 1e-15);
+        // Wilson's interval for 3 of 10 (Newcombe, 1998, Table I: 0.1078 to 0.6032).
+        assert!(
+            (e.lo - 0.1078).abs() < 5e-5 && (e.hi - 0.6032).abs() < 5e-5,
+            "{e:?}"
+        );
+        // None and all: the interval still has width, within 0..1.
+        let none = exceedance(&v, 1.0);
+        assert_eq!((none.probability, none.lo), (0.0, 0.0));
+        assert!(none.hi > 0.2 && none.hi < 0.35, "{none:?}");
+        let all = exceedance(&v, 0.0);
+        assert_eq!((all.probability, all.hi), (1.0, 1.0));
+        assert!(exceedance(&[], 0.5).probability.is_nan());
     }
 
     #[test]
