@@ -81,6 +81,21 @@ fn run_writes_every_file_well_formed() {
     assert!(head.contains("hazards[bla_attacks].rate_per_year"));
     assert_eq!(lines.count(), 300);
 
+    // Events by kind are the sums of their hazards' events, trial by trial.
+    let head_cols: Vec<&str> = head.split(',').collect();
+    let at = |name: &str| head_cols.iter().position(|c| *c == name).unwrap();
+    for line in trials.lines().skip(1) {
+        let f: Vec<f64> = line
+            .split(',')
+            .map(|x| x.parse().unwrap_or(f64::NAN))
+            .collect();
+        let attacks = ["bla_attacks", "karachi_attacks", "ttp_attacks"]
+            .map(|h| f[at(&format!("events.{h}"))])
+            .iter()
+            .sum::<f64>();
+        assert_eq!(f[at("events_by_kind.attack")], attacks);
+        assert_eq!(f[at("events_by_kind.cyber")], f[at("events.cyber")]);
+    }
     // The default thresholds, each probability the share of trials.csv's rows above it.
     let fractions: Vec<f64> = trials
         .lines()

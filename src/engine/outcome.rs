@@ -27,6 +27,9 @@ pub struct Layout {
     pub lost_kind: usize,
     /// First event-count column (one per hazard).
     pub events: usize,
+    /// First event-count column by hazard kind (one per kind, in [`HazardKind::ALL`]
+    /// order).
+    pub events_kind: usize,
     /// First commissioning-day column (one per site of [`Model::commissioned`]).
     pub commissioning: usize,
     /// Producing mines at the horizon.
@@ -120,6 +123,16 @@ impl Layout {
                 true,
             );
         }
+        let events_kind = cols.len();
+        for k in HazardKind::ALL {
+            push(
+                &mut cols,
+                format!("events_by_kind.{}", k.as_str()),
+                "events",
+                true,
+                true,
+            );
+        }
         let commissioning = cols.len();
         for (_, s) in model.commissioned() {
             push(
@@ -196,6 +209,7 @@ impl Layout {
             commodity,
             lost_kind,
             events,
+            events_kind,
             commissioning,
             mines,
             idle,

@@ -839,6 +839,9 @@ fn fill_metrics(
     for e in &s.events {
         out.metrics[l.events + e.hazard as usize] += 1.0;
     }
+    for (h, hz) in m.hazards.iter().enumerate() {
+        out.metrics[l.events_kind + hz.kind.index()] += out.metrics[l.events + h];
+    }
     for (j, (i, _)) in m.commissioned().enumerate() {
         out.metrics[l.commissioning + j] = s.units[i].first().copied().unwrap_or(f64::NAN);
     }
