@@ -95,6 +95,22 @@ fn run_writes_every_file_well_formed() {
             .sum::<f64>();
         assert_eq!(f[at("events_by_kind.attack")], attacks);
         assert_eq!(f[at("events_by_kind.cyber")], f[at("events.cyber")]);
+        // The years' deliveries add up to the horizon's (to rounding of their sum).
+        for k in [
+            "antimony",
+            "copper_concentrate",
+            "ree_concentrate",
+            "ree_oxide",
+        ] {
+            let years: f64 = (2025..=2032)
+                .map(|y| f[at(&format!("delivered.{k}.{y}"))])
+                .sum();
+            let total = f[at(&format!("delivered.{k}"))];
+            assert!(
+                (years - total).abs() <= 1e-9 * total.abs().max(1.0),
+                "{k}: {years} {total}"
+            );
+        }
     }
     // The default thresholds, each probability the share of trials.csv's rows above it.
     let fractions: Vec<f64> = trials

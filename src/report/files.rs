@@ -23,6 +23,12 @@ impl TrialsWriter {
         let mut w = csv::Writer::from_writer(out.open("trials.csv")?);
         let mut header = vec!["trial".to_string()];
         header.extend(c.layout.columns.iter().map(|col| col.name.clone()));
+        // Each calendar year's deliveries, year by year, commodity by commodity (the
+        // order of `TrialOutcome::delivered_yearly`).
+        let m = &c.model;
+        for y in &m.years {
+            header.extend((m.commodities.iter()).map(|k| format!("delivered.{}.{y}", k.name)));
+        }
         header.extend(c.model.params.iter().map(|p| p.path.clone()));
         w.write_record(&header).map_err(csv_err(&path))?;
         Ok(TrialsWriter { w, path })
@@ -37,7 +43,10 @@ impl TrialsWriter {
             self.w
                 .write_field((first + i as u64).to_string())
                 .map_err(&err)?;
-            for &x in o.metrics.iter().chain(&o.params) {
+            for &x in (o.metrics.iter())
+                .chain(&o.delivered_yearly)
+                .chain(&o.params)
+            {
                 buf.clear();
                 push_num(&mut buf, x);
                 self.w.write_field(&buf).map_err(&err)?;
