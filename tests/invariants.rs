@@ -347,3 +347,130 @@ fn days_before_the_first_disruption_free_shipment_are_not_days_without_shipments
         }
     }
 }
+
+/// Three mines, two in region A and one in C, each with its road to a port in B; a
+/// hazard in A hits only `mine1`, with a stand-down of 10 days after each event with
+/// probability `p`.
+fn stand_down_network(p: f64) -> Compiled {
+    let mine = |name: &str, region: &str| {
+        format!(
+            "[[sites]]\nname = \"{name}\"\nkind = \"mine\"\nregion = \"{region}\"\ncommodity = \"ore\"\ncapacity_per_day = 10\ninventory_max = 5\n"
+        )
+    };
+    let road = |name: &str, from: &str, region: &str| {
+        format!(
+            "[[routes]]\nname = \"{name}\"\nfrom = \"{from}\"\nto = \"port\"\nregions = [\"{region}\", \"B\"]\ncapacity_per_day = 20\ntransit_days = 1\n"
+        )
+    };
+    let text = format!(
+        "name = \"sd\"\nstart = \"2026-01-01\"\nhorizon = \"2027-12-31\"\n[[commodities]]\nname = \"ore\"\nvalue_per_unit = 1\n{}{}{}[[sites]]\nname = \"port\"\nkind = \"port\"\nregion = \"B\"\ncapacity_per_day = 100\ninventory_max = 1000\n{}{}{}[[hazards]]\nname = \"h\"\nkind = \"attack\"\nregions = [\"A\"]\nrate_per_year = 6\ntargets = {{ mine1 = 1 }}\n[hazards.impact]\nduration_days = 1\nstand_down_probability = {p}\nstand_down_days = 10\n",
+        mine("mine1", "A"),
+        mine("mine2", "A"),
+        mine("mine3", "C"),
+        road("road1", "mine1", "A"),
+        road("road2", "mine2", "A"),
+        road("road3", "mine3", "C"),
+    );
+    Compiled::new(parse(&text, "stand-down").unwrap())
+}
+
+#[test]
+fn a_stand_down_closes_every_site_and_route_of_the_event_s_region_and_nothing_else() {
+    for p in [0.0, 1.0] {
+        let c = stand_down_network(p);
+        let col = |name: &str| {
+            (c.layout.columns.iter())
+                .position(|x| x.name == name)
+                .unwrap()
+        };
+        let lost = |o: &shortfall::engine::outcome::TrialOutcome, t: &str| {
+            o.metrics[col(&format!("lost_at.{t}"))]
+        };
+        let mut with_events = 0;
+        for o in outcomes(&c, 3, 200, 1) {
+            let events = o.metrics[col("events.h")];
+            // Region C's mine and road are never closed, nor is anything but mine1
+            // without stand-downs.
+            assert_eq!((lost(&o, "mine3"), lost(&o, "road3")), (0.0, 0.0));
+            if p == 0.0 {
+                for t in ["road1", "mine2", "road2"] {
+                    assert_eq!(lost(&o, t), 0.0, "{t} lost without a stand-down");
+                }
+            } else if events > 0.0 {
+                with_events += 1;
+                // Ten days of mine2's output (10 t a day, 5 t of store) are lost to
+                // each stand-down, charged to mine2 or its road, both in A.
+                assert!(
+                    lost(&o, "mine2") + lost(&o, "road2") > 0.0,
+                    "{events} events"
+                );
+                assert!(lost(&o, "road1") > 0.0);
+            }
+            if events == 0.0 {
+                assert_eq!(o.metrics[col("shortfall_value")], 0.0);
+            }
+        }
+        // Twelve events a trial on average: a trial has none with probability e^-12,
+        // so with the seed fixed every one of the 200 has some, and the checks above ran.
+        assert!(p == 0.0 || with_events == 200, "{with_events}");
+    }
+}
+
+#[test]
+fn plan_shortfalls_and_the_phase_1_target_follow_the_yearly_deliveries() {
+    // The baseline plans 2026 (in phase 1) for three commodities.
+    let c = Compiled::new(baseline());
+    let m = &c.model;
+    let nc = m.commodities.len();
+    let met = c.layout.phase1_met.expect("phase-1 targets");
+    let mut seen = [0; 2];
+    for o in outcomes(&c, 21, 200, 1) {
+        let mut all_met = true;
+        for (j, p) in m.plan.iter().enumerate() {
+            let y = m.years.iter().position(|&y| y == p.year).unwrap();
+            let delivered = o.delivered_yearly[y * nc + p.commodity];
+            let quantity = p.quantity.get(&o.params);
+            let short = o.metrics[c.layout.plan + j];
+            assert!(
+                (short - (quantity - delivered).max(0.0)).abs() <= 1e-9 * quantity,
+                "{}: {short} vs {quantity} - {delivered}",
+                c.layout.columns[c.layout.plan + j].name
+            );
+            all_met &= short == 0.0;
+        }
+        assert_eq!(o.metrics[met], if all_met { 1.0 } else { 0.0 });
+        seen[all_met as usize] += 1;
+    }
+    // Both outcomes occur, so both branches were checked.
+    assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
+}
+
+#[test]
+fn mitigations_scale_the_severity_and_duration_of_events_from_their_date() {
+    let text = small_text(&[(
+        "[hazards.impact]\nduration_days = 3",
+        "[hazards.impact]\nduration_days = 4\nseverity = 0.8\n[[mitigations]]\nname = \"m\"\nhazards = [\"h\"]\nfrom = \"2027-01-01\"\nseverity_factor = 0.5\nduration_factor = 0.25",
+    )]);
+    let c = Compiled::new(parse(&text, "mitigated").unwrap());
+    let from = 365.0; // 2027-01-01, day 365 from 2026-01-01
+    let mut n = [0; 2];
+    let mut events = Vec::new();
+    for t in 0..50 {
+        shortfall::hazards::draw_events(
+            &c.model,
+            &c.hazards,
+            4,
+            t,
+            &[],
+            &c.hazard_off,
+            &mut events,
+        );
+        for e in &events {
+            let after = e.t >= from;
+            let (severity, duration) = if after { (0.4, 1.0) } else { (0.8, 4.0) };
+            assert_eq!((e.severity, e.duration), (severity, duration), "at {}", e.t);
+            n[after as usize] += 1;
+        }
+    }
+    assert!(n[0] > 0 && n[1] > 0, "{n:?}");
+}

@@ -253,3 +253,118 @@ fn pert_draws_follow_the_pert_distribution() {
     let sd = ((mean - a) * (c - mean) / 7.0).sqrt();
     assert!((mean - expected).abs() < 4.0 * sd / (n as f64).sqrt());
 }
+
+/// The expected event count of a Poisson hazard whose rate per year is `rate` times
+/// `(1 + trend)^(t / 365.25)` times `factor(day)` (constant within each day), over the
+/// days `days`: each day's factor times the trend's integral over that day.
+fn expected_count(
+    rate: f64,
+    trend: f64,
+    days: impl Iterator<Item = usize>,
+    factor: impl Fn(usize) -> f64,
+) -> f64 {
+    let g = (1.0f64 + trend).ln();
+    let grown = |d: usize| (g * d as f64 / 365.25).exp();
+    let per_day = |d: usize| {
+        if trend == 0.0 {
+            rate / 365.25
+        } else {
+            rate / g * (grown(d + 1) - grown(d))
+        }
+    };
+    days.map(|d| factor(d) * per_day(d)).sum()
+}
+
+#[test]
+fn trend_phases_seasons_and_mitigations_multiply_the_background_rate() {
+    // From 2026-01-01 over three years: a trend of 20% a year; phase "b" (from 2026-07-01)
+    // multiplies the rate by 2.5; January counts double the other months before the
+    // factors are scaled to a mean of 1 (to 24/13, the others 12/13); a mitigation from
+    // 2027-03-01 halves the rate.
+    let hazard = r#"
+[[phases]]
+name = "a"
+start = "2026-01-01"
+end = "2026-06-30"
+[[phases]]
+name = "b"
+start = "2026-07-01"
+end = "2028-12-31"
+[[hazards]]
+name = "h"
+kind = "protest"
+regions = ["A"]
+rate_per_year = 10
+trend_per_year = 0.2
+phase_multipliers = { b = 2.5 }
+seasonal = [2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+targets = { route = 1 }
+[hazards.impact]
+duration_days = 1
+[[mitigations]]
+name = "m"
+hazards = ["h"]
+from = "2027-03-01"
+rate_factor = 0.5
+"#;
+    let c = Compiled::new(parse(&scenario(hazard, "2028-12-31"), "t").unwrap());
+    let start = jiff::civil::date(2026, 1, 1);
+    let date = |d: usize| start.checked_add(jiff::Span::new().days(d as i64)).unwrap();
+    let (phase_b, mitigated) = (jiff::civil::date(2026, 7, 1), jiff::civil::date(2027, 3, 1));
+    let n_days = c.model.n_days as usize;
+    assert_eq!(n_days, 1096);
+    // Counted apart: January's events, and the others before and after the mitigation
+    // (each factor moves one of these counts by many standard errors).
+    let class = |d: usize| match date(d) {
+        day if day.month() == 1 => 0,
+        day if day < mitigated => 1,
+        _ => 2,
+    };
+    let model = |d: usize, phase: f64, season: bool, mitigation: f64| {
+        let day = date(d);
+        let p = if day >= phase_b { phase } else { 1.0 };
+        let s = match (season, day.month()) {
+            (false, _) => 1.0,
+            (true, 1) => 24.0 / 13.0,
+            (true, _) => 12.0 / 13.0,
+        };
+        let m = if day >= mitigated { mitigation } else { 1.0 };
+        p * s * m
+    };
+    let expected = |trend: f64, phase: f64, season: bool, mitigation: f64| -> [f64; 3] {
+        [0, 1, 2].map(|k| {
+            let days = (0..n_days).filter(move |&d| class(d) == k);
+            expected_count(10.0, trend, days, |d| model(d, phase, season, mitigation))
+        })
+    };
+    let mu = expected(0.2, 2.5, true, 0.5);
+    let n = 20_000u64;
+    let mut sums = [0.0; 3];
+    let mut events = Vec::new();
+    for t in 0..n {
+        draw_events(&c.model, &c.hazards, 13, t, &[], &c.hazard_off, &mut events);
+        for e in &events {
+            sums[class(e.t as usize)] += 1.0;
+        }
+    }
+    for k in 0..3 {
+        // Poisson counts: the mean's standard error is sqrt(mu / n).
+        let (m, se) = (sums[k] / n as f64, (mu[k] / n as f64).sqrt());
+        assert!(
+            (m - mu[k]).abs() < 4.0 * se,
+            "class {k}: mean {m} vs {}",
+            mu[k]
+        );
+    }
+    // The test's power: leaving out any one factor would move some count by more than
+    // twelve standard errors.
+    for without in [
+        expected(0.0, 2.5, true, 0.5),
+        expected(0.2, 1.0, true, 0.5),
+        expected(0.2, 2.5, false, 0.5),
+        expected(0.2, 2.5, true, 1.0),
+    ] {
+        let moved = (0..3).map(|j| (without[j] - mu[j]).abs() / (mu[j] / n as f64).sqrt());
+        assert!(moved.fold(0.0, f64::max) > 12.0, "{without:?} vs {mu:?}");
+    }
+}
