@@ -8,7 +8,7 @@ mod common;
 use common::{outcomes, small_text};
 
 use shortfall::engine::Compiled;
-use shortfall::engine::outcome::{COUNTERFACTUAL_VALUE, SHORTFALL_VALUE};
+use shortfall::engine::outcome::{COUNTERFACTUAL_VALUE, DELIVERED_VALUE, SHORTFALL_VALUE};
 use shortfall::scenario::{baseline, parse};
 
 fn small(replace: &[(&str, &str)]) -> Compiled {
@@ -473,4 +473,53 @@ fn mitigations_scale_the_severity_and_duration_of_events_from_their_date() {
         }
     }
     assert!(n[0] > 0 && n[1] > 0, "{n:?}");
+}
+
+#[test]
+fn results_by_phase_split_months_at_phase_bounds() {
+    // A stockpile ships 10 t a day from day 1 (loaded on day 0, a day in transit); phase
+    // b starts on 2026-03-15, day 73: phase a ships on days 1 to 72, b on days 73 to 364.
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/phase_split.toml"
+    ))
+    .unwrap();
+    let c = Compiled::new(parse(&text, "phase split").unwrap());
+    let col = |name: &str| {
+        c.layout
+            .columns
+            .iter()
+            .position(|x| x.name == name)
+            .unwrap()
+    };
+    let o = c.trial(1, 0);
+    assert_eq!(o.metrics[col("delivered_value.phase.a")], 720.0);
+    assert_eq!(o.metrics[col("delivered_value.phase.b")], 2920.0);
+    assert_eq!(o.metrics[col("shortfall_fraction.phase.b")], 0.0);
+    // March is cut in two periods; only its second ends the quarter.
+    assert_eq!(c.model.months.len(), 13);
+    assert_eq!(shortfall::engine::quarter_ends(&c.model), [3, 6, 9, 12]);
+    // Without the phases, the same deliveries in twelve periods, and no by-phase columns.
+    let start = text.find("[[phases]]").unwrap();
+    let end = text.find("[[commodities]]").unwrap();
+    text.replace_range(start..end, "");
+    let plain = Compiled::new(parse(&text, "no phases").unwrap());
+    assert_eq!(plain.model.months.len(), 12);
+    assert!(plain.layout.phases.is_empty());
+    let p = plain.trial(1, 0);
+    assert_eq!(p.metrics[DELIVERED_VALUE], o.metrics[DELIVERED_VALUE]);
+    // The baseline's phases cover its horizon: their values add up to the totals.
+    let b = Compiled::new(baseline());
+    for o in outcomes(&b, 2, 20, 1) {
+        for (whole, first) in [(DELIVERED_VALUE, 0), (SHORTFALL_VALUE, 1)] {
+            let parts: f64 = (0..b.layout.phases.len())
+                .map(|j| o.metrics[b.layout.phase + 3 * j + first])
+                .sum();
+            let total = o.metrics[whole];
+            assert!(
+                (parts - total).abs() <= 1e-9 * total.abs(),
+                "{parts} vs {total}"
+            );
+        }
+    }
 }

@@ -307,7 +307,14 @@ fn cumulate(
 pub fn quarter_ends(m: &Model) -> Vec<usize> {
     let n = m.months.len();
     (0..n)
-        .filter(|&p| p + 1 == n || m.months[p].month() % 3 == 0)
+        .filter(|&p| {
+            // (The last period of its month: a phase may cut a month in two.)
+            let last_of_month = m
+                .months
+                .get(p + 1)
+                .is_none_or(|next| next.month() != m.months[p].month());
+            p + 1 == n || m.months[p].month() % 3 == 0 && last_of_month
+        })
         .collect()
 }
 

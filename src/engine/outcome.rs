@@ -23,6 +23,13 @@ pub struct Layout {
     pub columns: Vec<Column>,
     /// First per-commodity column (4 per commodity).
     pub commodity: usize,
+    /// First by-phase column (3 per phase in force within the horizon: delivered value,
+    /// shortfall value, shortfall fraction).
+    pub phase: usize,
+    /// Phases with by-phase columns (indices into `Model::phases`).
+    pub phases: Vec<usize>,
+    /// For each phase of the model, its place among `phases`, if it has columns.
+    pub phase_slot: Vec<Option<usize>>,
     /// First lost-by-kind column.
     pub lost_kind: usize,
     /// First event-count column (one per hazard).
@@ -104,6 +111,34 @@ impl Layout {
             push(
                 &mut cols,
                 format!("shortfall_fraction.{}", c.name),
+                "fraction",
+                true,
+                true,
+            );
+        }
+        let phase = cols.len();
+        let phases: Vec<usize> = (0..model.phases.len())
+            .filter(|&p| model.phases[p].in_force(model.n_days))
+            .collect();
+        for &p in &phases {
+            let name = &model.phases[p].name;
+            push(
+                &mut cols,
+                format!("delivered_value.phase.{name}"),
+                "USD",
+                false,
+                true,
+            );
+            push(
+                &mut cols,
+                format!("shortfall_value.phase.{name}"),
+                "USD",
+                true,
+                true,
+            );
+            push(
+                &mut cols,
+                format!("shortfall_fraction.phase.{name}"),
                 "fraction",
                 true,
                 true,
@@ -207,6 +242,11 @@ impl Layout {
         Layout {
             columns: cols,
             commodity,
+            phase,
+            phase_slot: (0..model.phases.len())
+                .map(|p| phases.iter().position(|&x| x == p))
+                .collect(),
+            phases,
             lost_kind,
             events,
             events_kind,

@@ -791,6 +791,27 @@ fn fill_metrics(
         del_v += del * value_k;
         cf_v += cf * value_k;
     }
+    // By phase, in one pass over the month periods (a phase's bounds start periods, so
+    // each lies in one phase or none): the delivered and counterfactual values.
+    for (q, &p) in m.period_phase.iter().enumerate() {
+        let Some(j) = l.phase_slot.get(p as usize).copied().flatten() else {
+            continue;
+        };
+        let (mut del, mut cf) = (0.0, 0.0);
+        for (k, &value_k) in value.iter().enumerate() {
+            del += out.delivered_monthly[q * nc + k] * value_k;
+            cf += out.counterfactual_monthly[q * nc + k] * value_k;
+        }
+        out.metrics[l.phase + 3 * j] += del;
+        out.metrics[l.phase + 3 * j + 1] += cf;
+    }
+    for j in 0..l.phases.len() {
+        let base = l.phase + 3 * j;
+        let (del, cf) = (out.metrics[base], out.metrics[base + 1]);
+        out.metrics[base + 1] = cf - del;
+        // Undefined where nothing would have flowed in the phase.
+        out.metrics[base + 2] = if cf > 0.0 { (cf - del) / cf } else { f64::NAN };
+    }
     let short_v = cf_v - del_v;
     out.metrics[SHORTFALL_FRACTION] = if cf_v > 0.0 { short_v / cf_v } else { 0.0 };
     out.metrics[SHORTFALL_VALUE] = short_v;

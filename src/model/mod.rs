@@ -351,7 +351,9 @@ pub struct Model {
     pub day_year: Vec<u8>,
     /// Month (0-11) of each day.
     pub day_month: Vec<u8>,
-    /// First day of each month period covered (the first is the start date).
+    /// First day of each month period covered: the first of each calendar month, the
+    /// start date, and a phase's first day or the day after its last when it falls
+    /// within a month (so that each period lies in one phase, or in none).
     pub months: Vec<Date>,
     /// Month period of each day (index into `months`).
     pub day_period: Vec<u16>,
@@ -359,6 +361,8 @@ pub struct Model {
     pub period_year: Vec<u8>,
     /// Phase index of each day, or `u8::MAX` outside every phase.
     pub day_phase: Vec<u8>,
+    /// Phase index of each month period, or `u8::MAX` outside every phase.
+    pub period_phase: Vec<u8>,
     /// Phases.
     pub phases: Vec<Phase>,
     /// Commodities.

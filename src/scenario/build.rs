@@ -167,8 +167,14 @@ impl Builder<'_> {
             months,
             day_period,
             period_year,
-        } = calendar(start, n_days);
-        let day_phase = (0..n_days)
+        } = calendar(
+            start,
+            n_days,
+            &(phases.iter())
+                .flat_map(|p| [p.start_day, p.end_day.saturating_add(1)])
+                .collect::<Vec<u32>>(),
+        );
+        let day_phase: Vec<u8> = (0..n_days)
             .map(|d| {
                 phases
                     .iter()
@@ -176,6 +182,11 @@ impl Builder<'_> {
                     .map_or(u8::MAX, |i| i as u8)
             })
             .collect();
+        // (Each period lies in one phase or none: take its first day's.)
+        let mut period_phase = vec![u8::MAX; months.len()];
+        for (d, &p) in day_period.iter().enumerate().rev() {
+            period_phase[p as usize] = day_phase[d];
+        }
         let mut model = Model {
             name,
             description: s(&raw.description).unwrap_or_default().trim().to_string(),
@@ -191,6 +202,7 @@ impl Builder<'_> {
             day_period,
             period_year,
             day_phase,
+            period_phase,
             phases,
             commodities,
             regions,
@@ -1841,7 +1853,9 @@ struct Calendar {
 }
 
 /// Years and months covered, and the year, calendar month and month period of each day.
-fn calendar(start: Date, n_days: u32) -> Calendar {
+/// A period begins on the first of each month, and also on each day of `cuts` (phases'
+/// first days and the days after their last).
+fn calendar(start: Date, n_days: u32, cuts: &[u32]) -> Calendar {
     let n = n_days as usize;
     let mut c = Calendar {
         years: Vec::new(),
@@ -1852,13 +1866,14 @@ fn calendar(start: Date, n_days: u32) -> Calendar {
         period_year: Vec::new(),
     };
     let mut d = start;
-    for _ in 0..n_days {
+    for day in 0..n_days {
         if c.years.last() != Some(&d.year()) {
             c.years.push(d.year());
         }
         if c.months
             .last()
             .is_none_or(|m| m.month() != d.month() || m.year() != d.year())
+            || cuts.contains(&day)
         {
             c.months.push(d);
             c.period_year.push((c.years.len() - 1) as u8);
