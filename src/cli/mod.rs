@@ -143,7 +143,7 @@ impl Common {
             return Err(Error::Usage {
                 flag: "--trials",
                 message: format!(
-                    "must be from 1 to {} (a run's percentiles keep about 160 bytes a trial); got {trials}",
+                    "must be from 1 to {} (a run's percentiles keep about 200 bytes a trial); got {trials}",
                     engine::MAX_TRIALS
                 ),
             });

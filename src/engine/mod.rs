@@ -319,7 +319,7 @@ pub fn quarter_ends(m: &Model) -> Vec<usize> {
 }
 
 /// The most trials a run may have: its percentiles keep about 4 bytes per trial and
-/// metric (some 160 bytes a trial for the baseline, 16 GB at this count).
+/// metric (some 200 bytes a trial for the baseline, 20 GB at this count).
 pub const MAX_TRIALS: u64 = 100_000_000;
 
 /// Trials per chunk: outcomes of one chunk are held in memory at once.

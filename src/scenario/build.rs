@@ -102,7 +102,7 @@ impl Builder<'_> {
                 "trials",
                 raw.trials.as_ref().map(|t| t.span()),
                 format!(
-                    "must be from 1 to {} (its percentiles keep about 160 bytes a trial); got {trials}",
+                    "must be from 1 to {} (its percentiles keep about 200 bytes a trial); got {trials}",
                     crate::engine::MAX_TRIALS
                 ),
             );
