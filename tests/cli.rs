@@ -150,6 +150,44 @@ fn run_writes_every_file_well_formed() {
 
     let yearly = std::fs::read_to_string(tmp.path().join("yearly.csv")).unwrap();
     assert!(yearly.starts_with("year,commodity,unit,delivered_mean,"));
+    // The years' disruption-free means add up to the horizon's in summary.csv (a
+    // different path: per-trial totals there, per-year means here).
+    let summary_mean = |metric: &str| -> f64 {
+        let text = std::fs::read_to_string(tmp.path().join("summary.csv")).unwrap();
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{metric},")))
+            .unwrap();
+        row.split(',').nth(2).unwrap().parse().unwrap()
+    };
+    for k in [
+        "antimony",
+        "copper_concentrate",
+        "ree_concentrate",
+        "ree_oxide",
+    ] {
+        let (mut cf, mut short) = (0.0, 0.0);
+        for line in yearly
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(1) == Some(k))
+        {
+            let f: Vec<f64> = (line.split(',').skip(3))
+                .map(|x| x.parse().unwrap_or(f64::NAN))
+                .collect();
+            cf += f[10];
+            short += f[5];
+            let share = f[11];
+            assert!(f[10] == 0.0 && share.is_nan() || (share - f[5] / f[10]).abs() < 1e-12);
+        }
+        let want = summary_mean(&format!("counterfactual.{k}"));
+        assert!((cf - want).abs() <= 1e-9 * want, "{k}: {cf} vs {want}");
+        let want = summary_mean(&format!("shortfall.{k}"));
+        assert!(
+            (short - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{k}: {short} vs {want}"
+        );
+    }
     assert_eq!(yearly.lines().count(), 1 + 8 * 4, "8 years x 4 commodities");
 
     let manifest: serde_json::Value =

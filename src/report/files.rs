@@ -206,6 +206,8 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
         "shortfall_p10",
         "shortfall_p50",
         "shortfall_p90",
+        "counterfactual_mean",
+        "shortfall_share",
     ])
     .map_err(csv_err(p))?;
     let nc = m.commodities.len();
@@ -234,6 +236,11 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
                 ]
                 .map(num),
             );
+            // Each trial's shortfall is its counterfactual less its deliveries, so the
+            // means add up the same way.
+            let cf = dm.mean + sm.mean;
+            let share = if cf > 0.0 { sm.mean / cf } else { f64::NAN };
+            row.extend([cf, share].map(num));
             w.write_record(&row).map_err(csv_err(p))?;
         }
     }
