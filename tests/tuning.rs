@@ -135,6 +135,49 @@ fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
 }
 
 #[test]
+fn compared_threshold_probabilities_differ_trial_by_trial() {
+    // A rate three times higher: more trials above each threshold, and the paired
+    // difference is the difference of the two probabilities, within its interval.
+    let tmp = tempfile::tempdir().unwrap();
+    // (The small network loses little: a few ten-thousandths of its flow.)
+    let thresholds = "\n[thresholds]\nshortfall_fraction = [0.0001, 0.0005]\n";
+    let a = write(tmp.path(), "a.toml", &(small_text(&[]) + thresholds));
+    let b = write(
+        tmp.path(),
+        "b.toml",
+        &(small_text(&[("rate_per_year = 4", "rate_per_year = 12")]) + thresholds),
+    );
+    let out = shortfall()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .args(["--trials", "400", "--quiet", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h, rows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
+    assert_eq!(rows.len(), 4);
+    let f = |r: &Vec<String>, c: &str| r[col(&h, c)].parse::<f64>().unwrap();
+    for pair in rows.chunks(2) {
+        let d = f(&pair[1], "difference");
+        let expected = f(&pair[1], "probability_above") - f(&pair[0], "probability_above");
+        assert!((d - expected).abs() < 1e-12, "{d} vs {expected}");
+        assert!(d > 0.0);
+        assert!(f(&pair[1], "difference_ci95_lo") < d && d < f(&pair[1], "difference_ci95_hi"));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("P(shortfall_fraction > 0.0005): broken "),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn a_scenario_compared_with_itself_differs_in_no_trial() {
     let tmp = tempfile::tempdir().unwrap();
     let a = write(
@@ -191,6 +234,17 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
     );
     assert!(tmp.path().join("o/scenario-1-broken.toml").exists());
     assert!(tmp.path().join("o/scenario-2-broken_2.toml").exists());
+    // The default thresholds, the same probability in both, and no trial differs.
+    let (th, trows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
+    assert_eq!(trows.len(), 6);
+    for pair in trows.chunks(2) {
+        let p = |r: &Vec<String>| r[col(&th, "probability_above")].clone();
+        assert_eq!(p(&pair[0]), p(&pair[1]));
+        assert_eq!(pair[0][col(&th, "difference")], "");
+        for c in ["difference", "difference_ci95_lo", "difference_ci95_hi"] {
+            assert_eq!(pair[1][col(&th, c)].parse::<f64>().unwrap(), 0.0, "{c}");
+        }
+    }
     let (ch, crow) = csv_rows(&tmp.path().join("o/compare.csv"));
     assert!(ch.contains(&"broken.mean".to_string()) && ch.contains(&"broken#2.mean".to_string()));
     assert_eq!(

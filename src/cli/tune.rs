@@ -514,6 +514,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         }
     }
     write_csv(&mut out, "differences.csv", &dheader, &drows)?;
+    let (theader, trows, tlines) = compare_thresholds(&variants, &aggs, &names, trials);
+    write_csv(&mut out, "thresholds.csv", &theader, &trows)?;
     let series: Vec<Series> = names
         .iter()
         .zip(&variants)
@@ -589,7 +591,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         ],
         &dtable,
     );
-    let mut files: Vec<String> = vec!["compare.csv".into(), "differences.csv".into()];
+    let mut files: Vec<String> = vec![
+        "compare.csv".into(),
+        "differences.csv".into(),
+        "thresholds.csv".into(),
+    ];
     let mut scenario_files = Vec::new();
     for (i, (n, r)) in names.iter().zip(&resolved).enumerate() {
         // Numbered, so that no two scenarios can write the same file.
@@ -636,8 +642,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     say!("{}", console(&key_header, &key, 1));
+    if !tlines.is_empty() {
+        say!("\n{tlines}");
+    }
     sayln!(
-        "\nFiles written to {}/: report.html, compare.csv, differences.csv, manifest.json, {} (each scenario as run), and charts {}",
+        "\nFiles written to {}/: report.html, compare.csv, differences.csv, thresholds.csv, manifest.json, {} (each scenario as run), and charts {}",
         out_path.display(),
         scenario_files.join(", "),
         charts
@@ -647,6 +656,91 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             .join(", ")
     );
     Ok(())
+}
+
+/// `thresholds.csv` (header and rows) and its console lines: for every threshold any
+/// scenario sets, each scenario's probability of exceeding it, and, trial by trial on
+/// common random numbers, its difference from the first scenario's (where both define
+/// the metric in every trial).
+fn compare_thresholds(
+    variants: &[Compiled],
+    aggs: &[Aggregate],
+    names: &[String],
+    trials: u64,
+) -> (Vec<String>, Vec<Vec<String>>, String) {
+    use crate::stats::exceedance;
+    let header: Vec<String> = [
+        "scenario",
+        "metric",
+        "unit",
+        "threshold",
+        "probability_above",
+        "se",
+        "ci95_lo",
+        "ci95_hi",
+        "difference",
+        "difference_ci95_lo",
+        "difference_ci95_hi",
+        "trials",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut wanted: Vec<(String, f64)> = Vec::new();
+    for v in variants {
+        for t in &v.model.thresholds {
+            for &x in &t.values {
+                if !wanted.contains(&(t.metric.clone(), x)) {
+                    wanted.push((t.metric.clone(), x));
+                }
+            }
+        }
+    }
+    let column = |v: &Compiled, metric: &str| {
+        (v.layout.columns.iter()).position(|c| c.name == metric && c.quantiles)
+    };
+    let (mut rows, mut lines) = (Vec::new(), String::new());
+    for (metric, x) in &wanted {
+        let reference = column(&variants[0], metric).map(|j| &aggs[0].columns[j].values);
+        let mut line = format!("P({metric} > {}):", crate::model::dist::fmt_num(*x));
+        for (s, v) in variants.iter().enumerate() {
+            let Some(j) = column(v, metric) else { continue };
+            let values = &aggs[s].columns[j].values;
+            let e = exceedance(values, *x);
+            let col = &v.layout.columns[j];
+            let mut row = vec![names[s].clone(), metric.clone(), col.unit.clone(), num(*x)];
+            row.extend([e.probability, e.se, e.lo, e.hi].map(num));
+            let _ = write!(line, " {} {}", names[s], short(e.probability));
+            // The paired difference: the mean of each trial's indicator difference.
+            let paired = reference
+                .filter(|r| s > 0 && r.len() as u64 == trials && values.len() as u64 == trials);
+            match paired {
+                Some(r) => {
+                    let t = *x as f32;
+                    let mut d = crate::stats::Moments::default();
+                    for (a, b) in r.iter().zip(values) {
+                        d.push((*b > t) as u8 as f64 - (*a > t) as u8 as f64);
+                    }
+                    let half = 1.959_963_984_540_054 * d.se();
+                    row.extend([d.mean, d.mean - half, d.mean + half].map(num));
+                    let _ = write!(
+                        line,
+                        " ({:+.4}, 95% CI {:+.4} to {:+.4})",
+                        d.mean,
+                        d.mean - half,
+                        d.mean + half
+                    );
+                }
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+            row.push(e.trials.to_string());
+            rows.push(row);
+            line += ",";
+        }
+        line.pop();
+        lines += &line;
+        lines.push('\n');
+    }
+    (header, rows, lines)
 }
 
 /// The headline rows of a comparison: shortfall fraction of each scenario and its
