@@ -1065,3 +1065,66 @@ fn check_says_a_correlation_with_a_choice_comes_out_weaker() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_threshold_s_metric_is_one_key_through_extends_set_and_quotes() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "parent.toml",
+        &(small_text(&[]) + "\n[thresholds]\nshortfall_fraction.ore = [0.25]\n"),
+    );
+    let child = write(
+        tmp.path(),
+        "child.toml",
+        "extends = \"parent.toml\"\n[thresholds]\nshortfall_fraction = [0.3]\n",
+    );
+    // The parent's metric and the child's, and one more from --set, all kept.
+    let out = shortfall()
+        .arg("check")
+        .arg(&child)
+        .args(["--set", "thresholds.shortfall_value=[5]"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(
+            "  shortfall_fraction > 0.3\n  shortfall_value > 5\n  shortfall_fraction.ore > 0.25\n"
+        ),
+        "{text}"
+    );
+    // A metric given both quoted and as nested keys is refused, with its line; a misspelt
+    // one is reported on its own line, not on another of the same first name.
+    let n = small_text(&[]).lines().count();
+    let both = write(
+        tmp.path(),
+        "both.toml",
+        &(small_text(&[])
+            + "\n[thresholds]\nshortfall_fraction.ore = [0.25]\n\"shortfall_fraction.ore\" = [0.3]\n"),
+    );
+    fails_with(
+        &["check", both.to_str().unwrap()],
+        &format!(
+            "both.toml:{}: thresholds.shortfall_fraction.ore: is given twice",
+            n + 4
+        ),
+    );
+    let misspelt = write(
+        tmp.path(),
+        "misspelt.toml",
+        &(small_text(&[])
+            + "\n[thresholds]\nshortfall_fraction.ore = [0.25]\nshortfall_fraction.oer = [0.1]\n"),
+    );
+    fails_with(
+        &["check", misspelt.to_str().unwrap()],
+        &format!(
+            "misspelt.toml:{}: thresholds.shortfall_fraction.oer: is not a metric",
+            n + 4
+        ),
+    );
+}

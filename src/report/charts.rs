@@ -221,7 +221,6 @@ pub(super) fn category_label(names: &[String]) -> impl Fn(&f64) -> String + '_ {
     }
 }
 
-/// An axis label: whole numbers without decimals, others with one.
 /// An axis label: a whole number without decimals, else as few decimals as the value
 /// needs (0.05, 2.5), up to six, so that fine steps of a small range stay distinct.
 pub(super) fn tick(v: &f64) -> String {

@@ -229,12 +229,10 @@ impl Builder<'_> {
         model
     }
 
-    /// Where `key` (a dotted metric name, written whole, quoted or as nested keys) is
-    /// given in the table at `span` (a `[table]`, up to the next header, or an inline
-    /// one): the first line there that begins with it, or the table's own span.
+    /// Where `key` (a dotted metric name, quoted or not) is given in the table at
+    /// `span` (a `[table]`, up to the next header, or an inline one): the first line
+    /// there whose key, quotes and spaces aside, is `key`; else the table's own span.
     fn key_in(&self, span: std::ops::Range<usize>, key: &str) -> std::ops::Range<usize> {
-        let first = key.split('.').next().unwrap_or(key);
-        let starts = [format!("\"{key}\""), key.to_string(), format!("{first}.")];
         let Some(body) = self.text.get(span.start..) else {
             return span;
         };
@@ -244,12 +242,12 @@ impl Builder<'_> {
             if i > 0 && at >= span.end && trimmed.starts_with('[') {
                 break;
             }
-            let is_key = |k: &String| {
-                trimmed
-                    .strip_prefix(k.as_str())
-                    .is_some_and(|rest| k.ends_with('.') || rest.trim_start().starts_with('='))
-            };
-            if starts.iter().any(is_key) {
+            let lhs = trimmed.split('=').next().unwrap_or("");
+            let bare: String = lhs
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '"')
+                .collect();
+            if trimmed.contains('=') && bare == key {
                 let lead = line.len() - trimmed.len();
                 return at + lead..at + line.len();
             }
@@ -287,9 +285,17 @@ impl Builder<'_> {
         let mut entries = Vec::new();
         flatten("", table.get_ref(), &mut entries);
         let mut out = Vec::new();
-        for (key, value) in &entries {
+        for (n, (key, value)) in entries.iter().enumerate() {
             let kp = format!("thresholds.{key}");
             let span = Some(self.key_in(table.span(), key));
+            if entries[..n].iter().any(|(k, _)| k == key) {
+                self.err(
+                    &kp,
+                    span,
+                    "is given twice (once quoted, once as nested keys); keep one",
+                );
+                continue;
+            }
             if !metrics.contains(key) {
                 let why = if layout.columns.iter().any(|c| &c.name == key) {
                     "keeps no percentiles (only its mean), so no probability of exceeding a value"

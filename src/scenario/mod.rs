@@ -123,7 +123,17 @@ fn duplicate(text: &str, at: usize, key: &str) -> String {
             .iter()
             .rposition(|l| l.split('#').next().unwrap_or("").trim() == header);
         let first = first.map_or(String::new(), |i| format!(" (first at line {})", i + 1));
-        if !header.contains('.') {
+        // The advice on list items only where the header's first name is a list.
+        let list = header
+            .trim_start_matches('[')
+            .split('.')
+            .next()
+            .map(|name| format!("[[{}]]", name.trim()))
+            .filter(|list| {
+                text.lines()
+                    .any(|l| l.trim_start().starts_with(list.as_str()))
+            });
+        if list.is_none() {
             return format!("the table `{header}` is given twice{first}; keep one");
         }
         return format!(
@@ -132,7 +142,11 @@ fn duplicate(text: &str, at: usize, key: &str) -> String {
              above it"
         );
     }
-    // The same key earlier in the same table: back to the table's header.
+    // The same key earlier in the same table: back to the table's header (not for a
+    // key inside an inline table, whose first is on its own line).
+    if line[..at - start].contains('{') {
+        return format!("the key `{key}` is given twice in the same table; keep one");
+    }
     let first = before
         .iter()
         .rev()
@@ -320,10 +334,16 @@ mod tests {
             toml_error(key),
             "not valid TOML for a scenario: the key `x` is given twice in the same table (first at line 4); keep one"
         );
-        // Within an inline table the first is not looked for.
+        // Within an inline table the first is not looked for (a key of that name in the
+        // enclosing table is another key).
         assert_eq!(
-            toml_error("a = { x = 1, x = 2 }\n"),
+            toml_error("[t]\nx = 0\ny = { x = 1, x = 2 }\n"),
             "not valid TOML for a scenario: the key `x` is given twice in the same table; keep one"
+        );
+        // A dotted header that is not under a list gets no advice on list items.
+        assert_eq!(
+            toml_error("[thresholds.a]\nx = [1]\n[thresholds.a]\ny = [2]\n"),
+            "not valid TOML for a scenario: the table `[thresholds.a]` is given twice (first at line 1); keep one"
         );
     }
 }

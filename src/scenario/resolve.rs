@@ -167,10 +167,63 @@ fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) 
 
 /// Parses TOML text into a table, reporting syntax errors with their line.
 fn document(text: &str, label: &str) -> Result<Table> {
-    text.parse::<Table>().map_err(|e| {
+    let mut doc = text.parse::<Table>().map_err(|e| {
         let line = e.span().map(|s| super::line_of(text, s.start));
         scenario_error(label, "", line, super::toml_message(text, &e))
-    })
+    })?;
+    flat_thresholds(&mut doc).map_err(|key| {
+        // The line of its second giving: whose key, quotes and spaces aside, is it.
+        let line = (text.lines().enumerate())
+            .filter(|(_, l)| {
+                let lhs = l.split('=').next().unwrap_or("");
+                l.contains('=')
+                    && lhs
+                        .chars()
+                        .filter(|c| !c.is_whitespace() && *c != '"')
+                        .collect::<String>()
+                        == key
+            })
+            .nth(1)
+            .map(|(i, _)| i + 1);
+        scenario_error(
+            label,
+            &format!("thresholds.{key}"),
+            line,
+            "is given twice (once quoted, once as nested keys); keep one".into(),
+        )
+    })?;
+    Ok(doc)
+}
+
+/// A metric's name holds dots, which TOML reads as nested tables unless quoted: the
+/// `thresholds` table's keys are made whole names (`shortfall_fraction.antimony`), so
+/// that `extends` and `--set` treat each metric as one key. Fails with a metric given
+/// both ways.
+fn flat_thresholds(doc: &mut Table) -> std::result::Result<(), String> {
+    fn flatten(prefix: &str, t: Table, out: &mut Vec<(String, Value)>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                Value::Table(inner) => flatten(&key, inner, out),
+                v => out.push((key, v)),
+            }
+        }
+    }
+    let Some(Value::Table(t)) = doc.get_mut("thresholds") else {
+        return Ok(());
+    };
+    let mut entries = Vec::new();
+    flatten("", std::mem::take(t), &mut entries);
+    for (k, v) in entries {
+        if t.insert(k.clone(), v).is_some() {
+            return Err(k);
+        }
+    }
+    Ok(())
 }
 
 /// Line of a top-level key in a file's text (for messages about `extends`).
@@ -595,10 +648,10 @@ fn schema(context: &str) -> Option<&'static [&'static str]> {
 
 /// Tables whose keys are names (of sites and routes, of phases).
 fn free_keys(context: &str) -> bool {
-    // (Metric names hold dots, so a threshold's key may be a path of several.)
-    matches!(context, "hazards.targets" | "hazards.phase_multipliers")
-        || context == "thresholds"
-        || context.starts_with("thresholds.")
+    matches!(
+        context,
+        "hazards.targets" | "hazards.phase_multipliers" | "thresholds"
+    )
 }
 
 /// Reads a `--set` value as TOML, or as a string when it is a bare word.
@@ -627,6 +680,18 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, Str
         ));
     };
     let (key, value) = (key.trim(), value.trim());
+    // A threshold's metric is one key, dots and all (see `flat_thresholds`).
+    if let Some(metric) = key.strip_prefix("thresholds.").filter(|m| !m.is_empty()) {
+        let metric = metric.trim_matches('"');
+        let table = doc
+            .entry("thresholds")
+            .or_insert_with(|| Value::Table(Table::new()));
+        let Value::Table(t) = table else {
+            return Err("`thresholds` is not a table of metrics".into());
+        };
+        t.insert(metric.to_string(), parse_value(value));
+        return Ok(format!("thresholds.{metric}"));
+    }
     let path = steps(key)?;
     let valid = valid_paths(doc);
     let fail = |why: &str| -> String {

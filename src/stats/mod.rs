@@ -97,6 +97,15 @@ pub struct Exceedance {
 /// (itself rounded to single precision, so that a value equal to it does not count),
 /// with its standard error and 95% Wilson interval. NaN when there are no values.
 pub fn exceedance(values: &[f32], threshold: f64) -> Exceedance {
+    if values.is_empty() {
+        return Exceedance {
+            probability: f64::NAN,
+            se: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            trials: 0,
+        };
+    }
     let n = values.len() as f64;
     let t = threshold as f32;
     let p = values.iter().filter(|&&v| v > t).count() as f64 / n;
@@ -282,7 +291,13 @@ mod tests {
         assert!(none.hi > 0.2 && none.hi < 0.35, "{none:?}");
         let all = exceedance(&v, 0.0);
         assert_eq!((all.probability, all.hi), (1.0, 1.0));
-        assert!(exceedance(&[], 0.5).probability.is_nan());
+        let empty = exceedance(&[], 0.5);
+        assert!(
+            [empty.probability, empty.se, empty.lo, empty.hi]
+                .iter()
+                .all(|x| x.is_nan())
+        );
+        assert_eq!(empty.trials, 0);
     }
 
     #[test]
