@@ -124,7 +124,8 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
 }
 
 /// The probability that each metric named in the scenario's thresholds exceeds each of
-/// its values: (column, threshold, estimate), in the order the scenario gives them.
+/// its values: (column, threshold, estimate), metrics in the order of the layout and
+/// each metric's values in the order given.
 pub fn exceedances(c: &Compiled, agg: &Aggregate) -> Vec<(usize, f64, crate::stats::Exceedance)> {
     let mut out = Vec::new();
     for t in &c.model.thresholds {
