@@ -668,23 +668,18 @@ fn compare_thresholds(
     names: &[String],
     trials: u64,
 ) -> (Vec<String>, Vec<Vec<String>>, String) {
+    use crate::report::files::{EXCEEDANCE_COLUMNS, exceedance_cells};
     use crate::stats::exceedance;
-    let header: Vec<String> = [
-        "scenario",
-        "metric",
-        "unit",
-        "threshold",
-        "probability_above",
-        "se",
-        "ci95_lo",
-        "ci95_hi",
-        "difference",
-        "difference_ci95_lo",
-        "difference_ci95_hi",
-        "trials",
-    ]
-    .map(String::from)
-    .to_vec();
+    let header: Vec<String> = (["scenario", "metric", "unit", "threshold"].into_iter())
+        .chain(EXCEEDANCE_COLUMNS)
+        .chain([
+            "difference",
+            "difference_ci95_lo",
+            "difference_ci95_hi",
+            "trials",
+        ])
+        .map(String::from)
+        .collect();
     let mut wanted: Vec<(String, f64)> = Vec::new();
     for v in variants {
         for t in &v.model.thresholds {
@@ -708,7 +703,7 @@ fn compare_thresholds(
             let e = exceedance(values, *x);
             let col = &v.layout.columns[j];
             let mut row = vec![names[s].clone(), metric.clone(), col.unit.clone(), num(*x)];
-            row.extend([e.probability, e.se, e.lo, e.hi].map(num));
+            row.extend(exceedance_cells(&e));
             let _ = write!(line, " {} {}", names[s], short(e.probability));
             // The paired difference: the mean of each trial's indicator difference.
             let paired = reference

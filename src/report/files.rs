@@ -140,6 +140,15 @@ pub fn exceedances(c: &Compiled, agg: &Aggregate) -> Vec<(usize, f64, crate::sta
     out
 }
 
+/// The columns of an exceedance estimate, in `exceedance.csv` and `compare`'s
+/// `thresholds.csv`, in the order of [`exceedance_cells`].
+pub const EXCEEDANCE_COLUMNS: [&str; 4] = ["probability_above", "se", "ci95_lo", "ci95_hi"];
+
+/// The cells of an exceedance estimate, under [`EXCEEDANCE_COLUMNS`].
+pub fn exceedance_cells(e: &crate::stats::Exceedance) -> [String; 4] {
+    [e.probability, e.se, e.lo, e.hi].map(num)
+}
+
 /// `exceedance.csv`: one row per threshold.
 pub fn exceedance_csv(
     c: &Compiled,
@@ -147,21 +156,15 @@ pub fn exceedance_csv(
 ) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let p = Path::new("exceedance.csv");
-    w.write_record([
-        "metric",
-        "unit",
-        "threshold",
-        "probability_above",
-        "se",
-        "ci95_lo",
-        "ci95_hi",
-        "trials",
-    ])
-    .map_err(csv_err(p))?;
+    let header = ["metric", "unit", "threshold"]
+        .into_iter()
+        .chain(EXCEEDANCE_COLUMNS)
+        .chain(["trials"]);
+    w.write_record(header).map_err(csv_err(p))?;
     for (i, v, e) in rows {
         let col = &c.layout.columns[*i];
         let mut row = vec![col.name.clone(), col.unit.clone(), num(*v)];
-        row.extend([e.probability, e.se, e.lo, e.hi].map(num));
+        row.extend(exceedance_cells(e));
         row.push(e.trials.to_string());
         w.write_record(&row).map_err(csv_err(p))?;
     }

@@ -242,12 +242,7 @@ impl Builder<'_> {
             if i > 0 && at >= span.end && trimmed.starts_with('[') {
                 break;
             }
-            let lhs = trimmed.split('=').next().unwrap_or("");
-            let bare: String = lhs
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '"')
-                .collect();
-            if trimmed.contains('=') && bare == key {
+            if super::assigned_key(trimmed).is_some_and(|k| k == key) {
                 let lead = line.len() - trimmed.len();
                 return at + lead..at + line.len();
             }
@@ -267,23 +262,7 @@ impl Builder<'_> {
             .filter(|c| c.quantiles)
             .map(|c| c.name.clone())
             .collect();
-        // A metric's name holds dots, which TOML reads as nested tables unless the key
-        // is quoted: `shortfall_fraction.antimony = [0.2]` is taken as that metric.
-        fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
-            for (k, v) in t {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                match v {
-                    toml::Value::Table(inner) => flatten(&key, inner, out),
-                    _ => out.push((key, v.clone())),
-                }
-            }
-        }
-        let mut entries = Vec::new();
-        flatten("", table.get_ref(), &mut entries);
+        let entries = super::dotted_entries(table.get_ref());
         let mut out = Vec::new();
         for (n, (key, value)) in entries.iter().enumerate() {
             let kp = format!("thresholds.{key}");

@@ -209,6 +209,39 @@ fn key_path(text: &str, path: &serde_path_to_error::Path) -> String {
     out
 }
 
+/// The entries of a table with nested tables joined into dotted keys: a metric's name
+/// holds dots, which TOML reads as nested tables unless the key is quoted
+/// (`shortfall_fraction.antimony = [0.2]` is that metric).
+pub(crate) fn dotted_entries(t: &toml::Table) -> Vec<(String, toml::Value)> {
+    fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+        for (k, v) in t {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(inner) => walk(&key, inner, out),
+                _ => out.push((key, v.clone())),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", t, &mut out);
+    out
+}
+
+/// The key a line of TOML assigns, dotted parts joined, quotes and spaces aside
+/// (`"a.b" = 1` and `a . b = 1` both give `a.b`), if it assigns one.
+pub(crate) fn assigned_key(line: &str) -> Option<String> {
+    let (lhs, _) = line.split_once('=')?;
+    Some(
+        lhs.chars()
+            .filter(|c| !c.is_whitespace() && *c != '"')
+            .collect(),
+    )
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
