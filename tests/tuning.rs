@@ -134,6 +134,23 @@ fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
     assert!(!out.join("summary.csv").exists());
 }
 
+/// `shortfall compare` of `scenarios` with `trials` trials into `out`, which must succeed.
+fn compare_into(out: &Path, scenarios: &[&Path], trials: u64) -> std::process::Output {
+    let output = shortfall()
+        .arg("compare")
+        .args(scenarios)
+        .args(["--trials", &trials.to_string(), "--quiet", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 #[test]
 fn compared_threshold_probabilities_differ_trial_by_trial() {
     // A rate three times higher: more trials above each threshold, and the paired
@@ -147,19 +164,7 @@ fn compared_threshold_probabilities_differ_trial_by_trial() {
         "b.toml",
         &(small_text(&[("rate_per_year = 4", "rate_per_year = 12")]) + thresholds),
     );
-    let out = shortfall()
-        .arg("compare")
-        .arg(&a)
-        .arg(&b)
-        .args(["--trials", "400", "--quiet", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = compare_into(&tmp.path().join("o"), &[&a, &b], 400);
     let (h, rows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
     assert_eq!(rows.len(), 4);
     let f = |r: &Vec<String>, c: &str| r[col(&h, c)].parse::<f64>().unwrap();
@@ -185,19 +190,7 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
         "a.toml",
         &small_text(&[("rate_per_year = 4", "rate_per_year = 30")]),
     );
-    let out = shortfall()
-        .arg("compare")
-        .arg(&a)
-        .arg(&a)
-        .args(["--trials", "500", "--quiet", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    compare_into(&tmp.path().join("o"), &[&a, &a], 500);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("o/manifest.json")).unwrap())
             .unwrap();
