@@ -489,30 +489,31 @@ fn segments(m: &Model, s: &mut Scratch) {
 /// Among equally severe ones, the one in force first is the worst: a disruption that
 /// joins at the same severity does not take over its kind.
 ///
-/// A target with more than [`SCAN_MOST`] disruptions is cut with heaps instead, in
-/// O(n log n) however many overlap (a surge of thousands of events on one target would
-/// make the scan quadratic), with the same segments.
+/// A target on which more than [`ACTIVE_MOST`] disruptions are ever active at once is
+/// cut with heaps instead, in O(n log n) however many overlap (a surge of thousands of
+/// events on one target would make the scan quadratic), with the same segments.
 fn cut_segments(
     disruptions: &[Disruption],
     horizon: f64,
     active: &mut Vec<(f64, f64, u8)>,
     out: &mut Vec<Segment>,
 ) {
-    cut_segments_with(disruptions, horizon, active, out, SCAN_MOST)
+    cut_segments_with(disruptions, horizon, active, out, ACTIVE_MOST)
 }
 
-/// The most disruptions of one target that [`cut_segments`] cuts by scanning those
-/// active.
-const SCAN_MOST: usize = 64;
+/// The most disruptions active at once on one target that [`cut_segments`] scans.
+/// Most targets have a few at a time, even where they have hundreds in a trial; the
+/// scan is then several times cheaper than the heaps.
+const ACTIVE_MOST: usize = 32;
 
-/// [`cut_segments`], scanning the active disruptions of targets with at most
-/// `scan_most` disruptions.
+/// [`cut_segments`], scanning the active disruptions of a target until more than
+/// `active_most` are active at once, then starting the target afresh with heaps.
 fn cut_segments_with(
     disruptions: &[Disruption],
     horizon: f64,
     active: &mut Vec<(f64, f64, u8)>,
     out: &mut Vec<Segment>,
-    scan_most: usize,
+    active_most: usize,
 ) {
     out.clear();
     let mut i = 0;
@@ -525,10 +526,6 @@ fn cut_segments_with(
         debug_assert!(disruptions[i..j].is_sorted_by(|a, b| a.start <= b.start));
         let mine = &disruptions[i..j];
         i = j;
-        if mine.len() > scan_most {
-            cut_with_heaps(mine, horizon, out);
-            continue;
-        }
         let mut starts = mine
             .iter()
             .filter(|d| d.end.min(horizon) > d.start && d.severity > 0.0)
@@ -537,26 +534,29 @@ fn cut_segments_with(
         let Some(mut at) = starts.peek().map(|d| d.start) else {
             continue;
         };
+        let first = out.len();
         loop {
-            let mut k = 0;
-            while k < active.len() {
-                if active[k].0 <= at {
-                    active.remove(k);
-                } else {
-                    k += 1;
-                }
-            }
+            active.retain(|a| a.0 > at);
             while let Some(d) = starts.next_if(|d| d.start <= at) {
                 active.push((d.end.min(horizon), d.severity, d.kind));
             }
-            let next_end = active.iter().fold(f64::INFINITY, |x, a| x.min(a.0));
+            if active.len() > active_most {
+                out.truncate(first);
+                cut_with_heaps(mine, horizon, out);
+                break;
+            }
+            // The next end, and the worst active (the first of equal severities).
+            let (mut next_end, mut worst) = (f64::INFINITY, (0.0, 0u8));
+            for a in active.iter() {
+                next_end = next_end.min(a.0);
+                if a.1 > worst.0 {
+                    worst = (a.1, a.2);
+                }
+            }
             let next = starts.peek().map_or(next_end, |d| d.start.min(next_end));
             if next == f64::INFINITY {
                 break;
             }
-            let worst = active
-                .iter()
-                .fold((0.0, 0u8), |w, a| if a.1 > w.0 { (a.1, a.2) } else { w });
             if worst.0 > 0.0 {
                 out.push(Segment {
                     target: t,
@@ -962,11 +962,12 @@ mod tests {
     #[test]
     fn a_surge_of_overlapping_disruptions_is_cut_with_heaps_as_by_the_scan() {
         // 3,000 disruptions of one target within 30 days, most overlapping many others,
-        // severities with ties: cut by heaps (over 64) and by the scan, alike.
+        // severities with ties, after 30 days of a few at a time: cut by heaps (over 32
+        // active at once, from the target's first segment) and by the scan, alike.
         let mut rng = stream(12, 0, 0);
-        let mut ds: Vec<Disruption> = (0..3000)
-            .map(|_| {
-                let start = rng.random::<f64>() * 30.0;
+        let mut ds: Vec<Disruption> = (0..3040)
+            .map(|i| {
+                let start = rng.random::<f64>() * 30.0 + if i < 40 { 0.0 } else { 30.0 };
                 Disruption {
                     target: 4,
                     start,
@@ -979,9 +980,12 @@ mod tests {
             .collect();
         ds.sort_by(|a, b| a.start.total_cmp(&b.start));
         let (mut active, mut scan, mut heaps) = (Vec::new(), Vec::new(), Vec::new());
-        cut_segments_with(&ds, 32.0, &mut active, &mut scan, usize::MAX);
-        cut_segments(&ds, 32.0, &mut active, &mut heaps);
+        cut_segments_with(&ds, 62.0, &mut active, &mut scan, usize::MAX);
+        cut_segments(&ds, 62.0, &mut active, &mut heaps);
         assert!(scan.len() > 1000, "{}", scan.len());
+        // The scan of the target had cut segments before the surge when it turned to
+        // the heaps: they are cut once.
+        assert!(scan.iter().filter(|s| s.end < 30.0).count() > 10);
         assert_eq!(heaps, scan);
     }
 
