@@ -694,7 +694,21 @@ fn factor_changes(
     let mut i = 0;
     for t in 0..n_targets as u32 {
         f.off.push(f.items.len());
-        let first = f.items.len();
+        // The factor now in force; a change point that repeats it (overlapping
+        // disruptions of equal severity leave some) is dropped, the others kept and
+        // their days marked.
+        let mut now = 1.0;
+        let mut keep = |(day, x): (u32, f32), items: &mut Vec<(u32, f32)>| {
+            if x != now {
+                set_bit(dirty, day as usize);
+                items.push((day, x));
+                now = x;
+            }
+        };
+        // The latest change point, still open to the next segment starting on its day
+        // (segments of a target do not overlap, so only the day one ends in can be
+        // shared).
+        let mut open: Option<(u32, f32)> = None;
         // The day after the last one touched so far, when the factor returns to 1
         // unless a later segment touches it.
         let mut back_to_one = None;
@@ -706,14 +720,19 @@ fn factor_changes(
                 continue;
             }
             let mut set = |day: usize, cover: f64, items: &mut Vec<(u32, f32)>| {
-                // Segments of a target do not overlap, so only the day one ends in can
-                // be shared, with the next ones that start in it.
-                let shared = items.len() > first && items.last().unwrap().0 as usize == day;
-                let before = if shared { items.pop().unwrap().1 } else { 1.0 };
+                let before = match open {
+                    Some((d, x)) if d as usize == day => x,
+                    _ => {
+                        if let Some(point) = open {
+                            keep(point, items);
+                        }
+                        1.0
+                    }
+                };
                 if let Some(one) = back_to_one.take().filter(|&one| one < day) {
-                    items.push((one as u32, 1.0));
+                    keep((one as u32, 1.0), items);
                 }
-                items.push((day as u32, lowered(before, cover, seg.severity)));
+                open = Some((day as u32, lowered(before, cover, seg.severity)));
             };
             let cover = |d: usize| (b.min(d as f64 + 1.0) - a.max(d as f64)).max(0.0);
             set(lo, cover(lo), &mut f.items);
@@ -726,23 +745,12 @@ fn factor_changes(
             }
             back_to_one = Some(hi);
         }
+        if let Some(point) = open {
+            keep(point, &mut f.items);
+        }
         if let Some(one) = back_to_one.filter(|&one| one < n_days) {
-            f.items.push((one as u32, 1.0));
+            keep((one as u32, 1.0), &mut f.items);
         }
-        // Keep only the change points that change the factor (overlapping disruptions
-        // of equal severity leave some that repeat the one before), and mark their days.
-        let mut now = 1.0;
-        let mut kept = first;
-        for i in first..f.items.len() {
-            let (day, x) = f.items[i];
-            if x != now {
-                set_bit(dirty, day as usize);
-                f.items[kept] = (day, x);
-                kept += 1;
-                now = x;
-            }
-        }
-        f.items.truncate(kept);
     }
     f.off.push(f.items.len());
 }
