@@ -223,7 +223,7 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
     self_contained(
         &tmp.path().join("o/report.html"),
         3,
-        &["headline", "differences", "provenance"],
+        &["headline", "differences", "thresholds", "provenance"],
     );
     assert!(tmp.path().join("o/scenario-1-broken.toml").exists());
     assert!(tmp.path().join("o/scenario-2-broken_2.toml").exists());
@@ -320,6 +320,37 @@ fn a_sweep_takes_negative_values() {
 }
 
 #[test]
+fn a_sweep_gives_the_probabilities_of_thresholds_on_a_metric_it_does_not_report() {
+    // `sweep.csv` has no column of the longest stretch without shipments, but the
+    // scenario's threshold on it is kept and estimated at every value.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = small_text(&[]) + "\n[thresholds]\nlongest_no_shipment_days = [0.5]\n";
+    let a = write(tmp.path(), "a.toml", &text);
+    let out = shortfall()
+        .arg("sweep")
+        .arg(&a)
+        .args(["--param", "hazards[h].rate_per_year", "--values", "0,30"])
+        .args(["--trials", "100", "--quiet", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (th, trows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
+    let p = |r: &Vec<String>| r[col(&th, "probability_above")].parse::<f64>().unwrap();
+    assert_eq!(trows.len(), 2);
+    for r in &trows {
+        assert_eq!(r[col(&th, "metric")], "longest_no_shipment_days");
+        assert_eq!(r[col(&th, "trials")], "100");
+    }
+    assert_eq!(p(&trows[0]), 0.0, "no events, no day without shipments");
+    assert!(p(&trows[1]) > 0.0, "{trows:?}");
+}
+
+#[test]
 fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     let tmp = tempfile::tempdir().unwrap();
     let a = write(tmp.path(), "a.toml", &small_text(&[]));
@@ -351,7 +382,29 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     self_contained(
         &tmp.path().join("o/report.html"),
         1,
-        &["sweep", "provenance"],
+        &["sweep", "thresholds", "provenance"],
+    );
+    // The default thresholds at every value: none exceeded without events, and each
+    // paired difference from the first value is the difference of the probabilities.
+    let (th, trows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
+    assert_eq!(trows.len(), 3 * 6);
+    let f = |r: &Vec<String>, c: &str| r[col(&th, c)].parse::<f64>().unwrap();
+    for per_threshold in trows.chunks(6) {
+        let first = &per_threshold[0];
+        assert_eq!(first[col(&th, "value")], "0");
+        assert_eq!(f(first, "probability_above"), 0.0);
+        assert_eq!(first[col(&th, "difference")], "");
+        for r in &per_threshold[1..] {
+            assert_eq!(r[col(&th, "threshold")], first[col(&th, "threshold")]);
+            // (A mean of 400 differences of indicators against a count over 400.)
+            assert!((f(r, "difference") - f(r, "probability_above")).abs() < 1e-12);
+            assert_eq!(r[col(&th, "trials")], "400");
+        }
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("P(shortfall_fraction > 0.1): value 0: 0, value 8: "),
+        "{stdout}"
     );
 }
 

@@ -514,7 +514,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         }
     }
     write_csv(&mut out, "differences.csv", &dheader, &drows)?;
-    let (theader, trows, tlines) = compare_thresholds(&variants, &aggs, &names, trials);
+    let (theader, trows, tlines) =
+        compare_thresholds(&variants, &aggs, (&names, &names), "scenario", trials);
     write_csv(&mut out, "thresholds.csv", &theader, &trows)?;
     let series: Vec<Series> = names
         .iter()
@@ -591,6 +592,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         ],
         &dtable,
     );
+    if !trows.is_empty() {
+        body += &thresholds_table("scenario", &trows);
+    }
     let mut files: Vec<String> = vec![
         "compare.csv".into(),
         "differences.csv".into(),
@@ -659,18 +663,21 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
 }
 
 /// `thresholds.csv` (header and rows) and its console lines: for every threshold any
-/// scenario sets, each scenario's probability of exceeding it, and, trial by trial on
-/// common random numbers, its difference from the first scenario's (where both define
-/// the metric in every trial).
+/// variant sets, each variant's probability of exceeding it, and, trial by trial on
+/// common random numbers, its difference from the first variant's (where both define
+/// the metric in every trial). Variants are named `names.0` in the rows, under the
+/// heading `first` (the scenarios of `compare`, the values of `sweep`), and `names.1`
+/// on the console.
 fn compare_thresholds(
     variants: &[Compiled],
     aggs: &[Aggregate],
-    names: &[String],
+    (names, labels): (&[String], &[String]),
+    first: &str,
     trials: u64,
 ) -> (Vec<String>, Vec<Vec<String>>, String) {
     use crate::report::files::{EXCEEDANCE_COLUMNS, exceedance_cells};
     use crate::stats::exceedance;
-    let header: Vec<String> = (["scenario", "metric", "unit", "threshold"].into_iter())
+    let header: Vec<String> = ([first, "metric", "unit", "threshold"].into_iter())
         .chain(EXCEEDANCE_COLUMNS)
         .chain([
             "difference",
@@ -704,7 +711,7 @@ fn compare_thresholds(
             let col = &v.layout.columns[j];
             let mut row = vec![names[s].clone(), metric.clone(), col.unit.clone(), num(*x)];
             row.extend(exceedance_cells(&e));
-            let _ = write!(line, " {} {}", names[s], short(e.probability));
+            let _ = write!(line, " {} {}", labels[s], short(e.probability));
             // The paired difference: the mean of each trial's indicator difference.
             let paired = reference
                 .filter(|r| s > 0 && r.len() as u64 == trials && values.len() as u64 == trials);
@@ -736,6 +743,41 @@ fn compare_thresholds(
         lines.push('\n');
     }
     (header, rows, lines)
+}
+
+/// The report's table of the rows of [`compare_thresholds`], under the heading `first`.
+fn thresholds_table(first: &str, rows: &[Vec<String>]) -> String {
+    let cell = |r: &[String], i: usize| short(r[i].parse().unwrap_or(f64::NAN));
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let difference = if r[8].is_empty() {
+                "-".to_string()
+            } else {
+                format!("{} ({} .. {})", cell(r, 8), cell(r, 9), cell(r, 10))
+            };
+            vec![
+                r[0].clone(),
+                format!("{} > {}", r[1], r[3]),
+                format!("{} ± {}", cell(r, 4), cell(r, 5)),
+                format!("{} .. {}", cell(r, 6), cell(r, 7)),
+                difference,
+            ]
+        })
+        .collect();
+    let mut body = "<h2>Probabilities of exceeding thresholds</h2>\n<p class=\"note\">The share of trials above each threshold of the scenario's <code>[thresholds]</code>, with its standard error and 95% Wilson interval, and its difference from the first, trial by trial on common random numbers, with a 95% confidence interval.</p>\n".to_string();
+    body += &html::table(
+        "thresholds",
+        &[
+            first,
+            "event",
+            "probability ± se",
+            "95% interval",
+            "difference vs first (95% CI)",
+        ],
+        &table,
+    );
+    body
 }
 
 /// The headline rows of a comparison: shortfall fraction of each scenario and its
@@ -1027,10 +1069,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .collect();
     let mut paired = vec![Paired::default(); variants.len()];
     let bar = progress_bar(trials * variants.len() as u64, common.quiet);
-    let keep: Vec<usize> = SWEEP_METRICS
-        .iter()
-        .filter_map(|m| variants[0].layout.columns.iter().position(|c| c.name == *m))
+    // The percentiles of the reported metrics, and of those the thresholds name.
+    let thresholds = variants.iter().flat_map(|v| &v.model.thresholds);
+    let mut keep: Vec<usize> = (SWEEP_METRICS.iter().copied())
+        .chain(thresholds.map(|t| t.metric.as_str()))
+        .filter_map(|m| variants[0].layout.columns.iter().position(|c| c.name == m))
         .collect();
+    keep.sort_unstable();
+    keep.dedup();
     let aggs = pool.install(|| {
         run_paired(&variants, seed, trials, &bar, Some(&keep), |outs| {
             for (s, o) in outs.iter().enumerate() {
@@ -1088,10 +1134,15 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             p90: x.p90,
         });
     }
+    let names: Vec<String> = values.iter().map(|v| toml_number(*v)).collect();
+    let labels: Vec<String> = names.iter().map(|v| format!("value {v}:")).collect();
+    let (theader, trows, tlines) =
+        compare_thresholds(&variants, &aggs, (&names, &labels), "value", trials);
     let mut out = OutDir::create(&out_path)?;
     out.read_from(resolved.iter().flat_map(|r| &r.files));
     out.write("scenario.toml", base.text.as_bytes())?;
     write_csv(&mut out, "sweep.csv", &header, &rows)?;
+    write_csv(&mut out, "thresholds.csv", &theader, &trows)?;
     let chart = render_sweep(
         &name,
         &args.param,
@@ -1137,6 +1188,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     );
     body += &html::table("sweep", &th, &table_rows);
     body += &html::figure(&chart);
+    if !trows.is_empty() {
+        body += &thresholds_table("value", &trows);
+    }
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         arguments: super::arguments(),
@@ -1155,6 +1209,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         elapsed_seconds: started.elapsed().as_secs_f64(),
         files: vec![
             "sweep.csv".into(),
+            "thresholds.csv".into(),
             "scenario.toml".into(),
             "sweep.png".into(),
             "sweep.svg".into(),
@@ -1178,8 +1233,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     say!("{}", console(&th, &table_rows, 0));
+    if !tlines.is_empty() {
+        say!("\n{tlines}");
+    }
     sayln!(
-        "\nFiles written to {}/: report.html, sweep.csv, sweep.png/.svg, scenario.toml, manifest.json",
+        "\nFiles written to {}/: report.html, sweep.csv, thresholds.csv, sweep.png/.svg, scenario.toml, manifest.json",
         out_path.display()
     );
     Ok(())
