@@ -177,7 +177,7 @@ fn compared_threshold_probabilities_differ_trial_by_trial() {
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("P(shortfall_fraction > 0.0005): broken "),
+        stdout.contains("P(shortfall_fraction > 0.0005):\n  broken: "),
         "{stdout}"
     );
 }
@@ -353,7 +353,9 @@ fn a_sweep_gives_the_probabilities_of_thresholds_on_a_metric_it_does_not_report(
 #[test]
 fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     let tmp = tempfile::tempdir().unwrap();
-    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    // (The small network loses little: at most a few thousandths of its flow.)
+    let thresholds = "\n[thresholds]\nshortfall_fraction = [0.0005, 0.002]\n";
+    let a = write(tmp.path(), "a.toml", &(small_text(&[]) + thresholds));
     let out = shortfall()
         .arg("sweep")
         .arg(&a)
@@ -384,16 +386,21 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
         1,
         &["sweep", "thresholds", "provenance"],
     );
-    // The default thresholds at every value: none exceeded without events, and each
-    // paired difference from the first value is the difference of the probabilities.
+    // The thresholds at every value: none exceeded without events, some at the highest
+    // rate, and each paired difference from the first value is the difference of the
+    // probabilities.
     let (th, trows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
-    assert_eq!(trows.len(), 3 * 6);
+    assert_eq!(trows.len(), 2 * 6);
     let f = |r: &Vec<String>, c: &str| r[col(&th, c)].parse::<f64>().unwrap();
     for per_threshold in trows.chunks(6) {
         let first = &per_threshold[0];
         assert_eq!(first[col(&th, "value")], "0");
         assert_eq!(f(first, "probability_above"), 0.0);
         assert_eq!(first[col(&th, "difference")], "");
+        assert!(
+            f(&per_threshold[5], "probability_above") > 0.0,
+            "{per_threshold:?}"
+        );
         for r in &per_threshold[1..] {
             assert_eq!(r[col(&th, "threshold")], first[col(&th, "threshold")]);
             // (A mean of 400 differences of indicators against a count over 400.)
@@ -403,7 +410,7 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("P(shortfall_fraction > 0.1): value 0: 0, value 8: "),
+        stdout.contains("P(shortfall_fraction > 0.0005):\n  value 0: 0\n  value 8: "),
         "{stdout}"
     );
 }

@@ -514,8 +514,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         }
     }
     write_csv(&mut out, "differences.csv", &dheader, &drows)?;
+    let labels: Vec<String> = names.iter().map(|n| format!("{n}:")).collect();
     let (theader, trows, tlines) =
-        compare_thresholds(&variants, &aggs, (&names, &names), "scenario", trials);
+        compare_thresholds(&variants, &aggs, (&names, &labels), "scenario", trials);
     write_csv(&mut out, "thresholds.csv", &theader, &trows)?;
     let series: Vec<Series> = names
         .iter()
@@ -593,7 +594,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &dtable,
     );
     if !trows.is_empty() {
-        body += &thresholds_table("scenario", &trows);
+        body += &thresholds_table("scenario", "scenario", &theader, &trows);
     }
     let mut files: Vec<String> = vec![
         "compare.csv".into(),
@@ -703,7 +704,7 @@ fn compare_thresholds(
     let (mut rows, mut lines) = (Vec::new(), String::new());
     for (metric, x) in &wanted {
         let reference = column(&variants[0], metric).map(|j| &aggs[0].columns[j].values);
-        let mut line = format!("P({metric} > {}):", crate::model::dist::fmt_num(*x));
+        let mut line = format!("P({metric} > {}):\n", crate::model::dist::fmt_num(*x));
         for (s, v) in variants.iter().enumerate() {
             let Some(j) = column(v, metric) else { continue };
             let values = &aggs[s].columns[j].values;
@@ -711,7 +712,7 @@ fn compare_thresholds(
             let col = &v.layout.columns[j];
             let mut row = vec![names[s].clone(), metric.clone(), col.unit.clone(), num(*x)];
             row.extend(exceedance_cells(&e));
-            let _ = write!(line, " {} {}", labels[s], short(e.probability));
+            let _ = write!(line, "  {} {}", labels[s], short(e.probability));
             // The paired difference: the mean of each trial's indicator difference.
             let paired = reference
                 .filter(|r| s > 0 && r.len() as u64 == trials && values.len() as u64 == trials);
@@ -724,57 +725,68 @@ fn compare_thresholds(
                     }
                     let half = 1.959_963_984_540_054 * d.se();
                     row.extend([d.mean, d.mean - half, d.mean + half].map(num));
-                    let _ = write!(
-                        line,
-                        " ({:+.4}, 95% CI {:+.4} to {:+.4})",
-                        d.mean,
-                        d.mean - half,
-                        d.mean + half
-                    );
+                    let _ = if d.mean == 0.0 && half == 0.0 {
+                        write!(line, " (no trial differs)")
+                    } else if half == 0.0 {
+                        write!(line, " ({:+.4} in every trial)", d.mean)
+                    } else {
+                        write!(
+                            line,
+                            " ({:+.4}, 95% CI {:+.4} to {:+.4})",
+                            d.mean,
+                            d.mean - half,
+                            d.mean + half
+                        )
+                    };
                 }
                 None => row.extend([String::new(), String::new(), String::new()]),
             }
             row.push(e.trials.to_string());
             rows.push(row);
-            line += ",";
+            line.push('\n');
         }
-        line.pop();
         lines += &line;
-        lines.push('\n');
     }
     (header, rows, lines)
 }
 
-/// The report's table of the rows of [`compare_thresholds`], under the heading `first`.
-fn thresholds_table(first: &str, rows: &[Vec<String>]) -> String {
-    let cell = |r: &[String], i: usize| short(r[i].parse().unwrap_or(f64::NAN));
+/// The report's table of [`compare_thresholds`]'s `header` and `rows`, the variants
+/// under the heading `first` and called `what` (the first of them is the reference).
+fn thresholds_table(first: &str, what: &str, header: &[String], rows: &[Vec<String>]) -> String {
+    let text = |r: &'_ [String], name: &str| -> String {
+        let i = header.iter().position(|h| h == name);
+        i.and_then(|i| r.get(i)).cloned().unwrap_or_default()
+    };
+    let cell = |r: &[String], name: &str| short(text(r, name).parse().unwrap_or(f64::NAN));
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let difference = if r[8].is_empty() {
+            let difference = if text(r, "difference").is_empty() {
                 "-".to_string()
             } else {
-                format!("{} ({} .. {})", cell(r, 8), cell(r, 9), cell(r, 10))
+                format!(
+                    "{} ({} .. {})",
+                    cell(r, "difference"),
+                    cell(r, "difference_ci95_lo"),
+                    cell(r, "difference_ci95_hi")
+                )
             };
             vec![
                 r[0].clone(),
-                format!("{} > {}", r[1], r[3]),
-                format!("{} ± {}", cell(r, 4), cell(r, 5)),
-                format!("{} .. {}", cell(r, 6), cell(r, 7)),
+                format!("{} > {}", text(r, "metric"), text(r, "threshold")),
+                format!("{} ± {}", cell(r, "probability_above"), cell(r, "se")),
+                format!("{} .. {}", cell(r, "ci95_lo"), cell(r, "ci95_hi")),
                 difference,
             ]
         })
         .collect();
-    let mut body = "<h2>Probabilities of exceeding thresholds</h2>\n<p class=\"note\">The share of trials above each threshold of the scenario's <code>[thresholds]</code>, with its standard error and 95% Wilson interval, and its difference from the first, trial by trial on common random numbers, with a 95% confidence interval.</p>\n".to_string();
+    let mut body = format!(
+        "<h2>Probabilities of exceeding thresholds</h2>\n<p class=\"note\">The share of trials above each threshold of the scenario's <code>[thresholds]</code>, with its standard error and 95% Wilson interval, and its difference from the first {what}'s, trial by trial on common random numbers, with a 95% confidence interval.</p>\n"
+    );
+    let vs = format!("difference vs first {what} (95% CI)");
     body += &html::table(
         "thresholds",
-        &[
-            first,
-            "event",
-            "probability ± se",
-            "95% interval",
-            "difference vs first (95% CI)",
-        ],
+        &[first, "event", "probability ± se", "95% interval", &vs],
         &table,
     );
     body
@@ -1189,7 +1201,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     body += &html::table("sweep", &th, &table_rows);
     body += &html::figure(&chart);
     if !trows.is_empty() {
-        body += &thresholds_table("value", &trows);
+        body += &thresholds_table(&args.param, "value", &theader, &trows);
     }
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -991,8 +991,20 @@ mod tests {
         cut_segments_with(&ds, 62.0, &mut active, &mut scan, usize::MAX);
         cut_segments(&ds, 62.0, &mut active, &mut heaps);
         assert!(scan.len() > 1000, "{}", scan.len());
-        // The scan of the target had cut segments before the surge when it turned to
-        // the heaps: they are cut once.
+        // The most disruptions active at once, over the days before `until`.
+        let most_active = |until: f64| {
+            (ds.iter().filter(|d| d.start < until))
+                .map(|d| {
+                    (ds.iter())
+                        .filter(|e| e.start <= d.start && d.start < e.end)
+                        .count()
+                })
+                .max()
+                .unwrap_or(0)
+        };
+        // The scan turns to the heaps in the surge, after it has cut segments before it:
+        // those are cut once.
+        assert!(most_active(30.0) <= ACTIVE_MOST && most_active(62.0) > ACTIVE_MOST);
         assert!(scan.iter().filter(|s| s.end < 30.0).count() > 10);
         assert_eq!(heaps, scan);
     }
@@ -1030,10 +1042,13 @@ mod tests {
                 }
             }
             cut_segments(&ds, horizon, &mut active, &mut out);
-            // The heaps cut the same segments as the scan.
+            // The heaps cut the same segments as the scan, from a target's first
+            // disruption or from wherever more than a few are active at once.
             let mut heaps = Vec::new();
-            cut_segments_with(&ds, horizon, &mut active, &mut heaps, 0);
-            assert_eq!(heaps, out);
+            for most in [0, rng.random_range(1..5)] {
+                cut_segments_with(&ds, horizon, &mut active, &mut heaps, most);
+                assert_eq!(heaps, out, "{most}");
+            }
             for target in 0..3u32 {
                 let mine: Vec<&Disruption> = ds.iter().filter(|d| d.target == target).collect();
                 let segs: Vec<&Segment> = out.iter().filter(|s| s.target == target).collect();
