@@ -189,6 +189,34 @@ fn run_writes_every_file_well_formed() {
         );
     }
     assert_eq!(yearly.lines().count(), 1 + 8 * 4, "8 years x 4 commodities");
+    // The tails, after the columns above: percentiles in order, and the mean of the
+    // worst 5% beyond the percentile at its edge (the lowest deliveries, the highest
+    // shortfalls; both read off the same buckets, so exactly).
+    let header: Vec<&str> = yearly.lines().next().unwrap().split(',').collect();
+    assert!(header.ends_with(&[
+        "delivered_p5",
+        "delivered_p95",
+        "delivered_cvar95",
+        "shortfall_p5",
+        "shortfall_p95",
+        "shortfall_cvar95",
+    ]));
+    for line in yearly.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let at = |name: &str| -> f64 {
+            let i = header.iter().position(|h| *h == name).unwrap();
+            cells[i].parse().unwrap()
+        };
+        for what in ["delivered", "shortfall"] {
+            let p = |q: &str| at(&format!("{what}_p{q}"));
+            assert!(
+                p("5") <= p("10") && p("10") <= p("50") && p("50") <= p("90") && p("90") <= p("95"),
+                "{line}"
+            );
+        }
+        assert!(at("delivered_cvar95") <= at("delivered_p5"), "{line}");
+        assert!(at("shortfall_cvar95") >= at("shortfall_p95"), "{line}");
+    }
 
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).unwrap()).unwrap();

@@ -212,6 +212,12 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
         "shortfall_p90",
         "counterfactual_mean",
         "shortfall_share",
+        "delivered_p5",
+        "delivered_p95",
+        "delivered_cvar95",
+        "shortfall_p5",
+        "shortfall_p95",
+        "shortfall_cvar95",
     ])
     .map_err(csv_err(p))?;
     let nc = m.commodities.len();
@@ -245,6 +251,19 @@ pub fn yearly_csv(c: &Compiled, agg: &Aggregate) -> Result<Vec<u8>> {
             let cf = dm.mean + sm.mean;
             let share = if cf > 0.0 { sm.mean / cf } else { f64::NAN };
             row.extend([cf, share].map(num));
+            // The tails (after the columns above, which keep their places): the worst
+            // deliveries are the lowest, the worst shortfalls the highest.
+            row.extend(
+                [
+                    ds.quantile(0.05),
+                    ds.quantile(0.95),
+                    ds.cvar95(false),
+                    ss.quantile(0.05),
+                    ss.quantile(0.95),
+                    ss.cvar95(true),
+                ]
+                .map(num),
+            );
             w.write_record(&row).map_err(csv_err(p))?;
         }
     }

@@ -96,6 +96,36 @@ impl Sketch {
         }
         f64::NAN
     }
+
+    /// The mean of the worst 5% of the values (the highest when `higher_is_worse`, else
+    /// the lowest; as many as `stats::cvar95` takes), each counted at its bucket's
+    /// value: within `ALPHA` of the mean of their magnitudes.
+    pub fn cvar95(&self, higher_is_worse: bool) -> f64 {
+        if self.n == 0 {
+            return f64::NAN;
+        }
+        let g = gamma();
+        let mid = |k: i32| 2.0 * g.powi(k) / (g + 1.0);
+        // (value, count) in increasing order of value.
+        let ascending = (self.neg.iter().rev().map(|(k, c)| (-mid(k), c)))
+            .chain(std::iter::once((0.0, self.zero)))
+            .chain(self.pos.iter().map(|(k, c)| (mid(k), c)));
+        let k = ((self.n as f64 * 0.05).ceil() as u64).max(1);
+        let mut left = k;
+        let mut sum = 0.0;
+        let mut take = |(x, c): (f64, u64)| {
+            let n = c.min(left);
+            sum += x * n as f64;
+            left -= n;
+            left == 0
+        };
+        if higher_is_worse {
+            ascending.rev().any(&mut take);
+        } else {
+            ascending.into_iter().any(&mut take);
+        }
+        sum / k as f64
+    }
 }
 
 #[cfg(test)]
@@ -115,5 +145,47 @@ mod tests {
                 "{p}: {got} vs {exact}"
             );
         }
+    }
+
+    #[test]
+    fn the_tail_mean_is_within_relative_accuracy_of_the_exact_one() {
+        // Both signs and zeros, and a tail that ends inside a bucket: against
+        // `stats::cvar95` of the sorted values.
+        let xs: Vec<f64> = (0..10_001)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                _ => (i as f64 * 0.37 - 600.0) * (1.0 + (i % 5) as f64),
+            })
+            .collect();
+        let mut s = Sketch::default();
+        xs.iter().for_each(|&x| s.push(x));
+        let mut sorted: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+        sorted.sort_by(f32::total_cmp);
+        let k = (xs.len() as f64 * 0.05).ceil() as usize;
+        for higher in [true, false] {
+            let exact = crate::stats::cvar95(&sorted, higher);
+            let tail = if higher {
+                &sorted[sorted.len() - k..]
+            } else {
+                &sorted[..k]
+            };
+            let magnitude = tail.iter().map(|x| x.abs() as f64).sum::<f64>() / k as f64;
+            let got = s.cvar95(higher);
+            // Each value of the tail is counted within ALPHA of itself; `exact` reads
+            // them rounded to f32.
+            assert!(
+                (got - exact).abs() <= (ALPHA + f32::EPSILON as f64) * magnitude,
+                "{higher}: {got} vs {exact}"
+            );
+        }
+        // 21 values: the tail is 2 of them (5% rounded up), 20 and 21, or 1 and 2.
+        let mut small = Sketch::default();
+        (1..=21).for_each(|i| small.push(i as f64));
+        assert!((small.cvar95(true) - 20.5).abs() <= ALPHA * 20.5);
+        assert!((small.cvar95(false) - 1.5).abs() <= ALPHA * 1.5);
+        assert!(Sketch::default().cvar95(true).is_nan());
+        let mut one = Sketch::default();
+        one.push(4.0);
+        assert!((one.cvar95(false) - 4.0).abs() <= ALPHA * 4.0);
     }
 }
