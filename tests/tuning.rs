@@ -429,7 +429,9 @@ fn the_tornado_ranks_a_dominant_input_first() {
             "duration_days = { uniform = [2.8, 3.2] }",
         ),
         ("transit_days = 2", "transit_days = { choice = [2, 2] }"),
-    ]) + "\n[[plan]]\nyear = 2026\ncommodity = \"ore\"\nquantity = { uniform = [100, 200] }\n";
+    ]) + "\n[[plan]]\nyear = 2026\ncommodity = \"ore\"\nquantity = { uniform = [100, 200] }\n"
+        // (The small network loses at most a few thousandths of its flow.)
+        + "\n[thresholds]\nshortfall_fraction = [0.0005, 0.002]\n";
     let tmp = tempfile::tempdir().unwrap();
     let a = write(tmp.path(), "a.toml", &text);
     let out = shortfall()
@@ -469,7 +471,22 @@ fn the_tornado_ranks_a_dominant_input_first() {
     assert_eq!(hrows.len(), 1);
     let without: f64 = hrows[0][col(&hh, "shortfall_without")].parse().unwrap();
     assert_eq!(without, 0.0, "with its only hazard off nothing is lost");
+    // Nor is either threshold exceeded: the reduction is the whole chance with it on,
+    // which is more than nothing for the lower threshold.
+    let (th, trows) = csv_rows(&tmp.path().join("o/hazards_off_thresholds.csv"));
+    assert_eq!(trows.len(), 2);
+    let f = |r: &Vec<String>, c: &str| r[col(&th, c)].parse::<f64>().unwrap();
+    for r in &trows {
+        assert_eq!(r[col(&th, "hazard")], "h");
+        assert_eq!(f(r, "probability_without"), 0.0);
+        assert!((f(r, "reduction") - f(r, "probability_all_on")).abs() < 1e-12);
+        assert!(f(r, "ci95_low") <= f(r, "reduction") && f(r, "reduction") <= f(r, "ci95_high"));
+        assert_eq!(r[col(&th, "trials")], "300");
+    }
+    assert!(f(&trows[0], "probability_all_on") > 0.0, "{trows:?}");
+    assert!(f(&trows[0], "probability_all_on") >= f(&trows[1], "probability_all_on"));
     for f in [
+        "hazards_off_thresholds.csv",
         "tornado.png",
         "tornado.svg",
         "hazards_off.png",

@@ -1276,6 +1276,34 @@ struct HazardOff {
     without: f64,
     /// All on minus off, trial by trial.
     reduction: Paired,
+    /// The chance of exceeding each of the scenario's thresholds, in their order.
+    tails: Vec<TailOff>,
+}
+
+/// The chance of exceeding one threshold with every hazard on and with one off, on the
+/// same trials, and its reduction (on minus off, trial by trial).
+#[derive(Debug, Default, Clone)]
+struct TailOff {
+    on: Moments,
+    off: Moments,
+    reduction: Paired,
+}
+
+impl TailOff {
+    /// One trial's metric with every hazard on and with one off. Compared in `f32`, as
+    /// the run's `exceedance.csv` compares the values it keeps; a trial that leaves the
+    /// metric undefined in either is left out.
+    fn push(&mut self, on: f64, off: f64, threshold: f64) {
+        if on.is_nan() || off.is_nan() {
+            return;
+        }
+        let t = threshold as f32;
+        let above = |x: f64| ((x as f32) > t) as u8 as f64;
+        let (on, off) = (above(on), above(off));
+        self.on.push(on);
+        self.off.push(off);
+        self.reduction.push(off, on, true);
+    }
 }
 
 /// `shortfall sensitivity`.
@@ -1319,6 +1347,18 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         ),
     };
     let bar = progress_bar(total, common.quiet);
+    // The scenario's thresholds: (metric, its column, value).
+    let thresholds: Vec<(String, usize, f64)> = (base.model.thresholds.iter())
+        .filter_map(|t| {
+            let j = base
+                .layout
+                .columns
+                .iter()
+                .position(|c| c.name == t.metric)?;
+            Some(t.values.iter().map(move |&x| (t.metric.clone(), j, x)))
+        })
+        .flatten()
+        .collect();
     let (influences, base_mean, hazards) = pool.install(|| -> Result<_> {
         // 1. Rank correlation of each drawn input with the shortfall, from one run.
         // Every trial's inputs and shortfall, 8 bytes each.
@@ -1405,6 +1445,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             let mut off = base.clone();
             off.hazard_off[h] = true;
             let mut diff = Paired::default();
+            let mut tails = vec![TailOff::default(); thresholds.len()];
             let aggs = run_paired(
                 &[base.clone(), off],
                 seed,
@@ -1418,6 +1459,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                             a.metrics[SHORTFALL_FRACTION],
                             true,
                         );
+                        for (tail, &(_, j, x)) in tails.iter_mut().zip(&thresholds) {
+                            tail.push(a.metrics[j], b.metrics[j], x);
+                        }
                     }
                 },
             )?;
@@ -1427,6 +1471,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 all_on: mean(0),
                 without: mean(1),
                 reduction: diff,
+                tails,
             });
         }
         Ok((influences, base_mean, hazards))
@@ -1513,6 +1558,45 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         })
         .collect();
     write_csv(&mut out, "hazards_off.csv", &hheader, &hrows)?;
+    let tail_header: Vec<String> = [
+        "hazard",
+        "kind",
+        "metric",
+        "threshold",
+        "probability_all_on",
+        "probability_without",
+        "reduction",
+        "ci95_low",
+        "ci95_high",
+        "trials",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut tail_rows = Vec::new();
+    for x in &hazards {
+        let hz = &base.model.hazards[x.hazard];
+        for (t, (metric, _, v)) in x.tails.iter().zip(&thresholds) {
+            let (lo, hi) = t.reduction.ci();
+            tail_rows.push(vec![
+                hz.name.clone(),
+                format!("{:?}", hz.kind).to_lowercase(),
+                metric.clone(),
+                num(*v),
+                num(t.on.mean),
+                num(t.off.mean),
+                num(t.reduction.diff.mean),
+                num(lo),
+                num(hi),
+                t.reduction.diff.n.to_string(),
+            ]);
+        }
+    }
+    write_csv(
+        &mut out,
+        "hazards_off_thresholds.csv",
+        &tail_header,
+        &tail_rows,
+    )?;
     let bars: Vec<TornadoBar> = influences
         .iter()
         .filter(|f| f.low != f.high)
@@ -1565,23 +1649,40 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             ]
         })
         .collect();
-    let hh = [
+    // A column for the chance of exceeding each threshold without the hazard (the
+    // shortfall fraction's named only in the line above the table).
+    let fmt_num = crate::model::dist::fmt_num;
+    let above = |metric: &str, x: f64| format!("P({metric} > {})", fmt_num(x));
+    let hh: Vec<String> = [
         "rank",
         "hazard",
         "shortfall without it",
         "reduction (95% CI)",
-    ];
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain((thresholds.iter()).map(|(m, _, x)| match m.as_str() {
+        "shortfall_fraction" => format!("P(> {}) without (reduction)", fmt_num(*x)),
+        _ => format!("{} without (reduction)", above(m, *x)),
+    }))
+    .collect();
+    let hh: Vec<&str> = hh.iter().map(String::as_str).collect();
     let htrows: Vec<Vec<String>> = hazards
         .iter()
         .enumerate()
         .map(|(i, x)| {
             let (lo, hi) = x.reduction.ci();
-            vec![
+            let mut row = vec![
                 (i + 1).to_string(),
                 base.model.hazards[x.hazard].name.clone(),
                 pct(x.without),
                 format!("{} ({} .. {})", pp(x.reduction.diff.mean), pp(lo), pp(hi)),
-            ]
+            ];
+            row.extend(
+                (x.tails.iter())
+                    .map(|t| format!("{} ({:+.4})", short(t.off.mean), t.reduction.diff.mean)),
+            );
+            row
         })
         .collect();
     let mut body = format!(
@@ -1596,15 +1697,21 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     body += &html::table("drivers", &th, &trows);
     body += &html::figure(&tornado);
     let all_on_line = match hazards.first() {
-        Some(x) => format!(
-            "With every hazard on, the mean shortfall over these {swing_trials} trials is {}.",
-            pct(x.all_on)
-        ),
+        Some(x) => {
+            let tails: Vec<String> = (x.tails.iter().zip(&thresholds))
+                .map(|(t, (m, _, v))| format!("; {} is {}", above(m, *v), short(t.on.mean)))
+                .collect();
+            format!(
+                "With every hazard on, the mean shortfall over these {swing_trials} trials is {}{}.",
+                pct(x.all_on),
+                tails.concat()
+            )
+        }
         None => "The scenario has no hazards.".to_string(),
     };
     let _ = writeln!(
         body,
-        "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same {swing_trials} trials (seed {seed}). {all_on_line} Reductions do not add up to the total: hazards overlap in time and excite each other.</p>"
+        "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same {swing_trials} trials (seed {seed}), and the chance of exceeding each of the scenario's thresholds without it, with its reduction trial by trial (in <code>hazards_off_thresholds.csv</code> with 95% intervals). {all_on_line} Reductions do not add up to the total: hazards overlap in time and excite each other.</p>"
     );
     body += &html::table("hazards", &hh, &htrows);
     body += &html::figure(&hchart);
@@ -1624,6 +1731,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             "sensitivity.csv",
             "scenario.toml",
             "hazards_off.csv",
+            "hazards_off_thresholds.csv",
             "tornado.png",
             "tornado.svg",
             "hazards_off.png",
@@ -1658,7 +1766,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     sayln!("\n{all_on_line}");
     say!("{}", console(&hh, &htrows, 2));
     sayln!(
-        "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, tornado.png/.svg, hazards_off.png/.svg, scenario.toml, manifest.json",
+        "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, hazards_off_thresholds.csv, tornado.png/.svg, hazards_off.png/.svg, scenario.toml, manifest.json",
         out_path.display()
     );
     Ok(())
