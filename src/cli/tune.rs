@@ -1336,8 +1336,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let ranked: Vec<usize> = (0..np)
         .filter(|&k| !base.model.params[k].path.starts_with("plan["))
         .collect();
-    let total =
-        trials + swing_trials * (1 + 2 * ranked.len() as u64) + swing_trials * 2 * nh as u64;
+    let hazard_runs = if nh > 0 { 1 + nh as u64 } else { 0 };
+    let total = trials + swing_trials * (1 + 2 * ranked.len() as u64 + hazard_runs);
     let inputs = match np - ranked.len() {
         0 => format!("{} uncertain inputs", ranked.len()),
         plans => format!(
@@ -1439,21 +1439,21 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 rho_ci: spearman_ci(rho, ys.len()),
             });
         }
-        // 3. Each hazard switched off, against all on, on the same trials.
+        // 3. Each hazard switched off, against all on, on the same trials: the run with
+        // every hazard on once, beside one run with each hazard off.
         let mut hazards = Vec::new();
-        for h in 0..nh {
-            let mut off = base.clone();
-            off.hazard_off[h] = true;
-            let mut diff = Paired::default();
-            let mut tails = vec![TailOff::default(); thresholds.len()];
-            let aggs = run_paired(
-                &[base.clone(), off],
-                seed,
-                swing_trials,
-                &bar,
-                Some(&[]),
-                |outs| {
-                    for (a, b) in outs[0].iter().zip(&outs[1]) {
+        if nh > 0 {
+            let mut variants = vec![base.clone()];
+            for h in 0..nh {
+                let mut off = base.clone();
+                off.hazard_off[h] = true;
+                variants.push(off);
+            }
+            let mut diffs = vec![Paired::default(); nh];
+            let mut tails = vec![vec![TailOff::default(); thresholds.len()]; nh];
+            let aggs = run_paired(&variants, seed, swing_trials, &bar, Some(&[]), |outs| {
+                for ((off, diff), tails) in outs[1..].iter().zip(&mut diffs).zip(&mut tails) {
+                    for (a, b) in outs[0].iter().zip(off) {
                         diff.push(
                             b.metrics[SHORTFALL_FRACTION],
                             a.metrics[SHORTFALL_FRACTION],
@@ -1463,16 +1463,18 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                             tail.push(a.metrics[j], b.metrics[j], x);
                         }
                     }
-                },
-            )?;
+                }
+            })?;
             let mean = |k: usize| aggs[k].columns[SHORTFALL_FRACTION].moments.mean;
-            hazards.push(HazardOff {
-                hazard: h,
-                all_on: mean(0),
-                without: mean(1),
-                reduction: diff,
-                tails,
-            });
+            for (h, (diff, tails)) in diffs.into_iter().zip(tails).enumerate() {
+                hazards.push(HazardOff {
+                    hazard: h,
+                    all_on: mean(0),
+                    without: mean(h + 1),
+                    reduction: diff,
+                    tails,
+                });
+            }
         }
         Ok((influences, base_mean, hazards))
     })?;
