@@ -431,7 +431,9 @@ fn the_tornado_ranks_a_dominant_input_first() {
         ("transit_days = 2", "transit_days = { choice = [2, 2] }"),
     ]) + "\n[[plan]]\nyear = 2026\ncommodity = \"ore\"\nquantity = { uniform = [100, 200] }\n"
         // (The small network loses at most a few thousandths of its flow.)
-        + "\n[thresholds]\nshortfall_fraction = [0.0005, 0.002]\n";
+        + "\n[thresholds]\nshortfall_fraction = [0.0005, 0.002]\n"
+        // A hazard that never strikes: switching it off changes nothing.
+        + "\n[[hazards]]\nname = \"h0\"\nkind = \"protest\"\nregions = [\"A\"]\nrate_per_year = 0\ntargets = { route = 1 }\n[hazards.impact]\nduration_days = 3\n";
     let tmp = tempfile::tempdir().unwrap();
     let a = write(tmp.path(), "a.toml", &text);
     let out = shortfall()
@@ -468,19 +470,35 @@ fn the_tornado_ranks_a_dominant_input_first() {
     let swing = |r: &Vec<String>| r[col(&h, "swing")].parse::<f64>().unwrap().abs();
     assert!(rows[1..].iter().all(|r| swing(r) < swing(&rows[0]) / 3.0));
     let (hh, hrows) = csv_rows(&tmp.path().join("o/hazards_off.csv"));
-    assert_eq!(hrows.len(), 1);
-    let without: f64 = hrows[0][col(&hh, "shortfall_without")].parse().unwrap();
-    assert_eq!(without, 0.0, "with its only hazard off nothing is lost");
-    // Nor is either threshold exceeded: the reduction is the whole chance with it on,
-    // which is more than nothing for the lower threshold.
+    assert_eq!(hrows.len(), 2);
+    assert_eq!(hrows[0][col(&hh, "hazard")], "h");
+    let without = |r: &Vec<String>| r[col(&hh, "shortfall_without")].parse::<f64>().unwrap();
+    assert_eq!(
+        without(&hrows[0]),
+        0.0,
+        "with its one striking hazard off nothing is lost"
+    );
+    assert_eq!(hrows[1][col(&hh, "reduction")], "0");
+    // Nor is either threshold exceeded without `h`: its reduction is the whole chance
+    // with every hazard on, more than nothing for the lower threshold; without `h0`
+    // every trial is as with it.
     let (th, trows) = csv_rows(&tmp.path().join("o/hazards_off_thresholds.csv"));
-    assert_eq!(trows.len(), 2);
+    assert_eq!(trows.len(), 4);
     let f = |r: &Vec<String>, c: &str| r[col(&th, c)].parse::<f64>().unwrap();
     for r in &trows {
-        assert_eq!(r[col(&th, "hazard")], "h");
-        assert_eq!(f(r, "probability_without"), 0.0);
-        assert!((f(r, "reduction") - f(r, "probability_all_on")).abs() < 1e-12);
+        let (rank, hazard) = (&r[col(&th, "rank")], &r[col(&th, "hazard")]);
+        let all_on = f(r, "probability_all_on");
+        if hazard == "h" {
+            assert_eq!(rank, "1");
+            assert_eq!(f(r, "probability_without"), 0.0);
+            assert!((f(r, "reduction") - all_on).abs() < 1e-12);
+        } else {
+            assert_eq!((rank.as_str(), hazard.as_str()), ("2", "h0"));
+            assert_eq!(f(r, "probability_without"), all_on);
+            assert_eq!(f(r, "reduction"), 0.0);
+        }
         assert!(f(r, "ci95_low") <= f(r, "reduction") && f(r, "reduction") <= f(r, "ci95_high"));
+        assert_eq!(r[col(&th, "unit")], "fraction");
         assert_eq!(r[col(&th, "trials")], "300");
     }
     assert!(f(&trows[0], "probability_all_on") > 0.0, "{trows:?}");

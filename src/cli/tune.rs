@@ -1284,8 +1284,9 @@ struct HazardOff {
 /// same trials, and its reduction (on minus off, trial by trial).
 #[derive(Debug, Default, Clone)]
 struct TailOff {
-    on: Moments,
-    off: Moments,
+    /// Trials above the threshold with every hazard on, and with the hazard off.
+    above_on: u64,
+    above_off: u64,
     reduction: Paired,
 }
 
@@ -1298,11 +1299,32 @@ impl TailOff {
             return;
         }
         let t = threshold as f32;
-        let above = |x: f64| ((x as f32) > t) as u8 as f64;
-        let (on, off) = (above(on), above(off));
-        self.on.push(on);
-        self.off.push(off);
-        self.reduction.push(off, on, true);
+        let (on, off) = ((on as f32) > t, (off as f32) > t);
+        self.above_on += on as u64;
+        self.above_off += off as u64;
+        self.reduction.push(off as u8 as f64, on as u8 as f64, true);
+    }
+
+    /// The trials counted: those that define the metric with the hazard on and off.
+    fn trials(&self) -> u64 {
+        self.reduction.diff.n
+    }
+
+    /// The share of the trials counted above the threshold (undefined without any).
+    fn share(&self, above: u64) -> f64 {
+        match self.trials() {
+            0 => f64::NAN,
+            n => above as f64 / n as f64,
+        }
+    }
+
+    /// The reduction (the mean of each trial's difference, as a difference of counts),
+    /// undefined without any trial.
+    fn mean_reduction(&self) -> f64 {
+        match self.trials() {
+            0 => f64::NAN,
+            n => (self.above_on as f64 - self.above_off as f64) / n as f64,
+        }
     }
 }
 
@@ -1561,9 +1583,11 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         .collect();
     write_csv(&mut out, "hazards_off.csv", &hheader, &hrows)?;
     let tail_header: Vec<String> = [
+        "rank",
         "hazard",
         "kind",
         "metric",
+        "unit",
         "threshold",
         "probability_all_on",
         "probability_without",
@@ -1575,21 +1599,26 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     .map(String::from)
     .to_vec();
     let mut tail_rows = Vec::new();
-    for x in &hazards {
+    for (i, x) in hazards.iter().enumerate() {
         let hz = &base.model.hazards[x.hazard];
-        for (t, (metric, _, v)) in x.tails.iter().zip(&thresholds) {
-            let (lo, hi) = t.reduction.ci();
+        for (t, (metric, j, v)) in x.tails.iter().zip(&thresholds) {
+            let (lo, hi) = match t.trials() {
+                0 => (f64::NAN, f64::NAN),
+                _ => t.reduction.ci(),
+            };
             tail_rows.push(vec![
+                (i + 1).to_string(),
                 hz.name.clone(),
                 format!("{:?}", hz.kind).to_lowercase(),
                 metric.clone(),
+                base.layout.columns[*j].unit.clone(),
                 num(*v),
-                num(t.on.mean),
-                num(t.off.mean),
-                num(t.reduction.diff.mean),
+                num(t.share(t.above_on)),
+                num(t.share(t.above_off)),
+                num(t.mean_reduction()),
                 num(lo),
                 num(hi),
-                t.reduction.diff.n.to_string(),
+                t.trials().to_string(),
             ]);
         }
     }
@@ -1680,10 +1709,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 pct(x.without),
                 format!("{} ({} .. {})", pp(x.reduction.diff.mean), pp(lo), pp(hi)),
             ];
-            row.extend(
-                (x.tails.iter())
-                    .map(|t| format!("{} ({:+.4})", short(t.off.mean), t.reduction.diff.mean)),
-            );
+            row.extend((x.tails.iter()).map(|t| match t.trials() {
+                0 => "-".to_string(),
+                _ => format!(
+                    "{} ({:+.4})",
+                    short(t.share(t.above_off)),
+                    t.mean_reduction()
+                ),
+            }));
             row
         })
         .collect();
@@ -1701,7 +1734,13 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let all_on_line = match hazards.first() {
         Some(x) => {
             let tails: Vec<String> = (x.tails.iter().zip(&thresholds))
-                .map(|(t, (m, _, v))| format!("; {} is {}", above(m, *v), short(t.on.mean)))
+                .map(|(t, (m, _, v))| match t.trials() {
+                    0 => format!(
+                        "; {} is undefined (its metric is, in every trial)",
+                        above(m, *v)
+                    ),
+                    _ => format!("; {} is {}", above(m, *v), short(t.share(t.above_on))),
+                })
                 .collect();
             format!(
                 "With every hazard on, the mean shortfall over these {swing_trials} trials is {}{}.",

@@ -183,6 +183,13 @@ mod tests {
         (1..=21).for_each(|i| small.push(i as f64));
         assert!((small.cvar95(true) - 20.5).abs() <= ALPHA * 20.5);
         assert!((small.cvar95(false) - 1.5).abs() <= ALPHA * 1.5);
+        // A tail that crosses zero: 40 values, the tail 2 of them.
+        let mut across = Sketch::default();
+        across.push(-3.0);
+        across.push(5.0);
+        (0..38).for_each(|_| across.push(0.0));
+        assert!((across.cvar95(false) + 1.5).abs() <= ALPHA * 1.5);
+        assert!((across.cvar95(true) - 2.5).abs() <= ALPHA * 2.5);
         assert!(Sketch::default().cvar95(true).is_nan());
         let mut one = Sketch::default();
         one.push(4.0);
