@@ -134,11 +134,14 @@ fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
     assert!(!out.join("summary.csv").exists());
 }
 
-/// `shortfall compare` of `scenarios` with `trials` trials into `out`, which must succeed.
-fn compare_into(out: &Path, scenarios: &[&Path], trials: u64) -> std::process::Output {
+/// `shortfall` with `args` and `trials` trials, quietly into `out`; it must succeed.
+fn shortfall_into<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    out: &Path,
+    trials: u64,
+) -> std::process::Output {
     let output = shortfall()
-        .arg("compare")
-        .args(scenarios)
+        .args(args)
         .args(["--trials", &trials.to_string(), "--quiet", "--out"])
         .arg(out)
         .output()
@@ -149,6 +152,12 @@ fn compare_into(out: &Path, scenarios: &[&Path], trials: u64) -> std::process::O
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// `shortfall compare` of `scenarios` with `trials` trials into `out`, which must succeed.
+fn compare_into(out: &Path, scenarios: &[&Path], trials: u64) -> std::process::Output {
+    let args = std::iter::once(Path::new("compare")).chain(scenarios.iter().copied());
+    shortfall_into(args, out, trials)
 }
 
 #[test]
@@ -299,20 +308,9 @@ fn a_sweep_takes_negative_values() {
         .enumerate()
     {
         let dir = tmp.path().join(format!("o{i}"));
-        let out = shortfall()
-            .arg("sweep")
-            .arg(&a)
-            .args(["--param", "hazards[h].trend_per_year"])
-            .args(how)
-            .args(["--trials", "50", "--quiet", "--out"])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{how:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let a = a.to_str().unwrap();
+        let param = "hazards[h].trend_per_year";
+        shortfall_into(["sweep", a, "--param", param, how[0], how[1]], &dir, 50);
         let (h, rows) = csv_rows(&dir.join("sweep.csv"));
         let values: Vec<&str> = rows.iter().map(|r| r[col(&h, "value")].as_str()).collect();
         assert_eq!(values, ["-0.5", "0", "0.5"], "{how:?}");
@@ -326,19 +324,10 @@ fn a_sweep_gives_the_probabilities_of_thresholds_on_a_metric_it_does_not_report(
     let tmp = tempfile::tempdir().unwrap();
     let text = small_text(&[]) + "\n[thresholds]\nlongest_no_shipment_days = [0.5]\n";
     let a = write(tmp.path(), "a.toml", &text);
-    let out = shortfall()
-        .arg("sweep")
-        .arg(&a)
-        .args(["--param", "hazards[h].rate_per_year", "--values", "0,30"])
-        .args(["--trials", "100", "--quiet", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let a = a.to_str().unwrap();
+    let param = "hazards[h].rate_per_year";
+    let args = ["sweep", a, "--param", param, "--values", "0,30"];
+    shortfall_into(args, &tmp.path().join("o"), 100);
     let (th, trows) = csv_rows(&tmp.path().join("o/thresholds.csv"));
     let p = |r: &Vec<String>| r[col(&th, "probability_above")].parse::<f64>().unwrap();
     assert_eq!(trows.len(), 2);
@@ -356,19 +345,10 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     // (The small network loses little: at most a few thousandths of its flow.)
     let thresholds = "\n[thresholds]\nshortfall_fraction = [0.0005, 0.002]\n";
     let a = write(tmp.path(), "a.toml", &(small_text(&[]) + thresholds));
-    let out = shortfall()
-        .arg("sweep")
-        .arg(&a)
-        .args(["--param", "hazards[h].rate_per_year", "--range", "0:40:6"])
-        .args(["--trials", "400", "--quiet", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let a = a.to_str().unwrap();
+    let param = "hazards[h].rate_per_year";
+    let args = ["sweep", a, "--param", param, "--range", "0:40:6"];
+    let out = shortfall_into(args, &tmp.path().join("o"), 400);
     let (h, rows) = csv_rows(&tmp.path().join("o/sweep.csv"));
     assert_eq!(rows.len(), 6);
     let means: Vec<f64> = rows
@@ -436,25 +416,8 @@ fn the_tornado_ranks_a_dominant_input_first() {
         + "\n[[hazards]]\nname = \"h0\"\nkind = \"protest\"\nregions = [\"A\"]\nrate_per_year = 0\ntargets = { route = 1 }\n[hazards.impact]\nduration_days = 3\n";
     let tmp = tempfile::tempdir().unwrap();
     let a = write(tmp.path(), "a.toml", &text);
-    let out = shortfall()
-        .arg("sensitivity")
-        .arg(&a)
-        .args([
-            "--trials",
-            "600",
-            "--swing-trials",
-            "300",
-            "--quiet",
-            "--out",
-        ])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = ["sensitivity", a.to_str().unwrap(), "--swing-trials", "300"];
+    shortfall_into(args, &tmp.path().join("o"), 600);
     let (h, rows) = csv_rows(&tmp.path().join("o/sensitivity.csv"));
     assert_eq!(rows[0][col(&h, "input")], "hazards[h].rate_per_year");
     // The uncertain plan target is not an input of the flow: not ranked (the rate, the
