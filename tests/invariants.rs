@@ -523,3 +523,99 @@ fn results_by_phase_split_months_at_phase_bounds() {
         }
     }
 }
+
+#[test]
+fn prospects_sharing_a_site_share_the_blame_for_their_delays() {
+    // Five equal prospects of one mine, or one five times as large: the same flows and
+    // the same delays, so the same attribution. (Each delayed prospect once took the
+    // whole site's flow over its delay, five times over.)
+    let text = |count: &str, capacity: &str| {
+        PROSPECTS
+            .replace("count = 5", count)
+            .replace("capacity_per_day = 10\n", capacity)
+    };
+    let five = Compiled::new(parse(&text("count = 5", "capacity_per_day = 10\n"), "five").unwrap());
+    let one = Compiled::new(parse(&text("count = 1", "capacity_per_day = 50\n"), "one").unwrap());
+    let l = &five.layout;
+    let (mut attacks, mut protests) = (0, 0);
+    for (a, b) in outcomes(&five, 3, 300, 2)
+        .iter()
+        .zip(outcomes(&one, 3, 300, 2))
+    {
+        assert_eq!(a.metrics[SHORTFALL_VALUE], b.metrics[SHORTFALL_VALUE]);
+        for k in [0, 1] {
+            let (x, y) = (a.metrics[l.lost_kind + k], b.metrics[l.lost_kind + k]);
+            // (Five parts of a fifth each against one whole: rounding only.)
+            assert!(
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+                "kind {k}: {x} vs {y}"
+            );
+        }
+        attacks += (a.metrics[l.lost_kind] > 0.0) as u32;
+        protests += (a.metrics[l.lost_kind + 1] > 0.0) as u32;
+    }
+    // Both kinds took a share in many trials.
+    assert!(attacks > 50 && protests > 50, "{attacks} and {protests}");
+}
+
+/// A mine whose prospects attacks delay, on a road that protests block.
+const PROSPECTS: &str = r#"
+name = "prospects"
+start = "2026-01-01"
+horizon = "2029-12-31"
+
+[[commodities]]
+name = "ore"
+value_per_unit = 1
+
+[[sites]]
+name = "mines"
+kind = "mine"
+region = "R"
+commodity = "ore"
+capacity_per_day = 10
+inventory_max = 0
+online = { prospects = "p" }
+
+[[sites]]
+name = "port"
+kind = "port"
+region = "S"
+capacity_per_day = 1000
+inventory_max = 1000
+
+[[routes]]
+name = "road"
+from = "mines"
+to = "port"
+regions = ["R"]
+capacity_per_day = 1000
+transit_days = 2
+
+[[prospects]]
+name = "p"
+start = "2026-01-01"
+count = 5
+viability_probability = 1
+exploration_days = 0
+development_days = 365
+
+[[hazards]]
+name = "attacks"
+kind = "attack"
+regions = ["R"]
+rate_per_year = 2
+targets = { mines = 1 }
+[hazards.impact]
+duration_days = 0
+construction_delay_days = 30
+
+[[hazards]]
+name = "blockades"
+kind = "protest"
+regions = ["R"]
+rate_per_year = 5
+targets = { road = 1 }
+[hazards.impact]
+duration_days = 5
+"#;

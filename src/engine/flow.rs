@@ -385,15 +385,20 @@ pub struct Record {
 }
 
 impl Record {
-    fn clear(&mut self, n_targets: usize, n_days: usize) {
+    pub(crate) fn clear(&mut self, n_targets: usize, n_days: usize) {
         self.runs.resize_with(n_targets, Vec::new);
         self.runs.iter_mut().for_each(Vec::clear);
         self.n_days = n_days;
     }
 
     /// From `day` on, target `t` passes `value` a day.
-    fn set(&mut self, t: usize, day: usize, value: f32) {
+    pub(crate) fn set(&mut self, t: usize, day: usize, value: f32) {
         push_run(&mut self.runs[t], day, value);
+    }
+
+    /// The days from which what passes target `t` changes.
+    pub fn starts(&self, t: usize) -> impl Iterator<Item = f64> + '_ {
+        self.runs[t].iter().map(|r| r.0 as f64)
     }
 
     /// The value through target `t` over the stretch `[a, b)` of days (fractional).

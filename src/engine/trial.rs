@@ -5,7 +5,8 @@
 
 use super::Compiled;
 use super::flow::{
-    CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, set_bit, unit_steps,
+    CargoLoss, Factors, Flow, Net, Record, RunInput, RunOutput, ramp, ramp_steps, set_bit,
+    unit_steps,
 };
 use super::outcome::*;
 use super::rng::stream;
@@ -46,6 +47,19 @@ pub struct Scratch {
     flow: Flow,
     segments: Vec<Segment>,
     active: Vec<(f64, f64, u8)>,
+}
+
+/// The days by which one unit of a site came online later than without disruptions.
+#[derive(Debug, Clone, Copy)]
+struct DelayWindow {
+    site: usize,
+    /// The unit (index into the site's units).
+    unit: usize,
+    /// Its disruption-free online day, and its online day with disruptions.
+    from: f64,
+    to: f64,
+    /// The days of delay each hazard kind added.
+    by_kind: [f64; 3],
 }
 
 /// A stretch of time over which a target's worst active disruption is constant.
@@ -195,7 +209,7 @@ fn record_outcome(
     s: &Scratch,
     out: &mut TrialOutcome,
     ports: &PortSums,
-    delay_windows: &[(usize, f64, f64, [f64; 3])],
+    delay_windows: &[DelayWindow],
 ) {
     let m = &c.model;
     out.delivered_yearly = by_year(m, &out.delivered_monthly);
@@ -426,8 +440,8 @@ fn delayed(
     (end, by_kind)
 }
 
-/// Online days with disruptions; returns (site, from, to, delay by kind) windows of delay.
-fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<(usize, f64, f64, [f64; 3])> {
+/// Online days with disruptions; returns the windows of delay.
+fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<DelayWindow> {
     let v = &s.values;
     s.units.resize_with(m.sites.len(), Vec::new);
     let mut windows = Vec::new();
@@ -454,7 +468,13 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<(usize, f64, f64, [f64;
             let (end, by_kind) = delayed(begin, cf - begin, per_day, segs, events);
             s.units[i].push(end);
             if end > cf {
-                windows.push((i, cf, end, by_kind));
+                windows.push(DelayWindow {
+                    site: i,
+                    unit: k,
+                    from: cf,
+                    to: end,
+                    by_kind,
+                });
             }
         }
     }
@@ -770,12 +790,51 @@ fn lowered(before: f32, cover: f64, sev: f64) -> f32 {
     if x < 1e-6 { 0.0 } else { x as f32 }
 }
 
+/// Unit `unit`'s part of the disruption-free value through `site` over `[a, b)`: the
+/// site's value of each day split between its units (coming online on days `units`) in
+/// proportion to their ramp-up factors, as the flow's capacity of the site is. Several
+/// prospects of one group share their site; a delay of one denied only its own part.
+fn unit_value(
+    record: &Record,
+    site: usize,
+    units: &[f64],
+    unit: usize,
+    ramp_days: f64,
+    a: f64,
+    b: f64,
+) -> f64 {
+    if units.len() <= 1 {
+        return record.value(site, a, b);
+    }
+    // (As the flow has them: see `Flow::reset`.)
+    let firsts: Vec<f64> = units.iter().map(|o| o.ceil()).collect();
+    // The factors and the record are constant between these whole days.
+    let mut cuts = vec![a, b];
+    cuts.extend(record.starts(site));
+    for &f in firsts.iter().filter(|f| f.is_finite()) {
+        cuts.extend(ramp_steps(f, ramp_days));
+    }
+    cuts.retain(|&x| a <= x && x <= b);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let mut sum = 0.0;
+    for w in cuts.windows(2) {
+        let day = w[0].floor() as usize;
+        let total: f64 = firsts.iter().map(|&f| ramp(day, f, ramp_days)).sum();
+        let mine = ramp(day, firsts[unit], ramp_days);
+        if total > 0.0 && mine > 0.0 {
+            sum += record.value(site, w[0], w[1]) * mine / total;
+        }
+    }
+    sum
+}
+
 fn fill_metrics(
     c: &Compiled,
     s: &Scratch,
     out: &mut TrialOutcome,
     idle: u32,
-    windows: &[(usize, f64, f64, [f64; 3])],
+    windows: &[DelayWindow],
 ) {
     let m = &c.model;
     let l = &c.layout;
@@ -826,8 +885,9 @@ fn fill_metrics(
     out.metrics[DELIVERED_VALUE] = del_v;
     out.metrics[COUNTERFACTUAL_VALUE] = cf_v;
     // Attribution: each disruption denied the counterfactual flow through its target
-    // while it lasted; construction delays denied the flow of the delayed site; cargo
-    // losses destroyed value. The trial's shortfall is split in proportion.
+    // while it lasted; a construction delay denied the delayed unit's share of its
+    // site's flow; cargo losses destroyed value. The trial's shortfall is split in
+    // proportion.
     let n_targets = m.n_targets();
     let mut by_kind = [0.0; 3];
     let mut by_target = vec![0.0; n_targets];
@@ -837,14 +897,16 @@ fn fill_metrics(
         by_kind[seg.kind as usize] += denied;
         by_target[t] += denied;
     }
-    for &(site, a, b, kinds) in windows {
-        let denied = s.record.value(site, a, b);
-        let total: f64 = kinds.iter().sum();
+    for w in windows {
+        let units = &s.units_cf[w.site];
+        let ramp_days = s.net.site_ramp[w.site];
+        let denied = unit_value(&s.record, w.site, units, w.unit, ramp_days, w.from, w.to);
+        let total: f64 = w.by_kind.iter().sum();
         if total > 0.0 {
-            for k in 0..3 {
-                by_kind[k] += denied * kinds[k] / total;
+            for (x, days) in by_kind.iter_mut().zip(w.by_kind) {
+                *x += denied * days / total;
             }
-            by_target[site] += denied;
+            by_target[w.site] += denied;
         }
     }
     for (loss, &v) in s.losses.iter().zip(&s.destroyed) {
@@ -1101,6 +1163,34 @@ mod tests {
             severity,
             kind,
         }
+    }
+
+    #[test]
+    fn a_delayed_unit_is_charged_its_own_part_of_its_sites_flow() {
+        let mut record = Record::default();
+        record.clear(1, 100);
+        record.set(0, 0, 10.0);
+        // Two units without ramp-up, the second online from day 50: over days 40 to 60
+        // the first made 10 days alone and half of 10 days shared.
+        let units = [0.0, 49.5];
+        assert_eq!(unit_value(&record, 0, &units, 0, 0.0, 40.0, 60.0), 150.0);
+        assert_eq!(unit_value(&record, 0, &units, 1, 0.0, 40.0, 60.0), 50.0);
+        // A site's only unit is charged the whole flow.
+        let whole = record.value(0, 12.3, 80.0);
+        assert_eq!(unit_value(&record, 0, &[3.0], 0, 14.0, 12.3, 80.0), whole);
+        assert_eq!(whole, 677.0);
+        // With ramp-ups and a change of flow, the parts of units online throughout add
+        // up to the site's flow; twin units get equal parts; a unit has none before
+        // its first day.
+        record.set(0, 40, 20.0);
+        let whole = record.value(0, 12.3, 80.0);
+        let units = [10.0, 10.0, 30.5];
+        let part = |k: usize, a: f64, b: f64| unit_value(&record, 0, &units, k, 14.0, a, b);
+        let sum: f64 = (0..3).map(|k| part(k, 12.3, 80.0)).sum();
+        assert!((sum - whole).abs() <= 1e-12 * whole, "{sum} vs {whole}");
+        assert!(whole > 0.0 && part(0, 12.3, 80.0) == part(1, 12.3, 80.0));
+        assert_eq!(part(2, 12.3, 31.0), 0.0);
+        assert!(part(2, 31.0, 45.0) > 0.0 && part(2, 31.0, 45.0) < part(2, 45.0, 59.0));
     }
 
     #[test]
