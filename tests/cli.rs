@@ -45,8 +45,23 @@ fn run_writes_every_file_well_formed() {
     assert_eq!(
         header,
         [
-            "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se",
-            "trials"
+            "metric",
+            "unit",
+            "mean",
+            "se",
+            "p5",
+            "p10",
+            "p50",
+            "p90",
+            "p95",
+            "cvar95",
+            "p90_se",
+            "trials",
+            "p5_se",
+            "p10_se",
+            "p50_se",
+            "p95_se",
+            "cvar95_se"
         ]
     );
     let rows: Vec<csv::StringRecord> = summary.records().map(Result::unwrap).collect();

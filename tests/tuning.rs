@@ -873,6 +873,26 @@ fn a_precision_run_stops_when_both_standard_errors_are_small_enough() {
     assert_eq!(m["convergence"]["converged"], false);
     let se: f64 = m["convergence"]["mean_se"].as_f64().unwrap();
     assert!(se > 0.00001);
+    // A run of fixed trials is judged against the default target of 0.001: too few
+    // trials for it (the P90's standard error needs 400), and a network no hazard
+    // touches, whose shortfall is always 0.
+    let (text, m) = run(&["--trials", "300"], "few");
+    assert!(
+        text.contains("NOT converged to 0.001 (the default target)"),
+        "{text}"
+    );
+    assert_eq!(m["convergence"]["precision_given"], false);
+    assert_eq!(m["convergence"]["converged"], false);
+    let (text, m) = run(
+        &["--trials", "1000", "--set", "hazards[h].rate_per_year=0"],
+        "calm",
+    );
+    assert!(
+        text.contains("converged to 0.001 (the default target;"),
+        "{text}"
+    );
+    assert_eq!(m["convergence"]["converged"], true);
+    assert_eq!(m["convergence"]["mean_se"], 0.0);
     fails_with(
         &[
             "run",

@@ -357,11 +357,17 @@ pub fn run(args: &RunArgs) -> Result<()> {
     trials_w.finish()?;
     let trials = agg.trials;
     let sums = files::summaries(&compiled, &agg);
-    let convergence = args.precision.map(|p| files::Convergence {
-        precision: p,
-        converged: precise(errors, p),
+    // A run of fixed trials is judged against the default target.
+    if args.precision.is_none() {
+        errors = standard_errors(&agg);
+    }
+    let precision = args.precision.unwrap_or(files::DEFAULT_PRECISION);
+    let convergence = Some(files::Convergence {
+        precision,
+        precision_given: args.precision.is_some(),
+        converged: precise(errors, precision),
         trials,
-        max_trials: args.max_trials,
+        max_trials: args.precision.map_or(trials, |_| args.max_trials),
         mean_se: errors.0,
         p90_se: errors.1,
     });

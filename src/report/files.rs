@@ -102,8 +102,23 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let p = Path::new("summary.csv");
     w.write_record([
-        "metric", "unit", "mean", "se", "p5", "p10", "p50", "p90", "p95", "cvar95", "p90_se",
+        "metric",
+        "unit",
+        "mean",
+        "se",
+        "p5",
+        "p10",
+        "p50",
+        "p90",
+        "p95",
+        "cvar95",
+        "p90_se",
         "trials",
+        "p5_se",
+        "p10_se",
+        "p50_se",
+        "p95_se",
+        "cvar95_se",
     ])
     .map_err(csv_err(p))?;
     for (col, s) in c.layout.columns.iter().zip(sums) {
@@ -115,6 +130,7 @@ pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
             .map(num),
         );
         row.push(s.trials.to_string());
+        row.extend([s.p5_se, s.p10_se, s.p50_se, s.p95_se, s.cvar95_se].map(num));
         w.write_record(&row).map_err(csv_err(p))?;
     }
     w.into_inner().map_err(|e| crate::Error::Output {
@@ -310,11 +326,21 @@ pub struct Manifest {
     pub files: Vec<String>,
 }
 
-/// Whether a `--precision` run reached its target.
+/// The target for the standard errors of the mean shortfall fraction and of its P90
+/// against which a run of a fixed number of trials is judged converged or not (a
+/// tenth of a percentage point; `--precision` sets another).
+pub const DEFAULT_PRECISION: f64 = 0.001;
+
+/// Whether a run's estimates converged: a `--precision` run reached its target, or a
+/// run of a fixed number of trials is within [`DEFAULT_PRECISION`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Convergence {
     /// The target standard error (fraction).
     pub precision: f64,
+    /// Whether `--precision` set the target (the run went on until it was met, or
+    /// until `--max-trials`); if not, the run's fixed trials are judged against
+    /// [`DEFAULT_PRECISION`].
+    pub precision_given: bool,
     /// Both standard errors fell below the target.
     pub converged: bool,
     /// Trials used.
@@ -330,24 +356,23 @@ pub struct Convergence {
 impl Convergence {
     /// One sentence for the console and the report.
     pub fn describe(&self) -> String {
-        if self.converged {
-            format!(
-                "converged: after {} trials the standard errors of the mean shortfall fraction ({}) and of its P90 ({}, times {:.2} for its own uncertainty) are below {}",
+        let margin = crate::stats::p90_se_margin();
+        let (mean, p90, target) = (short(self.mean_se), short(self.p90_se), self.precision);
+        match (self.precision_given, self.converged) {
+            (true, true) => format!(
+                "converged: after {} trials the standard errors of the mean shortfall fraction ({mean}) and of its P90 ({p90}, times {margin:.2} for its own uncertainty) are below {target}",
                 self.trials,
-                short(self.mean_se),
-                short(self.p90_se),
-                crate::stats::p90_se_margin(),
-                self.precision
-            )
-        } else {
-            format!(
-                "NOT converged: {} trials (--max-trials) leave standard errors of {} (mean shortfall fraction) and {} (P90; times {:.2} for its own uncertainty, it must be below the target), target {}",
+            ),
+            (true, false) => format!(
+                "NOT converged: {} trials (--max-trials) leave standard errors of {mean} (mean shortfall fraction) and {p90} (P90; times {margin:.2} for its own uncertainty, it must be below the target), target {target}",
                 self.trials,
-                short(self.mean_se),
-                short(self.p90_se),
-                crate::stats::p90_se_margin(),
-                self.precision
-            )
+            ),
+            (false, true) => format!(
+                "converged to {target} (the default target; --precision sets another): the standard errors of the mean shortfall fraction ({mean}) and of its P90 ({p90}, times {margin:.2} for its own uncertainty) are below it",
+            ),
+            (false, false) => format!(
+                "NOT converged to {target} (the default target): the standard errors of the mean shortfall fraction ({mean}) and of its P90 ({p90}; times {margin:.2} for its own uncertainty, it must be below the target) are not both below it; run more trials, or --precision {target} to run until they are",
+            ),
         }
     }
 }

@@ -19,29 +19,40 @@ const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2e
 h1{font-size:1.7em;margin-bottom:0.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}\
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}\
-figure svg{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:0.9em}\
+figure svg{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:0.9em}.se{color:#777;display:block;font-size:0.85em}\
 #drivers td:nth-child(2),#hazards td:nth-child(2),#differences td:nth-child(2){text-align:left}";
 
-/// The summary table (every metric with its standard error and percentiles).
+/// The summary table: every metric, each statistic with its standard error where it
+/// has one.
 pub fn summary_table(c: &Compiled, sums: &[Summary]) -> String {
     let mut s = String::from(
-        "<table id=\"summary\">\n<tr><th>metric</th><th>unit</th><th>mean</th><th>± se</th><th>P5</th><th>P10</th><th>P50</th><th>P90</th><th>± se</th><th>P95</th><th>CVaR95</th></tr>\n",
+        "<table id=\"summary\">\n<tr><th>metric</th><th>unit</th><th>mean</th><th>P5</th><th>P10</th><th>P50</th><th>P90</th><th>P95</th><th>CVaR95</th></tr>\n",
     );
+    // A value, and its standard error in grey where it is known.
+    let cell = |x: f64, se: f64| {
+        if x.is_nan() || se.is_nan() {
+            format!("<td>{}</td>", short(x))
+        } else {
+            format!(
+                "<td>{}<span class=\"se\"> ± {}</span></td>",
+                short(x),
+                short(se)
+            )
+        }
+    };
     for (col, x) in c.layout.columns.iter().zip(sums) {
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td>{}{}{}{}{}{}{}</tr>",
             escape(&col.name),
             escape(&col.unit),
-            short(x.mean),
-            short(x.se),
-            short(x.p5),
-            short(x.p10),
-            short(x.p50),
-            short(x.p90),
-            short(x.p90_se),
-            short(x.p95),
-            short(x.cvar95)
+            cell(x.mean, x.se),
+            cell(x.p5, x.p5_se),
+            cell(x.p10, x.p10_se),
+            cell(x.p50, x.p50_se),
+            cell(x.p90, x.p90_se),
+            cell(x.p95, x.p95_se),
+            cell(x.cvar95, x.cvar95_se),
         );
     }
     s + "</table>\n"
@@ -186,7 +197,7 @@ pub fn report(
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. A quantity counts as delivered when it leaves a Pakistani port; values are in USD at the scenario's fixed prices, undiscounted. Means and P90 carry their Monte Carlo standard errors (P90's by batch means over 20 batches); CVaR95 is the mean of the worst 5% of trials. The losses by hazard kind (<code>lost.*</code>) and by site or route (<code>lost_at.*</code>) share each trial's shortfall in proportion to what each denied: an allocation that adds up, not what removing a hazard would save (<code>shortfall sensitivity</code> measures that).</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>shortfall: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>Disruption risk to the minerals programme: scenario {name}</h1>\n<p>{desc}</p>\n<p class=\"note\">{trials} trials, seed {seed}, from {start} to {horizon}. Shortfall is measured against the same trial with every hazard switched off. A quantity counts as delivered when it leaves a Pakistani port; values are in USD at the scenario's fixed prices, undiscounted. Every mean, percentile and CVaR95 carries its Monte Carlo standard error (in grey below it: ± one standard error; the percentiles' and the CVaR95's by batch means over 20 batches, once each batch is large enough); CVaR95 is the mean of the worst 5% of trials. The losses by hazard kind (<code>lost.*</code>) and by site or route (<code>lost_at.*</code>) share each trial's shortfall in proportion to what each denied: an allocation that adds up, not what removing a hazard would save (<code>shortfall sensitivity</code> measures that).</p>\n",
         name = escape(&m.name),
         desc = escape(&m.description),
         trials = manifest.trials,

@@ -175,6 +175,7 @@ impl ColumnStats {
                 f64::NAN
             }
         };
+        let errors = batch_ses(&self.values, higher_is_worse);
         Summary {
             // (No trial defines the metric: nothing is known of it.)
             mean: if self.moments.n == 0 {
@@ -193,7 +194,12 @@ impl ColumnStats {
             } else {
                 f64::NAN
             },
-            p90_se: batch_se(&self.values, 0.90),
+            p90_se: errors[3],
+            p5_se: errors[0],
+            p10_se: errors[1],
+            p50_se: errors[2],
+            p95_se: errors[4],
+            cvar95_se: errors[5],
             trials: self.moments.n,
         }
     }
@@ -218,8 +224,18 @@ pub struct Summary {
     pub p95: f64,
     /// Mean of the worst 5% of trials.
     pub cvar95: f64,
-    /// Monte Carlo standard error of the P90, by batch means.
+    /// Monte Carlo standard error of the P90, by batch means (see [`batch_ses`]).
     pub p90_se: f64,
+    /// The same for the P5.
+    pub p5_se: f64,
+    /// The same for the P10.
+    pub p10_se: f64,
+    /// The same for the P50.
+    pub p50_se: f64,
+    /// The same for the P95.
+    pub p95_se: f64,
+    /// The same for the CVaR95.
+    pub cvar95_se: f64,
     /// Trials that define the metric (all but those in which it is undefined).
     pub trials: u64,
 }
@@ -242,18 +258,59 @@ pub fn p90_se_margin() -> f64 {
 /// standard error is their standard deviation over the square root of the number of
 /// batches. NaN with fewer than 20 trials per batch.
 pub fn batch_se(values: &[f32], p: f64) -> f64 {
+    batch_stats(values, |batch| [quantile(batch, p)], [20])[0]
+}
+
+/// The levels of the percentiles of a summary, in order: P5, P10, P50, P90, P95.
+pub const LEVELS: [f64; 5] = [0.05, 0.10, 0.50, 0.90, 0.95];
+
+/// Standard errors, by batch means (as [`batch_se`]), of the P5, P10, P50, P90, P95 and
+/// CVaR95 of `values` (the worst tail the highest values when `higher_is_worse`), each
+/// batch sorted once. Each is NaN while a batch is too small for it to mean much: two
+/// values beyond a percentile in each batch (20 values a batch for the P10, P50 and P90,
+/// 40 for the P5 and P95, so 400 and 800 trials), and five in the tail whose mean is the
+/// CVaR95 (100 values a batch, 2,000 trials).
+pub fn batch_ses(values: &[f32], higher_is_worse: bool) -> [f64; 6] {
+    batch_stats(
+        values,
+        |batch| {
+            let q = LEVELS.map(|p| quantile(batch, p));
+            [q[0], q[1], q[2], q[3], q[4], cvar95(batch, higher_is_worse)]
+        },
+        [40, 20, 20, 20, 40, 100],
+    )
+}
+
+/// Batch means of the statistics `stats` computes from a sorted batch: for each, the
+/// standard deviation of its values over the batches over the square root of their
+/// number, or NaN with fewer than `least` values a batch.
+fn batch_stats<const K: usize>(
+    values: &[f32],
+    stats: impl Fn(&[f32]) -> [f64; K],
+    least: [usize; K],
+) -> [f64; K] {
     let per = values.len() / BATCHES;
-    if per < 20 {
-        return f64::NAN;
+    if least.iter().all(|&l| per < l) {
+        return [f64::NAN; K];
     }
-    let mut m = Moments::default();
+    let mut m: [Moments; K] = std::array::from_fn(|_| Moments::default());
     let n = values.len();
+    let mut batch = Vec::with_capacity(per + 1);
     for b in 0..BATCHES {
-        let mut batch = values[b * n / BATCHES..(b + 1) * n / BATCHES].to_vec();
+        batch.clear();
+        batch.extend_from_slice(&values[b * n / BATCHES..(b + 1) * n / BATCHES]);
         batch.sort_by(f32::total_cmp);
-        m.push(quantile(&batch, p));
+        for (m, x) in m.iter_mut().zip(stats(&batch)) {
+            m.push(x);
+        }
     }
-    m.variance().sqrt() / (BATCHES as f64).sqrt()
+    std::array::from_fn(|k| {
+        if per < least[k] {
+            f64::NAN
+        } else {
+            m[k].variance().sqrt() / (BATCHES as f64).sqrt()
+        }
+    })
 }
 
 #[cfg(test)]
@@ -331,6 +388,52 @@ mod tests {
         let rel = 4.0 / (2.0 * (BATCHES as f64 - 1.0)).sqrt();
         assert!((got / want - 1.0).abs() < rel, "{got} vs {want}");
         assert!(batch_se(&v[..100], 0.9).is_nan());
+    }
+
+    #[test]
+    fn batch_means_standard_errors_of_every_percentile_and_the_cvar_match_asymptotic_ones() {
+        // Standard normal draws. A percentile's: sqrt(p (1 - p) / n) / phi(z_p). The mean
+        // of the worst 5% (q) beyond z: sqrt((v + (1 - q) (c - z)^2) / (q n)), with c =
+        // phi(z) / q the tail's mean and v = 1 + z c - c^2 its variance.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let (n, runs) = (20_000, 40);
+        let phi = |z: f64| (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let z = [-1.644_853_626_951_472_2, -1.281_551_565_544_600_4, 0.0];
+        let z = [z[0], z[1], z[2], -z[1], -z[0]];
+        let mut want: Vec<f64> = (LEVELS.iter().zip(z))
+            .map(|(&p, z)| (p * (1.0 - p) / n as f64).sqrt() / phi(z))
+            .collect();
+        let (q, z95) = (0.05, z[4]);
+        let c = phi(z95) / q;
+        let v = 1.0 + z95 * c - c * c;
+        want.push(((v + (1.0 - q) * (c - z95).powi(2)) / (q * n as f64)).sqrt());
+        // The mean of `runs` estimates, each from 20 batches and so uncertain by about
+        // 1 / sqrt(2 (B - 1)) of itself; four standard errors of that mean.
+        let mut got = [0.0; 6];
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(23);
+        for _ in 0..runs {
+            let v: Vec<f32> = (0..n)
+                .map(|_| StandardNormal.sample(&mut rng))
+                .map(|x: f64| x as f32)
+                .collect();
+            for (g, x) in got.iter_mut().zip(batch_ses(&v, true)) {
+                *g += x / runs as f64;
+            }
+        }
+        let rel = 4.0 / (2.0 * (BATCHES as f64 - 1.0) * runs as f64).sqrt();
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g / w - 1.0).abs() < rel, "statistic {k}: {g} vs {w}");
+        }
+        // Too few values a batch: none for the CVaR below 2,000 trials, for the P5 and
+        // P95 below 800, for the others below 400.
+        let v: Vec<f32> = (0..1999).map(|i| (i * 7919 % 1999) as f32).collect();
+        let nan = |n: usize| batch_ses(&v[..n], true).map(f64::is_nan);
+        assert_eq!(nan(1999), [false, false, false, false, false, true]);
+        assert_eq!(nan(799), [true, false, false, false, true, true]);
+        assert_eq!(nan(399), [true; 6]);
+        // The P90's is the one `batch_se` gives.
+        assert_eq!(batch_ses(&v, false)[3], batch_se(&v, 0.9));
     }
 
     #[test]
