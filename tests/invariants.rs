@@ -619,3 +619,35 @@ targets = { road = 1 }
 [hazards.impact]
 duration_days = 5
 "#;
+
+#[test]
+fn totals_by_mass_add_the_commodities_when_they_share_a_unit() {
+    let c = Compiled::new(baseline());
+    let (l, nc) = (&c.layout, c.model.commodities.len());
+    let mass = l
+        .mass
+        .expect("the baseline's commodities are all in tonnes");
+    assert_eq!(l.columns[mass + 2].name, "shortfall_mass");
+    assert_eq!(l.columns[mass + 2].unit, "t");
+    for o in outcomes(&c, 8, 50, 2) {
+        let sum = |j: usize| {
+            (0..nc)
+                .map(|k| o.metrics[l.commodity + 4 * k + j])
+                .sum::<f64>()
+        };
+        let (del, cf) = (sum(0), sum(1));
+        assert_eq!(o.metrics[mass], del);
+        assert_eq!(o.metrics[mass + 1], cf);
+        assert_eq!(o.metrics[mass + 2], cf - del);
+        assert_eq!(o.metrics[mass + 3], (cf - del) / cf);
+    }
+    // Not where the units differ, nor for one commodity (its own rows say it all).
+    let kg = shortfall::scenario::BASELINE_TOML.replacen("unit = \"t\"", "unit = \"kg\"", 1);
+    assert!(
+        Compiled::new(parse(&kg, "kg").unwrap())
+            .layout
+            .mass
+            .is_none()
+    );
+    assert!(small(&[]).layout.mass.is_none());
+}

@@ -23,6 +23,9 @@ pub struct Layout {
     pub columns: Vec<Column>,
     /// First per-commodity column (4 per commodity).
     pub commodity: usize,
+    /// First of the totals by mass (delivered, counterfactual, shortfall, shortfall
+    /// fraction), when every commodity, two or more, has the same unit.
+    pub mass: Option<usize>,
     /// First by-phase column (3 per phase in force within the horizon: delivered value,
     /// shortfall value, shortfall fraction).
     pub phase: usize,
@@ -116,6 +119,23 @@ impl Layout {
                 true,
             );
         }
+        // Totals by mass, where the commodities share a unit that makes them add up.
+        let unit = model.commodities.first().map_or("", |c| c.unit.as_str());
+        let one_unit = model.commodities.iter().all(|c| c.unit == unit);
+        let mass = (model.commodities.len() > 1 && one_unit).then(|| {
+            let first = cols.len();
+            push(&mut cols, "delivered_mass".into(), unit, false, true);
+            push(&mut cols, "counterfactual_mass".into(), unit, false, true);
+            push(&mut cols, "shortfall_mass".into(), unit, true, true);
+            push(
+                &mut cols,
+                "shortfall_fraction_mass".into(),
+                "fraction",
+                true,
+                true,
+            );
+            first
+        });
         let phase = cols.len();
         let phases: Vec<usize> = (0..model.phases.len())
             .filter(|&p| model.phases[p].in_force(model.n_days))
@@ -242,6 +262,7 @@ impl Layout {
         Layout {
             columns: cols,
             commodity,
+            mass,
             phase,
             phase_slot: (0..model.phases.len())
                 .map(|p| phases.iter().position(|&x| x == p))

@@ -841,6 +841,7 @@ fn fill_metrics(
     let nc = m.commodities.len();
     let value = &s.net.value;
     let (mut del_v, mut cf_v) = (0.0, 0.0);
+    let (mut del_m, mut cf_m) = (0.0, 0.0);
     for (k, &value_k) in value.iter().enumerate() {
         let del: f64 = (0..m.years.len())
             .map(|y| out.delivered_yearly[y * nc + k])
@@ -857,6 +858,18 @@ fn fill_metrics(
         out.metrics[base + 3] = if cf > 0.0 { (cf - del) / cf } else { f64::NAN };
         del_v += del * value_k;
         cf_v += cf * value_k;
+        del_m += del;
+        cf_m += cf;
+    }
+    if let Some(base) = l.mass {
+        out.metrics[base] = del_m;
+        out.metrics[base + 1] = cf_m;
+        out.metrics[base + 2] = cf_m - del_m;
+        out.metrics[base + 3] = if cf_m > 0.0 {
+            (cf_m - del_m) / cf_m
+        } else {
+            f64::NAN
+        };
     }
     // By phase, in one pass over the month periods (a phase's bounds start periods, so
     // each lies in one phase or none): the delivered and counterfactual values.
