@@ -43,7 +43,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     ),
     (
         "unknown_key.toml",
-        &["unknown_key.toml:26: routes[road].speed: unknown key `speed`"],
+        &["unknown_key.toml:26: routes[road].speed: unknown key `speed`; see"],
+    ),
+    (
+        // A near miss gets the key the table takes.
+        "misspelt_key.toml",
+        &[
+            "misspelt_key.toml:33: hazards[h].impact.duraton_days: unknown key `duraton_days` (did you mean `duration_days`?); see docs/scenario-format.md",
+        ],
     ),
     (
         "negative_rate.toml",

@@ -710,6 +710,25 @@ fn bad_overrides_and_parents_are_explained() {
         "small.toml: `hazards[h].rate_per_yer` is not a key of the scenario format; did you mean `hazards[h].rate_per_year`?",
     );
     fails_with(&["check", s, "--set", "seed"], "is not KEY=VALUE");
+    // A table or list with a typo is not taken for a string.
+    fails_with(
+        &[
+            "check",
+            s,
+            "--set",
+            "hazards[h].rate_per_year={ pert = [1, 2 }",
+        ],
+        "the value of `hazards[h].rate_per_year`, `{ pert = [1, 2 }`, is not valid TOML: missing comma",
+    );
+    fails_with(
+        &[
+            "check",
+            s,
+            "--set",
+            "thresholds.shortfall_fraction=[0.1, 0.2",
+        ],
+        "is not valid TOML: unclosed array",
+    );
     fails_with(
         &["check", s, "--set", "hazards[h].rate_per_year=-2"],
         "hazards[h].rate_per_year: must be a number >= 0",
@@ -746,6 +765,17 @@ fn bad_overrides_and_parents_are_explained() {
             "1,2",
         ],
         "invalid value for --param: `routes[road].standby` does not hold a number (expected a boolean)",
+    );
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "hazards[h].rate_per_year",
+            "--values",
+            "1,2.5,3,2.5",
+        ],
+        "invalid value for --values: 2.5 is given twice (values 2 and 4); each value runs once",
     );
     // `--values` and `--range` take values that begin with a hyphen (negative numbers),
     // so a flag where the value belongs is named as one.

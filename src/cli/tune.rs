@@ -991,6 +991,17 @@ fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
             message: "at most 200 values".into(),
         });
     }
+    if let Some((i, v)) = (values.iter().enumerate()).find(|(i, v)| values[..*i].contains(v)) {
+        return Err(Error::Usage {
+            flag: "--values",
+            message: format!(
+                "{} is given twice (values {} and {}); each value runs once",
+                toml_number(*v),
+                values.iter().position(|x| x == v).map_or(0, |j| j + 1),
+                i + 1
+            ),
+        });
+    }
     Ok(values)
 }
 
@@ -1672,7 +1683,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 format!("{} → {}", short(f.low), short(f.high)),
                 format!("{} → {}", pct(f.at_low), pct(f.at_high)),
                 format!("{} ± {}", pp(f.swing.diff.mean), pp_se(f.swing.diff.se())),
-                if f.rho.is_finite() {
+                if f.rho.is_finite() && f.rho_ci.0.is_nan() {
+                    format!("{:+.3} (no interval below 4 trials)", f.rho)
+                } else if f.rho.is_finite() {
                     format!("{:+.3} ({:+.3} .. {:+.3})", f.rho, f.rho_ci.0, f.rho_ci.1)
                 } else {
                     "- (input or outcome constant)".to_string()

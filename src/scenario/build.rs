@@ -8,6 +8,10 @@ use jiff::civil::Date;
 use std::collections::HashMap;
 use toml::Spanned;
 
+/// The default `start`: the FWO-USSM memorandum was signed on 8-9 September 2025
+/// (FACTS; `seeds/programme.toml`).
+pub const MOU_SIGNED: Date = Date::constant(2025, 9, 8);
+
 const SITE_KINDS: &str = "mine, stockpile, plant or port";
 const HAZARD_KINDS: &str = "attack, protest or cyber";
 
@@ -63,7 +67,11 @@ impl Builder<'_> {
                 format!("`{name}` is not a valid name: use {NAME}"),
             );
         }
-        let start = self.req_date(raw.start.as_ref(), "start");
+        // Without one, the programme starts when the memorandum was signed.
+        let start = match raw.start.as_ref() {
+            Some(v) => self.date(v, "start"),
+            None => Some(MOU_SIGNED),
+        };
         let horizon = self.req_date(raw.horizon.as_ref(), "horizon");
         // Without a valid horizon, the other checks go on over the longest one, and
         // no message quotes it.
@@ -77,11 +85,7 @@ impl Builder<'_> {
                 (a, longest(a), false)
             }
             (Some(a), None) => (a, longest(a), false),
-            _ => (
-                Date::constant(2025, 9, 8),
-                Date::constant(2032, 12, 31),
-                false,
-            ),
+            _ => (MOU_SIGNED, Date::constant(2032, 12, 31), false),
         };
         let n_days = days_between(start, horizon) + 1;
         if n_days > MAX_DAYS {

@@ -296,12 +296,22 @@ impl Builder<'_> {
             .find(&format!("\n{key}"))
             .or_else(|| self.text[item_start..].find(&key))
             .map(|off| line_of(self.text, item_start + off + 1));
+        // The closest key the table takes, as `--set` suggests one.
+        let table: Vec<&str> = (parts.iter().take(parts.len().saturating_sub(1)))
+            .map(|p| p.split('[').next().unwrap_or_default())
+            .collect();
+        let hint = resolve::schema(&table.join("."))
+            .and_then(|keys| {
+                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                resolve::closest(&key, &keys).map(|c| format!(" (did you mean `{c}`?)"))
+            })
+            .unwrap_or_default();
         let path = parts.join(".");
         self.problems.push(Problem {
             path,
             line,
             message: format!(
-                "unknown key `{key}`; see docs/scenario-format.md for the keys each table takes"
+                "unknown key `{key}`{hint}; see docs/scenario-format.md for the keys each table takes"
             ),
         });
     }
@@ -337,6 +347,15 @@ fn item_label(raw: &raw::RawScenario, list: &str, i: usize) -> (String, Option<u
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_scenario_without_a_start_starts_when_the_memorandum_was_signed() {
+        let text = crate::scenario::BASELINE_TOML.replacen("start = \"2025-09-08\"", "", 1);
+        assert!(text.len() < crate::scenario::BASELINE_TOML.len());
+        let m = super::parse(&text, "no start").unwrap();
+        assert_eq!(m.start, super::build::MOU_SIGNED);
+        assert_eq!(m.start.to_string(), "2025-09-08");
+    }
+
     #[test]
     fn deserialiser_messages_use_the_format_s_words() {
         assert_eq!(

@@ -77,6 +77,7 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         doc = inherit(doc, &label, &text, dir, &mut files, &mut notes)?;
     }
     for set in sets {
+        let defaults = !doc.contains_key("thresholds");
         // (Named with its scenario, for `compare`, which applies it to several.)
         let key = apply_set(&mut doc, set).map_err(|message| Error::Usage {
             flag: "--set",
@@ -84,7 +85,13 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         })?;
         let value = set.split_once('=').map_or("", |(_, v)| v.trim());
         notes.extend(uncorrelate(&mut doc, &key, value));
+        if defaults && doc.contains_key("thresholds") {
+            notes.push(format!(
+                "`--set {key}`: the scenario gave no [thresholds], so it had the default ones, shortfall_fraction > 0.1, 0.2 and 0.3; it now has only those it is given (add --set 'thresholds.shortfall_fraction=[0.1, 0.2, 0.3]' to keep them)"
+            ));
+        }
     }
+    notes.extend(value_notes(&doc));
     if !extended && sets.is_empty() {
         return Ok(Resolved {
             label,
@@ -111,6 +118,38 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         sets: sets.to_vec(),
         notes,
     })
+}
+
+/// Notes on commodities without `value_per_unit` among several: each unit of such a
+/// commodity counts 1 USD in the value totals, which then add up tonnes of one
+/// commodity with dollars of another (or, when none has a value, tonnes of all).
+fn value_notes(doc: &Table) -> Vec<String> {
+    let Some(Value::Array(items)) = doc.get("commodities") else {
+        return Vec::new();
+    };
+    let without: Vec<String> = (items.iter().enumerate())
+        .filter(|(_, c)| c.get("value_per_unit").is_none())
+        .map(|(i, c)| item_label(c).map_or(i.to_string(), str::to_string))
+        .collect();
+    if items.len() < 2 || without.is_empty() {
+        return Vec::new();
+    }
+    let totals = "the value totals (shortfall_value, shortfall_fraction, lost.*)";
+    if without.len() == items.len() {
+        vec![format!(
+            "no commodity has a value_per_unit, so each unit of any of them counts 1 USD in {totals}: they add up quantities"
+        )]
+    } else {
+        let names = without.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>();
+        let (which, its) = match without.len() {
+            1 => ("commodity", "has no value_per_unit, so each of its"),
+            _ => ("commodities", "have no value_per_unit, so each of their"),
+        };
+        vec![format!(
+            "{which} {} {its} units counts 1 USD in {totals} beside the others' prices; give each a value",
+            names.join(", ")
+        )]
+    }
 }
 
 /// After `--set KEY=VALUE` has made KEY a fixed number, drops the `[[correlations]]`
@@ -539,7 +578,7 @@ fn steps(path: &str) -> std::result::Result<Vec<Step>, String> {
 /// Keys each kind of table takes (the scenario format; see docs/scenario-format.md).
 /// Tables whose keys are names of other things (`targets`, `phase_multipliers`) and
 /// distributions are handled separately.
-fn schema(context: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn schema(context: &str) -> Option<&'static [&'static str]> {
     Some(match context {
         "" => &[
             "name",
@@ -680,6 +719,16 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, Str
         ));
     };
     let (key, value) = (key.trim(), value.trim());
+    // A bare word is a string; what opens a table, a list or a quoted string must be
+    // TOML, or its typo would become a string.
+    if value.starts_with(['{', '[', '"', '\''])
+        && let Err(e) = format!("v = {value}").parse::<Table>()
+    {
+        let why = e.message().trim_end_matches('\n');
+        return Err(format!(
+            "the value of `{key}`, `{value}`, is not valid TOML: {why}; for example {{ pert = [1, 2, 4] }} or [0.1, 0.2]"
+        ));
+    }
     // A threshold's metric is one key, dots and all (see `flat_thresholds`).
     if let Some(metric) = key.strip_prefix("thresholds.").filter(|m| !m.is_empty()) {
         let metric = metric.trim_matches('"');
@@ -941,6 +990,49 @@ mod tests {
             ),
         );
         assert!(m.notes.is_empty(), "{:?}", m.notes);
+    }
+
+    #[test]
+    fn commodities_without_a_value_among_several_are_noted() {
+        let notes = |text: &str| value_notes(&doc(text));
+        let with = "[[commodities]]\nname = \"a\"\nvalue_per_unit = 5\n";
+        let without = |name: &str| format!("[[commodities]]\nname = \"{name}\"\n");
+        assert!(notes(with).is_empty());
+        assert!(
+            notes(&without("a")).is_empty(),
+            "one commodity: its own totals"
+        );
+        assert_eq!(
+            notes(&format!("{with}{}", without("b"))),
+            [
+                "commodity `b` has no value_per_unit, so each of its units counts 1 USD in the value totals (shortfall_value, shortfall_fraction, lost.*) beside the others' prices; give each a value"
+            ]
+        );
+        let two = notes(&format!("{with}{}{}", without("b"), without("c")));
+        assert!(two[0].starts_with("commodities `b`, `c` have"), "{two:?}");
+        let none = notes(&format!("{}{}", without("b"), without("c")));
+        assert!(
+            none[0].starts_with("no commodity has a value_per_unit"),
+            "{none:?}"
+        );
+    }
+
+    #[test]
+    fn a_first_threshold_set_on_the_command_line_says_the_defaults_are_gone() {
+        let set = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            resolve(None, &sets).unwrap().notes
+        };
+        let notes = set(&["thresholds.shortfall_fraction.antimony=[0.2]"]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("it had the default ones"), "{notes:?}");
+        // Only the first makes the table; nor does a scenario that gives its own.
+        let notes = set(&[
+            "thresholds.shortfall_fraction=[0.1, 0.2, 0.3]",
+            "thresholds.shortfall_fraction.antimony=[0.2]",
+        ]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(set(&["horizon=2030-12-31"]).is_empty());
     }
 
     #[test]
