@@ -357,7 +357,11 @@ impl Convergence {
     /// One sentence for the console and the report.
     pub fn describe(&self) -> String {
         let margin = crate::stats::p90_se_margin();
-        let (mean, p90, target) = (short(self.mean_se), short(self.p90_se), self.precision);
+        let (mean, p90, target) = (
+            short_se(self.mean_se),
+            short_se(self.p90_se),
+            self.precision,
+        );
         match (self.precision_given, self.converged) {
             (true, true) => format!(
                 "converged: after {} trials the standard errors of the mean shortfall fraction ({mean}) and of its P90 ({p90}, times {margin:.2} for its own uncertainty) are below {target}",
@@ -405,8 +409,8 @@ pub fn console_table(c: &Compiled, sums: &[Summary]) -> String {
     );
     for &i in &rows {
         let (col, x) = (&l.columns[i], &sums[i]);
-        let mean = format!("{} ± {}", short(x.mean), short(x.se));
-        let p90 = format!("{} ± {}", short(x.p90), short(x.p90_se));
+        let mean = format!("{} ± {}", short(x.mean), short_se(x.se));
+        let p90 = format!("{} ± {}", short(x.p90), short_se(x.p90_se));
         s += &format!(
             "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>24}  {}\n",
             col.name,
@@ -446,9 +450,28 @@ pub fn short(x: f64) -> String {
     }
 }
 
+/// A standard error as [`short`] gives it, but one too small for its four decimals
+/// (a fraction's, after many trials) in two significant figures rather than as 0.0000.
+pub fn short_se(x: f64) -> String {
+    if x > 0.0 && x < 0.000_05 {
+        format!("{x:.1e}")
+    } else {
+        short(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::short;
+    use super::{short, short_se};
+
+    #[test]
+    fn small_standard_errors_keep_two_figures() {
+        assert_eq!(short_se(0.000_046_99), "4.7e-5");
+        assert_eq!(short_se(0.000_52), "0.0005");
+        assert_eq!(short_se(0.0), "0");
+        assert_eq!(short_se(625_780.3), "625780");
+        assert_eq!(short_se(f64::NAN), "-");
+    }
 
     #[test]
     fn short_numbers_keep_their_sign_only_when_it_shows() {

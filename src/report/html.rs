@@ -2,7 +2,7 @@
 //! external files), readable offline in any browser.
 
 use super::charts::Chart;
-use super::files::{Manifest, short};
+use super::files::{Manifest, short, short_se};
 use crate::engine::{Aggregate, Compiled};
 use crate::stats::Summary;
 use std::fmt::Write;
@@ -36,7 +36,7 @@ pub fn summary_table(c: &Compiled, sums: &[Summary]) -> String {
             format!(
                 "<td>{}<span class=\"se\"> ± {}</span></td>",
                 short(x),
-                short(se)
+                short_se(se)
             )
         }
     };
