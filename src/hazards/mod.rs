@@ -458,8 +458,10 @@ fn draw_impact(model: &Model, plan: &HazardPlan, e: &mut Event, rng: &mut Stream
     (e.target, e.region) = (plan.targets[h].get(pick).copied())
         .unwrap_or_else(|| (0, event_region(model, h, 0) as u32));
     let [severity, duration, lost_cargo, stand_down_days, delay] = &plan.impacts[h];
-    let sev_f = mitigation_factor(model, h, e.t, values, |m| m.severity_factor);
-    let dur_f = mitigation_factor(model, h, e.t, values, |m| m.duration_factor);
+    let sev_f = mitigation_factor(model, h, e.t, values, |m| m.severity_factor)
+        * hz.impact.severity_scale.get(values);
+    let dur_f = mitigation_factor(model, h, e.t, values, |m| m.duration_factor)
+        * hz.impact.duration_scale.get(values);
     e.severity = (severity.at(u[1]) * sev_f).min(1.0);
     e.duration = duration.at(u[2]) * dur_f;
     e.lost_cargo = lost_cargo.at(u[3]) * sev_f.min(1.0);
@@ -491,6 +493,43 @@ fn event_region(model: &Model, h: usize, target: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impact_scales_multiply_the_same_events_impacts() {
+        // The baseline's first hazard with its impacts scaled: the same events, each
+        // with twice the duration, stand-down and delay, and half the severity and lost
+        // cargo.
+        let scaled = crate::scenario::BASELINE_TOML.replacen(
+            "[hazards.impact]\n",
+            "[hazards.impact]\nduration_scale = 2\nseverity_scale = 0.5\n",
+            1,
+        );
+        let events = |text: &str| {
+            let c = crate::engine::Compiled::new(crate::scenario::parse(text, "t").unwrap());
+            let mut values = Vec::new();
+            let mut events = Vec::new();
+            for p in &c.model.params {
+                values.push(p.dist.quantile(0.5));
+            }
+            let off = vec![false; c.model.hazards.len()];
+            draw_events(&c.model, &c.hazards, 3, 0, &values, &off, &mut events);
+            events
+        };
+        let (plain, twice) = (events(crate::scenario::BASELINE_TOML), events(&scaled));
+        assert_eq!(plain.len(), twice.len());
+        let mut scaled_events = 0;
+        for (a, b) in plain.iter().zip(&twice) {
+            assert_eq!((a.t, a.hazard, a.target), (b.t, b.hazard, b.target));
+            let k = if a.hazard == 0 { 1.0 } else { 0.0 };
+            scaled_events += k as u32;
+            assert_eq!(b.duration, a.duration * (1.0 + k));
+            assert_eq!(b.stand_down, a.stand_down * (1.0 + k));
+            assert_eq!(b.construction_delay, a.construction_delay * (1.0 + k));
+            assert_eq!(b.severity, a.severity * (1.0 - 0.5 * k));
+            assert_eq!(b.lost_cargo, a.lost_cargo * (1.0 - 0.5 * k));
+        }
+        assert!(scaled_events > 20, "{scaled_events}");
+    }
 
     #[test]
     fn events_are_sorted_as_by_a_comparison_sort() {

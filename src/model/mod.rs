@@ -269,6 +269,12 @@ pub struct Impact {
     pub stand_down_days: Dist,
     /// Days added to a construction project or prospect development at the target.
     pub construction_delay_days: Dist,
+    /// Multiplies every event's severity and lost cargo (a trial parameter: how severe
+    /// this hazard's events are is itself uncertain).
+    pub severity_scale: Num,
+    /// Multiplies every event's duration, stand-down days and construction delay (a
+    /// trial parameter).
+    pub duration_scale: Num,
 }
 
 /// One hazard process.

@@ -1516,6 +1516,18 @@ impl Builder<'_> {
                 Domain::NON_NEG,
                 Some(0.0),
             ),
+            severity_scale: self.num(
+                i.severity_scale.as_ref(),
+                &p("severity_scale"),
+                Domain::NON_NEG,
+                Some(1.0),
+            ),
+            duration_scale: self.num(
+                i.duration_scale.as_ref(),
+                &p("duration_scale"),
+                Domain::NON_NEG,
+                Some(1.0),
+            ),
         }
     }
 
@@ -1906,7 +1918,8 @@ impl Builder<'_> {
                                 // of it but the stand-down probability).
                                 let per_event = n.starts_with("hazards[")
                                     && n.contains("].impact.")
-                                    && !n.ends_with(".stand_down_probability");
+                                    && !n.ends_with(".stand_down_probability")
+                                    && !n.ends_with("_scale");
                                 let hint = if per_event {
                                     "; an impact is drawn anew for each event, not once per trial, so it cannot be correlated".to_string()
                                 } else {

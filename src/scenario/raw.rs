@@ -130,6 +130,8 @@ pub struct RawImpact {
     pub stand_down_probability: Option<V>,
     pub stand_down_days: Option<V>,
     pub construction_delay_days: Option<V>,
+    pub severity_scale: Option<V>,
+    pub duration_scale: Option<V>,
 }
 
 #[derive(Debug, Deserialize)]

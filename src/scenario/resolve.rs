@@ -668,6 +668,8 @@ pub(crate) fn schema(context: &str) -> Option<&'static [&'static str]> {
             "stand_down_probability",
             "stand_down_days",
             "construction_delay_days",
+            "severity_scale",
+            "duration_scale",
         ],
         "mitigations" => &[
             "name",
