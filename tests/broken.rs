@@ -46,6 +46,12 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         &["unknown_key.toml:26: routes[road].speed: unknown key `speed`; see"],
     ),
     (
+        "mitigation_ends_before_it_starts.toml",
+        &[
+            "mitigation_ends_before_it_starts.toml:38: mitigations[escorts].until: 2026-06-01 must come after the first day it acts (2027-01-01, its `from` or the scenario's start): it would never act",
+        ],
+    ),
+    (
         // A near miss gets the key the table takes.
         "misspelt_key.toml",
         &[

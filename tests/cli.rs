@@ -483,6 +483,8 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
             "sites[chitral_antimony].online=2040-01-01",
             "--set",
             "sites[qilla_antimony].capacity_per_day={ pert = [1, 4, 10], shape = 6 }",
+            "--set",
+            "mitigations[cyber_hardening].until=2030-07-01",
         ])
         .output()
         .unwrap();
@@ -493,8 +495,8 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
         String::from_utf8_lossy(&out.stderr)
     );
     for expected in [
-        "mitigations (factors on the hazards they cover, from their date):",
-        "cyber_hardening      from 2026-01-01: rate x pert(0.3, 0.5, 0.8), severity x 1, duration x pert(0.3, 0.5, 0.8); covers cyber",
+        "mitigations (factors on the hazards they cover, while in force):",
+        "cyber_hardening      from 2026-01-01 until 2030-07-01: rate x pert(0.3, 0.5, 0.8), severity x 1, duration x pert(0.3, 0.5, 0.8); covers cyber",
         "transit 0.4 (used as 1) days",
         "5.7 (used as 6) prospects",
         "gamma(shape 2, scale 0.5)",

@@ -202,16 +202,21 @@ fn describe_mitigations(m: &Model, s: &mut String) {
     }
     let _ = writeln!(
         s,
-        "\nmitigations (factors on the hazards they cover, from their date):"
+        "\nmitigations (factors on the hazards they cover, while in force):"
     );
     for (i, mt) in m.mitigations.iter().enumerate() {
         let covered: Vec<&str> = (m.hazards.iter())
             .filter(|h| h.mitigations.contains(&i))
             .map(|h| h.name.as_str())
             .collect();
+        let until = if mt.until_day < m.n_days {
+            format!(" until {}", m.date_of(mt.until_day))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "  {:<20} from {}: rate x {}, severity x {}, duration x {}; {}",
+            "  {:<20} from {}{until}: rate x {}, severity x {}, duration x {}; {}",
             mt.name,
             m.date_of(mt.from_day),
             num(m, mt.rate_factor),

@@ -176,7 +176,7 @@ pub fn mitigation_factor(
         .mitigations
         .iter()
         .map(|&m| &model.mitigations[m])
-        .filter(|m| t >= m.from_day as f64)
+        .filter(|m| t >= m.from_day as f64 && t < m.until_day as f64)
         .map(|m| which(m).get(values))
         .product()
 }
@@ -201,11 +201,11 @@ fn rate_range(model: &Model, h: usize, values: &[f64]) -> (f64, f64) {
         .map(|(m, _)| m.get(values));
     let phase = range(&mut std::iter::once(1.0).chain(phases));
     let season = range(&mut hz.seasonal.iter().copied());
-    // The mitigations in force change on the days they start.
-    let starts = hz
-        .mitigations
-        .iter()
-        .map(|&m| model.mitigations[m].from_day as f64);
+    // The mitigations in force change on the days they start and end.
+    let starts = hz.mitigations.iter().flat_map(|&m| {
+        let m = &model.mitigations[m];
+        [m.from_day, m.until_day.min(model.n_days - 1)].map(f64::from)
+    });
     let mitig = range(
         &mut std::iter::once(0.0)
             .chain(starts)
@@ -529,6 +529,45 @@ mod tests {
             assert_eq!(b.lost_cargo, a.lost_cargo * (1.0 - 0.5 * k));
         }
         assert!(scaled_events > 20, "{scaled_events}");
+    }
+
+    #[test]
+    fn a_mitigation_acts_from_its_first_day_until_the_day_it_ends() {
+        // A hazard halted (rate factor 0) from 2026-06-01 until 2027-01-01: no event in
+        // between, the same events as without the mitigation elsewhere.
+        let small = include_str!("../../tests/valid_small.toml").replacen(
+            "rate_per_year = 4",
+            "rate_per_year = 400",
+            1,
+        );
+        let halted = format!(
+            "{small}\n[[mitigations]]\nname = \"halt\"\nhazards = [\"h\"]\nfrom = 2026-06-01\nuntil = 2027-01-01\nrate_factor = 0\n"
+        );
+        let events = |text: &str, trial: u64| {
+            let c = crate::engine::Compiled::new(crate::scenario::parse(text, "t").unwrap());
+            let day = |d: &str| {
+                let d: jiff::civil::Date = d.parse().unwrap();
+                c.model.start.until(d).unwrap().get_days()
+            };
+            let (a, b) = (day("2026-06-01"), day("2027-01-01"));
+            let mut events = Vec::new();
+            let off = vec![false; c.model.hazards.len()];
+            draw_events(&c.model, &c.hazards, 5, trial, &[], &off, &mut events);
+            (events, a as f64, b as f64)
+        };
+        for trial in 0..5 {
+            let (all, a, b) = events(&small, trial);
+            let (some, ..) = events(&halted, trial);
+            let outside: Vec<f64> = all
+                .iter()
+                .map(|e| e.t)
+                .filter(|&t| t < a || t >= b)
+                .collect();
+            assert_eq!(some.iter().map(|e| e.t).collect::<Vec<_>>(), outside);
+            // The window held events to remove, and some remain on either side.
+            assert!(outside.len() + 100 < all.len());
+            assert!(outside.first() < Some(&a) && outside.last() >= Some(&b));
+        }
     }
 
     #[test]

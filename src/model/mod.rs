@@ -308,13 +308,16 @@ pub struct Hazard {
     pub mitigations: Vec<usize>,
 }
 
-/// A mitigation scaling rates and impacts of some hazards from a day on.
+/// A mitigation scaling rates and impacts of some hazards from a day on, and up to a
+/// day if it ends.
 #[derive(Debug, Clone)]
 pub struct Mitigation {
     /// Unique name.
     pub name: String,
     /// First day it acts.
     pub from_day: u32,
+    /// The day from which it no longer acts (`u32::MAX` when it does not end).
+    pub until_day: u32,
     /// Factor on the background rate.
     pub rate_factor: Num,
     /// Factor on event severity.

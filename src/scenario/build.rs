@@ -1590,10 +1590,31 @@ impl Builder<'_> {
                     .map_or(0, |d| if d < ctx.start { 0 } else { ctx.day(d) }),
                 None => 0,
             };
+            let until_day = match &r.until {
+                Some(v) => match self.date(v, &format!("{path}.until")) {
+                    Some(d) if d <= ctx.start || ctx.day(d) <= from_day => {
+                        let first = ctx
+                            .start
+                            .saturating_add(jiff::Span::new().days(from_day as i64));
+                        self.err(
+                            &format!("{path}.until"),
+                            Some(v.span()),
+                            format!(
+                                "{d} must come after the first day it acts ({first}, its `from` or the scenario's start): it would never act"
+                            ),
+                        );
+                        u32::MAX
+                    }
+                    Some(d) => ctx.day(d),
+                    None => u32::MAX,
+                },
+                None => u32::MAX,
+            };
             let p = |k: &str| format!("{path}.{k}");
             let m = Mitigation {
                 name,
                 from_day,
+                until_day,
                 rate_factor: self.num(
                     r.rate_factor.as_ref(),
                     &p("rate_factor"),

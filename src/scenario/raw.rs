@@ -157,6 +157,7 @@ pub struct RawMitigation {
     pub hazards: Option<Spanned<Vec<S>>>,
     pub kinds: Option<Spanned<Vec<S>>>,
     pub from: Option<V>,
+    pub until: Option<V>,
     pub rate_factor: Option<V>,
     pub severity_factor: Option<V>,
     pub duration_factor: Option<V>,

@@ -676,6 +676,7 @@ pub(crate) fn schema(context: &str) -> Option<&'static [&'static str]> {
             "hazards",
             "kinds",
             "from",
+            "until",
             "rate_factor",
             "severity_factor",
             "duration_factor",
