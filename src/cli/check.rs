@@ -216,12 +216,13 @@ fn describe_mitigations(m: &Model, s: &mut String) {
         };
         let _ = writeln!(
             s,
-            "  {:<20} from {}{until}: rate x {}, severity x {}, duration x {}; {}",
+            "  {:<20} from {}{until}: rate x {}, severity x {}, duration x {}, stand-down chance x {}; {}",
             mt.name,
             m.date_of(mt.from_day),
             num(m, mt.rate_factor),
             num(m, mt.severity_factor),
             num(m, mt.duration_factor),
+            num(m, mt.stand_down_factor),
             if covered.is_empty() {
                 "covers no hazard".to_string()
             } else {

@@ -465,7 +465,8 @@ fn draw_impact(model: &Model, plan: &HazardPlan, e: &mut Event, rng: &mut Stream
     e.severity = (severity.at(u[1]) * sev_f).min(1.0);
     e.duration = duration.at(u[2]) * dur_f;
     e.lost_cargo = lost_cargo.at(u[3]) * sev_f.min(1.0);
-    let p_sd = hz.impact.stand_down_probability.get(values);
+    let p_sd = hz.impact.stand_down_probability.get(values)
+        * mitigation_factor(model, h, e.t, values, |m| m.stand_down_factor);
     e.stand_down = if u[4] < p_sd {
         stand_down_days.at(u[5]) * dur_f
     } else {
@@ -529,6 +530,52 @@ mod tests {
             assert_eq!(b.lost_cargo, a.lost_cargo * (1.0 - 0.5 * k));
         }
         assert!(scaled_events > 20, "{scaled_events}");
+    }
+
+    #[test]
+    fn a_mitigation_can_lower_the_chance_of_a_stand_down() {
+        // Attacks whose stand-downs a mitigation rules out from 2028 on: the same events,
+        // no stand-down after it begins, the same ones before.
+        let text = format!(
+            "{}\n[[mitigations]]\nname = \"no_halt\"\nkinds = [\"attack\"]\nfrom = 2028-01-01\nstand_down_factor = 0\n",
+            crate::scenario::BASELINE_TOML
+        );
+        let events = |text: &str| {
+            let c = crate::engine::Compiled::new(crate::scenario::parse(text, "t").unwrap());
+            let values: Vec<f64> = c
+                .model
+                .params
+                .iter()
+                .map(|p| p.dist.quantile(0.5))
+                .collect();
+            let from = c.model.start.until(jiff::civil::date(2028, 1, 1)).unwrap();
+            let kinds: Vec<_> = c.model.hazards.iter().map(|h| h.kind).collect();
+            let mut all = Vec::new();
+            for trial in 0..10 {
+                let mut events = Vec::new();
+                let off = vec![false; c.model.hazards.len()];
+                draw_events(&c.model, &c.hazards, 9, trial, &values, &off, &mut events);
+                all.extend(events);
+            }
+            (all, from.get_days() as f64, kinds)
+        };
+        let ((plain, from, kinds), (mitigated, ..)) =
+            (events(crate::scenario::BASELINE_TOML), events(&text));
+        assert_eq!(plain.len(), mitigated.len());
+        let (mut removed, mut kept) = (0, 0);
+        for (a, b) in plain.iter().zip(&mitigated) {
+            assert_eq!((a.t, a.target, a.duration), (b.t, b.target, b.duration));
+            let covered =
+                kinds[a.hazard as usize] == crate::model::HazardKind::Attack && a.t >= from;
+            if covered {
+                assert_eq!(b.stand_down, 0.0);
+                removed += (a.stand_down > 0.0) as u32;
+            } else {
+                assert_eq!(b.stand_down, a.stand_down);
+                kept += (a.stand_down > 0.0) as u32;
+            }
+        }
+        assert!(removed > 5 && kept > 5, "{removed} removed, {kept} kept");
     }
 
     #[test]

@@ -324,6 +324,8 @@ pub struct Mitigation {
     pub severity_factor: Num,
     /// Factor on disruption durations.
     pub duration_factor: Num,
+    /// Factor on the probability that an event forces a stand-down.
+    pub stand_down_factor: Num,
 }
 
 /// A plan target: quantity of a commodity the programme means to ship in a year.

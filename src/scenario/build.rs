@@ -1633,6 +1633,12 @@ impl Builder<'_> {
                     Domain::NON_NEG,
                     Some(1.0),
                 ),
+                stand_down_factor: self.num(
+                    r.stand_down_factor.as_ref(),
+                    &p("stand_down_factor"),
+                    Domain::NON_NEG,
+                    Some(1.0),
+                ),
             };
             applies.sort_unstable();
             applies.dedup();

@@ -161,6 +161,7 @@ pub struct RawMitigation {
     pub rate_factor: Option<V>,
     pub severity_factor: Option<V>,
     pub duration_factor: Option<V>,
+    pub stand_down_factor: Option<V>,
     pub description: Option<S>,
 }
 

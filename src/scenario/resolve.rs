@@ -680,6 +680,7 @@ pub(crate) fn schema(context: &str) -> Option<&'static [&'static str]> {
             "rate_factor",
             "severity_factor",
             "duration_factor",
+            "stand_down_factor",
             "description",
         ],
         "plan" => &["year", "commodity", "quantity"],
