@@ -651,3 +651,21 @@ fn totals_by_mass_add_the_commodities_when_they_share_a_unit() {
     );
     assert!(small(&[]).layout.mass.is_none());
 }
+
+#[test]
+fn phase_3_mines_at_the_horizon_are_counted_apart() {
+    // The four mines online from the start, and phase 3's developed prospects.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/slow_mines.toml");
+    let c = Compiled::new(shortfall::scenario::load(std::path::Path::new(path)).unwrap());
+    let l = &c.layout;
+    assert_eq!(
+        l.columns[l.prospects].name,
+        "prospects_producing_at_horizon.phase3_ree"
+    );
+    let mut developed = 0.0;
+    for o in outcomes(&c, 4, 200, 2) {
+        assert_eq!(o.metrics[l.mines] - o.metrics[l.prospects], 4.0);
+        developed += o.metrics[l.prospects];
+    }
+    assert!(developed > 20.0, "{developed}");
+}

@@ -46,6 +46,8 @@ pub struct Layout {
     pub mines: usize,
     /// Longest stretch without a shipment.
     pub idle: usize,
+    /// First of the phase-3 mines producing at the horizon, one per prospect group.
+    pub prospects: usize,
     /// First plan-shortfall column.
     pub plan: usize,
     /// First lost-at-target column.
@@ -214,6 +216,16 @@ impl Layout {
             true,
             true,
         );
+        let prospects = cols.len();
+        for g in &model.prospects {
+            push(
+                &mut cols,
+                format!("prospects_producing_at_horizon.{}", g.name),
+                "mines",
+                false,
+                true,
+            );
+        }
         let plan = cols.len();
         for p in &model.plan {
             let c = &model.commodities[p.commodity];
@@ -274,6 +286,7 @@ impl Layout {
             commissioning,
             mines,
             idle,
+            prospects,
             plan,
             lost_at,
             survive,

@@ -958,6 +958,12 @@ fn fill_metrics(
         .map(|(i, _)| s.units[i].iter().filter(|&&o| o.ceil() <= last_day).count() as f64)
         .sum();
     out.metrics[l.idle] = idle as f64;
+    // Phase 3 apart: the developed prospects of each group producing at the horizon.
+    for (g, pg) in m.prospects.iter().enumerate() {
+        let units = pg.sites.first().map_or(&[][..], |&site| &s.units[site][..]);
+        out.metrics[l.prospects + g] =
+            units.iter().filter(|&&o| o.ceil() <= last_day).count() as f64;
+    }
     for (j, p) in m.plan.iter().enumerate() {
         let y = m.years.iter().position(|&y| y == p.year).unwrap_or(0);
         let del = out.delivered_yearly[y * nc + p.commodity];
