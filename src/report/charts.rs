@@ -180,6 +180,13 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
     );
     let mut charts = Vec::new();
     for (name, title, kind) in list {
+        // (An allocation that adds up, not what removing a risk would save.)
+        let sub = match kind {
+            Kind::Attribution => {
+                format!("{sub} · each trial's shortfall shared in proportion to what each denied")
+            }
+            _ => sub.clone(),
+        };
         let svg = render!(out, name, |root| frame(&root, title, &sub)
             .and_then(|area| paint(kind, &area, inputs)));
         charts.push(Chart {
