@@ -42,6 +42,9 @@ pub struct Layout {
     pub events_kind: usize,
     /// First commissioning-day column (one per site of [`Model::commissioned`]).
     pub commissioning: usize,
+    /// First first-mine-day column (one per prospect group): the day its first
+    /// developed prospect comes online, undefined when none proves viable.
+    pub first_mine: usize,
     /// Producing mines at the horizon.
     pub mines: usize,
     /// Longest stretch without a shipment.
@@ -200,6 +203,16 @@ impl Layout {
                 true,
             );
         }
+        let first_mine = cols.len();
+        for g in &model.prospects {
+            push(
+                &mut cols,
+                format!("first_mine_day.{}", g.name),
+                "days from start",
+                true,
+                true,
+            );
+        }
         let mines = cols.len();
         push(
             &mut cols,
@@ -284,6 +297,7 @@ impl Layout {
             events,
             events_kind,
             commissioning,
+            first_mine,
             mines,
             idle,
             prospects,

@@ -958,9 +958,11 @@ fn fill_metrics(
         .map(|(i, _)| s.units[i].iter().filter(|&&o| o.ceil() <= last_day).count() as f64)
         .sum();
     out.metrics[l.idle] = idle as f64;
-    // Phase 3 apart: the developed prospects of each group producing at the horizon.
+    // Phase 3 apart: the day each group's first developed prospect comes online
+    // (undefined when none proves viable), and those producing at the horizon.
     for (g, pg) in m.prospects.iter().enumerate() {
         let units = pg.sites.first().map_or(&[][..], |&site| &s.units[site][..]);
+        out.metrics[l.first_mine + g] = units.iter().copied().reduce(f64::min).unwrap_or(f64::NAN);
         out.metrics[l.prospects + g] =
             units.iter().filter(|&&o| o.ceil() <= last_day).count() as f64;
     }

@@ -733,21 +733,51 @@ where
     let m = &i.c.model;
     let l = &i.c.layout;
     let (left, right) = area.split_horizontally((area.dim_in_pixel().0 as f64 * 0.62) as u32);
-    let plants: Vec<(usize, &crate::model::Site)> = m.commissioned().collect();
     let horizon = m.n_days as f64;
-    let curves: Vec<Vec<f32>> = (0..plants.len())
-        .map(|j| sorted_values(i.agg, l.commissioning + j))
-        .collect();
+    // Each milestone: its label, its days in the trials that define it, the share of
+    // trials that do (a phase-3 group whose prospects all fail has no first mine), and
+    // the planned day.
+    struct Milestone {
+        label: String,
+        days: Vec<f32>,
+        share: f64,
+        planned: Option<f64>,
+    }
+    let trials = i.agg.trials.max(1) as f64;
+    let plants = m
+        .commissioned()
+        .enumerate()
+        .map(|(j, (site, plant))| Milestone {
+            label: plant.name.clone(),
+            days: sorted_values(i.agg, l.commissioning + j),
+            share: 1.0,
+            planned: planned_day(i.c, site),
+        });
+    let groups = m.prospects.iter().enumerate().map(|(g, pg)| {
+        let days = sorted_values(i.agg, l.first_mine + g);
+        Milestone {
+            label: format!("first mine of {}", pg.name),
+            share: days.len() as f64 / trials,
+            days,
+            planned: None,
+        }
+    });
+    let curves: Vec<Milestone> = plants.chain(groups).collect();
     // Dates beyond twice the run's length are drawn at that edge.
     let x_max = curves
         .iter()
-        .filter_map(|v| v.last().map(|&x| x as f64))
+        .filter_map(|c| c.days.last().map(|&x| x as f64))
         .fold(horizon, f64::max)
         .min(COMMISSIONING_EDGE * horizon);
     // Calendar time in fractional years, so that ticks fall on years.
     let at = |day: f64| day_year(i.c, day);
+    let caption = if m.prospects.is_empty() {
+        "Commissioning date (S-curve)"
+    } else {
+        "Commissioning and first phase-3 mines (S-curves)"
+    };
     let mut chart = ChartBuilder::on(&left)
-        .caption("Commissioning date (S-curve)", (FONT, 19))
+        .caption(caption, (FONT, 19))
         .x_label_area_size(55)
         .y_label_area_size(80)
         .margin_right(20)
@@ -772,37 +802,58 @@ where
         4,
         GREY.stroke_width(1),
     ))?;
-    for (j, ((site, plant), v)) in plants.iter().zip(&curves).enumerate() {
+    // Where the curves and the planned days pass, for the legend to keep clear of (as
+    // fractions of the plot).
+    let (x0, x1) = (at(0.0), at(x_max * 1.02));
+    let mut drawn: Vec<(f64, f64)> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    for (j, c) in curves.iter().enumerate() {
+        if c.days.is_empty() {
+            continue;
+        }
         let color = PALETTE[j % PALETTE.len()];
-        // At most 1,001 points (every 0.1% of trials), whatever the number of trials.
-        let pts = (0..=1000).map(|k| {
-            let p = k as f64 / 1000.0;
-            (at(quantile(v, p).min(x_max)), p * 100.0)
-        });
+        // At most 1,001 points (every 0.1% of trials), whatever the number of trials; a
+        // curve whose milestone some trials never reach tops out at the share that do.
+        let pts: Vec<(f64, f64)> = (0..=1000)
+            .map(|k| {
+                let p = k as f64 / 1000.0;
+                (at(quantile(&c.days, p).min(x_max)), p * c.share * 100.0)
+            })
+            .collect();
+        drawn.extend(pts.iter().map(|&(x, y)| ((x - x0) / (x1 - x0), y / 100.0)));
+        labels.push(c.label.clone());
+        if let Some(planned) = c.planned.filter(|&d| d <= x_max) {
+            let x = (at(planned) - x0) / (x1 - x0);
+            drawn.extend((0..=50).map(|k| (x, k as f64 / 50.0)));
+            labels.push(format!("{} planned ({})", c.label, date_label(&planned)));
+        }
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(3)))?
-            .label(plant.name.clone())
+            .label(c.label.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
-        if let Some(planned) = planned_day(i.c, *site).filter(|&d| d <= x_max) {
+        if let Some(planned) = c.planned.filter(|&d| d <= x_max) {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(at(planned), 0.0), (at(planned), 100.0)],
                     color.mix(0.8).stroke_width(2),
                 )))?
-                .label(format!("{} planned ({})", plant.name, date_label(&planned)))
+                .label(format!("{} planned ({})", c.label, date_label(&planned)))
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x + 9, y - 7), (x + 9, y + 7)], color.stroke_width(2))
                 });
         }
     }
-    let medians: Vec<f64> = curves
-        .iter()
-        .map(|v| at(quantile(v, 0.5).min(x_max)))
-        .collect();
-    let corner = s_curve_legend(&medians, at(0.0), at(x_max * 1.02));
-    legend(&mut chart, corner)?;
+    // The legend's size as fractions of the plot: a row of about 20 pixels per entry,
+    // and about 7.5 pixels per character of the longest label beside its mark.
+    let (w_px, h_px) = chart.plotting_area().dim_in_pixel();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let size = (
+        (45.0 + 7.5 * longest as f64) / w_px.max(1) as f64,
+        (12.0 + 20.0 * labels.len() as f64) / h_px.max(1) as f64,
+    );
+    legend(&mut chart, free_corner(&drawn, size))?;
     // Producing mines at the horizon.
     let v = sorted_values(i.agg, l.mines);
     let max = v.last().copied().unwrap_or(0.0) as usize;
@@ -858,6 +909,40 @@ pub(super) fn s_curve_legend(medians: &[f64], x0: f64, x1: f64) -> SeriesLabelPo
     } else {
         SeriesLabelPosition::UpperLeft
     }
+}
+
+/// The corner for a legend `size` large (width and height, as fractions of the plot)
+/// that covers the fewest of `points` (each as fractions of the plot from its lower
+/// left): the first, in a fixed order of preference, of those that cover the fewest.
+pub(super) fn free_corner(points: &[(f64, f64)], size: (f64, f64)) -> SeriesLabelPosition {
+    use SeriesLabelPosition::*;
+    let (w, h) = size;
+    let spans = |at: u8, len: f64| match at {
+        0 => (0.0, len),
+        1 => (0.5 - len / 2.0, 0.5 + len / 2.0),
+        _ => (1.0 - len, 1.0),
+    };
+    // (Position, column 0-2 from the left, row 0-2 from the bottom.)
+    let corners = [
+        (LowerRight, 2, 0),
+        (UpperLeft, 0, 2),
+        (UpperMiddle, 1, 2),
+        (MiddleRight, 2, 1),
+        (UpperRight, 2, 2),
+        (LowerMiddle, 1, 0),
+        (MiddleLeft, 0, 1),
+        (LowerLeft, 0, 0),
+    ];
+    let covered = |col: u8, row: u8| {
+        let ((x0, x1), (y0, y1)) = (spans(col, w), spans(row, h));
+        (points.iter())
+            .filter(|&&(x, y)| x0 <= x && x <= x1 && y0 <= y && y <= y1)
+            .count()
+    };
+    let counts: Vec<usize> = corners.iter().map(|&(_, c, r)| covered(c, r)).collect();
+    let least = counts.iter().copied().min().unwrap_or(0);
+    let k = counts.iter().position(|&n| n == least).unwrap_or(0);
+    corners.into_iter().nth(k).map_or(LowerRight, |c| c.0)
 }
 
 /// A day of the run (from its start) as a fractional calendar year.
@@ -1166,6 +1251,30 @@ mod tests {
         // Late: the upper left is empty.
         assert_eq!(pos(&[2032.7]), "UpperLeft");
         assert_eq!(pos(&[2028.0, 2033.0, 2034.0]), "UpperLeft");
+    }
+
+    #[test]
+    fn a_legend_goes_to_the_corner_its_curves_leave_free() {
+        let size = (0.4, 0.2);
+        // An S-curve done early leaves the lower right free; one that starts late, the
+        // upper left.
+        let early: Vec<(f64, f64)> = (0..=100)
+            .map(|k| (0.3 * k as f64 / 100.0, k as f64 / 100.0))
+            .collect();
+        assert_eq!(format!("{:?}", free_corner(&early, size)), "LowerRight");
+        let late: Vec<(f64, f64)> = early.iter().map(|&(x, y)| (x + 0.7, y)).collect();
+        assert_eq!(format!("{:?}", free_corner(&late, size)), "UpperLeft");
+        // Both: between them at the top (which only the early curve's last point
+        // touches).
+        let both: Vec<(f64, f64)> = early.iter().chain(&late).copied().collect();
+        let spot = free_corner(&both, size);
+        assert!(matches!(spot, SeriesLabelPosition::UpperMiddle), "{spot:?}");
+        // Everywhere covered: the one that covers the fewest points.
+        let grid: Vec<(f64, f64)> = (0..=20)
+            .flat_map(|i| (0..=20).map(move |j| (i as f64 / 20.0, j as f64 / 20.0)))
+            .chain([(0.9, 0.1)])
+            .collect();
+        assert_eq!(format!("{:?}", free_corner(&grid, size)), "UpperLeft");
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
         .collect();
     (!items.is_empty()).then(|| {
         format!(
-            "Undefined where nothing would have flowed without disruptions, and left out of the statistics there: {}.",
+            "Undefined in some trials, and left out of the statistics there (a fraction where nothing would have flowed without disruptions, a port's time to survive where it would have shipped nothing, a phase-3 group's first mine where no prospect proved viable): {}.",
             items.join("; ")
         )
     })
