@@ -653,7 +653,7 @@ fn totals_by_mass_add_the_commodities_when_they_share_a_unit() {
 }
 
 #[test]
-fn phase_3_mines_at_the_horizon_are_counted_apart() {
+fn phase_3_mines_at_the_horizon_are_counted_apart_with_the_first_ones_day() {
     // The four mines online from the start, and phase 3's developed prospects.
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/slow_mines.toml");
     let c = Compiled::new(shortfall::scenario::load(std::path::Path::new(path)).unwrap());
@@ -662,10 +662,22 @@ fn phase_3_mines_at_the_horizon_are_counted_apart() {
         l.columns[l.prospects].name,
         "prospects_producing_at_horizon.phase3_ree"
     );
-    let mut developed = 0.0;
+    let (mut developed, mut none_viable) = (0.0, 0);
+    let last_day = (c.model.n_days - 1) as f64;
     for o in outcomes(&c, 4, 200, 2) {
         assert_eq!(o.metrics[l.mines] - o.metrics[l.prospects], 4.0);
         developed += o.metrics[l.prospects];
+        // The first developed mine: online by the horizon where one produces there,
+        // undefined only where none proved viable (and so none produces).
+        let first = o.metrics[l.first_mine];
+        if o.metrics[l.prospects] > 0.0 {
+            assert!(first.ceil() <= last_day, "{first}");
+        }
+        if first.is_nan() {
+            none_viable += 1;
+            assert_eq!(o.metrics[l.prospects], 0.0);
+        }
     }
     assert!(developed > 20.0, "{developed}");
+    assert!(none_viable > 0, "every trial had a viable prospect");
 }
