@@ -485,6 +485,8 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
             "sites[qilla_antimony].capacity_per_day={ pert = [1, 4, 10], shape = 6 }",
             "--set",
             "mitigations[cyber_hardening].until=2030-07-01",
+            "--set",
+            "hazards[cyber].impact.severity_scale=0.5",
         ])
         .output()
         .unwrap();
@@ -497,6 +499,7 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
     for expected in [
         "mitigations (factors on the hazards they cover, while in force):",
         "cyber_hardening      from 2026-01-01 until 2030-07-01: rate x pert(0.3, 0.5, 0.8), severity x 1, duration x pert(0.3, 0.5, 0.8), stand-down chance x 1; covers cyber",
+        "      impacts scaled in each trial: severity x 0.5, durations x 1\n",
         "transit 0.4 (used as 1) days",
         "5.7 (used as 6) prospects",
         "gamma(shape 2, scale 0.5)",

@@ -681,3 +681,26 @@ fn phase_3_mines_at_the_horizon_are_counted_apart_with_the_first_ones_day() {
     assert!(developed > 20.0, "{developed}");
     assert!(none_viable > 0, "every trial had a viable prospect");
 }
+
+#[test]
+fn a_group_that_feeds_two_mines_counts_its_first_mine_at_either() {
+    // A second mine of the same group that no hazard touches: its units come online as
+    // planned, a year in, whatever attacks delay at the first.
+    let second = "[[sites]]\nname = \"mines2\"\nkind = \"mine\"\nregion = \"R2\"\n\
+        commodity = \"ore\"\ncapacity_per_day = 10\ninventory_max = 0\n\
+        online = { prospects = \"p\" }\n\n[[routes]]\nname = \"road2\"\nfrom = \"mines2\"\n\
+        to = \"port\"\nregions = [\"R2\"]\ncapacity_per_day = 1000\ntransit_days = 2\n\n";
+    let text = PROSPECTS.replacen("[[prospects]]", &format!("{second}[[prospects]]"), 1);
+    let c = Compiled::new(parse(&text, "two mines").unwrap());
+    let l = &c.layout;
+    let mut delayed = 0;
+    for o in outcomes(&c, 3, 100, 2) {
+        assert_eq!(o.metrics[l.first_mine], 365.0);
+        assert_eq!(o.metrics[l.prospects], 5.0);
+        // Both mines' units count among the mines producing.
+        assert_eq!(o.metrics[l.mines], 10.0);
+        delayed += (o.metrics[l.lost_kind] > 0.0) as u32;
+    }
+    // The attacks did delay the first mine's units.
+    assert!(delayed > 20, "{delayed}");
+}

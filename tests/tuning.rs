@@ -908,7 +908,7 @@ fn a_precision_run_stops_when_both_standard_errors_are_small_enough() {
     // touches, whose shortfall is always 0.
     let (text, m) = run(&["--trials", "300"], "few");
     assert!(
-        text.contains("NOT converged to 0.001 (the default target)"),
+        text.contains("NOT converged to 0.001 (the default target): the standard error of the P90 needs at least 400 trials"),
         "{text}"
     );
     assert_eq!(m["convergence"]["precision_given"], false);

@@ -296,6 +296,15 @@ fn describe_hazards(m: &Model, s: &mut String) {
             line.push_str(&item);
         }
         let _ = writeln!(s, "{line}");
+        let (sev, dur) = (h.impact.severity_scale, h.impact.duration_scale);
+        if sev != crate::model::Num::Fixed(1.0) || dur != crate::model::Num::Fixed(1.0) {
+            let _ = writeln!(
+                s,
+                "      impacts scaled in each trial: severity x {}, durations x {}",
+                num(m, sev),
+                num(m, dur)
+            );
+        }
     }
     let _ = writeln!(
         s,

@@ -812,7 +812,9 @@ fn unit_value(
     let mut cuts = vec![a, b];
     cuts.extend(record.starts(site));
     for &f in firsts.iter().filter(|f| f.is_finite()) {
-        cuts.extend(ramp_steps(f, ramp_days));
+        // (Only the steps inside the window: a ramp-up may be far longer.)
+        let steps = ramp_steps(f, ramp_days).skip_while(|&d| d <= a);
+        cuts.extend(steps.take_while(|&d| d < b));
     }
     cuts.retain(|&x| a <= x && x <= b);
     cuts.sort_by(f64::total_cmp);
@@ -911,11 +913,11 @@ fn fill_metrics(
         by_target[t] += denied;
     }
     for w in windows {
-        let units = &s.units_cf[w.site];
-        let ramp_days = s.net.site_ramp[w.site];
-        let denied = unit_value(&s.record, w.site, units, w.unit, ramp_days, w.from, w.to);
         let total: f64 = w.by_kind.iter().sum();
         if total > 0.0 {
+            let units = &s.units_cf[w.site];
+            let ramp_days = s.net.site_ramp[w.site];
+            let denied = unit_value(&s.record, w.site, units, w.unit, ramp_days, w.from, w.to);
             for (x, days) in by_kind.iter_mut().zip(w.by_kind) {
                 *x += denied * days / total;
             }
@@ -960,11 +962,22 @@ fn fill_metrics(
     out.metrics[l.idle] = idle as f64;
     // Phase 3 apart: the day each group's first developed prospect comes online
     // (undefined when none proves viable), and those producing at the horizon.
+    // A group that feeds several mines gives each a unit per viable prospect, in the
+    // same order, each delayed by its own mine's disruptions: a prospect produces when
+    // any of its units does.
     for (g, pg) in m.prospects.iter().enumerate() {
-        let units = pg.sites.first().map_or(&[][..], |&site| &s.units[site][..]);
-        out.metrics[l.first_mine + g] = units.iter().copied().reduce(f64::min).unwrap_or(f64::NAN);
-        out.metrics[l.prospects + g] =
-            units.iter().filter(|&&o| o.ceil() <= last_day).count() as f64;
+        let units = |site: &usize| s.units[*site].iter().copied();
+        out.metrics[l.first_mine + g] = (pg.sites.iter().flat_map(units))
+            .reduce(f64::min)
+            .unwrap_or(f64::NAN);
+        let viable = pg.sites.first().map_or(0, |&site| s.units[site].len());
+        out.metrics[l.prospects + g] = (0..viable)
+            .filter(|&k| {
+                pg.sites
+                    .iter()
+                    .any(|&site| s.units[site][k].ceil() <= last_day)
+            })
+            .count() as f64;
     }
     for (j, p) in m.plan.iter().enumerate() {
         let y = m.years.iter().position(|&y| y == p.year).unwrap_or(0);

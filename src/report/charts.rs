@@ -820,7 +820,10 @@ where
                 (at(quantile(&c.days, p).min(x_max)), p * c.share * 100.0)
             })
             .collect();
-        drawn.extend(pts.iter().map(|&(x, y)| ((x - x0) / (x1 - x0), y / 100.0)));
+        let plot: Vec<(f64, f64)> = (pts.iter())
+            .map(|&(x, y)| ((x - x0) / (x1 - x0), y / 100.0))
+            .collect();
+        drawn.extend(densified(&plot, 0.005));
         labels.push(c.label.clone());
         if let Some(planned) = c.planned.filter(|&d| d <= x_max) {
             let x = (at(planned) - x0) / (x1 - x0);
@@ -846,11 +849,12 @@ where
         }
     }
     // The legend's size as fractions of the plot: a row of about 20 pixels per entry,
-    // and about 7.5 pixels per character of the longest label beside its mark.
+    // and about 8.5 pixels per character of the longest label beside its mark (a little
+    // more than the font takes).
     let (w_px, h_px) = chart.plotting_area().dim_in_pixel();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let size = (
-        (45.0 + 7.5 * longest as f64) / w_px.max(1) as f64,
+        (45.0 + 8.5 * longest as f64) / w_px.max(1) as f64,
         (12.0 + 20.0 * labels.len() as f64) / h_px.max(1) as f64,
     );
     legend(&mut chart, free_corner(&drawn, size))?;
@@ -909,6 +913,22 @@ pub(super) fn s_curve_legend(medians: &[f64], x0: f64, x1: f64) -> SeriesLabelPo
     } else {
         SeriesLabelPosition::UpperLeft
     }
+}
+
+/// The points of a path with more points put in along every segment longer than
+/// `step`, so that counting points finds where the path passes.
+fn densified(path: &[(f64, f64)], step: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(path.len());
+    for w in path.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        let n = ((x1 - x0).hypot(y1 - y0) / step).ceil().max(1.0) as usize;
+        out.extend((0..n).map(|k| {
+            let f = k as f64 / n as f64;
+            (x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+        }));
+    }
+    out.extend(path.last());
+    out
 }
 
 /// The corner for a legend `size` large (width and height, as fractions of the plot)
@@ -1275,6 +1295,10 @@ mod tests {
             .chain([(0.9, 0.1)])
             .collect();
         assert_eq!(format!("{:?}", free_corner(&grid, size)), "UpperLeft");
+        // A long flat stretch between two points still counts where it passes.
+        let flat = densified(&[(0.0, 0.9), (1.0, 0.9)], 0.005);
+        assert!(flat.len() > 200 && flat.iter().all(|p| p.1 == 0.9));
+        assert_eq!(flat.last(), Some(&(1.0, 0.9)));
     }
 
     #[test]

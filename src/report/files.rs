@@ -357,12 +357,13 @@ impl Convergence {
     /// One sentence for the console and the report.
     pub fn describe(&self) -> String {
         let margin = crate::stats::p90_se_margin();
-        let (mean, p90, target) = (
-            short_se(self.mean_se),
-            short_se(self.p90_se),
-            self.precision,
-        );
+        // Three significant figures, so that an error just above the target does not
+        // print as the target itself.
+        let (mean, p90, target) = (figures(self.mean_se), figures(self.p90_se), self.precision);
         match (self.precision_given, self.converged) {
+            (false, false) if self.p90_se.is_nan() => format!(
+                "NOT converged to {target} (the default target): the standard error of the P90 needs at least 400 trials (20 batches of 20), that of the mean shortfall fraction is {mean}; run more trials, or --precision {target} to run until both are below it",
+            ),
             (true, true) => format!(
                 "converged: after {} trials the standard errors of the mean shortfall fraction ({mean}) and of its P90 ({p90}, times {margin:.2} for its own uncertainty) are below {target}",
                 self.trials,
@@ -450,6 +451,18 @@ pub fn short(x: f64) -> String {
     }
 }
 
+/// Three significant figures (`-` for NaN).
+fn figures(x: f64) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
 /// A standard error as [`short`] gives it, but one too small for its four decimals
 /// (a fraction's, after many trials) in two significant figures rather than as 0.0000.
 pub fn short_se(x: f64) -> String {
@@ -463,6 +476,15 @@ pub fn short_se(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::{short, short_se};
+
+    #[test]
+    fn convergence_errors_keep_three_figures() {
+        assert_eq!(super::figures(0.001_02), "0.00102");
+        assert_eq!(super::figures(0.000_469_97), "0.000470");
+        assert_eq!(super::figures(0.0), "0");
+        assert_eq!(super::figures(1234.5), "1234");
+        assert_eq!(super::figures(f64::NAN), "-");
+    }
 
     #[test]
     fn small_standard_errors_keep_two_figures() {

@@ -81,7 +81,16 @@ impl Builder<'_> {
             (Some(a), Some(b)) if a < b => (a, b, true),
             (Some(a), Some(b)) => {
                 let span = raw.horizon.as_ref().map(|h| h.span());
-                self.err("horizon", span, format!("{b} must come after start ({a})"));
+                let which = if raw.start.is_none() {
+                    "the default start, the memorandum's signing; give `start` for another"
+                } else {
+                    "start"
+                };
+                self.err(
+                    "horizon",
+                    span,
+                    format!("{b} must come after {which} ({a})"),
+                );
                 (a, longest(a), false)
             }
             (Some(a), None) => (a, longest(a), false),

@@ -85,7 +85,7 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         })?;
         let value = set.split_once('=').map_or("", |(_, v)| v.trim());
         notes.extend(uncorrelate(&mut doc, &key, value));
-        if defaults && doc.contains_key("thresholds") {
+        if defaults && doc.contains_key("thresholds") && key != "thresholds.shortfall_fraction" {
             notes.push(format!(
                 "`--set {key}`: the scenario gave no [thresholds], so it had the default ones, shortfall_fraction > 0.1, 0.2 and 0.3; it now has only those it is given (add --set 'thresholds.shortfall_fraction=[0.1, 0.2, 0.3]' to keep them)"
             ));
@@ -729,8 +729,13 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, Str
         && let Err(e) = format!("v = {value}").parse::<Table>()
     {
         let why = e.message().trim_end_matches('\n');
+        let example = match value.chars().next() {
+            Some('{') => "{ pert = [1, 2, 4] }",
+            Some('[') => "[0.1, 0.2]",
+            _ => "\"some text\"",
+        };
         return Err(format!(
-            "the value of `{key}`, `{value}`, is not valid TOML: {why}; for example {{ pert = [1, 2, 4] }} or [0.1, 0.2]"
+            "the value of `{key}`, `{value}`, is not valid TOML: {why}; for example {example}"
         ));
     }
     // A threshold's metric is one key, dots and all (see `flat_thresholds`).
@@ -1030,10 +1035,12 @@ mod tests {
         let notes = set(&["thresholds.shortfall_fraction.antimony=[0.2]"]);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("it had the default ones"), "{notes:?}");
-        // Only the first makes the table; nor does a scenario that gives its own.
+        // Not when the defaults' own metric is set (its values replace them), nor after
+        // the first that makes the table, nor for other keys.
+        assert!(set(&["thresholds.shortfall_fraction=[0.1, 0.2]"]).is_empty());
         let notes = set(&[
-            "thresholds.shortfall_fraction=[0.1, 0.2, 0.3]",
             "thresholds.shortfall_fraction.antimony=[0.2]",
+            "thresholds.shortfall_fraction.copper_concentrate=[0.2]",
         ]);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(set(&["horizon=2030-12-31"]).is_empty());
