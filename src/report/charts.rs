@@ -849,12 +849,12 @@ where
         }
     }
     // The legend's size as fractions of the plot: a row of about 20 pixels per entry,
-    // and about 8.5 pixels per character of the longest label beside its mark (a little
-    // more than the font takes).
+    // and about 7.5 pixels per character of the longest label beside its mark (as
+    // measured on the charts drawn).
     let (w_px, h_px) = chart.plotting_area().dim_in_pixel();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let size = (
-        (45.0 + 8.5 * longest as f64) / w_px.max(1) as f64,
+        (45.0 + 7.5 * longest as f64) / w_px.max(1) as f64,
         (12.0 + 20.0 * labels.len() as f64) / h_px.max(1) as f64,
     );
     legend(&mut chart, free_corner(&drawn, size))?;
