@@ -67,7 +67,7 @@ pub fn render_compare(
     );
     let any_plant = series
         .iter()
-        .any(|s| s.c.model.commissioned().next().is_some());
+        .any(|s| s.c.model.commissioned().next().is_some() || !s.c.model.prospects.is_empty());
     let list: [(&'static str, &str, Kind); 4] = [
         (
             "compare_exceedance",
@@ -86,7 +86,7 @@ pub fn render_compare(
         ),
         (
             "compare_milestones",
-            "Commissioning, by scenario",
+            "Commissioning and first phase-3 mines, by scenario",
             Kind::Milestones,
         ),
     ];
@@ -396,20 +396,34 @@ fn milestones<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[Serie
 where
     DB::ErrorType: 'static,
 {
-    // Line style by site name, so a site has the same style in every scenario.
-    let mut plants: Vec<&str> = Vec::new();
+    // Line style by milestone, so a site (or a phase-3 group's first mine) has the same
+    // style in every scenario.
+    let mut plants: Vec<String> = Vec::new();
     let mut curves = Vec::new();
     for (j, s) in series.iter().enumerate() {
-        for (p, (site, plant)) in s.c.model.commissioned().enumerate() {
-            let style = match plants.iter().position(|&n| n == plant.name) {
+        let m = &s.c.model;
+        let l = &s.c.layout;
+        // (Milestone, column, planned day.) A group's first mine is undefined in the
+        // trials where no prospect proves viable: its curve tops out at the share of
+        // trials with one.
+        let sites = m.commissioned().enumerate().map(|(p, (site, plant))| {
+            (
+                plant.name.clone(),
+                l.commissioning + p,
+                planned_day(s.c, site),
+            )
+        });
+        let groups = (m.prospects.iter().enumerate())
+            .map(|(g, pg)| (format!("first mine of {}", pg.name), l.first_mine + g, None));
+        for (name, col, planned) in sites.chain(groups).collect::<Vec<_>>() {
+            let style = match plants.iter().position(|n| *n == name) {
                 Some(k) => k,
                 None => {
-                    plants.push(&plant.name);
+                    plants.push(name.clone());
                     plants.len() - 1
                 }
             };
-            let col = s.c.layout.commissioning + p;
-            let all = s.agg.columns[col].values.len().max(1) as f64;
+            let all = s.agg.trials.max(1) as f64;
             let v: Vec<f32> = sorted_values(s.agg, col)
                 .into_iter()
                 .filter(|x| x.is_finite())
@@ -429,9 +443,9 @@ where
             curves.push(Curve {
                 scenario: j,
                 style,
-                label: format!("{}: {}", s.name, plant.name),
+                label: format!("{}: {name}", s.name),
                 pts,
-                planned: planned_day(s.c, site).map(|d| day_year(s.c, d)),
+                planned: planned.map(|d| day_year(s.c, d)),
             });
         }
     }
@@ -467,8 +481,8 @@ where
         .build_cartesian_2d(x0..x1, 0.0..100.0)?;
     chart
         .configure_mesh()
-        .x_desc("Date the site comes online")
-        .y_desc("Share of trials with the site online, %")
+        .x_desc("Date online")
+        .y_desc("Share of trials online by then, %")
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
@@ -1230,6 +1244,7 @@ mod tests {
         assert!(t.contains("mitigated: median, band P10-P90"));
         let t = texts(tmp.path(), "compare_milestones");
         assert!(t.contains("baseline: ree_refinery") && t.contains("mitigated: ree_refinery"));
+        assert!(t.contains("baseline: first mine of phase3_ree"));
         assert!(!t.contains("small:"), "the small scenario has no plant");
         assert!(t.contains("dashed lines: end of each scenario's horizon"));
     }
