@@ -1593,18 +1593,14 @@ impl Builder<'_> {
             if r.hazards.is_none() && r.kinds.is_none() {
                 self.err(&format!("{path}.hazards"), Some(span.clone()), "say what it mitigates: hazards = [names] and/or kinds = [attack, protest, cyber]");
             }
-            let from_day = match &r.from {
-                Some(v) => self
-                    .date(v, &format!("{path}.from"))
-                    .map_or(0, |d| if d < ctx.start { 0 } else { ctx.day(d) }),
-                None => 0,
-            };
+            // The first day it acts: its `from`, or the start.
+            let first = (r.from.as_ref())
+                .and_then(|v| self.date(v, &format!("{path}.from")))
+                .map_or(ctx.start, |d| d.max(ctx.start));
+            let from_day = ctx.day(first);
             let until_day = match &r.until {
                 Some(v) => match self.date(v, &format!("{path}.until")) {
-                    Some(d) if d <= ctx.start || ctx.day(d) <= from_day => {
-                        let first = ctx
-                            .start
-                            .saturating_add(jiff::Span::new().days(from_day as i64));
+                    Some(d) if d <= first => {
                         self.err(
                             &format!("{path}.until"),
                             Some(v.span()),
