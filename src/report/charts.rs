@@ -825,11 +825,6 @@ where
             .collect();
         drawn.extend(densified(&plot, 0.005));
         labels.push(c.label.clone());
-        if let Some(planned) = c.planned.filter(|&d| d <= x_max) {
-            let x = (at(planned) - x0) / (x1 - x0);
-            drawn.extend((0..=50).map(|k| (x, k as f64 / 50.0)));
-            labels.push(format!("{} planned ({})", c.label, date_label(&planned)));
-        }
         chart
             .draw_series(LineSeries::new(pts, color.stroke_width(3)))?
             .label(c.label.clone())
@@ -837,12 +832,16 @@ where
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
         if let Some(planned) = c.planned.filter(|&d| d <= x_max) {
+            let x = (at(planned) - x0) / (x1 - x0);
+            drawn.extend((0..=50).map(|k| (x, k as f64 / 50.0)));
+            let label = format!("{} planned ({})", c.label, date_label(&planned));
+            labels.push(label.clone());
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(at(planned), 0.0), (at(planned), 100.0)],
                     color.mix(0.8).stroke_width(2),
                 )))?
-                .label(format!("{} planned ({})", c.label, date_label(&planned)))
+                .label(label)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x + 9, y - 7), (x + 9, y + 7)], color.stroke_width(2))
                 });
