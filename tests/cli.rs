@@ -514,6 +514,26 @@ fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
     }
 }
 
+#[test]
+fn check_says_a_mitigation_from_after_the_horizon_is_never_in_force() {
+    let out = shortfall()
+        .arg("check")
+        .arg(scenario("mitigated.toml"))
+        .args(["--set", "mitigations[cyber_hardening].from=2040-01-01"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("cyber_hardening      from after the horizon (never in force): rate x"),
+        "{text}"
+    );
+}
+
 fn fails_with(args: &[&str], message: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let out = shortfall()

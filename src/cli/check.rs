@@ -209,16 +209,22 @@ fn describe_mitigations(m: &Model, s: &mut String) {
             .filter(|h| h.mitigations.contains(&i))
             .map(|h| h.name.as_str())
             .collect();
-        let until = if mt.until_day < m.n_days {
-            format!(" until {}", m.date_of(mt.until_day))
+        // (A `from` after the horizon is kept as the day after it.)
+        let when = if mt.from_day >= m.n_days {
+            "from after the horizon (never in force)".to_string()
+        } else if mt.until_day < m.n_days {
+            format!(
+                "from {} until {}",
+                m.date_of(mt.from_day),
+                m.date_of(mt.until_day)
+            )
         } else {
-            String::new()
+            format!("from {}", m.date_of(mt.from_day))
         };
         let _ = writeln!(
             s,
-            "  {:<20} from {}{until}: rate x {}, severity x {}, duration x {}, stand-down chance x {}; {}",
+            "  {:<20} {when}: rate x {}, severity x {}, duration x {}, stand-down chance x {}; {}",
             mt.name,
-            m.date_of(mt.from_day),
             num(m, mt.rate_factor),
             num(m, mt.severity_factor),
             num(m, mt.duration_factor),
