@@ -248,7 +248,7 @@ pub fn report(
     }
     let _ = writeln!(
         s,
-        "<h2>By year</h2>\n<p class=\"note\">Per-year percentiles are accurate to 0.5% of the value.{}</p>",
+        "<h2>By year</h2>\n<p class=\"note\">Per-year percentiles are within 0.5% of the value of the trial at their rank (they do not interpolate between two trials).{}</p>",
         super::partial_years(m).map_or(String::new(), |which| {
             let mut w = which.to_string();
             w[..1].make_ascii_uppercase();
