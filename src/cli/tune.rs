@@ -148,7 +148,7 @@ impl Paired {
     }
 
     fn ci(&self) -> (f64, f64) {
-        let half = 1.96 * self.diff.se();
+        let half = crate::stats::Z_975 * self.diff.se();
         (self.diff.mean - half, self.diff.mean + half)
     }
 
@@ -723,7 +723,7 @@ fn compare_thresholds(
                     for (a, b) in r.iter().zip(values) {
                         d.push((*b > t) as u8 as f64 - (*a > t) as u8 as f64);
                     }
-                    let half = 1.959_963_984_540_054 * d.se();
+                    let half = crate::stats::Z_975 * d.se();
                     row.extend([d.mean, d.mean - half, d.mean + half].map(num));
                     let _ = if d.mean == 0.0 && half == 0.0 {
                         write!(line, " (no trial differs)")

@@ -355,7 +355,7 @@ pub fn spearman_ci(rho: f64, n: usize) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     /// The standard normal 0.975 quantile.
-    const Z_975: f64 = 1.959_963_984_540_054;
+    use super::Z_975;
     let z = rho.clamp(-1.0, 1.0).atanh();
     let half = Z_975 * spearman_se_z(n);
     ((z - half).tanh(), (z + half).tanh())

@@ -12,6 +12,10 @@ pub mod sketch;
 
 pub use sketch::Sketch;
 
+/// The standard normal 0.975 quantile: the half-width of a 95% interval in standard
+/// errors.
+pub const Z_975: f64 = 1.959_963_984_540_054;
+
 /// Running mean and variance (Welford).
 #[derive(Debug, Clone, Default)]
 pub struct Moments {
@@ -109,8 +113,7 @@ pub fn exceedance(values: &[f32], threshold: f64) -> Exceedance {
     let n = values.len() as f64;
     let t = threshold as f32;
     let p = values.iter().filter(|&&v| v > t).count() as f64 / n;
-    /// The standard normal 0.975 quantile.
-    const Z: f64 = 1.959_963_984_540_054;
+    const Z: f64 = Z_975;
     let z2 = Z * Z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
