@@ -293,6 +293,28 @@ fn run_writes_every_file_well_formed() {
 }
 
 #[test]
+fn a_folder_in_the_way_of_one_output_leaves_no_file_of_the_run() {
+    // A folder named as the first file renamed, and as the last: either way, nothing
+    // of the run is left, under its final name or a temporary one.
+    for blocked in ["trials.csv", "manifest.json"] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join(blocked)).unwrap();
+        let out = run_into(tmp.path(), &["--trials", "20"]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("{blocked}: a folder of that name is in the way")),
+            "{stderr}"
+        );
+        let left: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, [blocked], "{blocked}");
+    }
+}
+
+#[test]
 fn thresholds_set_on_the_command_line_replace_the_default_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run_into(

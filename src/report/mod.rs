@@ -114,15 +114,32 @@ impl OutDir {
     /// are listed ones changed since (edited by hand) or read by this run.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         crate::engine::stop_if_interrupted()?;
+        // A folder in the way of one file is found before any is renamed (the
+        // temporary files are then removed as `self` drops).
+        if let Some((_, fin)) = self.pending.iter().find(|(_, fin)| fin.is_dir()) {
+            return Err(Error::Output {
+                path: fin.clone(),
+                source: std::io::Error::other(
+                    "a folder of that name is in the way; remove or rename it (no file of this run was kept)",
+                ),
+            });
+        }
         let stale = self.stale();
         let mut done = Vec::new();
-        for (tmp, fin) in std::mem::take(&mut self.pending) {
-            std::fs::rename(&tmp, &fin).map_err(|source| Error::Output {
-                path: fin.clone(),
-                source,
-            })?;
-            done.push(fin);
+        for (tmp, fin) in &self.pending {
+            if let Err(source) = std::fs::rename(tmp, fin) {
+                // None of the run's files keeps a final name unless all do.
+                for path in &done {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(Error::Output {
+                    path: fin.clone(),
+                    source,
+                });
+            }
+            done.push(fin.clone());
         }
+        self.pending.clear();
         for path in stale {
             std::fs::remove_file(&path).map_err(|source| Error::Output { path, source })?;
         }
