@@ -55,7 +55,7 @@ duration_days = 1
 
 fn event_times(c: &Compiled, seed: u64, rep: u64) -> Vec<f64> {
     let mut ev = Vec::new();
-    draw_events(&c.model, &c.hazards, seed, rep, &[], &c.hazard_off, &mut ev);
+    draw_events(&c.model, &c.hazards, seed, rep, &[], &c.hazard_off, &mut ev).unwrap();
     ev.iter().map(|e| e.t).collect()
 }
 

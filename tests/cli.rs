@@ -315,6 +315,35 @@ fn a_folder_in_the_way_of_one_output_leaves_no_file_of_the_run() {
 }
 
 #[test]
+fn a_trial_with_millions_of_events_stops_the_run_with_a_message_naming_the_hazard() {
+    // A cyber rate whose 99.9th percentile passes `check`, but whose far tail brings
+    // millions of events in trial 163 of seed 54: the same trial on 1 thread or 2.
+    for threads in ["1", "2"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = run_into(
+            tmp.path(),
+            &[
+                "--trials",
+                "200",
+                "--seed",
+                "54",
+                "--threads",
+                threads,
+                "--set",
+                "hazards[cyber].rate_per_year={ lognormal = { median = 1.7e-7, p99 = 45 } }",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("error: trial 163 drew more than 1,000,000 events, most of them of hazard `cyber` (this trial drew hazards[cyber].rate_per_year = 6.586e6)"),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}
+
+#[test]
 fn thresholds_set_on_the_command_line_replace_the_default_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run_into(

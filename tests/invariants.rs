@@ -464,7 +464,8 @@ fn mitigations_scale_the_severity_and_duration_of_events_from_their_date() {
             &[],
             &c.hazard_off,
             &mut events,
-        );
+        )
+        .unwrap();
         for e in &events {
             let after = e.t >= from;
             let (severity, duration) = if after { (0.4, 1.0) } else { (0.8, 4.0) };

@@ -58,7 +58,8 @@ fn counts(c: &Compiled, n: u64, seed: u64) -> Vec<f64> {
                 &values,
                 &c.hazard_off,
                 &mut events,
-            );
+            )
+            .unwrap();
             events.len() as f64
         })
         .collect()
@@ -342,7 +343,7 @@ rate_factor = 0.5
     let mut sums = [0.0; 3];
     let mut events = Vec::new();
     for t in 0..n {
-        draw_events(&c.model, &c.hazards, 13, t, &[], &c.hazard_off, &mut events);
+        draw_events(&c.model, &c.hazards, 13, t, &[], &c.hazard_off, &mut events).unwrap();
         for e in &events {
             sums[class(e.t as usize)] += 1.0;
         }

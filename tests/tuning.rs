@@ -964,7 +964,8 @@ fn events_of(c: &Compiled, seed: u64, trial: u64) -> Vec<shortfall::hazards::Eve
         &rng_values,
         &c.hazard_off,
         &mut ev,
-    );
+    )
+    .unwrap();
     ev
 }
 

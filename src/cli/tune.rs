@@ -105,7 +105,7 @@ fn run_paired(
             .iter()
             .zip(aggs.iter_mut())
             .map(|(c, agg)| {
-                let mut o = engine::run_block(c, seed, first, end, trials);
+                let mut o = engine::run_block(c, seed, first, end, trials)?;
                 agg.push_chunk(c, &o);
                 for x in &mut o {
                     x.delivered_monthly = Vec::new();
@@ -114,9 +114,9 @@ fn run_paired(
                     x.counterfactual_yearly = Vec::new();
                     x.events_yearly = Vec::new();
                 }
-                o
+                Ok(o)
             })
-            .collect();
+            .collect::<crate::Result<_>>()?;
         each(&outs);
         bar.inc((end - first) * variants.len() as u64);
         first = end;

@@ -398,18 +398,57 @@ pub fn design(c: &Compiled, seed: u64, block: u64, rows: u64) -> Option<Design> 
 const LHS: u64 = 0x4c48_535f_7065_726d;
 
 /// Runs the trials `first..end` (within one block of [`CHUNK`]) of a run of `trials`
-/// trials in parallel, in trial order.
-pub fn run_block(c: &Compiled, seed: u64, first: u64, end: u64, trials: u64) -> Vec<TrialOutcome> {
+/// trials in parallel, in trial order. An error if one of them drew more events than a
+/// trial may (the first such trial, whatever the number of threads).
+pub fn run_block(
+    c: &Compiled,
+    seed: u64,
+    first: u64,
+    end: u64,
+    trials: u64,
+) -> crate::Result<Vec<TrialOutcome>> {
     debug_assert!(first < end && end <= trials && (end - 1) / CHUNK == first / CHUNK);
     let block = first / CHUNK;
     let design = design(c, seed, block, trials - block * CHUNK);
-    (first..end)
+    let outcomes: Vec<TrialOutcome> = (first..end)
         .into_par_iter()
         .map_init(Scratch::default, |s, t| {
             let row = design.as_ref().map(|d| d.row(t % CHUNK));
             run_trial(c, seed, t, row, s)
         })
-        .collect()
+        .collect();
+    if let Some((i, h)) =
+        (outcomes.iter().enumerate()).find_map(|(i, o)| o.too_many_events.map(|h| (i, h as usize)))
+    {
+        let name = &c.model.hazards[h].name;
+        let prefix = format!("hazards[{name}].");
+        let drawn: Vec<String> = (c.model.params.iter().zip(&outcomes[i].params))
+            .filter(|(p, _)| p.path.starts_with(&prefix))
+            .map(|(p, v)| format!("{} = {}", p.path, drawn_value(*v)))
+            .collect();
+        return Err(crate::Error::TooManyEvents {
+            trial: first + i as u64,
+            hazard: name.clone(),
+            drawn: if drawn.is_empty() {
+                "none of its numbers is uncertain".into()
+            } else {
+                format!("this trial drew {}", drawn.join(", "))
+            },
+        });
+    }
+    Ok(outcomes)
+}
+
+/// A drawn value for a message: whole, with four decimals, or with four significant
+/// figures in scientific notation when far from 1.
+fn drawn_value(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else if (0.01..1e6).contains(&v.abs()) {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
 }
 
 /// Set when the user interrupts a run (see [`interrupt`]).
@@ -471,13 +510,15 @@ pub fn run_until(
 ) -> crate::Result<Aggregate> {
     let mut agg = Aggregate::new(c);
     let chunk = |first: u64| {
-        (first < max_trials).then(|| {
-            let end = (first + CHUNK).min(max_trials);
-            run_block(c, seed, first, end, max_trials)
-        })
+        (first < max_trials)
+            .then(|| {
+                let end = (first + CHUNK).min(max_trials);
+                run_block(c, seed, first, end, max_trials)
+            })
+            .transpose()
     };
     let mut first = 0;
-    let mut ready = chunk(first);
+    let mut ready = chunk(first)?;
     while let Some(outcomes) = ready {
         stop_if_interrupted()?;
         let end = first + outcomes.len() as u64;
@@ -497,7 +538,7 @@ pub fn run_until(
             break;
         }
         first = end;
-        ready = next;
+        ready = next?;
     }
     Ok(agg)
 }
@@ -564,7 +605,7 @@ mod tests {
     fn a_chunk_folds_as_its_trials_one_by_one() {
         let c = Compiled::new(crate::scenario::baseline());
         let n = 40;
-        let outcomes = run_block(&c, 7, 0, n, n);
+        let outcomes = run_block(&c, 7, 0, n, n).unwrap();
         let keep = [outcome::SHORTFALL_FRACTION, c.layout.len() - 1];
         let fresh = |lean: bool| {
             if lean {

@@ -354,4 +354,7 @@ pub struct TrialOutcome {
     /// network because a store fed by another part ran short of room (diagnostics; see
     /// `flow::Flow::run`).
     pub redone_whole: u8,
+    /// The hazard that had drawn the most events, if the trial drew more than
+    /// [`crate::hazards::TRIAL_EVENT_LIMIT`]: it stopped there, and its outcome is empty.
+    pub too_many_events: Option<u32>,
 }

@@ -88,7 +88,7 @@ pub fn run_trial(
     draw_params(c, seed, trial, levels, &mut s.values);
     build_net(m, &s.values, &mut s.net);
     schedule_cf(c, seed, trial, s);
-    draw_events(
+    if let Err(h) = draw_events(
         m,
         &c.hazards,
         seed,
@@ -96,7 +96,14 @@ pub fn run_trial(
         &s.values,
         &c.hazard_off,
         &mut s.events,
-    );
+    ) {
+        // The run stops with an error that names the hazard (see `run_block`).
+        return TrialOutcome {
+            params: s.values.clone(),
+            too_many_events: Some(h as u32),
+            ..Default::default()
+        };
+    }
     disruptions(m, s);
     segments(m, s);
     let delay_windows = schedule_disrupted(m, s);

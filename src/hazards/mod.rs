@@ -237,6 +237,16 @@ fn child_id(parent: u64, i: u64) -> u64 {
 }
 
 /// Draws every event of one trial into `events`, sorted by time, with targets and impacts.
+/// The most events one trial may draw: `check` refuses hazards expected to bring more
+/// than 200,000 (at the 99.9th percentiles of their rates), but the far tail of a
+/// rate's distribution, or a burst of a self-exciting hazard near a branching ratio of
+/// 1, can bring millions, and each event costs memory until the trial ends.
+pub const TRIAL_EVENT_LIMIT: usize = 1_000_000;
+
+/// Draws a trial's events into `events`, sorted, with their targets and impacts; or, if
+/// they would be more than [`TRIAL_EVENT_LIMIT`], stops and returns the hazard that had
+/// drawn the most of them (leaving `events` empty).
+#[allow(clippy::result_unit_err)]
 pub fn draw_events(
     model: &Model,
     plan: &HazardPlan,
@@ -245,8 +255,18 @@ pub fn draw_events(
     values: &[f64],
     off: &[bool],
     events: &mut Vec<Event>,
-) {
+) -> Result<(), usize> {
     events.clear();
+    let too_many = |events: &mut Vec<Event>| {
+        let mut counts = vec![0usize; model.hazards.len()];
+        for e in events.iter() {
+            counts[e.hazard as usize] += 1;
+        }
+        events.clear();
+        (0..counts.len())
+            .max_by_key(|&h| (counts[h], std::cmp::Reverse(h)))
+            .unwrap_or(0)
+    };
     let horizon = model.n_days as f64;
     for (h, &switched_off) in off.iter().enumerate().take(model.hazards.len()) {
         if switched_off {
@@ -277,18 +297,24 @@ pub fn draw_events(
                     let mut ev = blank(t, h);
                     ev.id = child_id(key, i);
                     events.push(ev);
+                    if events.len() > TRIAL_EVENT_LIMIT {
+                        return Err(too_many(events));
+                    }
                 }
                 i += 1;
             }
             k += 1;
         }
     }
-    add_offspring(model, plan, seed, trial, values, off, events);
+    if !add_offspring(model, plan, seed, trial, values, off, events) {
+        return Err(too_many(events));
+    }
     sort_events(events, horizon);
     for e in events.iter_mut() {
         let mut rng = stream(seed, trial, e.id);
         draw_impact(model, plan, e, &mut rng, values);
     }
+    Ok(())
 }
 
 /// Sorts events in `[0, horizon)` by time, then hazard, then identity (unique, so the
@@ -376,7 +402,8 @@ fn poisson_inverse(mean: f64, p0: f64, u: f64) -> u64 {
 }
 
 /// Generation by generation: each event's direct offspring in each hazard it excites,
-/// from a stream of (event, excited hazard).
+/// from a stream of (event, excited hazard). False, and stopped, once the events are
+/// more than [`TRIAL_EVENT_LIMIT`].
 fn add_offspring(
     model: &Model,
     plan: &HazardPlan,
@@ -385,14 +412,14 @@ fn add_offspring(
     values: &[f64],
     off: &[bool],
     events: &mut Vec<Event>,
-) {
+) -> bool {
     if plan
         .children
         .iter()
         .flatten()
         .all(|(_, jump, _, _)| jump.get(values) <= 0.0)
     {
-        return;
+        return true;
     }
     let horizon = model.n_days as f64;
     // Each link's mean number of offspring, its chance of none, and its decay.
@@ -436,8 +463,12 @@ fn add_offspring(
                     events.push(ev);
                 }
             }
+            if events.len() > TRIAL_EVENT_LIMIT {
+                return false;
+            }
         }
     }
+    true
 }
 
 /// Target and impact of one event, each field from its own uniform of the event's
@@ -513,7 +544,7 @@ mod tests {
                 values.push(p.dist.quantile(0.5));
             }
             let off = vec![false; c.model.hazards.len()];
-            draw_events(&c.model, &c.hazards, 3, 0, &values, &off, &mut events);
+            draw_events(&c.model, &c.hazards, 3, 0, &values, &off, &mut events).unwrap();
             events
         };
         let (plain, twice) = (events(crate::scenario::BASELINE_TOML), events(&scaled));
@@ -554,7 +585,7 @@ mod tests {
             for trial in 0..10 {
                 let mut events = Vec::new();
                 let off = vec![false; c.model.hazards.len()];
-                draw_events(&c.model, &c.hazards, 9, trial, &values, &off, &mut events);
+                draw_events(&c.model, &c.hazards, 9, trial, &values, &off, &mut events).unwrap();
                 all.extend(events);
             }
             (all, from.get_days() as f64, kinds)
@@ -599,7 +630,7 @@ mod tests {
             let (a, b) = (day("2026-06-01"), day("2027-01-01"));
             let mut events = Vec::new();
             let off = vec![false; c.model.hazards.len()];
-            draw_events(&c.model, &c.hazards, 5, trial, &[], &off, &mut events);
+            draw_events(&c.model, &c.hazards, 5, trial, &[], &off, &mut events).unwrap();
             (events, a as f64, b as f64)
         };
         for trial in 0..5 {

@@ -240,7 +240,8 @@ pub(super) fn tick(v: &f64) -> String {
     }
 }
 
-pub(super) fn thousands(n: u64) -> String {
+/// A whole number with commas between its thousands (1,000,000).
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (k, ch) in s.chars().enumerate() {
