@@ -81,6 +81,12 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         &["sites[mine]: has no path of routes to a port"],
     ),
     (
+        "routes_in_a_loop.toml",
+        &[
+            "routes_in_a_loop.toml:48: routes[yard1_yard2]: is on a loop of routes (yard1 -> yard2 -> yard1): goods would go round it and never reach a port",
+        ],
+    ),
+    (
         "dates_out_of_order.toml",
         &["horizon: 2025-12-31 must come after start (2026-01-01)"],
     ),

@@ -1117,6 +1117,22 @@ impl Builder<'_> {
                 );
             }
         }
+        if let Some(cycle) = route_cycle(sites.len(), routes) {
+            let r = cycle[0];
+            let names: Vec<&str> = (cycle.iter())
+                .map(|&r| sites[routes[r].from].name.as_str())
+                .chain([sites[routes[r].from].name.as_str()])
+                .collect();
+            let span = list(&raw.routes).get(r).map(|x| x.span());
+            self.err(
+                &format!("routes[{}]", routes[r].name),
+                span,
+                format!(
+                    "is on a loop of routes ({}): goods would go round it and never reach a port; routes must lead from the mines towards the ports without coming back",
+                    names.join(" -> ")
+                ),
+            );
+        }
     }
 
     fn hazards(
@@ -1779,6 +1795,53 @@ impl Builder<'_> {
             );
         }
     }
+}
+
+/// The routes of one loop in the network (each route's `to` the next one's `from`), if
+/// it has one: a depth-first search for a route back to a site on the current path.
+fn route_cycle(n_sites: usize, routes: &[Route]) -> Option<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n_sites];
+    for (i, r) in routes.iter().enumerate() {
+        out[r.from].push(i);
+    }
+    // 0: not visited, 1: on the current path, 2: done.
+    let mut state = vec![0u8; n_sites];
+    for root in 0..n_sites {
+        if state[root] != 0 {
+            continue;
+        }
+        // The path's routes, and for each site on it the next of its routes to try.
+        let mut path: Vec<usize> = Vec::new();
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        state[root] = 1;
+        while let Some((site, next)) = stack.last_mut() {
+            let site = *site;
+            let Some(&r) = out[site].get(*next) else {
+                state[site] = 2;
+                stack.pop();
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            let to = routes[r].to;
+            match state[to] {
+                1 => {
+                    // Back to a site on the path: the loop starts at its route out.
+                    let start = path.iter().position(|&p| routes[p].from == to);
+                    let mut cycle = start.map_or(Vec::new(), |k| path[k..].to_vec());
+                    cycle.push(r);
+                    return Some(cycle);
+                }
+                0 => {
+                    state[to] = 1;
+                    path.push(r);
+                    stack.push((to, 0));
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// The solution `n` of `n = bg + B n` (Gaussian elimination with partial pivoting on
