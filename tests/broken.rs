@@ -225,14 +225,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         "too_many_events.toml",
         &[
-            "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 2.0e6 events a trial",
-            "a trial is built for at most 200000: lower the rates",
+            "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 1,998,631 events a trial",
+            "this one 1,998,631); a trial is built for at most 200,000: lower the rates, trends, phase multipliers or mitigations' rate factors above 1, or shorten the horizon",
         ],
     ),
     (
         // A mitigation's rate factor counts in the estimate.
         "mitigation_raises_events.toml",
-        &["hazards[h].rate_per_year: with it the hazards could bring about 8.0e5 events a trial"],
+        &["hazards[h].rate_per_year: with it the hazards could bring about 799,452 events a trial"],
     ),
     (
         // A phase refused for its date is not reported again where it is named.

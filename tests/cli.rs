@@ -609,6 +609,25 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "--trials", "0"],
         "invalid value '0' for '--trials <TRIALS>': expected a whole number >= 1",
     );
+    // A self-excitation so close to a branching ratio of 1 that its offspring, not its
+    // rate, would flood a trial: the message names the jump.
+    fails_with(
+        &[
+            "run",
+            "--set",
+            "hazards[kkh_protests].self_excitation={ jump = 0.99999, decay_days = 1 }",
+        ],
+        "hazards[kkh_protests].self_excitation: with it the hazards could bring about 2,063,116 events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one 21 before its offspring, 2,062,364 with them); a trial is built for at most 200,000: lower the jumps of its self-excitation or of the hazards that excite it",
+    );
+    // Weights whose sum would overflow (every draw would take the last value).
+    fails_with(
+        &[
+            "run",
+            "--set",
+            "sites[chagai_copper].capacity_per_day={ choice = [60, 70], weights = [1e308, 1e308] }",
+        ],
+        "sites[chagai_copper].capacity_per_day.weights: needs 2 weights from 0 to 1e15, not all zero, one per value",
+    );
     for command in ["run", "sensitivity"] {
         fails_with(
             &[command, "--trials", "100000001"],

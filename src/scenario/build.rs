@@ -1778,19 +1778,54 @@ impl Builder<'_> {
         let total: f64 = n.iter().sum();
         // (An estimate that overflows, or is not a number, is refused too.)
         if total.is_nan() || total > MAX_EVENTS {
-            let (worst, _) = (per_hazard.iter().enumerate()).fold((0, 0.0), |(k, x), (i, &y)| {
+            // The hazard with the most events, offspring included.
+            let (worst, _) = (n.iter().enumerate()).fold((0, 0.0), |(k, x), (i, &y)| {
                 if y.is_nan() || y > x { (i, y) } else { (k, x) }
             });
             let h = &model.hazards[worst];
             let item = list(&raw.hazards).get(worst);
-            let span =
-                item.map(|x| (x.get_ref().rate_per_year.as_ref()).map_or(x.span(), |r| r.span()));
+            let count = |x: f64| {
+                if x.is_finite() && x < 1e15 {
+                    crate::report::charts::thousands(x.round() as u64)
+                } else {
+                    format!("{x:.1e}")
+                }
+            };
+            // Mostly offspring (or without end): the jumps are the cause, not the rate.
+            let offspring = n[worst].is_nan() || n[worst] >= 2.0 * per_hazard[worst];
+            let (key, span, advice) = if offspring {
+                let span = item
+                    .map(|x| (x.get_ref().self_excitation.as_ref()).map_or(x.span(), |r| r.span()));
+                (
+                    format!("hazards[{}].self_excitation", h.name),
+                    span,
+                    "lower the jumps of its self-excitation or of the hazards that excite it",
+                )
+            } else {
+                let span = item
+                    .map(|x| (x.get_ref().rate_per_year.as_ref()).map_or(x.span(), |r| r.span()));
+                (
+                    format!("hazards[{}].rate_per_year", h.name),
+                    span,
+                    "lower the rates, trends, phase multipliers or mitigations' rate factors above 1, or shorten the horizon",
+                )
+            };
             self.err(
-                &format!("hazards[{}].rate_per_year", h.name),
+                &key,
                 span,
                 format!(
-                    "with it the hazards could bring about {total:.1e} events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one {:.1e} before offspring); a trial is built for at most {MAX_EVENTS:.0}: lower the rates or trends, or shorten the horizon",
-                    per_hazard[worst]
+                    "with it the hazards could bring about {} events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one {}); a trial is built for at most {}: {advice}",
+                    count(total),
+                    if n[worst] == per_hazard[worst] {
+                        count(n[worst])
+                    } else {
+                        format!(
+                            "{} before its offspring, {} with them",
+                            count(per_hazard[worst]),
+                            count(n[worst])
+                        )
+                    },
+                    count(MAX_EVENTS),
                 ),
             );
         }

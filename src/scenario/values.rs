@@ -487,14 +487,14 @@ impl Builder<'_> {
             Some(_) => vec![],
         };
         if weights.len() != values.len()
-            || weights.iter().any(|w| !(*w >= 0.0 && w.is_finite()))
+            || weights.iter().any(|w| !(*w >= 0.0 && *w <= MAX_MAGNITUDE))
             || weights.iter().sum::<f64>() <= 0.0
         {
             self.err(
                 &path.replace(".choice", ".weights"),
                 span,
                 format!(
-                    "needs {} weights >= 0, not all zero, one per value",
+                    "needs {} weights from 0 to 1e15, not all zero, one per value",
                     values.len()
                 ),
             );
