@@ -125,6 +125,61 @@ fn report_is_self_contained_with_every_chart_and_table() {
 /// The report's tables for a fixed seed, compared with `tests/snapshots/report_tables.html`.
 /// Set `UPDATE_SNAPSHOTS=1` to rewrite the snapshot after an intended change.
 #[test]
+fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
+    // Oxide worth less than the concentrate it is made from, and only cyber outages of
+    // the refinery: each sends concentrate out unrefined, which raises the value.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "run".to_string(),
+        "--trials".into(),
+        "100".into(),
+        "--set".into(),
+        "commodities[ree_oxide].value_per_unit=1000".into(),
+        "--set".into(),
+        "hazards[cyber].targets={ plant = 1 }".into(),
+        "--set".into(),
+        "hazards[cyber].rate_per_year=20".into(),
+    ];
+    for h in [
+        "bla_attacks",
+        "karachi_attacks",
+        "ttp_attacks",
+        "balochistan_blockades",
+        "kkh_protests",
+    ] {
+        args.extend(["--set".into(), format!("hazards[{h}].rate_per_year=0")]);
+    }
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .args(&args)
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(
+        report.contains("The total shortfall is negative in most of the trials"),
+        "the note"
+    );
+    let svg = std::fs::read_to_string(tmp.path().join("attribution.svg")).unwrap();
+    assert!(svg.contains("(below 0: a gain)"));
+    // The refinery's bar is drawn (a rectangle of its colour), not left out.
+    assert!(svg.contains("ree_refinery"));
+    // And a baseline run, whose losses are all positive, has neither.
+    let base = tempfile::tempdir().unwrap();
+    run_baseline(base.path(), "100");
+    let report = std::fs::read_to_string(base.path().join("report.html")).unwrap();
+    assert!(!report.contains("The total shortfall is negative"));
+    let svg = std::fs::read_to_string(base.path().join("attribution.svg")).unwrap();
+    assert!(!svg.contains("a gain"));
+}
+
+#[test]
 fn report_tables_match_the_snapshot() {
     let c = Compiled::new(shortfall::scenario::baseline());
     let agg = engine::run(&c, 7, 300, |_, _| Ok(()), |_| {}).unwrap();

@@ -1026,9 +1026,10 @@ where
                 s.se / 1e6,
             )
         })
-        .filter(|t| t.1 > 0.0)
+        .filter(|t| t.1 != 0.0)
         .collect();
-    targets.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // (A negative mean, a gain, where disruptions raised the value delivered.)
+    targets.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     targets.truncate(10);
     bars(
         &right,
@@ -1053,6 +1054,13 @@ where
     items.sort_by(|a, b| a.1.total_cmp(&b.1));
     let n = items.len().max(1);
     let top = items.iter().map(|x| x.1 + 1.96 * x.2).fold(1e-3, f64::max) * 1.1;
+    // Negative means (gains) draw to the left of zero; the interval of a loss stops at
+    // zero, as no trial loses less than nothing.
+    let low = |x: &(String, f64, f64)| {
+        let lo = x.1 - 1.96 * x.2;
+        if x.1 < 0.0 { lo } else { lo.max(0.0) }
+    };
+    let bottom = items.iter().map(low).fold(0.0, f64::min) * 1.1;
     let names: Vec<String> = items.iter().map(|x| x.0.clone()).collect();
     let label_w = names.iter().map(|s| s.len()).max().unwrap_or(6) as u32 * 9 + 20;
     let mut chart = ChartBuilder::on(area)
@@ -1060,11 +1068,15 @@ where
         .x_label_area_size(55)
         .y_label_area_size(label_w.min(260))
         .margin_right(25)
-        .build_cartesian_2d(0.0..top, -0.6..n as f64 - 0.4)?;
+        .build_cartesian_2d(bottom..top, -0.6..n as f64 - 0.4)?;
     let name_of = category_label(&names);
     chart
         .configure_mesh()
-        .x_desc("Mean lost value per trial, USD million")
+        .x_desc(if bottom < 0.0 {
+            "Mean lost value per trial, USD million (below 0: a gain)"
+        } else {
+            "Mean lost value per trial, USD million"
+        })
         .axis_desc_style((FONT, 15))
         .label_style((FONT, 14))
         .x_label_formatter(&tick)
@@ -1075,7 +1087,10 @@ where
     chart
         .draw_series(items.iter().enumerate().map(|(k, x)| {
             let k = k as f64;
-            Rectangle::new([(0.0, k - 0.36), (x.1, k + 0.36)], color.mix(0.75).filled())
+            Rectangle::new(
+                [(x.1.min(0.0), k - 0.36), (x.1.max(0.0), k + 0.36)],
+                color.mix(0.75).filled(),
+            )
         }))?
         .label("mean")
         .legend(move |(x, y)| {
@@ -1085,13 +1100,23 @@ where
         .draw_series(items.iter().enumerate().map(|(k, x)| {
             let k = k as f64;
             PathElement::new(
-                vec![((x.1 - 1.96 * x.2).max(0.0), k), (x.1 + 1.96 * x.2, k)],
+                vec![(low(x), k), (x.1 + 1.96 * x.2, k)],
                 BLACK.stroke_width(2),
             )
         }))?
         .label("95% interval of the mean")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    legend(&mut chart, SeriesLabelPosition::LowerRight)
+    // Where the bars are short: at the bottom right for losses (the largest at the top),
+    // at the top left for gains (the largest, most negative, at the bottom).
+    let gains = items.iter().any(|x| x.1 < 0.0) && items.iter().all(|x| x.1 <= 0.0);
+    legend(
+        &mut chart,
+        if gains {
+            SeriesLabelPosition::UpperLeft
+        } else {
+            SeriesLabelPosition::LowerRight
+        },
+    )
 }
 
 fn events<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult

@@ -145,7 +145,18 @@ fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
             "A commodity's shortfall fraction can be negative: when disruptions delay a plant, the input it would have processed is exported as it is, so more of the input and less of the output leaves the port.".to_string(),
         );
     }
-    for (col, x) in c.layout.columns.iter().zip(sums) {
+    let total = c.layout.columns.iter().zip(sums);
+    if let Some((_, x)) = total
+        .clone()
+        .find(|(col, _)| col.name == "shortfall_value")
+        .filter(|(_, x)| x.p5 < 0.0 || x.mean < 0.0)
+    {
+        notes.push(format!(
+            "The total shortfall is negative in {} of the trials: there the disruptions raised the value delivered above the disruption-free run's, and the losses by hazard kind and by site or route that share it are negative too (a gain). It happens when an outage of a plant sends its input out unprocessed and the input is worth more than the output it would have made, or when flows held back reach a plant that would otherwise have exported them raw.",
+            if x.p50 < 0.0 { "most" } else { "at least 5%" }
+        ));
+    }
+    for (col, x) in total {
         if let Some(plant) = col.name.strip_prefix("commissioning_day.")
             && x.p50.is_finite()
         {
