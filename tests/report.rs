@@ -180,6 +180,51 @@ fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
 }
 
 #[test]
+fn a_horizon_within_one_year_draws_its_events_across_the_year() {
+    // One year: each hazard's mean is a line across it (a line through one point would
+    // not show).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .args([
+            "run",
+            "--trials",
+            "50",
+            "--set",
+            "horizon=2025-12-31",
+            "--set",
+            "plan=[]",
+        ])
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(tmp.path().join("events.svg")).unwrap();
+    let lines: Vec<&str> = svg
+        .split("<polyline")
+        .skip(1)
+        .filter(|l| l.contains("stroke-width=\"3\""))
+        .collect();
+    // One line a hazard in the chart, one in its legend.
+    assert_eq!(lines.len(), 12, "{svg}");
+    for l in lines {
+        let points = l
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert_eq!(points.split_whitespace().count(), 2, "{l}");
+    }
+}
+
+#[test]
 fn report_tables_match_the_snapshot() {
     let c = Compiled::new(shortfall::scenario::baseline());
     let agg = engine::run(&c, 7, 300, |_, _| Ok(()), |_| {}).unwrap();

@@ -1131,11 +1131,19 @@ where
     let labels: Vec<String> = (m.hazards.iter())
         .map(|hz| format!("{} ({}): mean, band P10-P90", hz.name, hz.kind.as_str()))
         .collect();
+    // Each year's point; a horizon within one year is drawn across most of it, as a
+    // line through one point would not show.
+    let points: Vec<(f64, usize)> = if ny == 1 {
+        let year = m.years[0] as f64;
+        vec![(year - 0.3, 0), (year + 0.3, 0)]
+    } else {
+        (0..ny).map(|y| (m.years[y] as f64, y)).collect()
+    };
     let highs: Vec<Vec<(f64, f64)>> = (0..m.hazards.len())
         .map(|h| {
-            (0..ny)
-                .map(|y| {
-                    let x = (m.years[y] as f64 - x0) / (x1 - x0);
+            (points.iter())
+                .map(|&(x, y)| {
+                    let x = (x - x0) / (x1 - x0);
                     (x, cell(h, y).1.quantile(0.9).max(cell(h, y).0.mean))
                 })
                 .collect()
@@ -1161,18 +1169,22 @@ where
         .draw()?;
     for h in 0..m.hazards.len() {
         let color = PALETTE[h % PALETTE.len()];
-        let year = |y: usize| m.years[y] as f64;
-        let mut band: Vec<(f64, f64)> = (0..ny)
-            .map(|y| (year(y), cell(h, y).1.quantile(0.9)))
+        let mut band: Vec<(f64, f64)> = (points.iter())
+            .map(|&(x, y)| (x, cell(h, y).1.quantile(0.9)))
             .collect();
-        band.extend((0..ny).rev().map(|y| (year(y), cell(h, y).1.quantile(0.1))));
+        band.extend(
+            points
+                .iter()
+                .rev()
+                .map(|&(x, y)| (x, cell(h, y).1.quantile(0.1))),
+        );
         chart.draw_series(std::iter::once(Polygon::new(
             band,
             color.mix(0.12).filled(),
         )))?;
         chart
             .draw_series(LineSeries::new(
-                (0..ny).map(|y| (year(y), cell(h, y).0.mean)),
+                points.iter().map(|&(x, y)| (x, cell(h, y).0.mean)),
                 color.stroke_width(3),
             ))?
             .label(&labels[h])
