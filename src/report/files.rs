@@ -433,6 +433,10 @@ pub fn short(x: f64) -> String {
     let a = x.abs();
     let s = if a == 0.0 {
         "0".into()
+    } else if !x.is_finite() {
+        format!("{x}")
+    } else if a >= 1e12 {
+        format!("{x:.3e}")
     } else if a >= 1e9 {
         format!("{:.3}e9", x / 1e9)
     } else if a >= 1e6 {
@@ -493,6 +497,16 @@ mod tests {
         assert_eq!(short_se(0.0), "0");
         assert_eq!(short_se(625_780.3), "625780");
         assert_eq!(short_se(f64::NAN), "-");
+    }
+
+    #[test]
+    fn short_numbers_stay_short_however_large() {
+        assert_eq!(short(3.7e300), "3.700e300");
+        assert_eq!(short(-2.5e15), "-2.500e15");
+        assert_eq!(short(9.99e14), "9.990e14");
+        assert_eq!(short(999.5e9), "999.500e9");
+        assert_eq!(short(f64::INFINITY), "inf");
+        assert_eq!(short(1.5e9), "1.500e9");
     }
 
     #[test]

@@ -216,8 +216,15 @@ pub fn num(x: f64) -> String {
 pub fn push_num(buf: &mut String, x: f64) {
     use std::fmt::Write;
     if !x.is_nan() {
-        // (Writing to a String cannot fail.)
-        let _ = write!(buf, "{x}");
+        // (Writing to a String cannot fail.) Far from 1, in scientific notation, where
+        // the plain form would run to hundreds of digits (1e-300, 1e300); both are the
+        // shortest that reads back as the same number.
+        let a = x.abs();
+        let _ = if a != 0.0 && !(1e-9..1e16).contains(&a) {
+            write!(buf, "{x:e}")
+        } else {
+            write!(buf, "{x}")
+        };
     }
 }
 
@@ -239,6 +246,24 @@ pub fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_numbers_read_back_and_stay_short() {
+        for (x, text) in [
+            (0.25, "0.25"),
+            (1e-300, "1e-300"),
+            (-3.5e300, "-3.5e300"),
+            (123456789.5, "123456789.5"),
+            (0.0000038, "0.0000038"),
+            (0.0, "0"),
+            (f64::INFINITY, "inf"),
+        ] {
+            let s = super::num(x);
+            assert_eq!(s, text);
+            assert_eq!(s.parse::<f64>().unwrap(), x);
+        }
+        assert_eq!(super::num(f64::NAN), "");
+    }
+
     use super::partial_years;
     use jiff::civil::date;
 
