@@ -609,6 +609,10 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "--trials", "0"],
         "invalid value '0' for '--trials <TRIALS>': expected a whole number >= 1",
     );
+    fails_with(
+        &["run", "--trials", "99999999999999999999"],
+        "expected a whole number >= 1, got `99999999999999999999`, which is far too large",
+    );
     // A self-excitation so close to a branching ratio of 1 that its offspring, not its
     // rate, would flood a trial: the message names the jump.
     fails_with(
@@ -618,6 +622,11 @@ fn bad_input_gives_a_clear_message_and_no_output() {
             "hazards[kkh_protests].self_excitation={ jump = 0.99999, decay_days = 1 }",
         ],
         "hazards[kkh_protests].self_excitation: with it the hazards could bring about 2,063,116 events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one 21 before its offspring, 2,062,364 with them); a trial is built for at most 200,000: lower the jumps of its self-excitation or of the hazards that excite it",
+    );
+    // A device or huge file named by mistake is refused, not read until memory runs out.
+    fails_with(
+        &["run", "/dev/zero"],
+        "cannot read scenario file /dev/zero: larger than 16 MB, so not a scenario file",
     );
     // Weights whose sum would overflow (every draw would take the last value).
     fails_with(

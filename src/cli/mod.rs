@@ -211,6 +211,9 @@ fn share(text: &str) -> std::result::Result<f64, String> {
 pub(crate) fn at_least_one(text: &str) -> std::result::Result<u64, String> {
     match text.trim().parse::<u64>() {
         Ok(n) if n >= 1 => Ok(n),
+        Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => Err(format!(
+            "expected a whole number >= 1, got `{text}`, which is far too large"
+        )),
         _ => Err(format!("expected a whole number >= 1, got `{text}`")),
     }
 }

@@ -186,10 +186,30 @@ fn uncorrelate(doc: &mut Table, key: &str, value: &str) -> Option<String> {
 }
 
 fn read(p: &Path) -> Result<String> {
-    std::fs::read_to_string(p).map_err(|source| Error::ReadScenario {
+    read_limited(p).map_err(|source| Error::ReadScenario {
         path: p.to_path_buf(),
         source,
     })
+}
+
+/// The largest scenario file read: far above any real scenario (the baseline is some
+/// 20 kB), and low enough that a path to a device or a huge file by mistake (`/dev/zero`)
+/// is refused instead of read until memory runs out.
+const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// A text file of at most [`MAX_SCENARIO_BYTES`].
+fn read_limited(p: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(p)?
+        .take(MAX_SCENARIO_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(std::io::Error::other(
+            "larger than 16 MB, so not a scenario file (scenarios are a few kB of TOML)",
+        ));
+    }
+    Ok(text)
 }
 
 fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) -> Error {
@@ -313,7 +333,7 @@ fn inherit(
         (BASELINE_LABEL.to_string(), BASELINE_TOML.to_string(), None)
     } else {
         let p = dir.unwrap_or_default().join(&target);
-        let text = std::fs::read_to_string(&p).map_err(|e| {
+        let text = read_limited(&p).map_err(|e| {
             scenario_error(
                 label,
                 "extends",
