@@ -391,7 +391,7 @@ impl Builder<'_> {
             self.err(
                 path,
                 span,
-                format!("can draw {}; a number's size must stay at most 1e15 (larger ones would overflow the statistics)", show_num(x)),
+                format!("can draw {}; a number's size must stay at most 1e15 (larger ones would overflow the statistics)", if x.is_finite() { format!("{x:.3e}") } else { show_num(x) }),
             );
         }
         Some(dist)
