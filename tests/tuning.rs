@@ -913,6 +913,12 @@ fn a_precision_run_stops_when_both_standard_errors_are_small_enough() {
     );
     assert_eq!(m["convergence"]["precision_given"], false);
     assert_eq!(m["convergence"]["converged"], false);
+    // One trial has no standard error of its mean either.
+    let (text, _) = run(&["--trials", "1"], "one");
+    assert!(
+        text.contains("that of the mean shortfall fraction at least 2; run more trials"),
+        "{text}"
+    );
     let (text, m) = run(
         &["--trials", "1000", "--set", "hazards[h].rate_per_year=0"],
         "calm",

@@ -362,7 +362,12 @@ impl Convergence {
         let (mean, p90, target) = (figures(self.mean_se), figures(self.p90_se), self.precision);
         match (self.precision_given, self.converged) {
             (false, false) if self.p90_se.is_nan() => format!(
-                "NOT converged to {target} (the default target): the standard error of the P90 needs at least 400 trials (20 batches of 20), that of the mean shortfall fraction is {mean}; run more trials, or --precision {target} to run until both are below it",
+                "NOT converged to {target} (the default target): the standard error of the P90 needs at least 400 trials (20 batches of 20), that of the mean shortfall fraction {}; run more trials, or --precision {target} to run until both are below it",
+                if self.mean_se.is_nan() {
+                    "at least 2".to_string()
+                } else {
+                    format!("is {mean}")
+                }
             ),
             (true, true) => format!(
                 "converged: after {} trials the standard errors of the mean shortfall fraction ({mean}) and of its P90 ({p90}, times {margin:.2} for its own uncertainty) are below {target}",
