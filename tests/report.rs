@@ -225,6 +225,45 @@ fn a_horizon_within_one_year_draws_its_events_across_the_year() {
 }
 
 #[test]
+fn many_commodities_draw_the_six_of_highest_value() {
+    // Eight commodities, each from its own mine at a different rate: the six largest
+    // flows (c2 to c7) are drawn, and the subtitle says so.
+    let mut text = String::from("name = \"eight\"\nhorizon = 2027-12-31\n");
+    for k in 0..8 {
+        text += &format!(
+            "[[commodities]]\nname = \"c{k}\"\nvalue_per_unit = 1000\n\
+             [[sites]]\nname = \"mine{k}\"\nkind = \"mine\"\nregion = \"A\"\ncommodity = \"c{k}\"\n\
+             capacity_per_day = {}\ninventory_max = 100\n\
+             [[routes]]\nname = \"road{k}\"\nfrom = \"mine{k}\"\nto = \"port\"\nregions = [\"A\"]\n\
+             capacity_per_day = 50\ntransit_days = 2\n",
+            k + 1
+        );
+    }
+    text += "[[sites]]\nname = \"port\"\nkind = \"port\"\nregion = \"A\"\ncapacity_per_day = 500\ninventory_max = 1000\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("eight.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .args(["run", "--trials", "20", "--out"])
+        .arg(tmp.path().join("o"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg =
+        std::fs::read_to_string(tmp.path().join("o").join("deliveries_by_commodity.svg")).unwrap();
+    assert!(svg.contains("the 6 of 8 commodities of the highest disruption-free value"));
+    for k in 0..8 {
+        assert_eq!(svg.contains(&format!(">\nc{k} (t)\n<")), k >= 2, "c{k}");
+    }
+}
+
+#[test]
 fn report_tables_match_the_snapshot() {
     let c = Compiled::new(shortfall::scenario::baseline());
     let agg = engine::run(&c, 7, 300, |_, _| Ok(()), |_| {}).unwrap();

@@ -181,10 +181,14 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
     let mut charts = Vec::new();
     for (name, title, kind) in list {
         // (An allocation that adds up, not what removing a risk would save.)
+        let nc = inputs.c.model.commodities.len();
         let sub = match kind {
             Kind::Attribution => {
                 format!("{sub} · each trial's shortfall shared in proportion to what each denied")
             }
+            Kind::FanCommodities if nc > MAX_COMMODITY_PANELS => format!(
+                "{sub} · the {MAX_COMMODITY_PANELS} of {nc} commodities of the highest disruption-free value (trials.csv has them all)"
+            ),
             _ => sub.clone(),
         };
         let svg = render!(out, name, |root| frame(&root, title, &sub)
@@ -545,6 +549,36 @@ pub(super) fn year_fraction(m: &crate::model::Model, k: usize) -> f64 {
 
 /// One panel per commodity: cumulative delivered quantity at each quarter's end, median
 /// with a P10-P90 band, beside the disruption-free median.
+/// The most commodities `deliveries_by_commodity` draws: more panels would be too small
+/// to read.
+const MAX_COMMODITY_PANELS: usize = 6;
+
+/// The commodities `deliveries_by_commodity` draws, in the scenario's order: all, or the
+/// [`MAX_COMMODITY_PANELS`] of the highest disruption-free value at the horizon (the
+/// median quantity times the median value per unit, or the quantity alone for a
+/// commodity without a value).
+fn shown_commodities(i: &Inputs) -> Vec<usize> {
+    let m = &i.c.model;
+    let nc = m.commodities.len();
+    if nc <= MAX_COMMODITY_PANELS {
+        return (0..nc).collect();
+    }
+    let last = crate::engine::quarter_ends(m).len().saturating_sub(1);
+    let worth = |k: usize| {
+        let quantity = i.agg.cum_commodity[last * nc + k].1.quantile(0.5);
+        let value = match m.commodities[k].value {
+            crate::model::Num::Fixed(v) => v,
+            crate::model::Num::Param(p) => m.params[p].dist.quantile(0.5),
+        };
+        quantity * if value > 0.0 { value } else { 1.0 }
+    };
+    let mut order: Vec<usize> = (0..nc).collect();
+    order.sort_by(|&a, &b| worth(b).total_cmp(&worth(a)).then(a.cmp(&b)));
+    order.truncate(MAX_COMMODITY_PANELS);
+    order.sort_unstable();
+    order
+}
+
 fn fan_commodities<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -552,10 +586,12 @@ where
     let m = &i.c.model;
     let nc = m.commodities.len();
     let ends = crate::engine::quarter_ends(m);
-    let cols = if nc == 1 { 1 } else { 2 };
-    let panels = area.split_evenly((nc.div_ceil(cols), cols));
+    let shown = shown_commodities(i);
+    let cols = if shown.len() == 1 { 1 } else { 2 };
+    let panels = area.split_evenly((shown.len().div_ceil(cols), cols));
     let mut plan_labelled = false;
-    for (k, (com, panel)) in m.commodities.iter().zip(&panels).enumerate() {
+    for (&k, panel) in shown.iter().zip(&panels) {
+        let com = &m.commodities[k];
         let cell = |q: usize| &i.agg.cum_commodity[q * nc + k];
         let x: Vec<f64> = ends.iter().map(|&p| year_fraction(m, p)).collect();
         let q = |p: f64| -> Vec<f64> { (0..ends.len()).map(|j| cell(j).0.quantile(p)).collect() };
