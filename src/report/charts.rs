@@ -671,7 +671,20 @@ where
     Ok(())
 }
 
-/// Compact axis labels for quantities (k for thousands, M for millions).
+/// Scientific notation with up to three significant figures (2.5e-7, 1e15).
+pub(super) fn sci(v: f64) -> String {
+    let s = format!("{v:.2e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => {
+            let m = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{m}e{exp}")
+        }
+        _ => s,
+    }
+}
+
+/// Compact axis labels for quantities (k for thousands, M for millions, G for
+/// billions, scientific notation beyond).
 pub(super) fn short_tick(v: f64) -> String {
     let a = v.abs();
     let unit = |x: f64, suffix: &str| {
@@ -681,7 +694,12 @@ pub(super) fn short_tick(v: f64) -> String {
             format!("{x:.1}{suffix}")
         }
     };
-    if a >= 1e6 {
+    if a >= 1e12 {
+        // (1e15 as 1000000000M would crowd the axis.)
+        sci(v)
+    } else if a >= 1e9 {
+        unit(v / 1e9, "G")
+    } else if a >= 1e6 {
         unit(v / 1e6, "M")
     } else if a >= 1e3 {
         unit(v / 1e3, "k")
@@ -1335,6 +1353,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_labels_stay_short_at_any_size() {
+        assert_eq!(short_tick(1e15), "1e15");
+        assert_eq!(short_tick(2.5e14), "2.5e14");
+        assert_eq!(short_tick(3e9), "3G");
+        assert_eq!(short_tick(1.5e6), "1.5M");
+        assert_eq!(short_tick(2000.0), "2k");
+        assert_eq!(sci(2.4999999999999998e-7), "2.5e-7");
+        assert_eq!(sci(-1.234e-9), "-1.23e-9");
+    }
 
     #[test]
     fn the_legend_of_s_curves_goes_where_they_are_not() {

@@ -594,6 +594,10 @@ fn num(x: f64) -> String {
     if a >= 1e3 {
         return short_tick(x);
     }
+    if a > 0.0 && a < 1e-4 {
+        // (Six decimals would show 2.5e-7 as 0.)
+        return super::charts::sci(x);
+    }
     let decimals = if a >= 100.0 || a == 0.0 {
         0
     } else if a >= 10.0 {
@@ -1157,6 +1161,14 @@ mod tests {
     use super::*;
     use crate::engine;
     use std::path::Path;
+
+    #[test]
+    fn sweep_values_are_labelled_distinctly_however_small_or_large() {
+        let labels: Vec<String> = [0.0, 2.5e-7, 5e-7, 1e-6].map(num).to_vec();
+        assert_eq!(labels, ["0", "2.5e-7", "5e-7", "1e-6"]);
+        assert_eq!(num(1e15), "1e15");
+        assert_eq!(num(0.25), "0.25");
+    }
 
     fn run(model: crate::model::Model) -> (Compiled, Aggregate) {
         let c = Compiled::new(model);
