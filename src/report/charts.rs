@@ -1361,7 +1361,7 @@ mod tests {
         assert_eq!(short_tick(3e9), "3G");
         assert_eq!(short_tick(1.5e6), "1.5M");
         assert_eq!(short_tick(2000.0), "2k");
-        assert_eq!(sci(2.4999999999999998e-7), "2.5e-7");
+        assert_eq!(sci(1e-6 / 4.0), "2.5e-7");
         assert_eq!(sci(-1.234e-9), "-1.23e-9");
     }
 
