@@ -344,6 +344,32 @@ fn a_trial_with_millions_of_events_stops_the_run_with_a_message_naming_the_hazar
 }
 
 #[test]
+fn a_run_in_which_nothing_could_be_delivered_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let note = "Nothing would be delivered even without disruptions";
+    let out = run_into(
+        tmp.path(),
+        &[
+            "--trials",
+            "20",
+            "--set",
+            "sites[karachi_port].capacity_per_day=0",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(note));
+    let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(report.contains(note));
+    // Not where something flows.
+    let out = run_into(tmp.path(), &["--trials", "20"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(note));
+}
+
+#[test]
 fn thresholds_set_on_the_command_line_replace_the_default_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run_into(

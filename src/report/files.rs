@@ -97,6 +97,19 @@ pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
     })
 }
 
+/// A note for a run in which nothing would be delivered even without disruptions (every
+/// commodity's disruption-free quantity 0 in every trial), or `None`.
+pub fn nothing_flows_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
+    let flows = (c.layout.columns.iter().zip(&agg.columns))
+        .filter(|(col, _)| {
+            (c.model.commodities.iter()).any(|k| col.name == format!("counterfactual.{}", k.name))
+        })
+        .any(|(_, st)| st.moments.n > 0 && (st.moments.mean != 0.0 || st.moments.variance() > 0.0));
+    (!flows && agg.trials > 0).then(|| {
+        "Nothing would be delivered even without disruptions: every commodity's disruption-free quantity is 0 in every trial, so there is no shortfall to measure. Check that the ports can ship (capacity_per_day above 0), that the mines and plants come online before the horizon, and that the horizon leaves time for the routes' transit.".to_string()
+    })
+}
+
 /// `summary.csv`: one row per metric.
 pub fn summary_csv(c: &Compiled, sums: &[Summary]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());

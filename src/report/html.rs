@@ -228,6 +228,9 @@ pub fn report(
     if let Some(note) = super::files::undefined_note(c, agg) {
         let _ = writeln!(s, "<p class=\"note\">{}</p>", escape(&note));
     }
+    if let Some(note) = super::files::nothing_flows_note(c, agg) {
+        let _ = writeln!(s, "<p class=\"note\"><b>{}</b></p>", escape(&note));
+    }
     s += &reading_notes(c, sums);
     if !exceed.is_empty() {
         s += "<h2>Probability of exceeding thresholds</h2>\n<p class=\"note\">The share of trials whose value is above each threshold set in the scenario (<code>thresholds</code>), with its binomial standard error and 95% Wilson interval.</p>\n";
