@@ -14,6 +14,10 @@ pub struct Column {
     pub higher_is_worse: bool,
     /// Whether percentiles are kept (costs 4 bytes per trial).
     pub quantiles: bool,
+    /// Its values are whole numbers by nature (event counts, mines, days without
+    /// shipments, 0 or 1), so that its percentiles' standard errors come from the
+    /// bootstrap, not from batch means (see [`crate::stats::order_se`]).
+    pub whole: bool,
 }
 
 /// Where each group of metrics sits in a trial's row.
@@ -76,6 +80,7 @@ fn push(cols: &mut Vec<Column>, name: String, unit: &str, higher_is_worse: bool,
         unit: unit.to_string(),
         higher_is_worse,
         quantiles,
+        whole: false,
     });
 }
 
@@ -284,6 +289,22 @@ impl Layout {
                 false,
             );
         }
+        // (By name: a commodity's unit is the user's, and may be anything.)
+        for col in &mut cols {
+            col.whole = [
+                "events.",
+                "events_by_kind.",
+                "prospects_producing_at_horizon.",
+            ]
+            .iter()
+            .any(|p| col.name.starts_with(p))
+                || [
+                    "mines_producing_at_horizon",
+                    "longest_no_shipment_days",
+                    "phase1_target_met",
+                ]
+                .contains(&col.name.as_str());
+        }
         Layout {
             columns: cols,
             commodity,
@@ -357,4 +378,38 @@ pub struct TrialOutcome {
     /// The hazard that had drawn the most events, if the trial drew more than
     /// [`crate::hazards::TRIAL_EVENT_LIMIT`]: it stopped there, and its outcome is empty.
     pub too_many_events: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_mines_and_days_without_shipments_are_whole_numbers() {
+        let layout = super::Layout::new(&crate::scenario::baseline());
+        let whole = |name: &str| {
+            (layout.columns.iter())
+                .find(|c| c.name == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .whole
+        };
+        for name in [
+            "events.bla_attacks",
+            "events_by_kind.cyber",
+            "mines_producing_at_horizon",
+            "prospects_producing_at_horizon.phase3_ree",
+            "longest_no_shipment_days",
+            "phase1_target_met",
+        ] {
+            assert!(whole(name), "{name}");
+        }
+        for name in [
+            "shortfall_value",
+            "shortfall_fraction",
+            "delivered.antimony",
+            "commissioning_day.ree_refinery",
+            "survive_days.karachi_port",
+            "lost.attack",
+        ] {
+            assert!(!whole(name), "{name}");
+        }
+    }
 }

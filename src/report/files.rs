@@ -68,7 +68,7 @@ pub fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
         .columns
         .iter()
         .zip(&agg.columns)
-        .map(|(col, st)| st.summary(col.higher_is_worse))
+        .map(|(col, st)| st.summary(col.higher_is_worse, col.whole))
         .collect()
 }
 

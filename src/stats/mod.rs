@@ -167,8 +167,11 @@ impl ColumnStats {
         }
     }
 
-    /// The summary of this metric.
-    pub fn summary(&self, higher_is_worse: bool) -> Summary {
+    /// The summary of this metric; `whole` for a metric whose values are whole numbers
+    /// by nature (counts, days), whose percentiles' standard errors then come from
+    /// [`order_se`]. (Not told from the values: above 2^24 every single-precision value is
+    /// a whole number.)
+    pub fn summary(&self, higher_is_worse: bool, whole: bool) -> Summary {
         let mut sorted = self.values.clone();
         sorted.sort_by(f32::total_cmp);
         let q = |p| {
@@ -179,7 +182,7 @@ impl ColumnStats {
             }
         };
         let mut errors = batch_ses(&self.values, higher_is_worse);
-        if self.keep && sorted.iter().all(|&x| x == x.trunc()) {
+        if self.keep && whole {
             // Whole numbers (counts, days, mines): batch means understate a percentile's
             // error there, as a batch's percentile moves between neighbouring values
             // far more often than the whole run's does.
@@ -562,7 +565,7 @@ mod tests {
             counts.push((x / 100.0).floor());
             shares.push(x / 1000.0);
         }
-        let (c, s) = (counts.summary(true), shares.summary(true));
+        let (c, s) = (counts.summary(true, true), shares.summary(true, false));
         let mut sorted = counts.values.clone();
         sorted.sort_by(f32::total_cmp);
         assert_eq!(c.p50_se, order_se(&sorted, 0.5));
@@ -575,10 +578,17 @@ mod tests {
             [s.p5_se, s.p50_se, s.p90_se],
             [batch[0], batch[2], batch[3]]
         );
+        // A continuous metric of large values, every one a whole number in single
+        // precision (above 2^24), still takes batch means.
+        let mut usd = ColumnStats::new(true);
+        (0..1000u32).for_each(|i| usd.push(1e8 + (i * 7919 % 1000) as f64 * 1e4));
+        assert!(usd.values.iter().all(|x| x.fract() == 0.0));
+        let batch = batch_ses(&usd.values, true);
+        assert_eq!(usd.summary(true, false).p50_se, batch[2]);
         let short = |n: usize| {
             let mut c = ColumnStats::new(true);
             (0..n).for_each(|i| c.push((i % 7) as f64));
-            c.summary(true)
+            c.summary(true, true)
         };
         assert!(short(799).p5_se.is_nan() && !short(799).p10_se.is_nan());
         assert!(short(399).p50_se.is_nan());
