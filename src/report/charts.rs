@@ -1093,6 +1093,41 @@ where
     )
 }
 
+/// The axis range `(bottom, top)` of `bars`, widened where the bars under the legend
+/// (about 260 by 60 pixels, in a plot of `plot` pixels) would reach into it: for losses
+/// the legend sits at the bottom right, over the first bars (the smallest); for gains
+/// at the top left, over the last (the smallest in size). `low` is a bar's lower end.
+fn room_for_legend(
+    items: &[(String, f64, f64)],
+    plot: (f64, f64),
+    gains: bool,
+    (mut bottom, mut top): (f64, f64),
+    low: impl Fn(&(String, f64, f64)) -> f64,
+) -> (f64, f64) {
+    let n = items.len().max(1) as f64;
+    let free = (1.0 - 260.0 / plot.0).max(0.2);
+    let covered = ((60.0 / (plot.1 / n)).ceil() as usize).min(items.len());
+    if gains {
+        let reach = items
+            .iter()
+            .rev()
+            .take(covered)
+            .map(low)
+            .fold(0.0, f64::min);
+        if reach < top - free * (top - bottom) {
+            bottom = top - (top - reach) / free;
+        }
+    } else {
+        let reach = (items.iter().take(covered))
+            .map(|x| x.1 + 1.96 * x.2)
+            .fold(0.0, f64::max);
+        if reach > bottom + free * (top - bottom) {
+            top = bottom + (reach - bottom) / free;
+        }
+    }
+    (bottom, top)
+}
+
 /// Horizontal bars of means with 95% error bars (±1.96 standard errors), the largest
 /// at the top.
 fn bars<DB: DrawingBackend>(
@@ -1117,6 +1152,17 @@ where
     let bottom = items.iter().map(low).fold(0.0, f64::min) * 1.1;
     let names: Vec<String> = items.iter().map(|x| x.0.clone()).collect();
     let label_w = names.iter().map(|s| s.len()).max().unwrap_or(6) as u32 * 9 + 20;
+    // The legend goes where the bars are short: at the bottom right for losses (the
+    // largest at the top), at the top left for gains (the largest, most negative, at the
+    // bottom). Where the bars under it are long too, the axis is widened so that they
+    // end before it (about 250 by 55 pixels).
+    let gains = items.iter().any(|x| x.1 < 0.0) && items.iter().all(|x| x.1 <= 0.0);
+    let (w, h) = area.dim_in_pixel();
+    let plot = (
+        (w as f64 - label_w.min(260) as f64 - 40.0).max(1.0),
+        (h as f64 - 100.0).max(1.0),
+    );
+    let (bottom, top) = room_for_legend(&items, plot, gains, (bottom, top), low);
     let mut chart = ChartBuilder::on(area)
         .caption(caption, (FONT, 19))
         .x_label_area_size(55)
@@ -1160,9 +1206,6 @@ where
         }))?
         .label("95% interval of the mean")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-    // Where the bars are short: at the bottom right for losses (the largest at the top),
-    // at the top left for gains (the largest, most negative, at the bottom).
-    let gains = items.iter().any(|x| x.1 < 0.0) && items.iter().all(|x| x.1 <= 0.0);
     legend(
         &mut chart,
         if gains {
@@ -1353,6 +1396,30 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_bars_under_the_legend_widen_the_axis_and_short_ones_do_not() {
+        let bar = |mean: f64| (String::new(), mean, 0.0);
+        let low = |x: &(String, f64, f64)| x.1;
+        // Ten equal losses (sorted, smallest first): the two under the legend would reach
+        // its left edge at 1 - 260/500 of the axis, so the axis grows to put them there.
+        let equal: Vec<_> = (0..10).map(|_| bar(1.0)).collect();
+        let (b, t) = room_for_legend(&equal, (500.0, 480.0), false, (0.0, 1.1), low);
+        assert_eq!(b, 0.0);
+        assert!((t - 1.0 / 0.48).abs() < 1e-12, "{t}");
+        // The baseline's shape: small bars at the bottom leave the axis alone.
+        let mut rising: Vec<_> = (1..=10).map(|k| bar(k as f64)).collect();
+        assert_eq!(
+            room_for_legend(&rising, (500.0, 480.0), false, (0.0, 11.0), low),
+            (0.0, 11.0)
+        );
+        // Gains: the legend at the top left, over the last bars (the smallest gains).
+        rising.iter_mut().for_each(|x| x.1 = -x.1 / 10.0 - 1.0);
+        rising.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (b, t) = room_for_legend(&rising, (500.0, 480.0), true, (-2.2, 0.0), low);
+        assert_eq!(t, 0.0);
+        assert!(b < -2.2, "{b}");
+    }
 
     #[test]
     fn axis_labels_stay_short_at_any_size() {
