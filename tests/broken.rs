@@ -83,7 +83,8 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         "routes_in_a_loop.toml",
         &[
-            "routes_in_a_loop.toml:48: routes[yard1_yard2]: is on a loop of routes (yard1 -> yard2 -> yard1): goods would go round it and never reach a port",
+            "routes_in_a_loop.toml:37: routes[from_port].from: `port` is a port",
+            "routes_in_a_loop.toml:56: routes[yard1_yard2]: is on a loop of primary routes (yard1 -> yard2 -> yard1): goods would go round it for ever, and never reach a port",
         ],
     ),
     (

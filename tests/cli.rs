@@ -336,7 +336,7 @@ fn a_trial_with_millions_of_events_stops_the_run_with_a_message_naming_the_hazar
         assert_eq!(out.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("error: trial 163 drew more than 1,000,000 events, most of them of hazard `cyber` (this trial drew hazards[cyber].rate_per_year = 6.586e6)"),
+            stderr.contains("error: scenario baseline: trial 163 drew more than 1,000,000 events, most of them of hazard `cyber` (this trial drew hazards[cyber].rate_per_year = 6.586e6)"),
             "{stderr}"
         );
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);

@@ -122,8 +122,6 @@ fn report_is_self_contained_with_every_chart_and_table() {
     assert!(files.contains(&"report.html") && files.contains(&"events.svg"));
 }
 
-/// The report's tables for a fixed seed, compared with `tests/snapshots/report_tables.html`.
-/// Set `UPDATE_SNAPSHOTS=1` to rewrite the snapshot after an intended change.
 #[test]
 fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
     // Oxide worth less than the concentrate it is made from, and only cyber outages of
@@ -168,15 +166,16 @@ fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
     );
     let svg = std::fs::read_to_string(tmp.path().join("attribution.svg")).unwrap();
     assert!(svg.contains("(below 0: a gain)"));
-    // The refinery's bar is drawn (a rectangle of its colour), not left out.
+    // The refinery's bar is drawn, under a title that says what it shows.
     assert!(svg.contains("ree_refinery"));
+    assert!(svg.contains("Sites and routes that gain the most (top 10)"));
     // And a baseline run, whose losses are all positive, has neither.
     let base = tempfile::tempdir().unwrap();
     run_baseline(base.path(), "100");
     let report = std::fs::read_to_string(base.path().join("report.html")).unwrap();
     assert!(!report.contains("The total shortfall is negative"));
     let svg = std::fs::read_to_string(base.path().join("attribution.svg")).unwrap();
-    assert!(!svg.contains("a gain"));
+    assert!(!svg.contains("a gain") && svg.contains("Sites and routes that lose the most"));
 }
 
 #[test]
@@ -263,6 +262,8 @@ fn many_commodities_draw_the_six_of_highest_value() {
     }
 }
 
+/// The report's tables for a fixed seed, compared with `tests/snapshots/report_tables.html`.
+/// Set `UPDATE_SNAPSHOTS=1` to rewrite the snapshot after an intended change.
 #[test]
 fn report_tables_match_the_snapshot() {
     let c = Compiled::new(shortfall::scenario::baseline());

@@ -2916,7 +2916,8 @@ transit_days = 1
             + "[[routes]]\nname = \"there\"\nfrom = \"yard\"\nto = \"yard2\"\nregions = [\"A\"]\ncapacity_per_day = 5\ntransit_days = 1\n[[routes]]\nname = \"back\"\nfrom = \"yard2\"\nto = \"yard\"\nregions = [\"A\"]\ncapacity_per_day = 5\ntransit_days = 1\n";
         let refused = parse(&circle, "circle").unwrap_err().to_string();
         assert!(
-            refused.contains("routes[there]: is on a loop of routes (yard -> yard2 -> yard)"),
+            refused
+                .contains("routes[there]: is on a loop of primary routes (yard -> yard2 -> yard)"),
             "{refused}"
         );
     }

@@ -427,6 +427,7 @@ pub fn run_block(
             .map(|(p, v)| format!("{} = {}", p.path, drawn_value(*v)))
             .collect();
         return Err(crate::Error::TooManyEvents {
+            scenario: c.model.name.clone(),
             trial: first + i as u64,
             hazard: name.clone(),
             drawn: if drawn.is_empty() {

@@ -236,14 +236,14 @@ fn child_id(parent: u64, i: u64) -> u64 {
     mix(parent ^ mix(i.wrapping_add(0x632b_e59b_d9b4_e019)))
 }
 
-/// Draws every event of one trial into `events`, sorted by time, with targets and impacts.
 /// The most events one trial may draw: `check` refuses hazards expected to bring more
 /// than 200,000 (at the 99.9th percentiles of their rates), but the far tail of a
 /// rate's distribution, or a burst of a self-exciting hazard near a branching ratio of
 /// 1, can bring millions, and each event costs memory until the trial ends.
 pub const TRIAL_EVENT_LIMIT: usize = 1_000_000;
 
-/// Draws a trial's events into `events`, sorted, with their targets and impacts; or, if
+/// Draws every event of one trial into `events`, sorted by time, with targets and
+/// impacts; or, if
 /// they would be more than [`TRIAL_EVENT_LIMIT`], stops and returns the hazard that had
 /// drawn the most of them (leaving `events` empty).
 #[allow(clippy::result_unit_err)]

@@ -547,8 +547,6 @@ pub(super) fn year_fraction(m: &crate::model::Model, k: usize) -> f64 {
     }
 }
 
-/// One panel per commodity: cumulative delivered quantity at each quarter's end, median
-/// with a P10-P90 band, beside the disruption-free median.
 /// The most commodities `deliveries_by_commodity` draws: more panels would be too small
 /// to read.
 const MAX_COMMODITY_PANELS: usize = 6;
@@ -579,6 +577,9 @@ fn shown_commodities(i: &Inputs) -> Vec<usize> {
     order
 }
 
+/// One panel per commodity drawn (see [`shown_commodities`]): cumulative delivered
+/// quantity at each quarter's end, median with a P10-P90 band, beside the
+/// disruption-free median.
 fn fan_commodities<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -1082,12 +1083,19 @@ where
         })
         .filter(|t| t.1 != 0.0)
         .collect();
-    // (A negative mean, a gain, where disruptions raised the value delivered.)
+    // The largest losses; or, where every site and route gains (a negative mean: the
+    // disruptions raised the value delivered), the largest gains.
+    let gains = targets.iter().all(|t| t.1 < 0.0);
+    targets.retain(|t| gains || t.1 > 0.0);
     targets.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
     targets.truncate(10);
     bars(
         &right,
-        "Sites and routes that lose the most (top 10)",
+        if gains && !targets.is_empty() {
+            "Sites and routes that gain the most (top 10)"
+        } else {
+            "Sites and routes that lose the most (top 10)"
+        },
         &targets,
         ORANGE,
     )
@@ -1143,8 +1151,8 @@ where
     items.sort_by(|a, b| a.1.total_cmp(&b.1));
     let n = items.len().max(1);
     let top = items.iter().map(|x| x.1 + 1.96 * x.2).fold(1e-3, f64::max) * 1.1;
-    // Negative means (gains) draw to the left of zero; the interval of a loss stops at
-    // zero, as no trial loses less than nothing.
+    // Negative means (gains) draw to the left of zero; the interval of a loss (a
+    // positive mean) is drawn from zero at the least, where its axis starts.
     let low = |x: &(String, f64, f64)| {
         let lo = x.1 - 1.96 * x.2;
         if x.1 < 0.0 { lo } else { lo.max(0.0) }

@@ -153,7 +153,13 @@ fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
     {
         notes.push(format!(
             "The total shortfall is negative in {} of the trials: there the disruptions raised the value delivered above the disruption-free run's, and the losses by hazard kind and by site or route that share it are negative too (a gain). It happens when an outage of a plant sends its input out unprocessed and the input is worth more than the output it would have made, or when flows held back reach a plant that would otherwise have exported them raw.",
-            if x.p50 < 0.0 { "most" } else { "at least 5%" }
+            if x.p50 < 0.0 {
+                "most"
+            } else if x.p5 < 0.0 {
+                "at least 5%"
+            } else {
+                "some (under 5%, but enough to make the mean negative)"
+            }
         ));
     }
     for (col, x) in total {

@@ -37,6 +37,9 @@ pub struct OutDir {
     pending: Vec<(PathBuf, PathBuf)>,
     /// Files this run read (its scenarios), never removed as an earlier run's.
     inputs: Vec<PathBuf>,
+    /// For a test: the rename that fails (by its place in the list).
+    #[cfg(test)]
+    fail_rename: Option<usize>,
 }
 
 impl OutDir {
@@ -59,6 +62,8 @@ impl OutDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
             inputs: Vec::new(),
+            #[cfg(test)]
+            fail_rename: None,
         })
     }
 
@@ -125,13 +130,44 @@ impl OutDir {
             });
         }
         let stale = self.stale();
+        // An earlier run's files that this run replaces are first set aside, so that a
+        // rename that fails leaves the folder as it was: none of this run's files under
+        // its final name, and the earlier run's back in place.
+        let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let put_back = |aside: &[(PathBuf, PathBuf)]| {
+            for (fin, kept) in aside {
+                let _ = std::fs::rename(kept, fin);
+            }
+        };
+        for (_, fin) in &self.pending {
+            if fin.is_file() {
+                let name = fin.file_name().unwrap_or_default().to_string_lossy();
+                let kept = self.dir.join(format!(".replaced-{name}"));
+                if let Err(source) = std::fs::rename(fin, &kept) {
+                    put_back(&aside);
+                    return Err(Error::Output {
+                        path: fin.clone(),
+                        source,
+                    });
+                }
+                aside.push((fin.clone(), kept));
+            }
+        }
         let mut done = Vec::new();
-        for (tmp, fin) in &self.pending {
-            if let Err(source) = std::fs::rename(tmp, fin) {
-                // None of the run's files keeps a final name unless all do.
+        for (i, (tmp, fin)) in self.pending.iter().enumerate() {
+            let renamed = std::fs::rename(tmp, fin);
+            #[cfg(test)]
+            let renamed = match self.fail_rename {
+                Some(k) if k == i => Err(std::io::Error::other("a failure made by a test")),
+                _ => renamed,
+            };
+            #[cfg(not(test))]
+            let _ = i;
+            if let Err(source) = renamed {
                 for path in &done {
                     let _ = std::fs::remove_file(path);
                 }
+                put_back(&aside);
                 return Err(Error::Output {
                     path: fin.clone(),
                     source,
@@ -140,6 +176,9 @@ impl OutDir {
             done.push(fin.clone());
         }
         self.pending.clear();
+        for (_, kept) in &aside {
+            let _ = std::fs::remove_file(kept);
+        }
         for path in stale {
             std::fs::remove_file(&path).map_err(|source| Error::Output { path, source })?;
         }
@@ -246,6 +285,38 @@ pub fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_rename_that_fails_leaves_the_earlier_run_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let write_run = |content: &str, fail: Option<usize>| {
+            let mut out = super::OutDir::create(dir).unwrap();
+            out.fail_rename = fail;
+            for name in ["a.csv", "b.csv", "c.csv"] {
+                out.write(name, content.as_bytes()).unwrap();
+            }
+            out.commit()
+        };
+        write_run("old", None).unwrap();
+        // The second file's rename fails: the first, already renamed, is removed, and
+        // every earlier file is back.
+        let err = write_run("new", Some(1)).unwrap_err().to_string();
+        assert!(err.contains("b.csv: a failure made by a test"), "{err}");
+        let mut left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.csv", "b.csv", "c.csv"]);
+        for name in ["a.csv", "b.csv", "c.csv"] {
+            assert_eq!(std::fs::read_to_string(dir.join(name)).unwrap(), "old");
+        }
+        // And a run that succeeds replaces them all, leaving nothing aside.
+        write_run("new", None).unwrap();
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 3);
+        assert_eq!(std::fs::read_to_string(dir.join("b.csv")).unwrap(), "new");
+    }
+
     #[test]
     fn csv_numbers_read_back_and_stay_short() {
         for (x, text) in [

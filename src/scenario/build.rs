@@ -1123,12 +1123,15 @@ impl Builder<'_> {
                 .map(|&r| sites[routes[r].from].name.as_str())
                 .chain([sites[routes[r].from].name.as_str()])
                 .collect();
-            let span = list(&raw.routes).get(r).map(|x| x.span());
+            // (By name: a route refused earlier is not in `routes`.)
+            let span = (list(&raw.routes).iter())
+                .find(|x| s(&x.get_ref().name) == Some(routes[r].name.as_str()))
+                .map(|x| x.span());
             self.err(
                 &format!("routes[{}]", routes[r].name),
                 span,
                 format!(
-                    "is on a loop of routes ({}): goods would go round it and never reach a port; routes must lead from the mines towards the ports without coming back",
+                    "is on a loop of primary routes ({}): goods would go round it for ever, and never reach a port; routes must lead from the mines towards the ports without coming back, except by a standby route (standby = true), which carries only what a primary route lost",
                     names.join(" -> ")
                 ),
             );
@@ -1832,11 +1835,13 @@ impl Builder<'_> {
     }
 }
 
-/// The routes of one loop in the network (each route's `to` the next one's `from`), if
-/// it has one: a depth-first search for a route back to a site on the current path.
+/// The routes of one loop of primary routes in the network (each route's `to` the next
+/// one's `from`), if it has one: a depth-first search for a route back to a site on the
+/// current path. (A loop through a standby route, a backup between two sites that each
+/// ship on their own, moves goods only while a primary route is cut.)
 fn route_cycle(n_sites: usize, routes: &[Route]) -> Option<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = vec![Vec::new(); n_sites];
-    for (i, r) in routes.iter().enumerate() {
+    for (i, r) in routes.iter().enumerate().filter(|(_, r)| !r.standby) {
         out[r.from].push(i);
     }
     // 0: not visited, 1: on the current path, 2: done.
@@ -2206,5 +2211,47 @@ mod tests {
         let n = solve_offspring(&[vec![0.0, 0.5], vec![0.25, 0.0]], &[1.0, 2.0]);
         assert!((n[0] - 2.0 / 0.875).abs() < 1e-12 && (n[1] - (2.0 + 0.5 / 0.875)).abs() < 1e-12);
         assert_eq!(solve_offspring(&[vec![1.0]], &[1.0]), [f64::INFINITY]);
+    }
+
+    #[test]
+    fn standby_routes_may_close_a_loop_and_primary_ones_may_not() {
+        // Two yards, each shipping to the port, backing each other up by standby routes.
+        let mut text = String::from(
+            "name = \"n\"\nstart = 2026-01-01\nhorizon = 2026-12-31\n\
+             [[commodities]]\nname = \"ore\"\n\
+             [[sites]]\nname = \"mine\"\nkind = \"mine\"\nregion = \"A\"\ncommodity = \"ore\"\ncapacity_per_day = 10\ninventory_max = 100\n\
+             [[sites]]\nname = \"port\"\nkind = \"port\"\nregion = \"A\"\ncapacity_per_day = 100\ninventory_max = 1000\n",
+        );
+        for y in ["y1", "y2"] {
+            text += &format!(
+                "[[sites]]\nname = \"{y}\"\nkind = \"stockpile\"\nregion = \"A\"\ncommodity = \"ore\"\ncapacity_per_day = 50\ninventory_max = 500\n"
+            );
+        }
+        let route = |name: &str, from: &str, to: &str, standby: bool| {
+            format!(
+                "[[routes]]\nname = \"{name}\"\nfrom = \"{from}\"\nto = \"{to}\"\nregions = [\"A\"]\ncapacity_per_day = 20\ntransit_days = 1\nstandby = {standby}\n"
+            )
+        };
+        for (name, from, to) in [
+            ("m_y1", "mine", "y1"),
+            ("y1_p", "y1", "port"),
+            ("y2_p", "y2", "port"),
+        ] {
+            text += &route(name, from, to, false);
+        }
+        let backed_up =
+            text.clone() + &route("y1_y2", "y1", "y2", true) + &route("y2_y1", "y2", "y1", true);
+        crate::scenario::parse(&backed_up, "backed_up").unwrap();
+        let looped = text + &route("y1_y2", "y1", "y2", false) + &route("y2_y1", "y2", "y1", true);
+        crate::scenario::parse(&looped, "looped").unwrap();
+        // Both ways primary: a loop.
+        let both = backed_up.replace("standby = true", "standby = false");
+        let refused = crate::scenario::parse(&both, "both")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("is on a loop of primary routes (y1 -> y2 -> y1)"),
+            "{refused}"
+        );
     }
 }
