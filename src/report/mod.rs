@@ -182,7 +182,32 @@ impl OutDir {
         for path in stale {
             std::fs::remove_file(&path).map_err(|source| Error::Output { path, source })?;
         }
+        let manifest = self.dir.join("manifest.json");
+        if done.contains(&manifest) {
+            self.outlast(&manifest);
+        }
         Ok(done)
+    }
+
+    /// Waits until the file system's clock, which ticks in steps of a few milliseconds,
+    /// has moved past the time of `manifest`, so that a file edited after the run ends
+    /// has a later time than it, and a later run keeps it as edited by hand (see
+    /// `stale`). At most a few ticks; it gives up after half a second.
+    fn outlast(&self, manifest: &Path) {
+        let Some(written) = std::fs::metadata(manifest).and_then(|m| m.modified()).ok() else {
+            return;
+        };
+        let probe = self.dir.join(".partial-clock");
+        for _ in 0..500 {
+            let now = std::fs::write(&probe, b"")
+                .and_then(|_| std::fs::metadata(&probe))
+                .and_then(|m| m.modified());
+            match now {
+                Ok(t) if t <= written => std::thread::sleep(std::time::Duration::from_millis(1)),
+                _ => break,
+            }
+        }
+        let _ = std::fs::remove_file(&probe);
     }
 
     /// The files of an earlier run that this one leaves behind: those its
