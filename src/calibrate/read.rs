@@ -69,14 +69,49 @@ pub struct Events {
     pub rows: usize,
 }
 
-/// The line (from 1, the header's) on which the record at byte `offset` of `bytes`
-/// starts. The CSV reader's own line count lags by one after a line that ends in
-/// `\r\n` (it places the next record at the `\n`), so lines are counted here, that
-/// `\n` with them.
+/// Lines of a file's records, counted as far as the last one asked for, so that a file
+/// is counted once however many records it has.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Bytes counted, and the line on which the first of the rest is.
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Lines<'a> {
+        Lines {
+            bytes,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line (from 1, the header's) on which the record that the CSV reader places
+    /// at byte `offset` starts. The reader places a record at the line ends before it:
+    /// at the `\n` of a `\r\n`, or at the first of the blank lines it skips; so they
+    /// are passed over here. (Its own line count lags by one after a `\r\n`.)
+    fn of(&mut self, offset: u64) -> usize {
+        let mut start = (offset as usize).min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\n' | b'\r')) {
+            start += 1;
+        }
+        if start < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += self.bytes[self.at..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.at = start;
+        self.line
+    }
+}
+
+/// The line of the record at byte `offset` of `bytes` (see [`Lines::of`]), counted
+/// from the start: for a single error.
 fn line_at(bytes: &[u8], offset: u64) -> usize {
-    let end = (offset as usize).min(bytes.len());
-    let at_newline = bytes.get(end) == Some(&b'\n');
-    bytes[..end].iter().filter(|&&b| b == b'\n').count() + 1 + at_newline as usize
+    Lines::new(bytes).of(offset)
 }
 
 /// A CSV error on the file `path` whose bytes are `bytes`, with the line it is on.
@@ -241,9 +276,10 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
         path: path.to_path_buf(),
         ..Events::default()
     };
+    let mut lines = Lines::new(&bytes);
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error_in(path, &bytes, e))?;
-        let row = rec.position().map_or(0, |p| line_at(&bytes, p.byte()));
+        let row = rec.position().map_or(0, |p| lines.of(p.byte()));
         ev.rows += 1;
         let mut leave = |reason: String| ev.left_out.entry(reason).or_default().push(row);
         let country = get(
@@ -377,14 +413,28 @@ mod tests {
     fn lines_are_counted_from_the_header_whatever_the_line_ends() {
         let lf = b"a,b\n1,2\n\"x\ny\",3\n4,5\n";
         let crlf = b"a,b\r\n1,2\r\n\"x\r\ny\",3\r\n4,5\r\n";
-        for bytes in [&lf[..], &crlf[..]] {
+        // Blank lines, which the reader skips, before the last record.
+        let blank = b"a,b\n1,2\n\"x\ny\",3\n\n\n\n4,5\n";
+        let blank_crlf = b"a,b\r\n1,2\r\n\"x\r\ny\",3\r\n\r\n\r\n4,5\r\n";
+        for (bytes, last) in [
+            (&lf[..], 5),
+            (&crlf[..], 5),
+            (&blank[..], 8),
+            (&blank_crlf[..], 7),
+        ] {
             let mut rdr = csv::Reader::from_reader(bytes);
-            let lines: Vec<usize> = rdr
+            let positions: Vec<u64> = rdr
                 .records()
-                .map(|r| line_at(bytes, r.unwrap().position().unwrap().byte()))
+                .map(|r| r.unwrap().position().unwrap().byte())
                 .collect();
-            // The third record starts on line 5, after a field that spans two lines.
-            assert_eq!(lines, [2, 3, 5], "{:?}", String::from_utf8_lossy(bytes));
+            // The third record starts after a field that spans two lines (line 5), and
+            // after the blank lines where there are some.
+            let mut counted = Lines::new(bytes);
+            let lines: Vec<usize> = positions.iter().map(|&p| counted.of(p)).collect();
+            assert_eq!(lines, [2, 3, last], "{:?}", String::from_utf8_lossy(bytes));
+            // Counted once through, or each from the start: the same.
+            let each: Vec<usize> = positions.iter().map(|&p| line_at(bytes, p)).collect();
+            assert_eq!(each, lines);
         }
     }
 
