@@ -367,6 +367,19 @@ fn bad_event_files_are_refused_with_row_and_column() {
         b"iyear,imonth,iday,provstate\n2014,x,1,Sindh\n",
         &["line 2, column imonth: `x` is not a whole number"],
     );
+    // Years and days that would wrap round as small integers.
+    refused(
+        b"iyear,imonth,iday,provstate\n2014,1,1,Sindh\n67551,1,1,Sindh\n",
+        &["line 3, column iyear: 67551 is not a year GTD could hold (1900 to 2200)"],
+    );
+    refused(
+        b"iyear,imonth,iday,provstate\n2014,1,257,Sindh\n",
+        &["line 2, column iday: 257 is not a day of the month (1-31, or 0 for unknown)"],
+    );
+    refused(
+        b"iyear,imonth,iday,provstate\n2014,1,-1,Sindh\n",
+        &["line 2, column iday: -1 is not a day of the month"],
+    );
     refused(
         b"date,region,kind\n2025-01-01,Sindh,flood\n",
         &["line 2, column kind: `flood` is not attack, protest or cyber"],

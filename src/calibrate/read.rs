@@ -342,6 +342,21 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                         format!("{mo} is not a month (1-12, or 0 for unknown)"),
                     ));
                 }
+                // (GTD covers 1970 on; a year out of any plausible range would wrap.)
+                if !(1900..=2200).contains(&y) {
+                    return Err(input_err(
+                        Some(row),
+                        Some("iyear"),
+                        format!("{y} is not a year GTD could hold (1900 to 2200)"),
+                    ));
+                }
+                if !(0..=31).contains(&d) {
+                    return Err(input_err(
+                        Some(row),
+                        Some("iday"),
+                        format!("{d} is not a day of the month (1-31, or 0 for unknown)"),
+                    ));
+                }
                 approximate = d == 0;
                 let date = Date::new(y as i16, mo as i8, d.max(1) as i8).map_err(|_| {
                     input_err(
