@@ -387,6 +387,63 @@ fn bad_event_files_are_refused_with_row_and_column() {
 }
 
 #[test]
+fn mapped_region_names_give_a_fragment_that_reads_as_toml_with_distinct_names() {
+    // Regions renamed to a name with quotes and a backslash, and to two names that
+    // differ only in punctuation.
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.csv");
+    let mut text = String::from("date,region,kind\n");
+    for (k, region) in ["Sindh", "Punjab", "Gilgit-Baltistan"].iter().enumerate() {
+        for m in 1..=6 {
+            text += &format!("2024-{m:02}-{:02},{region},protest\n", 3 + k);
+        }
+    }
+    std::fs::write(&events, text).unwrap();
+    let mapping = tmp.path().join("map.csv");
+    std::fs::write(
+        &mapping,
+        "field,value,maps_to\nregion,Sindh,\"Karachi \"\"Zone\"\" \\x\"\nregion,Punjab,Port-Zone\nregion,Gilgit-Baltistan,Port Zone\n",
+    )
+    .unwrap();
+    let out = calibrate_in(
+        &events,
+        &["--mapping", mapping.to_str().unwrap()],
+        &tmp.path().join("o"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fragment = std::fs::read_to_string(tmp.path().join("o").join("hazards.toml")).unwrap();
+    let parsed: toml::Table = toml::from_str(&fragment).unwrap();
+    let hazards = parsed["hazards"].as_array().unwrap();
+    let names: std::collections::BTreeSet<&str> = hazards
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{fragment}");
+    let regions: std::collections::BTreeSet<&str> = hazards
+        .iter()
+        .map(|h| h["regions"][0].as_str().unwrap())
+        .collect();
+    assert!(regions.contains("Karachi \"Zone\" \\x"), "{regions:?}");
+    // An empty target is refused.
+    std::fs::write(&mapping, "field,value,maps_to\nregion,Sindh,\n").unwrap();
+    let out = calibrate_in(
+        &events,
+        &["--mapping", mapping.to_str().unwrap()],
+        &tmp.path().join("e"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2, column maps_to: is empty"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn the_seed_incidents_calibrate() {
     let tmp = tempfile::tempdir().unwrap();
     Command::cargo_bin("shortfall")

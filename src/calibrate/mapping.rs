@@ -185,6 +185,12 @@ impl Mapping {
                     // region name as written.
                     let target = if key(to) == "ignore" {
                         None
+                    } else if to.trim().is_empty() {
+                        return Err(bad(
+                            Some(row),
+                            "maps_to",
+                            "is empty: give the region to count these rows in (a known one or a new name), or ignore".into(),
+                        ));
                     } else {
                         Some(m.region_name(to).unwrap_or_else(|| to.trim().to_string()))
                     };

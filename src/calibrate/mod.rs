@@ -342,15 +342,30 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
         cal.to,
         span_words(cal.days)
     );
+    // Names made from regions that differ only in their punctuation ("Port-Zone", "Port
+    // Zone") are told apart by a number.
+    let mut used = std::collections::HashSet::new();
     for x in &cal.series {
         let years = cal.days / 365.25;
+        let base = hazard_name(&x.region, x.kind);
+        let name = (1..)
+            .map(|k| {
+                if k == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}_{k}")
+                }
+            })
+            .find(|n| used.insert(n.clone()))
+            .unwrap_or(base);
         let _ = writeln!(s, "[[hazards]]");
-        let _ = writeln!(s, "name = \"{}\"", hazard_name(&x.region, x.kind));
+        let _ = writeln!(s, "name = {}", toml::Value::String(name));
         let _ = writeln!(s, "kind = \"{}\"", x.kind.as_str());
         if x.region == "national" {
             let _ = writeln!(s, "national = true");
         } else {
-            let _ = writeln!(s, "regions = [\"{}\"]", x.region);
+            // (Quoted as TOML, whatever the region's name holds.)
+            let _ = writeln!(s, "regions = [{}]", toml::Value::String(x.region.clone()));
         }
         match x.preferred_hawkes() {
             Some(h) => {
