@@ -444,6 +444,38 @@ fn mapped_region_names_give_a_fragment_that_reads_as_toml_with_distinct_names() 
 }
 
 #[test]
+fn a_self_exciting_fit_whose_decay_outlasts_the_window_is_left_out() {
+    // Sixty events on one day: the fit ran off to a decay of 349 million days.
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("one_day.csv");
+    std::fs::write(
+        &events,
+        format!(
+            "date,region,kind\n{}",
+            "2024-05-05,Sindh,attack\n".repeat(60)
+        ),
+    )
+    .unwrap();
+    let out = calibrate_in(&events, &[], &tmp.path().join("o"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rates = std::fs::read_to_string(tmp.path().join("o").join("rates.csv")).unwrap();
+    let row = rates
+        .lines()
+        .find(|l| l.starts_with("Sindh,attack,60,"))
+        .unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    // hawkes_mu, hawkes_branching, hawkes_decay_days, then aic_poisson, aic_hawkes and
+    // the three standard errors: all empty but the Poisson AIC.
+    assert_eq!(cells[8..11], ["", "", ""], "{row}");
+    assert!(!cells[11].is_empty());
+    assert_eq!(cells[12..], ["", "", "", ""], "{row}");
+}
+
+#[test]
 fn the_seed_incidents_calibrate() {
     let tmp = tempfile::tempdir().unwrap();
     Command::cargo_bin("shortfall")

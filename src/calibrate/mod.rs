@@ -39,7 +39,8 @@ pub struct Series {
     pub rate: (f64, f64, f64),
     /// Index of dispersion of monthly counts.
     pub dispersion: f64,
-    /// Self-exciting fit, when there are enough events.
+    /// Self-exciting fit, when there are enough events and its decay is identified
+    /// (shorter than the window).
     pub hawkes: Option<HawkesFit>,
     /// AIC of the Poisson model.
     pub aic_poisson: f64,
@@ -220,9 +221,14 @@ fn fit_series(
         .map(|(i, _)| monthly[i])
         .collect();
     let dispersion = fit::dispersion(if whole.len() >= 3 { &whole } else { &monthly });
+    // A fit whose offspring would come on average later than the window is long is not
+    // identified: within the window it is a Poisson process, its branching ratio and
+    // decay anything (0.999999 and 950,000 days, with tiny standard errors, on Poisson
+    // data). It is left out, as where events are too few.
     let hawkes = (recs.len() >= MIN_HAWKES_EVENTS)
         .then(|| fit::fit_hawkes(&times, days))
-        .flatten();
+        .flatten()
+        .filter(|h| h.decay_days().is_nan() || h.tau <= days);
     let aic_poisson = 2.0 - 2.0 * fit::poisson_loglik(recs.len(), days);
     let aic_hawkes = hawkes.map_or(f64::NAN, |h| 6.0 - 2.0 * h.loglik);
     Series {
