@@ -838,6 +838,19 @@ fn unit_value(
     sum
 }
 
+/// A shortfall: the disruption-free quantity less the delivered one, or 0 where they
+/// differ by no more than a billionth, the rounding of sums that reach the same total in
+/// another order (without it, a scenario with no hazard showed shortfalls of 1e-16, and
+/// `sensitivity` ranked its inputs by them).
+fn gap(cf: f64, del: f64) -> f64 {
+    let d = cf - del;
+    if d.abs() <= 1e-9 * cf.abs().max(del.abs()) {
+        0.0
+    } else {
+        d
+    }
+}
+
 fn fill_metrics(
     c: &Compiled,
     s: &Scratch,
@@ -861,10 +874,14 @@ fn fill_metrics(
         let base = l.commodity + 4 * k;
         out.metrics[base] = del;
         out.metrics[base + 1] = cf;
-        out.metrics[base + 2] = cf - del;
+        out.metrics[base + 2] = gap(cf, del);
         // Undefined (and left out of the statistics) when nothing of the commodity would
         // have flowed without disruptions.
-        out.metrics[base + 3] = if cf > 0.0 { (cf - del) / cf } else { f64::NAN };
+        out.metrics[base + 3] = if cf > 0.0 {
+            gap(cf, del) / cf
+        } else {
+            f64::NAN
+        };
         del_v += del * value_k;
         cf_v += cf * value_k;
         del_m += del;
@@ -873,9 +890,9 @@ fn fill_metrics(
     if let Some(base) = l.mass {
         out.metrics[base] = del_m;
         out.metrics[base + 1] = cf_m;
-        out.metrics[base + 2] = cf_m - del_m;
+        out.metrics[base + 2] = gap(cf_m, del_m);
         out.metrics[base + 3] = if cf_m > 0.0 {
-            (cf_m - del_m) / cf_m
+            gap(cf_m, del_m) / cf_m
         } else {
             f64::NAN
         };
@@ -897,11 +914,15 @@ fn fill_metrics(
     for j in 0..l.phases.len() {
         let base = l.phase + 3 * j;
         let (del, cf) = (out.metrics[base], out.metrics[base + 1]);
-        out.metrics[base + 1] = cf - del;
+        out.metrics[base + 1] = gap(cf, del);
         // Undefined where nothing would have flowed in the phase.
-        out.metrics[base + 2] = if cf > 0.0 { (cf - del) / cf } else { f64::NAN };
+        out.metrics[base + 2] = if cf > 0.0 {
+            gap(cf, del) / cf
+        } else {
+            f64::NAN
+        };
     }
-    let short_v = cf_v - del_v;
+    let short_v = gap(cf_v, del_v);
     out.metrics[SHORTFALL_FRACTION] = if cf_v > 0.0 { short_v / cf_v } else { 0.0 };
     out.metrics[SHORTFALL_VALUE] = short_v;
     out.metrics[DELIVERED_VALUE] = del_v;
