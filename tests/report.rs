@@ -17,9 +17,19 @@ const CHARTS: [&str; 7] = [
 ];
 
 fn run_baseline(dir: &Path, trials: &str) {
+    let out = run_args(&["run", "--trials", trials, "--seed", "3"], dir);
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+}
+
+/// `shortfall` with `args` and `--out dir`; it must succeed.
+fn run_args<S: AsRef<std::ffi::OsStr>>(args: &[S], dir: &Path) -> std::process::Output {
     let out = Command::cargo_bin("shortfall")
         .unwrap()
-        .args(["run", "--trials", trials, "--seed", "3", "--out"])
+        .args(args)
+        .arg("--out")
         .arg(dir)
         .output()
         .unwrap();
@@ -28,10 +38,7 @@ fn run_baseline(dir: &Path, trials: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        out.stderr.is_empty(),
-        "no progress bar when stderr is not a terminal"
-    );
+    out
 }
 
 #[test]
@@ -147,18 +154,7 @@ fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
     ] {
         args.extend(["--set".into(), format!("hazards[{h}].rate_per_year=0")]);
     }
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .args(&args)
-        .arg("--out")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_args(&args, tmp.path());
     let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
     assert!(
         report.contains("The total shortfall is negative in most of the trials"),
@@ -183,9 +179,8 @@ fn a_horizon_within_one_year_draws_its_events_across_the_year() {
     // One year: each hazard's mean is a line across it (a line through one point would
     // not show).
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .args([
+    run_args(
+        &[
             "run",
             "--trials",
             "50",
@@ -193,15 +188,8 @@ fn a_horizon_within_one_year_draws_its_events_across_the_year() {
             "horizon=2025-12-31",
             "--set",
             "plan=[]",
-        ])
-        .arg("--out")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        tmp.path(),
     );
     let svg = std::fs::read_to_string(tmp.path().join("events.svg")).unwrap();
     let lines: Vec<&str> = svg
@@ -242,17 +230,9 @@ fn many_commodities_draw_the_six_of_highest_value() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("eight.toml");
     std::fs::write(&file, text).unwrap();
-    let out = Command::cargo_bin("shortfall")
-        .unwrap()
-        .args(["run", "--trials", "20", "--out"])
-        .arg(tmp.path().join("o"))
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_args(
+        &["run", "--trials", "20", file.to_str().unwrap()],
+        &tmp.path().join("o"),
     );
     let svg =
         std::fs::read_to_string(tmp.path().join("o").join("deliveries_by_commodity.svg")).unwrap();
