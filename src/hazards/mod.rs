@@ -243,10 +243,8 @@ fn child_id(parent: u64, i: u64) -> u64 {
 pub const TRIAL_EVENT_LIMIT: usize = 1_000_000;
 
 /// Draws every event of one trial into `events`, sorted by time, with targets and
-/// impacts; or, if
-/// they would be more than [`TRIAL_EVENT_LIMIT`], stops and returns the hazard that had
-/// drawn the most of them (leaving `events` empty).
-#[allow(clippy::result_unit_err)]
+/// impacts; or, if they would be more than [`TRIAL_EVENT_LIMIT`], stops and returns the
+/// hazard that had drawn the most of them (leaving `events` empty).
 pub fn draw_events(
     model: &Model,
     plan: &HazardPlan,

@@ -354,10 +354,8 @@ pub fn spearman_ci(rho: f64, n: usize) -> (f64, f64) {
     if n < 4 || rho.is_nan() {
         return (f64::NAN, f64::NAN);
     }
-    /// The standard normal 0.975 quantile.
-    use super::Z_975;
     let z = rho.clamp(-1.0, 1.0).atanh();
-    let half = Z_975 * spearman_se_z(n);
+    let half = super::Z_975 * spearman_se_z(n);
     ((z - half).tanh(), (z + half).tanh())
 }
 

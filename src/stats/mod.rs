@@ -113,10 +113,9 @@ pub fn exceedance(values: &[f32], threshold: f64) -> Exceedance {
     let n = values.len() as f64;
     let t = threshold as f32;
     let p = values.iter().filter(|&&v| v > t).count() as f64 / n;
-    const Z: f64 = Z_975;
-    let z2 = Z * Z;
+    let z2 = Z_975 * Z_975;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    let half = Z_975 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
     Exceedance {
         probability: p,
         se: (p * (1.0 - p) / n).sqrt(),
