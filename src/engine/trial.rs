@@ -851,6 +851,14 @@ fn gap(cf: f64, del: f64) -> f64 {
     }
 }
 
+/// A shortfall (see [`gap`]) and its fraction of the disruption-free quantity; the
+/// fraction is undefined (NaN, left out of the statistics) where nothing would have
+/// flowed without disruptions.
+fn shortfall(cf: f64, del: f64) -> (f64, f64) {
+    let d = gap(cf, del);
+    (d, if cf > 0.0 { d / cf } else { f64::NAN })
+}
+
 fn fill_metrics(
     c: &Compiled,
     s: &Scratch,
@@ -874,14 +882,7 @@ fn fill_metrics(
         let base = l.commodity + 4 * k;
         out.metrics[base] = del;
         out.metrics[base + 1] = cf;
-        out.metrics[base + 2] = gap(cf, del);
-        // Undefined (and left out of the statistics) when nothing of the commodity would
-        // have flowed without disruptions.
-        out.metrics[base + 3] = if cf > 0.0 {
-            gap(cf, del) / cf
-        } else {
-            f64::NAN
-        };
+        (out.metrics[base + 2], out.metrics[base + 3]) = shortfall(cf, del);
         del_v += del * value_k;
         cf_v += cf * value_k;
         del_m += del;
@@ -890,12 +891,7 @@ fn fill_metrics(
     if let Some(base) = l.mass {
         out.metrics[base] = del_m;
         out.metrics[base + 1] = cf_m;
-        out.metrics[base + 2] = gap(cf_m, del_m);
-        out.metrics[base + 3] = if cf_m > 0.0 {
-            gap(cf_m, del_m) / cf_m
-        } else {
-            f64::NAN
-        };
+        (out.metrics[base + 2], out.metrics[base + 3]) = shortfall(cf_m, del_m);
     }
     // By phase, in one pass over the month periods (a phase's bounds start periods, so
     // each lies in one phase or none): the delivered and counterfactual values.
@@ -914,13 +910,7 @@ fn fill_metrics(
     for j in 0..l.phases.len() {
         let base = l.phase + 3 * j;
         let (del, cf) = (out.metrics[base], out.metrics[base + 1]);
-        out.metrics[base + 1] = gap(cf, del);
-        // Undefined where nothing would have flowed in the phase.
-        out.metrics[base + 2] = if cf > 0.0 {
-            gap(cf, del) / cf
-        } else {
-            f64::NAN
-        };
+        (out.metrics[base + 1], out.metrics[base + 2]) = shortfall(cf, del);
     }
     let short_v = gap(cf_v, del_v);
     out.metrics[SHORTFALL_FRACTION] = if cf_v > 0.0 { short_v / cf_v } else { 0.0 };
