@@ -243,9 +243,14 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
         let p = |r: &Vec<String>| r[col(&th, "probability_above")].clone();
         assert_eq!(p(&pair[0]), p(&pair[1]));
         assert_eq!(pair[0][col(&th, "difference")], "");
-        for c in ["difference", "difference_ci95_lo", "difference_ci95_hi"] {
-            assert_eq!(pair[1][col(&th, c)].parse::<f64>().unwrap(), 0.0, "{c}");
-        }
+        let f = |c: &str| pair[1][col(&th, c)].parse::<f64>().unwrap();
+        assert_eq!(f("difference"), 0.0);
+        // Newcombe's interval keeps a width when no trial differs: symmetric about 0,
+        // and no wider than one Wilson interval's distance from the probability.
+        let (lo, hi) = (f("difference_ci95_lo"), f("difference_ci95_hi"));
+        assert!(lo < 0.0 && (lo + hi).abs() < 1e-12, "{lo} {hi}");
+        let reach = |c: &str| (f(c) - f("probability_above")).abs();
+        assert!(hi <= reach("ci95_lo").max(reach("ci95_hi")) + 1e-12, "{hi}");
     }
     let (ch, crow) = csv_rows(&tmp.path().join("o/compare.csv"));
     assert!(ch.contains(&"broken.mean".to_string()) && ch.contains(&"broken#2.mean".to_string()));
@@ -766,6 +771,49 @@ fn bad_overrides_and_parents_are_explained() {
         ],
         "invalid value for --param: `routes[road].standby` does not hold a number (expected a boolean)",
     );
+    // A date is refused as a key, before any trial, not as a broken variant.
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "sites[mine].online",
+            "--values",
+            "1,2",
+        ],
+        "invalid value for --param: `sites[mine].online` does not hold a number (expected an ISO date such as 2026-12-31; got an integer)",
+    );
+    // An override of the swept key, or of a key inside it, would be dropped by every
+    // value: refused.
+    let uncertain = write(
+        tmp.path(),
+        "uncertain.toml",
+        &small_text(&[("rate_per_year = 4", "rate_per_year = { pert = [2, 4, 6] }")]),
+    );
+    for (set, message) in [
+        (
+            "hazards[h].rate_per_year=3",
+            "invalid value for --set: `hazards[h].rate_per_year=3` sets `hazards[h].rate_per_year`, the key --param sweeps so",
+        ),
+        (
+            "hazards[h].rate_per_year.pert=[1,2,3]",
+            "sets `hazards[h].rate_per_year.pert`, inside `hazards[h].rate_per_year`, the key --param sweeps, so",
+        ),
+    ] {
+        fails_with(
+            &[
+                "sweep",
+                uncertain.to_str().unwrap(),
+                "--set",
+                set,
+                "--param",
+                "hazards[h].rate_per_year",
+                "--values",
+                "1,2",
+            ],
+            message,
+        );
+    }
     fails_with(
         &[
             "sweep",
@@ -1235,4 +1283,33 @@ fn a_threshold_s_metric_is_one_key_through_extends_set_and_quotes() {
             n + 4
         ),
     );
+}
+
+#[test]
+fn a_sweep_says_which_values_gave_the_same_outcome_in_every_trial() {
+    // Transit days are rounded to whole days: 1.2 and 1.4 both run 1 day, 2 another.
+    let tmp = tempfile::tempdir().unwrap();
+    let small = write(tmp.path(), "small.toml", &small_text(&[]));
+    let out = shortfall()
+        .args([
+            "sweep",
+            small.to_str().unwrap(),
+            "--param",
+            "routes[road].transit_days",
+        ])
+        .args(["--values", "1.2,1.4,2", "--trials", "50", "-q", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let note = "Values 1.2 and 1.4 gave the very same outcome in every trial";
+    assert!(stdout.contains(note), "{stdout}");
+    assert!(!stdout.contains("1.4 and 2"), "{stdout}");
+    let report = std::fs::read_to_string(tmp.path().join("o/report.html")).unwrap();
+    assert!(report.contains(note));
 }

@@ -640,9 +640,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
     sayln!(
-        "compare {}: {} trials each on common random numbers, seed {}, {:.1} s\n",
+        "compare {}: {} trial{} each on common random numbers, seed {}, {:.1} s\n",
         names.join(" vs "),
         trials,
+        if trials == 1 { "" } else { "s" },
         seed,
         started.elapsed().as_secs_f64()
     );
@@ -719,25 +720,15 @@ fn compare_thresholds(
             match paired {
                 Some(r) => {
                     let t = *x as f32;
-                    let mut d = crate::stats::Moments::default();
+                    let mut c = crate::stats::PairedCounts::default();
                     for (a, b) in r.iter().zip(values) {
-                        d.push((*b > t) as u8 as f64 - (*a > t) as u8 as f64);
+                        c.push(*b > t, *a > t);
                     }
-                    let half = crate::stats::Z_975 * d.se();
-                    row.extend([d.mean, d.mean - half, d.mean + half].map(num));
-                    let _ = if d.mean == 0.0 && half == 0.0 {
-                        write!(line, " (no trial differs)")
-                    } else if half == 0.0 {
-                        write!(line, " ({:+.4} in every trial)", d.mean)
-                    } else {
-                        write!(
-                            line,
-                            " ({:+.4}, 95% CI {:+.4} to {:+.4})",
-                            d.mean,
-                            d.mean - half,
-                            d.mean + half
-                        )
-                    };
+                    let (d, (lo, hi)) = (c.difference(), c.interval());
+                    row.extend([d, lo, hi].map(num));
+                    let same = c.first_only + c.second_only == 0;
+                    let differ = if same { "no trial differs; " } else { "" };
+                    let _ = write!(line, " ({differ}{d:+.4}, 95% CI {lo:+.4} to {hi:+.4})");
                 }
                 None => row.extend([String::new(), String::new(), String::new()]),
             }
@@ -1038,6 +1029,31 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         });
     }
     let (_, base) = scenario::load_with(Some(&args.scenario), &common.set)?;
+    // An override of the swept key (or of a key within it) would be replaced by every
+    // swept value: refuse it rather than drop it silently.
+    let doc: Option<toml::Table> = base.text.parse().ok();
+    let canonical = |spec: &str| {
+        let mut d = doc.clone()?;
+        scenario::resolve::apply_set(&mut d, spec).ok()
+    };
+    if let Some(swept) = canonical(&format!("{key}=0")) {
+        for set in &common.set {
+            let Some(k) = canonical(set) else { continue };
+            let what = if k == swept {
+                "the key --param sweeps".to_string()
+            } else if k.starts_with(&format!("{swept}.")) {
+                format!("inside `{swept}`, the key --param sweeps,")
+            } else {
+                continue;
+            };
+            return Err(Error::Usage {
+                flag: "--set",
+                message: format!(
+                    "`{set}` sets `{k}`, {what} so every swept value would replace it; drop the --set, or sweep another key"
+                ),
+            });
+        }
+    }
     let mut loaded = Vec::new();
     for v in &values {
         let mut sets = common.set.clone();
@@ -1049,7 +1065,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             },
             // The scenario loaded without the swept key: a value of the wrong type
             // there means the key does not hold a number.
-            Error::Scenario(p) if p.problems.iter().all(|p| p.message.contains("invalid type:")) => {
+            Error::Scenario(p)
+                if p.problems.iter().all(|p| {
+                    let m = &p.message;
+                    m.contains("invalid type:")
+                        || m.contains("; got an integer")
+                        || m.contains("; got a float")
+                }) =>
+            {
                 let why = p.problems.iter().map(|p| p.message.rsplit(", ").next().unwrap_or("")).next().unwrap_or("");
                 Error::Usage {
                     flag: "--param",
@@ -1091,6 +1114,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         })
         .collect();
     let mut paired = vec![Paired::default(); variants.len()];
+    // Whether each value gave the very same metrics as the value before it in every
+    // trial (a key the model rounds, such as a prospect count, or one that does not
+    // matter in this scenario).
+    let mut same_as_before = vec![true; variants.len()];
+    same_as_before[0] = false;
     let bar = progress_bar(trials * variants.len() as u64, common.quiet);
     // The percentiles of the reported metrics, and of those the thresholds name.
     let thresholds = variants.iter().flat_map(|v| &v.model.thresholds);
@@ -1102,6 +1130,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     keep.dedup();
     let aggs = pool.install(|| {
         run_paired(&variants, seed, trials, &bar, Some(&keep), |outs| {
+            for s in 1..outs.len() {
+                let bits = |x: &f64| x.to_bits();
+                same_as_before[s] &= (outs[s].iter().zip(&outs[s - 1]))
+                    .all(|(a, b)| a.metrics.iter().map(bits).eq(b.metrics.iter().map(bits)));
+            }
             for (s, o) in outs.iter().enumerate() {
                 for (t, x) in o.iter().enumerate() {
                     paired[s].push(
@@ -1209,7 +1242,21 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         trials,
         seed
     );
+    let same: Vec<String> = (1..values.len())
+        .filter(|&s| same_as_before[s])
+        .map(|s| format!("{} and {}", names[s - 1], names[s]))
+        .collect();
+    let same_note = (!same.is_empty()).then(|| {
+        format!(
+            "Values {} gave the very same outcome in every trial: the model rounds `{}` (counts to whole numbers, days to whole days), or it does not matter in this scenario.",
+            same.join(", "),
+            args.param
+        )
+    });
     body += &html::table("sweep", &th, &table_rows);
+    if let Some(note) = &same_note {
+        let _ = writeln!(body, "<p class=\"note\">{}</p>", html::escape(note));
+    }
     body += &html::figure(&chart);
     if !trows.is_empty() {
         body += &thresholds_table(&args.param, "value", &theader, &trows);
@@ -1247,15 +1294,19 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
     sayln!(
-        "sweep of {} in {}: {} values, {} trials each on common random numbers, seed {}, {:.1} s\n",
+        "sweep of {} in {}: {} values, {} trial{} each on common random numbers, seed {}, {:.1} s\n",
         args.param,
         name,
         values.len(),
         trials,
+        if trials == 1 { "" } else { "s" },
         seed,
         started.elapsed().as_secs_f64()
     );
     say!("{}", console(&th, &table_rows, 0));
+    if let Some(note) = &same_note {
+        sayln!("\n{note}");
+    }
     if !tlines.is_empty() {
         say!("\n{tlines}");
     }
@@ -1295,10 +1346,9 @@ struct HazardOff {
 /// same trials, and its reduction (on minus off, trial by trial).
 #[derive(Debug, Default, Clone)]
 struct TailOff {
-    /// Trials above the threshold with every hazard on, and with the hazard off.
-    above_on: u64,
-    above_off: u64,
-    reduction: Paired,
+    /// Trials above the threshold with every hazard on (first) and with the hazard off
+    /// (second).
+    pairs: crate::stats::PairedCounts,
 }
 
 impl TailOff {
@@ -1310,32 +1360,29 @@ impl TailOff {
             return;
         }
         let t = threshold as f32;
-        let (on, off) = ((on as f32) > t, (off as f32) > t);
-        self.above_on += on as u64;
-        self.above_off += off as u64;
-        self.reduction.push(off as u8 as f64, on as u8 as f64, true);
+        self.pairs.push((on as f32) > t, (off as f32) > t);
     }
 
     /// The trials counted: those that define the metric with the hazard on and off.
     fn trials(&self) -> u64 {
-        self.reduction.diff.n
+        self.pairs.n()
     }
 
-    /// The share of the trials counted above the threshold (undefined without any).
-    fn share(&self, above: u64) -> f64 {
+    /// The share of the trials counted above the threshold with every hazard on, or
+    /// with the hazard off (undefined without any trial).
+    fn share(&self, on: bool) -> f64 {
+        let c = &self.pairs;
+        let above = c.both + if on { c.first_only } else { c.second_only };
         match self.trials() {
             0 => f64::NAN,
             n => above as f64 / n as f64,
         }
     }
 
-    /// The reduction (the mean of each trial's difference, as a difference of counts),
-    /// undefined without any trial.
-    fn mean_reduction(&self) -> f64 {
-        match self.trials() {
-            0 => f64::NAN,
-            n => (self.above_on as f64 - self.above_off as f64) / n as f64,
-        }
+    /// The reduction (on minus off: the mean of each trial's difference of indicators)
+    /// and its 95% interval, undefined without any trial.
+    fn reduction(&self) -> (f64, (f64, f64)) {
+        (self.pairs.difference(), self.pairs.interval())
     }
 }
 
@@ -1613,10 +1660,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     for (i, x) in hazards.iter().enumerate() {
         let hz = &base.model.hazards[x.hazard];
         for (t, (metric, j, v)) in x.tails.iter().zip(&thresholds) {
-            let (lo, hi) = match t.trials() {
-                0 => (f64::NAN, f64::NAN),
-                _ => t.reduction.ci(),
-            };
+            let (reduction, (lo, hi)) = t.reduction();
             tail_rows.push(vec![
                 (i + 1).to_string(),
                 hz.name.clone(),
@@ -1624,9 +1668,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 metric.clone(),
                 base.layout.columns[*j].unit.clone(),
                 num(*v),
-                num(t.share(t.above_on)),
-                num(t.share(t.above_off)),
-                num(t.mean_reduction()),
+                num(t.share(true)),
+                num(t.share(false)),
+                num(reduction),
                 num(lo),
                 num(hi),
                 t.trials().to_string(),
@@ -1724,11 +1768,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             ];
             row.extend((x.tails.iter()).map(|t| match t.trials() {
                 0 => "-".to_string(),
-                _ => format!(
-                    "{} ({:+.4})",
-                    short(t.share(t.above_off)),
-                    t.mean_reduction()
-                ),
+                _ => format!("{} ({:+.4})", short(t.share(false)), t.reduction().0),
             }));
             row
         })
@@ -1752,7 +1792,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                         "; {} is undefined (its metric is, in every trial)",
                         above(m, *v)
                     ),
-                    _ => format!("; {} is {}", above(m, *v), short(t.share(t.above_on))),
+                    _ => format!("; {} is {}", above(m, *v), short(t.share(true))),
                 })
                 .collect();
             format!(
