@@ -531,14 +531,18 @@ fn bad_flag_values_name_what_is_valid() {
         &["--share", "abc"],
         &[
             "--share",
-            "expected a fraction greater than 0 and at most 1, such as 0.25, got `abc`",
+            "expected a fraction from 0.000001 to 1, such as 0.25, got `abc`",
         ],
     );
-    refused_with(
-        &seeds,
-        &["--share", "1.5"],
-        &["expected a fraction greater than 0 and at most 1, such as 0.25, got `1.5`"],
-    );
+    for share in ["1.5", "0", "5e-324"] {
+        refused_with(
+            &seeds,
+            &["--share", share],
+            &[&format!(
+                "expected a fraction from 0.000001 to 1, such as 0.25, got `{share}`"
+            )],
+        );
+    }
     refused_with(
         &seeds,
         &["--from", "2025-13-01"],
@@ -564,5 +568,67 @@ fn a_window_without_events_is_refused() {
         &[
             "bad.csv: no row could be mapped to a region and hazard kind (1 row read): 1 x unknown region \"Atlantis\"",
         ],
+    );
+}
+
+#[test]
+fn repeated_rows_are_dropped_by_event_id_or_noted_and_headers_match_in_any_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let dates: Vec<jiff::civil::Date> = (0..40)
+        .map(|i| d("2023-01-05") + jiff::Span::new().days(17 * i))
+        .collect();
+    let file = tmp.path().join("acled.csv");
+    write_acled(&file, &dates, "Balochistan");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    // The header in capitals, and the first three rows again at the end (overlapping
+    // exports joined).
+    let mut joined = rows[0].to_uppercase() + "\n";
+    for r in rows[1..].iter().chain(&rows[1..4]) {
+        joined += r;
+        joined += "\n";
+    }
+    std::fs::write(&file, joined).unwrap();
+    let out = calibrate(&file, &tmp.path().join("o"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
+    assert!(rates.contains("Balochistan,attack,40,"), "{rates}");
+    let unmapped = std::fs::read_to_string(tmp.path().join("o/unmapped.csv")).unwrap();
+    assert!(
+        unmapped.contains(
+            "repeats the event_id_cnty of an earlier row (the same event twice),3,42 43 44"
+        ),
+        "{unmapped}"
+    );
+    // Without ids (the incidents format), a repeated row is kept, and said to be.
+    let seeds =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv"))
+            .unwrap();
+    let first = seeds.lines().nth(1).unwrap();
+    let file = tmp.path().join("incidents.csv");
+    std::fs::write(&file, format!("{seeds}{first}\n")).unwrap();
+    let out = calibrate_in(&file, &["--from", "2015-01-01"], &tmp.path().join("i"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("note: 1 row in the window repeats an earlier row field for field; it is counted as a separate event"),
+        "{stdout}"
+    );
+    let lines = seeds.lines().count() + 1;
+    let unmapped = std::fs::read_to_string(tmp.path().join("i/unmapped.csv")).unwrap();
+    assert!(
+        unmapped.contains(&format!(
+            "repeats an earlier row field for field (kept as another event),1,{lines}"
+        )),
+        "{unmapped}"
     );
 }

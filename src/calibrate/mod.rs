@@ -68,6 +68,8 @@ pub struct Calibration {
     /// Events in the window whose day is unknown (GTD `iday = 0`): spread evenly over
     /// their month.
     pub approximate: usize,
+    /// Events in the window whose row repeats an earlier row field for field (kept).
+    pub repeated: usize,
 }
 
 /// A window's length in words: in days when shorter than a year, else in years.
@@ -135,13 +137,14 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         }
     }
     let mut groups: BTreeMap<(String, usize), Vec<&Record>> = BTreeMap::new();
-    let (mut outside, mut approximate) = (0, 0);
+    let (mut outside, mut approximate, mut repeated) = (0, 0, 0);
     for r in &events.records {
         if r.date < from || r.date > to {
             outside += 1;
             continue;
         }
         approximate += r.approximate as usize;
+        repeated += r.repeated as usize;
         groups
             .entry((r.region.clone(), r.kind.index()))
             .or_default()
@@ -170,6 +173,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         events,
         outside_window: outside,
         approximate,
+        repeated,
     })
 }
 
@@ -486,6 +490,22 @@ pub fn console(cal: &Calibration) -> String {
             if cal.approximate == 1 { "its" } else { "their" },
         );
     }
+    if cal.repeated > 0 {
+        let _ = writeln!(
+            s,
+            "\nnote: {} an earlier row field for field; {} (listed in unmapped.csv). If the file joins overlapping exports, remove the repeats; an export with event ids (ACLED event_id_cnty, GTD eventid) has them left out by id.",
+            counted(
+                cal.repeated,
+                "row in the window repeats",
+                "rows in the window repeat"
+            ),
+            if cal.repeated == 1 {
+                "it is counted as a separate event"
+            } else {
+                "they are counted as separate events"
+            },
+        );
+    }
     for x in &cal.series {
         if let Some(h) = x.preferred_hawkes().filter(|h| h.tau < 2.0) {
             let _ = writeln!(
@@ -534,6 +554,18 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
             "approximate date (unknown day, spread over its month; kept)".to_string(),
             approximate.len().to_string(),
             joined(&approximate),
+        ])
+        .map_err(&err)?;
+    }
+    let repeated: Vec<usize> = (cal.events.records.iter())
+        .filter(|r| r.repeated && r.date >= cal.from && r.date <= cal.to)
+        .map(|r| r.line)
+        .collect();
+    if !repeated.is_empty() {
+        w.write_record([
+            "repeats an earlier row field for field (kept as another event)".to_string(),
+            repeated.len().to_string(),
+            joined(&repeated),
         ])
         .map_err(&err)?;
     }

@@ -53,6 +53,9 @@ pub struct Record {
     pub approximate: bool,
     /// The file's line on which the row starts (the header is line 1).
     pub line: usize,
+    /// The row repeats an earlier one field for field. Kept: in a file without event
+    /// ids two such rows may be two events (two attacks in a region on one day).
+    pub repeated: bool,
 }
 
 /// Events read from a file, with what could not be used.
@@ -222,11 +225,12 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
         .flexible(false)
         .delimiter(delimiter(&bytes))
         .from_reader(bytes.as_slice());
+    // Column names are matched whatever their case (`EVENT_DATE`, `iYear`).
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| csv_error_in(path, &bytes, e))?
         .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
         .collect();
     let format = match format.or_else(|| detect(&headers)) {
         Some(f) => f,
@@ -277,11 +281,39 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
         ..Events::default()
     };
     let mut lines = Lines::new(&bytes);
+    // ACLED's and GTD's event ids, where the file has them: a row that repeats one is
+    // the same event listed twice (overlapping exports put together).
+    let id = match format {
+        Format::Acled => Some("event_id_cnty"),
+        Format::Gtd => Some("eventid"),
+        Format::Incidents => None,
+    }
+    .filter(|c| col(c).is_some());
+    let mut ids = std::collections::HashSet::new();
+    let mut whole_rows = std::collections::HashSet::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error_in(path, &bytes, e))?;
         let row = rec.position().map_or(0, |p| lines.of(p.byte()));
         ev.rows += 1;
         let mut leave = |reason: String| ev.left_out.entry(reason).or_default().push(row);
+        if let Some(c) = id {
+            let value = get(&rec, c);
+            if !value.is_empty() && !ids.insert(value) {
+                leave(format!(
+                    "repeats the {c} of an earlier row (the same event twice)"
+                ));
+                continue;
+            }
+        }
+        // Without ids, a row equal field for field to an earlier one, found by a 64-bit
+        // hash of its fields (two of a million different rows share one by chance with
+        // odds of about 3 in 100 million).
+        let repeated = id.is_none() && {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            rec.iter().for_each(|f| f.trim().hash(&mut h));
+            !whole_rows.insert(h.finish())
+        };
         let country = get(
             &rec,
             if format == Format::Gtd {
@@ -409,6 +441,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                 kind,
                 approximate,
                 line: row,
+                repeated,
             }),
             Region::Ignore => leave(format!("region \"{region_raw}\" mapped to ignore")),
             Region::Unknown => leave(format!("unknown region \"{region_raw}\"")),

@@ -98,8 +98,8 @@ pub struct CalibrateArgs {
     /// Mapping overrides: CSV with columns field,value,maps_to.
     #[arg(long)]
     pub mapping: Option<PathBuf>,
-    /// Fraction of the data's events expected to hit programme assets, applied to the
-    /// rates in the hazards fragment.
+    /// Fraction of the data's events expected to hit programme assets (0.000001 to 1),
+    /// applied to the rates in the hazards fragment.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true, value_parser = share)]
     pub share: f64,
 }
@@ -197,12 +197,14 @@ fn iso_date(text: &str) -> std::result::Result<jiff::civil::Date, String> {
         .map_err(|_| format!("expected an ISO date such as 2024-01-31, got `{text}`"))
 }
 
-/// `--share`: a fraction in (0, 1].
+/// `--share`: a fraction in [1e-6, 1]. (A millionth of a region's recorded events is
+/// already a rate no run could tell from none; far smaller shares underflowed the
+/// fragment's gamma scales to 0.)
 fn share(text: &str) -> std::result::Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(x) if x > 0.0 && x <= 1.0 => Ok(x),
+        Ok(x) if (1e-6..=1.0).contains(&x) => Ok(x),
         _ => Err(format!(
-            "expected a fraction greater than 0 and at most 1, such as 0.25, got `{text}`"
+            "expected a fraction from 0.000001 to 1, such as 0.25, got `{text}`"
         )),
     }
 }
