@@ -469,22 +469,26 @@ where
         .map(|s| s.quantile(0.5) / 1e6)
         .collect();
     let top = cf.iter().chain(&p95).cloned().fold(1.0, f64::max) * 1.08;
-    // x: calendar time in fractional years, each month plotted at its end.
-    let at = |k: usize| {
-        let d = m.months[k];
-        d.year() as f64 + (d.month() as f64 - 1.0 + (d.day() as f64 - 1.0) / 31.0) / 12.0
-    };
-    let end_of = |k: usize| {
-        if k + 1 < months {
-            at(k + 1)
-        } else {
-            at(k) + 1.0 / 12.0
-        }
-    };
+    // x: calendar time in fractional years, each month period plotted at its end, the
+    // last at the horizon's, after nothing delivered at the start.
+    let x: Vec<f64> = std::iter::once(year_of(m.start))
+        .chain((0..months).map(|k| year_fraction(m, k)))
+        .collect();
+    let (x0, x1) = (x[0], x[months]);
+    let from_zero =
+        |v: &[f64]| -> Vec<f64> { std::iter::once(0.0).chain(v.iter().copied()).collect() };
+    let (p5, p25, p50, p75, p95, cf) = (
+        from_zero(&p5),
+        from_zero(&p25),
+        from_zero(&p50),
+        from_zero(&p75),
+        from_zero(&p95),
+        from_zero(&cf),
+    );
     let mut chart = ChartBuilder::on(area)
         .x_label_area_size(55)
         .y_label_area_size(90)
-        .build_cartesian_2d(at(0)..end_of(months - 1), 0.0..top)?;
+        .build_cartesian_2d(x0..x1, 0.0..top)?;
     chart
         .configure_mesh()
         .x_desc("Date")
@@ -493,12 +497,11 @@ where
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .x_labels(12)
-        .x_label_formatter(&year_tick)
+        .x_label_formatter(&date_ticks(x1 - x0))
         .draw()?;
-    let at = end_of;
     let band = |lo: &[f64], hi: &[f64]| {
-        let mut pts: Vec<(f64, f64)> = (0..months).map(|k| (at(k), hi[k])).collect();
-        pts.extend((0..months).rev().map(|k| (at(k), lo[k])));
+        let mut pts: Vec<(f64, f64)> = x.iter().copied().zip(hi.iter().copied()).collect();
+        pts.extend(x.iter().copied().zip(lo.iter().copied()).rev());
         pts
     };
     chart
@@ -517,14 +520,14 @@ where
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.38).filled()));
     chart
         .draw_series(LineSeries::new(
-            (0..months).map(|k| (at(k), p50[k])),
+            x.iter().copied().zip(p50),
             BLUE.stroke_width(3),
         ))?
         .label("median, with disruptions")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(3)));
     chart
         .draw_series(DashedLineSeries::new(
-            (0..months).map(|k| (at(k), cf[k])),
+            x.iter().copied().zip(cf),
             8,
             5,
             GREY.stroke_width(2),
@@ -539,11 +542,20 @@ pub(super) fn year_of(d: jiff::civil::Date) -> f64 {
     d.year() as f64 + (d.month() as f64 - 1.0 + (d.day() as f64 - 1.0) / 31.0) / 12.0
 }
 
-/// A month's end as a fractional calendar year.
+/// A month period's end (the next period's first day, or the day after the horizon) as
+/// a fractional calendar year.
 pub(super) fn year_fraction(m: &crate::model::Model, k: usize) -> f64 {
     match m.months.get(k + 1) {
         Some(next) => year_of(*next),
-        None => year_of(m.months[k]) + 1.0 / 12.0,
+        None => horizon_end(m),
+    }
+}
+
+/// The end of the horizon's day, as a fractional calendar year.
+pub(super) fn horizon_end(m: &crate::model::Model) -> f64 {
+    match m.horizon.tomorrow() {
+        Ok(d) => year_of(d),
+        Err(_) => year_of(m.horizon) + 1.0 / 372.0,
     }
 }
 
@@ -619,11 +631,24 @@ where
             .axis_desc_style((FONT, 14))
             .label_style((FONT, 13))
             .x_labels(8)
-            .x_label_formatter(&year_tick)
+            .x_label_formatter(&date_ticks(x.last().map_or(1.0, |l| l - x0)))
             .y_label_formatter(&|v| short_tick(*v))
             .draw()?;
-        let mut band: Vec<(f64, f64)> = x.iter().cloned().zip(p90.iter().cloned()).collect();
-        band.extend(x.iter().cloned().zip(p10.iter().cloned()).rev());
+        // From nothing delivered at the start.
+        let origin = (year_of(m.start), 0.0);
+        let from_zero = |v: &[f64]| -> Vec<(f64, f64)> {
+            std::iter::once(origin)
+                .chain(x.iter().copied().zip(v.iter().copied()))
+                .collect()
+        };
+        let (p10, p50, p90, cf) = (
+            from_zero(&p10),
+            from_zero(&p50),
+            from_zero(&p90),
+            from_zero(&cf),
+        );
+        let mut band = p90;
+        band.extend(p10.into_iter().rev());
         chart
             .draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.25).filled())))?
             .label("P10-P90")
@@ -631,19 +656,11 @@ where
                 Rectangle::new([(a, b - 6), (a + 18, b + 6)], BLUE.mix(0.25).filled())
             });
         chart
-            .draw_series(LineSeries::new(
-                x.iter().cloned().zip(p50),
-                BLUE.stroke_width(3),
-            ))?
+            .draw_series(LineSeries::new(p50, BLUE.stroke_width(3)))?
             .label("median, with disruptions")
             .legend(|(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], BLUE.stroke_width(3)));
         chart
-            .draw_series(DashedLineSeries::new(
-                x.iter().cloned().zip(cf),
-                8,
-                5,
-                GREY.stroke_width(2),
-            ))?
+            .draw_series(DashedLineSeries::new(cf, 8, 5, GREY.stroke_width(2)))?
             .label("median, disruption-free")
             .legend(|(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], GREY.stroke_width(2)));
         // One legend, in the first panel, and in the first panel with a plan if that
@@ -850,7 +867,7 @@ where
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
         .x_labels(8)
-        .x_label_formatter(&year_tick)
+        .x_label_formatter(&date_ticks(at(x_max * 1.02) - at(0.0)))
         .draw()?;
     chart.draw_series(DashedLineSeries::new(
         vec![(at(horizon), 0.0), (at(horizon), 100.0)],
@@ -1026,13 +1043,30 @@ pub(super) fn day_year(c: &Compiled, day: f64) -> f64 {
 }
 
 /// A tick on an axis of fractional years: the year on a year's start, else year-month.
-pub(super) fn year_tick(x: &f64) -> String {
+fn year_tick(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-6 {
         format!("{:.0}", x.round())
     } else {
         let y = x.floor();
         let m = (((x - y) * 12.0).floor() as i64 + 1).clamp(1, 12);
         format!("{y:.0}-{m:02}")
+    }
+}
+
+/// The tick labels of a date axis `span` years wide: [`year_tick`]'s, or under two
+/// months (a horizon of days, on an axis of one month), the day, so that the ticks
+/// within one month do not all read the same.
+pub(super) fn date_ticks(span: f64) -> impl Fn(&f64) -> String {
+    move |x: &f64| {
+        if span >= 2.0 / 12.0 {
+            return year_tick(x);
+        }
+        // The inverse of `year_of`: months of 31 parts.
+        let y = x.floor();
+        let months = (x - y) * 12.0 + 1e-9;
+        let m = (months.floor() as i64).clamp(0, 11);
+        let d = (((months - m as f64) * 31.0).floor() as i64).clamp(0, 30);
+        format!("{y:.0}-{:02}-{:02}", m + 1, d + 1)
     }
 }
 
@@ -1526,5 +1560,33 @@ mod tests {
     fn year_ticks_read_as_years_or_months() {
         assert_eq!(year_tick(&2028.0), "2028");
         assert_eq!(year_tick(&2028.5), "2028-07");
+        // On an axis of under two months, the day: every day of a month reads as itself.
+        let day = date_ticks(1.0 / 12.0);
+        for d in 1..=31 {
+            let x = year_of(jiff::civil::date(2026, 3, d));
+            assert_eq!(day(&x), format!("2026-03-{d:02}"));
+        }
+        assert_eq!(date_ticks(0.5)(&2028.5), "2028-07");
+    }
+
+    #[test]
+    fn the_last_month_period_ends_with_the_horizon() {
+        // A horizon within a month: its last period is drawn to the horizon's end, not
+        // to the end of the month.
+        let text = crate::scenario::BASELINE_TOML
+            .replace("horizon = \"2032-12-31\"", "horizon = \"2032-12-10\"");
+        let m = crate::scenario::parse(&text, "test").unwrap();
+        let last = m.months.len() - 1;
+        assert_eq!(
+            year_fraction(&m, last),
+            year_of(jiff::civil::date(2032, 12, 11))
+        );
+        assert_eq!(
+            year_fraction(&m, last - 1),
+            year_of(jiff::civil::date(2032, 12, 1))
+        );
+        let base = crate::scenario::baseline();
+        let end = year_fraction(&base, base.months.len() - 1);
+        assert_eq!(end, 2033.0);
     }
 }

@@ -9,8 +9,9 @@
 use super::OutDir;
 use super::charts::{
     BLUE, COMMISSIONING_EDGE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE,
-    category_label, day_year, exceedance_curve, frame, legend, planned_day, register_font, render,
-    s_curve_legend, short_tick, sorted_values, thousands, tick, year_fraction, year_of, year_tick,
+    category_label, date_ticks, day_year, exceedance_curve, frame, legend, planned_day,
+    register_font, render, s_curve_legend, short_tick, sorted_values, thousands, tick,
+    year_fraction, year_of,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
@@ -297,22 +298,23 @@ where
         .iter()
         .map(|s| {
             let m = &s.c.model;
-            let n = m.months.len().min(s.agg.cum_delivered.len());
-            let q = |p: f64| -> Vec<f64> {
-                s.agg.cum_delivered[..n]
-                    .iter()
-                    .map(|k| k.quantile(p) / 1e6)
+            let n = (m.months.len())
+                .min(s.agg.cum_delivered.len())
+                .min(s.agg.cum_counterfactual.len());
+            // Each month period at its end, after nothing delivered at the start.
+            let q = |sketches: &[crate::stats::sketch::Sketch], p: f64| -> Vec<f64> {
+                std::iter::once(0.0)
+                    .chain(sketches[..n].iter().map(|k| k.quantile(p) / 1e6))
                     .collect()
             };
             Fan {
-                x: (0..n).map(|k| year_fraction(m, k)).collect(),
-                p10: q(0.1),
-                p50: q(0.5),
-                p90: q(0.9),
-                free: s.agg.cum_counterfactual[..n.min(s.agg.cum_counterfactual.len())]
-                    .iter()
-                    .map(|k| k.quantile(0.5) / 1e6)
+                x: std::iter::once(year_of(m.start))
+                    .chain((0..n).map(|k| year_fraction(m, k)))
                     .collect(),
+                p10: q(&s.agg.cum_delivered, 0.1),
+                p50: q(&s.agg.cum_delivered, 0.5),
+                p90: q(&s.agg.cum_delivered, 0.9),
+                free: q(&s.agg.cum_counterfactual, 0.5),
             }
         })
         .collect();
@@ -347,7 +349,7 @@ where
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .x_labels(12)
-        .x_label_formatter(&year_tick)
+        .x_label_formatter(&date_ticks(x1 - x0))
         .draw()?;
     for (j, f) in fans.iter().enumerate() {
         let mut band: Vec<(f64, f64)> = f.x.iter().cloned().zip(f.p90.iter().cloned()).collect();
@@ -487,7 +489,7 @@ where
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .x_labels(12)
-        .x_label_formatter(&year_tick)
+        .x_label_formatter(&date_ticks(x1 - x0))
         .draw()?;
     let same_horizon = horizons.iter().all(|&h| (h - horizons[0]).abs() < 1e-9);
     for (j, &h) in horizons.iter().enumerate() {
