@@ -872,6 +872,16 @@ fn bad_overrides_and_parents_are_explained() {
     let a = write(tmp.path(), "loop_a.toml", "extends = \"loop_b.toml\"\n");
     write(tmp.path(), "loop_b.toml", "extends = \"loop_a.toml\"\n");
     fails_with(&["check", a.to_str().unwrap()], "makes a cycle");
+    // The loop closes in the parent; the scenario asked for is named with the chain.
+    let (la, lb) = (a.display(), tmp.path().join("loop_b.toml"));
+    fails_with(
+        &["check", a.to_str().unwrap()],
+        &format!(
+            "note: {} is a parent of {la}: {la} -> {}",
+            lb.display(),
+            lb.display()
+        ),
+    );
     fails_with(&["compare", s], "required");
     // A name too long for a folder's name is refused before any file is written.
     let long = format!("name={}", "n".repeat(65));

@@ -74,7 +74,16 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
     let extended = doc.contains_key("extends");
     let mut notes = Vec::new();
     if extended {
-        doc = inherit(doc, &label, &text, dir, &mut files, &mut notes)?;
+        doc = inherit(doc, &label, &text, dir, &mut files, &mut notes).map_err(|e| match e {
+            // A problem in a parent: say which scenario was asked for, and the chain.
+            Error::Scenario(mut p) if p.file != label => {
+                let chain = files.join(" -> ");
+                p.notes
+                    .push(format!("{} is a parent of {label}: {chain}", p.file));
+                Error::Scenario(p)
+            }
+            e => e,
+        })?;
     }
     for set in sets {
         let defaults = !doc.contains_key("thresholds");
