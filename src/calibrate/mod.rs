@@ -89,7 +89,16 @@ fn days_from(a: Date, b: Date) -> f64 {
 /// first and last event dates).
 pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result<Calibration> {
     let first = events.records.iter().map(|r| r.date).min();
-    let last = events.records.iter().map(|r| r.date).max();
+    // (An event known only to its month may fall on its last day.)
+    let last = (events.records.iter())
+        .map(|r| {
+            if r.approximate {
+                r.date.last_of_month()
+            } else {
+                r.date
+            }
+        })
+        .max();
     // (With no row mapped, a window given by the flags has nothing to hold either.)
     let window = match first {
         Some(_) => (from.or(first), to.or(last)),
@@ -139,7 +148,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
     let mut groups: BTreeMap<(String, usize), Vec<&Record>> = BTreeMap::new();
     let (mut outside, mut approximate, mut repeated) = (0, 0, 0);
     for r in &events.records {
-        if r.date < from || r.date > to {
+        if !r.in_window(from, to) {
             outside += 1;
             continue;
         }
@@ -546,7 +555,7 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
             .map_err(&err)?;
     }
     let approximate: Vec<usize> = (cal.events.records.iter())
-        .filter(|r| r.approximate && r.date >= cal.from && r.date <= cal.to)
+        .filter(|r| r.approximate && r.in_window(cal.from, cal.to))
         .map(|r| r.line)
         .collect();
     if !approximate.is_empty() {
@@ -558,7 +567,7 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
         .map_err(&err)?;
     }
     let repeated: Vec<usize> = (cal.events.records.iter())
-        .filter(|r| r.repeated && r.date >= cal.from && r.date <= cal.to)
+        .filter(|r| r.repeated && r.in_window(cal.from, cal.to))
         .map(|r| r.line)
         .collect();
     if !repeated.is_empty() {

@@ -58,6 +58,23 @@ pub struct Record {
     pub repeated: bool,
 }
 
+impl Record {
+    /// Whether the event counts in the window `from..=to`: its day, or for an event
+    /// known only to its month, the middle of the month (the 16th), so that a window
+    /// that starts or ends within a month counts its undated events when it holds most
+    /// of the month, the same at either end.
+    pub fn in_window(&self, from: Date, to: Date) -> bool {
+        let day = if self.approximate {
+            self.date
+                .first_of_month()
+                .saturating_add(jiff::Span::new().days(15))
+        } else {
+            self.date
+        };
+        from <= day && day <= to
+    }
+}
+
 /// Events read from a file, with what could not be used.
 #[derive(Debug, Clone, Default)]
 pub struct Events {
@@ -501,6 +518,31 @@ mod tests {
         );
         assert_eq!(delimiter(b"date,kind,\"a; b; c; d\"\n"), b',');
         assert_eq!(delimiter(b"\r\n\na;b;c\n"), b';');
+    }
+
+    #[test]
+    fn an_undated_event_counts_where_the_window_holds_the_middle_of_its_month() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        let undated = Record {
+            date: d("2020-03-01"),
+            region: "Sindh".into(),
+            kind: HazardKind::Attack,
+            approximate: true,
+            line: 2,
+            repeated: false,
+        };
+        // Starting on or before the 16th counts it; after, not; the same at the end.
+        assert!(undated.in_window(d("2020-03-16"), d("2020-12-31")));
+        assert!(!undated.in_window(d("2020-03-17"), d("2020-12-31")));
+        assert!(undated.in_window(d("2019-01-01"), d("2020-03-16")));
+        assert!(!undated.in_window(d("2019-01-01"), d("2020-03-15")));
+        // A dated event counts by its day.
+        let dated = Record {
+            approximate: false,
+            ..undated
+        };
+        assert!(dated.in_window(d("2020-03-01"), d("2020-03-01")));
+        assert!(!dated.in_window(d("2020-03-02"), d("2020-12-31")));
     }
 
     #[test]
