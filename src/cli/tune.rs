@@ -147,8 +147,10 @@ impl Paired {
         self.better += better as u64;
     }
 
+    /// The 95% interval of the mean difference (Student's t, which matters only for a
+    /// few trials).
     fn ci(&self) -> (f64, f64) {
-        let half = crate::stats::Z_975 * self.diff.se();
+        let half = crate::stats::t_975(self.diff.n) * self.diff.se();
         (self.diff.mean - half, self.diff.mean + half)
     }
 

@@ -8,7 +8,7 @@ use super::OutDir;
 use crate::engine::{Aggregate, Compiled};
 use crate::error::{Error, Result};
 use crate::model::Num;
-use crate::stats::{Summary, quantile};
+use crate::stats::{Summary, Z_975, quantile};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -383,24 +383,20 @@ where
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// P(value > x) at each point x of `grid`, with its 95% Monte Carlo band
-/// (±1.96 sqrt(p (1 - p) / n)): (x, P, low, high), the probabilities in %. `sorted`
+/// P(value > x) at each point x of `grid`, with its 95% Monte Carlo band (Wilson's
+/// score interval, as in `exceedance.csv`, which keeps a width in the tail where no
+/// trial or every trial exceeds): (x, P, low, high), the probabilities in %. `sorted`
 /// holds the values in increasing order.
 pub(super) fn exceedance_curve(sorted: &[f64], grid: &[f64]) -> Vec<(f64, f64, f64, f64)> {
-    let n = sorted.len() as f64;
-    if sorted.is_empty() {
+    let n = sorted.len() as u64;
+    if n == 0 {
         return Vec::new();
     }
     grid.iter()
         .map(|&x| {
-            let p = (sorted.len() - sorted.partition_point(|&y| y <= x)) as f64 / n;
-            let half = 1.96 * (p * (1.0 - p) / n).sqrt();
-            (
-                x,
-                p * 100.0,
-                (p - half).max(0.0) * 100.0,
-                (p + half).min(1.0) * 100.0,
-            )
+            let k = (sorted.len() - sorted.partition_point(|&y| y <= x)) as u64;
+            let (lo, hi) = crate::stats::wilson(k, n);
+            (x, k as f64 / n as f64 * 100.0, lo * 100.0, hi * 100.0)
         })
         .collect()
 }
@@ -1161,7 +1157,7 @@ fn room_for_legend(
         }
     } else {
         let reach = (items.iter().take(covered))
-            .map(|x| x.1 + 1.96 * x.2)
+            .map(|x| x.1 + Z_975 * x.2)
             .fold(0.0, f64::max);
         if reach > bottom + free * (top - bottom) {
             top = bottom + (reach - bottom) / free;
@@ -1170,7 +1166,7 @@ fn room_for_legend(
     (bottom, top)
 }
 
-/// Horizontal bars of means with 95% error bars (±1.96 standard errors), the largest
+/// Horizontal bars of means with 95% error bars (±1.96 standard errors, `Z_975`), the largest
 /// at the top.
 fn bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -1184,11 +1180,11 @@ where
     let mut items = items.to_vec();
     items.sort_by(|a, b| a.1.total_cmp(&b.1));
     let n = items.len().max(1);
-    let top = items.iter().map(|x| x.1 + 1.96 * x.2).fold(1e-3, f64::max) * 1.1;
+    let top = items.iter().map(|x| x.1 + Z_975 * x.2).fold(1e-3, f64::max) * 1.1;
     // Negative means (gains) draw to the left of zero; the interval of a loss (a
     // positive mean) is drawn from zero at the least, where its axis starts.
     let low = |x: &(String, f64, f64)| {
-        let lo = x.1 - 1.96 * x.2;
+        let lo = x.1 - Z_975 * x.2;
         if x.1 < 0.0 { lo } else { lo.max(0.0) }
     };
     let bottom = items.iter().map(low).fold(0.0, f64::min) * 1.1;
@@ -1242,7 +1238,7 @@ where
         .draw_series(items.iter().enumerate().map(|(k, x)| {
             let k = k as f64;
             PathElement::new(
-                vec![(low(x), k), (x.1 + 1.96 * x.2, k)],
+                vec![(low(x), k), (x.1 + Z_975 * x.2, k)],
                 BLACK.stroke_width(2),
             )
         }))?

@@ -16,7 +16,7 @@ use super::charts::{
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
 use crate::error::{Error, Result};
-use crate::stats::quantile;
+use crate::stats::{Z_975, quantile};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -794,7 +794,7 @@ where
     (x0, x1) = (x0 - pad, x1 + pad);
     let ys = pts
         .iter()
-        .flat_map(|p| [p.p10, p.p90, p.mean - 1.96 * p.se, p.mean + 1.96 * p.se])
+        .flat_map(|p| [p.p10, p.p90, p.mean - Z_975 * p.se, p.mean + Z_975 * p.se])
         .filter(|y| y.is_finite());
     let (lo, hi) = ys.fold((0.0, 1e-3), |(a, b): (f64, f64), y| (a.min(y), b.max(y)));
     // Head room for the legend.
@@ -843,8 +843,8 @@ where
     chart.draw_series(with_se.iter().map(|p| {
         PathElement::new(
             vec![
-                (p.value, p.mean - 1.96 * p.se),
-                (p.value, p.mean + 1.96 * p.se),
+                (p.value, p.mean - Z_975 * p.se),
+                (p.value, p.mean + Z_975 * p.se),
             ],
             st,
         )
@@ -852,7 +852,7 @@ where
     chart.draw_series(
         with_se
             .iter()
-            .flat_map(|p| [-1.96, 1.96].map(|z| (p.value, p.mean + z * p.se)))
+            .flat_map(|p| [-Z_975, Z_975].map(|z| (p.value, p.mean + z * p.se)))
             .map(|at| EmptyElement::at(at) + PathElement::new(vec![(-6, 0), (6, 0)], st)),
     )?;
     chart

@@ -124,6 +124,30 @@ pub fn exceedance(values: &[f32], threshold: f64) -> Exceedance {
     }
 }
 
+/// The 0.975 quantile of Student's t with `n - 1` degrees of freedom: the multiple of
+/// a standard error that makes a 95% interval of a mean of `n` values (1.96 for many,
+/// 12.7 for two, where the normal's 1.96 would cover far less than 95%). NaN for fewer
+/// than two.
+pub fn t_975(n: u64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let df = n.saturating_sub(1) as f64;
+    if df > 200.0 {
+        // statrs' numerical inverse loses digits for many degrees of freedom (1e-6
+        // would read 3e-5 below the normal's quantile); the Cornish-Fisher expansion
+        // (Abramowitz and Stegun 26.7.5) is exact to about 1e-12 here.
+        let z = Z_975;
+        let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
+        let g1 = (z3 + z) / 4.0;
+        let g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
+        let g3 = (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
+        return z + g1 / df + g2 / (df * df) + g3 / (df * df * df);
+    }
+    match StudentsT::new(0.0, 1.0, df) {
+        Ok(t) if n >= 2 => t.inverse_cdf(0.975),
+        _ => f64::NAN,
+    }
+}
+
 /// The 95% Wilson score interval of a probability seen `k` times in `n` (n > 0): within
 /// 0..1, exactly 0 or 1 at the ends (which rounding would miss by a hair), and not empty
 /// when `k` is 0 or `n`.
@@ -478,6 +502,26 @@ mod tests {
         assert!((m.mean - mean).abs() < 1e-12);
         assert!((m.variance() - var).abs() < 1e-9);
         assert!((m.se() - (var / 5.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn t_quantiles_match_the_tables_and_tend_to_the_normal() {
+        // Student's t, two-sided 95%: 12.706 (1 df), 4.303 (2), 2.262 (9), 2.042 (30).
+        for (n, t) in [(2, 12.706), (3, 4.303), (10, 2.262), (31, 2.042)] {
+            assert!((t_975(n) - t).abs() < 5e-4, "{n}: {}", t_975(n));
+        }
+        // Where the expansion takes over, it meets statrs' inverse, and then falls
+        // towards the normal's quantile: above it by (z^3 + z) / (4 df) and more.
+        assert!((t_975(201) - t_975(202)).abs() < 1e-4);
+        let mut before = t_975(150);
+        for n in (151..5000).step_by(7) {
+            let t = t_975(n);
+            assert!(t < before && t > Z_975, "{n}: {t} after {before}");
+            before = t;
+        }
+        let far = t_975(1_000_001) - Z_975;
+        assert!((far - (Z_975.powi(3) + Z_975) / 4e6).abs() < 1e-11, "{far}");
+        assert!(t_975(1).is_nan() && t_975(0).is_nan());
     }
 
     #[test]
