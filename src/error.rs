@@ -12,6 +12,9 @@ pub struct Problem {
     pub line: Option<usize>,
     /// What is wrong and what would be valid.
     pub message: String,
+    /// Where the value was written, as `file:line` or `file`, when the scenario was
+    /// merged from several files (`extends`) and `line` cannot point into the merge.
+    pub source: Option<String>,
 }
 
 /// Every problem found in one scenario file.
@@ -37,9 +40,10 @@ impl fmt::Display for ScenarioProblems {
             if n == 1 { "" } else { "s" }
         )?;
         for p in &self.problems {
-            let at = match p.line {
-                Some(l) => format!("{}:{}", self.file, l),
-                None => self.file.clone(),
+            let at = match (&p.source, p.line) {
+                (Some(source), _) => source.clone(),
+                (None, Some(l)) => format!("{}:{}", self.file, l),
+                (None, None) => self.file.clone(),
             };
             if p.path.is_empty() {
                 writeln!(f, "  {at}: {}", p.message)?;

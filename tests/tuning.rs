@@ -916,6 +916,43 @@ fn bad_overrides_and_parents_are_explained() {
         &["check", typo.to_str().unwrap()],
         "  note: `hazards[blockade]` is a new item: the scenario it extends has none of that name (did you mean `blockades`?)",
     );
+    // Problems in a merged scenario point to the file and line that wrote the value:
+    // the parent's bad impact, in a [hazards.impact] table, and the child's unknown key.
+    let parent = small_text(&[("duration_days = 3", "duration_days = { pert = [5, 1, 2] }")]);
+    let parent_line = parent
+        .lines()
+        .position(|l| l.contains("pert = [5"))
+        .unwrap()
+        + 1;
+    let parent = write(tmp.path(), "bad_parent.toml", &parent);
+    let child = write(
+        tmp.path(),
+        "bad_child.toml",
+        "extends = \"bad_parent.toml\"\nname = \"child\"\n\n[[routes]]\nname = \"road\"\ncapacity_per_dy = 5\n",
+    );
+    let (c, p) = (child.to_str().unwrap(), parent.display());
+    fails_with(
+        &["check", c],
+        &format!("  {c}:6: routes[road].capacity_per_dy: unknown key `capacity_per_dy`"),
+    );
+    fails_with(
+        &["check", c],
+        &format!(
+            "  {p}:{parent_line}: hazards[h].impact.duration_days.pert: needs [min, mode, max]"
+        ),
+    );
+    // A value given by --set is the override's, not a file's.
+    fails_with(
+        &[
+            "check",
+            c,
+            "--set",
+            "hazards[h].impact.duration_days={ pert = [4, 1, 2] }",
+        ],
+        &format!(
+            "  {c} (extends {p}) --set hazards[h].impact.duration_days={{ pert = [4, 1, 2] }}: hazards[h].impact.duration_days.pert: needs"
+        ),
+    );
 }
 
 #[test]

@@ -33,10 +33,12 @@ pub fn load_with(file: Option<&Path>, sets: &[String]) -> Result<(Model, resolve
     match parse(&r.text, &r.label) {
         Ok(model) => Ok((model, r)),
         Err(Error::Scenario(mut e)) if !r.verbatim => {
-            // Lines would point into the merged text, which the user never saw.
+            // Lines would point into the merged text, which the user never saw: a
+            // problem in a parent's value points into the parent instead.
             e.file = r.describe();
             for p in &mut e.problems {
                 p.line = None;
+                p.source = r.source_of(&p.path);
             }
             e.notes = r.notes.clone();
             Err(Error::Scenario(e))
@@ -91,6 +93,7 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
         path: String::new(),
         line: e.span().map(|s| line_of(text, s.start)),
         message: toml_message(text, e),
+        source: None,
     }
 }
 
@@ -265,6 +268,7 @@ impl Builder<'_> {
             path: path.to_string(),
             line,
             message: message.into(),
+            source: None,
         });
     }
 
@@ -313,6 +317,7 @@ impl Builder<'_> {
             message: format!(
                 "unknown key `{key}`{hint}; see docs/scenario-format.md for the keys each table takes"
             ),
+            source: None,
         });
     }
 }

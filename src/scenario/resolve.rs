@@ -41,6 +41,8 @@ pub struct Resolved {
     pub verbatim: bool,
     /// The files read, the scenario first, then its parents.
     pub files: Vec<String>,
+    /// Their texts, in the same order.
+    pub texts: Vec<String>,
     /// The `--set` overrides applied, in order.
     pub sets: Vec<String>,
     /// What the overrides changed besides their own key (for the console).
@@ -61,6 +63,94 @@ impl Resolved {
     }
 }
 
+impl Resolved {
+    /// Where the value at `path` (a problem's key path) was written in a scenario merged
+    /// from several files: the first file of the chain (the scenario, then its parents)
+    /// that gives the key, with the line of the key there where it can be found
+    /// (`baseline.toml:263`). `None` when an override (`--set`) gives it, or when no
+    /// file does (a problem of the merged whole).
+    pub fn source_of(&self, path: &str) -> Option<String> {
+        let steps = steps(path).ok()?;
+        // An override of the key, or of a key above it, replaces every file's value.
+        let merged: Table = self.text.parse().ok()?;
+        let overridden = self.sets.iter().any(|set| {
+            let key = apply_set(&mut merged.clone(), set).unwrap_or_default();
+            path == key
+                || path.starts_with(&format!("{key}."))
+                || path.starts_with(&format!("{key}["))
+        });
+        if overridden {
+            return None;
+        }
+        let (i, text) = (self.texts.iter().enumerate())
+            .find(|(_, t)| t.parse::<Table>().is_ok_and(|doc| gives(&doc, &steps)))?;
+        Some(match step_line(text, &steps) {
+            Some(line) => format!("{}:{line}", self.files[i]),
+            None => self.files[i].clone(),
+        })
+    }
+}
+
+/// Whether a file's own table gives the key path `steps` (items by name, or by
+/// position when the selector is a number that names none), other than a whole list of
+/// items.
+fn gives(doc: &Table, steps: &[Step]) -> bool {
+    let mut table = doc;
+    for (n, step) in steps.iter().enumerate() {
+        let Some(mut value) = table.get(&step.key) else {
+            return false;
+        };
+        if let Some(item) = &step.item {
+            let Value::Array(items) = value else {
+                return false;
+            };
+            let by_name = items.iter().find(|v| item_label(v) == Some(item.as_str()));
+            match by_name.or_else(|| item.parse::<usize>().ok().and_then(|i| items.get(i))) {
+                Some(v) => value = v,
+                None => return false,
+            }
+        }
+        if n + 1 == steps.len() {
+            // A whole list of items (`sites`) is every file's: no one file wrote it.
+            return !matches!(value, Value::Array(a) if a.iter().any(Value::is_table));
+        }
+        match value {
+            Value::Table(t) => table = t,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The line of a key path in a file's text, found as text (tables keep no positions):
+/// from the line that names the path's last item, the first line that assigns the
+/// path's last key, or else the key before it, and so on back to that item
+/// (`duration_days` of `impact.duration_days.lognormal`, written in a `[hazards.impact]`
+/// table as `duration_days = { lognormal = ... }`), or else the item's own line.
+fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
+    let last_item = steps.iter().rposition(|s| s.item.is_some());
+    let from = match last_item {
+        Some(i) => {
+            let s = &steps[i];
+            item_line(
+                text,
+                &format!("{}[{}]", s.key, s.item.as_deref().unwrap_or("")),
+            )?
+        }
+        None => 1,
+    };
+    let assigns = |key: &str| {
+        text.lines().enumerate().skip(from - 1).find_map(|(i, l)| {
+            let rest = l.trim_start().strip_prefix(key)?;
+            rest.trim_start().starts_with(['=', '.']).then_some(i + 1)
+        })
+    };
+    let after_item = last_item.map_or(0, |i| i + 1);
+    (steps[after_item..].iter().rev())
+        .find_map(|s| assigns(&s.key))
+        .or(last_item.map(|_| from))
+}
+
 /// Resolves a scenario file (or the built-in baseline when `file` is `None`) with its
 /// parents and the overrides `sets` (`KEY=VALUE`).
 pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
@@ -69,12 +159,14 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         None => (BASELINE_LABEL.to_string(), BASELINE_TOML.to_string()),
     };
     let mut files = vec![label.clone()];
+    let mut texts = vec![text.clone()];
     let mut doc = document(&text, &label)?;
     let dir = file.and_then(Path::parent).map(Path::to_path_buf);
     let extended = doc.contains_key("extends");
     let mut notes = Vec::new();
     if extended {
-        doc = inherit(doc, &label, &text, dir, &mut files, &mut notes).map_err(|e| match e {
+        let chain = (&mut files, &mut texts);
+        doc = inherit(doc, &label, &text, dir, chain, &mut notes).map_err(|e| match e {
             // A problem in a parent: say which scenario was asked for, and the chain.
             Error::Scenario(mut p) if p.file != label => {
                 let chain = files.join(" -> ");
@@ -107,6 +199,7 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
             text,
             verbatim: true,
             files,
+            texts,
             sets: Vec::new(),
             notes,
         });
@@ -124,6 +217,7 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
         text,
         verbatim: false,
         files,
+        texts,
         sets: sets.to_vec(),
         notes,
     })
@@ -228,6 +322,7 @@ fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) 
             path: path.to_string(),
             line,
             message,
+            source: None,
         }],
         notes: Vec::new(),
     })
@@ -321,7 +416,7 @@ fn inherit(
     label: &str,
     text: &str,
     dir: Option<PathBuf>,
-    files: &mut Vec<String>,
+    (files, texts): (&mut Vec<String>, &mut Vec<String>),
     notes: &mut Vec<String>,
 ) -> Result<Table> {
     let Some(ext) = doc.remove("extends") else {
@@ -365,13 +460,14 @@ fn inherit(
         ));
     }
     files.push(parent_label.clone());
+    texts.push(parent_text.clone());
     let parent = document(&parent_text, &parent_label)?;
     let mut base = inherit(
         parent,
         &parent_label,
         &parent_text,
         parent_dir,
-        files,
+        (&mut *files, &mut *texts),
         notes,
     )?;
     let mut m = Merge::default();
@@ -465,6 +561,7 @@ fn merge(base: &mut Table, over: Table, path: &str, m: &mut Merge) {
                             line: None,
                             message: "has `remove = true` but the parent scenario has no such item"
                                 .into(),
+                            source: None,
                         });
                     }
                 }
@@ -510,6 +607,7 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
                     path: format!("{here}.remove"),
                     line: None,
                     message: "must be true or false".into(),
+                    source: None,
                 });
                 false
             }
@@ -538,6 +636,7 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
                     message: format!(
                         "has `remove = true` but the parent scenario has no such item{hint}"
                     ),
+                    source: None,
                 })
             }
             (Some(i), false) => {
