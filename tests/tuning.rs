@@ -772,17 +772,21 @@ fn bad_overrides_and_parents_are_explained() {
         "invalid value for --param: `routes[road].standby` does not hold a number (expected a boolean)",
     );
     // A date is refused as a key, before any trial, not as a broken variant.
-    fails_with(
-        &[
-            "sweep",
-            s,
-            "--param",
-            "sites[mine].online",
-            "--values",
-            "1,2",
-        ],
-        "invalid value for --param: `sites[mine].online` does not hold a number (expected an ISO date such as 2026-12-31; got an integer)",
-    );
+    for (values, got) in [("1,2", "an integer"), ("0.5,1", "a number")] {
+        fails_with(
+            &[
+                "sweep",
+                s,
+                "--param",
+                "sites[mine].online",
+                "--values",
+                values,
+            ],
+            &format!(
+                "invalid value for --param: `sites[mine].online` does not hold a number (expected an ISO date such as 2026-12-31; got {got})"
+            ),
+        );
+    }
     // An override of the swept key, or of a key inside it, would be dropped by every
     // value: refused.
     let uncertain = write(
@@ -793,7 +797,7 @@ fn bad_overrides_and_parents_are_explained() {
     for (set, message) in [
         (
             "hazards[h].rate_per_year=3",
-            "invalid value for --set: `hazards[h].rate_per_year=3` sets `hazards[h].rate_per_year`, the key --param sweeps so",
+            "invalid value for --set: `hazards[h].rate_per_year=3` sets `hazards[h].rate_per_year`, the key --param sweeps, so",
         ),
         (
             "hazards[h].rate_per_year.pert=[1,2,3]",
@@ -877,7 +881,7 @@ fn bad_overrides_and_parents_are_explained() {
     fails_with(
         &["check", a.to_str().unwrap()],
         &format!(
-            "note: {} is a parent of {la}: {la} -> {}",
+            "note: {} is among the parents of {la}: {la} -> {}",
             lb.display(),
             lb.display()
         ),
@@ -1357,6 +1361,30 @@ fn a_sweep_says_which_values_gave_the_same_outcome_in_every_trial() {
     let note = "Values 1.2 and 1.4 gave the very same outcome in every trial";
     assert!(stdout.contains(note), "{stdout}");
     assert!(!stdout.contains("1.4 and 2"), "{stdout}");
+    // A run of equal values is named once.
+    let out = shortfall()
+        .args([
+            "sweep",
+            small.to_str().unwrap(),
+            "--param",
+            "routes[road].transit_days",
+        ])
+        .args([
+            "--values",
+            "1.1,1.2,1.3,2,2.1",
+            "--trials",
+            "20",
+            "-q",
+            "--out",
+        ])
+        .arg(tmp.path().join("o2"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Values 1.1, 1.2 and 1.3; 2 and 2.1 gave the very same outcome"),
+        "{stdout}"
+    );
     let report = std::fs::read_to_string(tmp.path().join("o/report.html")).unwrap();
     assert!(report.contains(note));
 }

@@ -537,9 +537,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         "trials worse",
     ];
     let mut body = format!(
-        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} trials per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not reach the US.</p>\n",
+        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} trial{} per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not reach the US.</p>\n",
         html::escape(&names.join(" vs ")),
         trials,
+        if trials == 1 { "" } else { "s" },
         seed
     );
     body += "<h2>Headline</h2>\n";
@@ -1042,7 +1043,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         for set in &common.set {
             let Some(k) = canonical(set) else { continue };
             let what = if k == swept {
-                "the key --param sweeps".to_string()
+                "the key --param sweeps,".to_string()
             } else if k.starts_with(&format!("{swept}.")) {
                 format!("inside `{swept}`, the key --param sweeps,")
             } else {
@@ -1072,7 +1073,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                     let m = &p.message;
                     m.contains("invalid type:")
                         || m.contains("; got an integer")
-                        || m.contains("; got a float")
+                        || m.contains("; got a number")
                 }) =>
             {
                 let why = p.problems.iter().map(|p| p.message.rsplit(", ").next().unwrap_or("")).next().unwrap_or("");
@@ -1238,20 +1239,33 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         "vs first value (paired)",
     ];
     let mut body = format!(
-        "<h1>Sweep of {} in scenario {}</h1>\n<p class=\"note\">{} trials at each value on common random numbers (seed {}); the last column is the trial-by-trial difference from the first value with its standard error.</p>\n",
+        "<h1>Sweep of {} in scenario {}</h1>\n<p class=\"note\">{} trial{} at each value on common random numbers (seed {}); the last column is the trial-by-trial difference from the first value with its standard error.</p>\n",
         html::escape(&args.param),
         html::escape(&name),
         trials,
+        if trials == 1 { "" } else { "s" },
         seed
     );
-    let same: Vec<String> = (1..values.len())
-        .filter(|&s| same_as_before[s])
-        .map(|s| format!("{} and {}", names[s - 1], names[s]))
-        .collect();
+    // Runs of neighbouring values with the same outcome ("1, 1.2 and 1.4").
+    let mut same: Vec<String> = Vec::new();
+    let mut k = 1;
+    while k < values.len() {
+        if !same_as_before[k] {
+            k += 1;
+            continue;
+        }
+        let first = k - 1;
+        while k < values.len() && same_as_before[k] {
+            k += 1;
+        }
+        let run = &names[first..k];
+        let (last, rest) = run.split_last().expect("a run has two values");
+        same.push(format!("{} and {last}", rest.join(", ")));
+    }
     let same_note = (!same.is_empty()).then(|| {
         format!(
             "Values {} gave the very same outcome in every trial: the model rounds `{}` (counts to whole numbers, days to whole days), or it does not matter in this scenario.",
-            same.join(", "),
+            same.join("; "),
             args.param
         )
     });

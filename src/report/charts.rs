@@ -606,7 +606,7 @@ where
         let q = |p: f64| -> Vec<f64> { (0..ends.len()).map(|j| cell(j).0.quantile(p)).collect() };
         let (p10, p50, p90) = (q(0.1), q(0.5), q(0.9));
         let cf: Vec<f64> = (0..ends.len()).map(|j| cell(j).1.quantile(0.5)).collect();
-        let x0 = m.start.year() as f64 + (m.start.month() as f64 - 1.0) / 12.0;
+        let x0 = year_of(m.start);
         let plan = plan_path(i.c, k, &x, &p50, x0);
         let top = p90
             .iter()
@@ -631,7 +631,7 @@ where
             .y_label_formatter(&|v| short_tick(*v))
             .draw()?;
         // From nothing delivered at the start.
-        let origin = (year_of(m.start), 0.0);
+        let origin = (x0, 0.0);
         let from_zero = |v: &[f64]| -> Vec<(f64, f64)> {
             std::iter::once(origin)
                 .chain(x.iter().copied().zip(v.iter().copied()))

@@ -70,18 +70,25 @@ impl Resolved {
     /// (`baseline.toml:263`). `None` when an override (`--set`) gives it, or when no
     /// file does (a problem of the merged whole).
     pub fn source_of(&self, path: &str) -> Option<String> {
-        let steps = steps(path).ok()?;
-        // An override of the key, or of a key above it, replaces every file's value.
+        let mut steps = steps(path).ok()?;
+        // An override of the key, of a key above it or of one within it replaces every
+        // file's value there.
         let merged: Table = self.text.parse().ok()?;
         let overridden = self.sets.iter().any(|set| {
-            let key = apply_set(&mut merged.clone(), set).unwrap_or_default();
-            path == key
-                || path.starts_with(&format!("{key}."))
-                || path.starts_with(&format!("{key}["))
+            let Ok(key) = apply_set(&mut merged.clone(), set) else {
+                return false;
+            };
+            let within = |a: &str, b: &str| {
+                a == b || a.starts_with(&format!("{b}.")) || a.starts_with(&format!("{b}["))
+            };
+            within(path, &key) || within(&key, path)
         });
         if overridden {
             return None;
         }
+        // Items are selected by name in the files: a position in the merged list (of
+        // an item without a valid name, or of `excited_by`) is not the one in a file.
+        name_items(&merged, &mut steps)?;
         let (i, text) = (self.texts.iter().enumerate())
             .find(|(_, t)| t.parse::<Table>().is_ok_and(|doc| gives(&doc, &steps)))?;
         Some(match step_line(text, &steps) {
@@ -91,9 +98,47 @@ impl Resolved {
     }
 }
 
+/// Replaces each item selector of `steps` given as a position in the merged document
+/// by the item's name (its `name`, or `hazard` in `excited_by`). `None` when an item so
+/// selected has no name: its position in a file cannot be known (lists without names,
+/// such as `plan`, are each given whole by one file, and keep their positions).
+fn name_items(merged: &Table, steps: &mut [Step]) -> Option<()> {
+    let mut table = merged;
+    for step in steps.iter_mut() {
+        let mut value = table.get(&step.key)?;
+        if let Some(item) = &mut step.item {
+            let Value::Array(items) = value else {
+                return None;
+            };
+            let by_name = items.iter().find(|v| item_label(v) == Some(item.as_str()));
+            value = match by_name {
+                Some(v) => v,
+                None => {
+                    let v = items.get(item.parse::<usize>().ok()?)?;
+                    if items.iter().any(|v| item_label(v).is_some()) {
+                        // (A label given twice, as a hazard exciting another twice,
+                        // does not say which of its items this is.)
+                        let label = item_label(v)?;
+                        let same = items.iter().filter(|w| item_label(w) == Some(label));
+                        if same.count() > 1 {
+                            return None;
+                        }
+                        *item = label.to_string();
+                    }
+                    v
+                }
+            };
+        }
+        match value {
+            Value::Table(t) => table = t,
+            _ => return Some(()),
+        }
+    }
+    Some(())
+}
+
 /// Whether a file's own table gives the key path `steps` (items by name, or by
-/// position when the selector is a number that names none), other than a whole list of
-/// items.
+/// position in a list without names), other than a whole list of items.
 fn gives(doc: &Table, steps: &[Step]) -> bool {
     let mut table = doc;
     for (n, step) in steps.iter().enumerate() {
@@ -104,8 +149,13 @@ fn gives(doc: &Table, steps: &[Step]) -> bool {
             let Value::Array(items) = value else {
                 return false;
             };
-            let by_name = items.iter().find(|v| item_label(v) == Some(item.as_str()));
-            match by_name.or_else(|| item.parse::<usize>().ok().and_then(|i| items.get(i))) {
+            let named = items.iter().any(|v| item_label(v).is_some());
+            let found = if named {
+                items.iter().find(|v| item_label(v) == Some(item.as_str()))
+            } else {
+                item.parse::<usize>().ok().and_then(|i| items.get(i))
+            };
+            match found {
                 Some(v) => value = v,
                 None => return false,
             }
@@ -122,33 +172,53 @@ fn gives(doc: &Table, steps: &[Step]) -> bool {
     false
 }
 
-/// The line of a key path in a file's text, found as text (tables keep no positions):
-/// from the line that names the path's last item, the first line that assigns the
-/// path's last key, or else the key before it, and so on back to that item
-/// (`duration_days` of `impact.duration_days.lognormal`, written in a `[hazards.impact]`
-/// table as `duration_days = { lognormal = ... }`), or else the item's own line.
+/// The line of a key path in a file's text, found as text (tables keep no positions).
+/// Within the block of the path's first item (from its `[[list]]` header to the next
+/// table that is not inside it), the first line that assigns the path's last key, or
+/// else the key before it, and so on back (`duration_days` of
+/// `impact.duration_days.lognormal`, written `duration_days = { lognormal = ... }` in a
+/// `[hazards.impact]` table; `impact` of an inline `impact = { ... }`), or else the
+/// item's `name` line. For a path without items, the line that assigns its first key.
 fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
-    let last_item = steps.iter().rposition(|s| s.item.is_some());
-    let from = match last_item {
-        Some(i) => {
-            let s = &steps[i];
-            item_line(
-                text,
-                &format!("{}[{}]", s.key, s.item.as_deref().unwrap_or("")),
-            )?
+    let lines: Vec<&str> = text.lines().collect();
+    let assigns = |l: &str, key: &str| {
+        (l.trim_start().strip_prefix(key)).is_some_and(|r| r.trim_start().starts_with(['=', '.']))
+    };
+    let Some(first) = steps.iter().position(|s| s.item.is_some()) else {
+        let key = &steps.first()?.key;
+        return lines.iter().position(|l| assigns(l, key)).map(|i| i + 1);
+    };
+    let list = &steps[first].key;
+    let label = steps[first].item.as_deref()?;
+    // Each `[[list]]` block, up to the next header outside the list's item.
+    let header = |l: &str| l.trim_start().starts_with('[');
+    let inside = |l: &str| {
+        let h = l.trim_start().trim_start_matches('[');
+        h.starts_with(&format!("{list}.")) && !l.trim_start().starts_with(&format!("[[{list}]]"))
+    };
+    let wanted = [format!("name=\"{label}\""), format!("name='{label}'")];
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim() != format!("[[{list}]]") {
+            i += 1;
+            continue;
         }
-        None => 1,
-    };
-    let assigns = |key: &str| {
-        text.lines().enumerate().skip(from - 1).find_map(|(i, l)| {
-            let rest = l.trim_start().strip_prefix(key)?;
-            rest.trim_start().starts_with(['=', '.']).then_some(i + 1)
-        })
-    };
-    let after_item = last_item.map_or(0, |i| i + 1);
-    (steps[after_item..].iter().rev())
-        .find_map(|s| assigns(&s.key))
-        .or(last_item.map(|_| from))
+        let end = (i + 1..lines.len())
+            .find(|&j| header(lines[j]) && !inside(lines[j]))
+            .unwrap_or(lines.len());
+        let block = i..end;
+        let named = block.clone().find(|&j| {
+            let compact: String = lines[j].chars().filter(|c| !c.is_whitespace()).collect();
+            wanted.iter().any(|w| compact.starts_with(w.as_str()))
+        });
+        if let Some(name_line) = named {
+            let found = (steps[first + 1..].iter().rev())
+                .find_map(|s| block.clone().find(|&j| assigns(lines[j], &s.key)));
+            return Some(found.unwrap_or(name_line) + 1);
+        }
+        i = end;
+    }
+    None
 }
 
 /// Resolves a scenario file (or the built-in baseline when `file` is `None`) with its
@@ -170,8 +240,10 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
             // A problem in a parent: say which scenario was asked for, and the chain.
             Error::Scenario(mut p) if p.file != label => {
                 let chain = files.join(" -> ");
-                p.notes
-                    .push(format!("{} is a parent of {label}: {chain}", p.file));
+                p.notes.push(format!(
+                    "{} is among the parents of {label}: {chain}",
+                    p.file
+                ));
                 Error::Scenario(p)
             }
             e => e,
@@ -396,20 +468,6 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// The line of the item a key path ends in (`hazards[bla]` or `hazards[bla].remove`):
-/// the first line that gives it as `name = "bla"` (or `hazard = "bla"`). The merged
-/// tables keep no positions, so this is found in the text.
-fn item_line(text: &str, path: &str) -> Option<usize> {
-    let label = path.rsplit_once('[')?.1.split(']').next()?;
-    let wanted = [format!("name=\"{label}\""), format!("hazard=\"{label}\"")];
-    text.lines()
-        .position(|l| {
-            let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
-            wanted.iter().any(|w| compact.starts_with(w.as_str()))
-        })
-        .map(|i| i + 1)
-}
-
 /// Replaces `doc` by its parent chain merged with it.
 fn inherit(
     mut doc: Table,
@@ -481,7 +539,7 @@ fn inherit(
     );
     let mut problems = m.problems;
     for p in problems.iter_mut().filter(|p| p.line.is_none()) {
-        p.line = item_line(text, &p.path);
+        p.line = steps(&p.path).ok().and_then(|s| step_line(text, &s));
     }
     if problems.is_empty() {
         Ok(base)
@@ -1049,6 +1107,43 @@ pub fn closest<'a>(key: &str, candidates: &'a [String]) -> Option<&'a str> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_problem_s_source_is_the_file_that_wrote_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let parent = "name = \"p\"\n\n[[hazards]]\nname = \"h\"\nrate_per_year = 1\n[[hazards.excited_by]]\nhazard = \"g\"\njump = -1\n";
+        std::fs::write(dir.path().join("parent.toml"), parent).unwrap();
+        let child = "extends = \"parent.toml\"\n\n[[hazards]]\nname = \"h\"\nrate_per_year = 2\n[[hazards.excited_by]]\nhazard = \"k\"\njump = 0.2\n";
+        let child_path = dir.path().join("child.toml");
+        std::fs::write(&child_path, child).unwrap();
+        let r = resolve(Some(&child_path), &[]).unwrap();
+        let (c, p) = (&r.files[0], &r.files[1]);
+        // The child's value; the parent's excited_by entry, first in the merged list
+        // (the child's new one comes after it), by its position there.
+        assert_eq!(
+            r.source_of("hazards[h].rate_per_year"),
+            Some(format!("{c}:5"))
+        );
+        assert_eq!(
+            r.source_of("hazards[h].excited_by[0].jump"),
+            Some(format!("{p}:8"))
+        );
+        assert_eq!(
+            r.source_of("hazards[h].excited_by[1].jump"),
+            Some(format!("{c}:8"))
+        );
+        // The parent's name; a whole list is no one file's; an override is its own.
+        assert_eq!(r.source_of("name"), Some(format!("{p}:1")));
+        assert_eq!(r.source_of("hazards"), None);
+        let set = ["hazards[h].excited_by[0].jump=0.5".to_string()];
+        let r = resolve(Some(&child_path), &set).unwrap();
+        assert_eq!(r.source_of("hazards[h].excited_by[0].jump"), None);
+        assert_eq!(r.source_of("hazards[h].excited_by[0]"), None);
+        assert_eq!(
+            r.source_of("hazards[h].excited_by[1].jump"),
+            Some(format!("{c}:8"))
+        );
+    }
+
     fn merged(base: &mut Table, over: Table) -> Merge {
         let mut m = Merge::default();
         merge(base, over, "", &mut m);
@@ -1217,9 +1312,21 @@ mod tests {
             problems[0].message
         );
         let text = "name = \"child\"\n\n[[sites]]\n  name   = \"zz\"\nremove = true\n";
-        assert_eq!(item_line(text, "sites[zz]"), Some(4));
-        assert_eq!(item_line(text, "sites[zz].remove"), Some(4));
-        assert_eq!(item_line(text, "sites[yy]"), None);
+        let line = |path: &str| step_line(text, &steps(path).unwrap());
+        assert_eq!(line("sites[zz]"), Some(4));
+        assert_eq!(line("sites[zz].remove"), Some(5));
+        assert_eq!(line("sites[yy]"), None);
+        // Within the item's own block: an inline table is found by its key, not by
+        // the next item's line; a name in another list or in an `excited_by` entry is
+        // not the item's.
+        let text = "[[sites]]\nname = \"b\"\n\n[[hazards]]\nname = \"a\"\n[[hazards.excited_by]]\nhazard = \"b\"\njump = 0.1\n\n[[hazards]]\nrate_per_year = 2\nname = \"b\"\nimpact = { severity = 2 }\n\n[[hazards]]\nname = \"c\"\n[hazards.impact]\nseverity = 0.5\n";
+        let line = |path: &str| step_line(text, &steps(path).unwrap());
+        assert_eq!(line("hazards[b].impact.severity"), Some(13));
+        assert_eq!(line("hazards[b].rate_per_year"), Some(11));
+        assert_eq!(line("hazards[b]"), Some(12));
+        assert_eq!(line("hazards[c].impact.severity"), Some(18));
+        assert_eq!(line("hazards[a].excited_by[b].jump"), Some(8));
+        assert_eq!(line("sites[b]"), Some(2));
     }
 
     #[test]
