@@ -554,29 +554,28 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
         w.write_record([reason.clone(), lines.len().to_string(), joined(lines)])
             .map_err(&err)?;
     }
-    let approximate: Vec<usize> = (cal.events.records.iter())
-        .filter(|r| r.approximate && r.in_window(cal.from, cal.to))
-        .map(|r| r.line)
-        .collect();
-    if !approximate.is_empty() {
-        w.write_record([
-            "approximate date (unknown day, spread over its month; kept)".to_string(),
-            approximate.len().to_string(),
-            joined(&approximate),
-        ])
-        .map_err(&err)?;
-    }
-    let repeated: Vec<usize> = (cal.events.records.iter())
-        .filter(|r| r.repeated && r.in_window(cal.from, cal.to))
-        .map(|r| r.line)
-        .collect();
-    if !repeated.is_empty() {
-        w.write_record([
-            "repeats an earlier row field for field (kept as another event)".to_string(),
-            repeated.len().to_string(),
-            joined(&repeated),
-        ])
-        .map_err(&err)?;
+    // Rows kept in the window that are worth a look, by what marks them.
+    let lines_of = |marked: fn(&Record) -> bool| -> Vec<usize> {
+        (cal.events.records.iter())
+            .filter(|r| marked(r) && r.in_window(cal.from, cal.to))
+            .map(|r| r.line)
+            .collect()
+    };
+    let kept = [
+        (
+            "approximate date (unknown day, spread over its month; kept)",
+            lines_of(|r| r.approximate),
+        ),
+        (
+            "repeats an earlier row field for field (kept as another event)",
+            lines_of(|r| r.repeated),
+        ),
+    ];
+    for (reason, lines) in kept {
+        if !lines.is_empty() {
+            w.write_record([reason.to_string(), lines.len().to_string(), joined(&lines)])
+                .map_err(&err)?;
+        }
     }
     w.into_inner().map_err(|e| Error::Output {
         path: p.into(),
