@@ -18,7 +18,8 @@ use crate::report::compare_charts::{
 };
 use crate::report::files::{sha256_hex, short};
 use crate::report::{OutDir, csv_err, html, num};
-use crate::scenario::{self, resolve::Resolved};
+use crate::scenario;
+use crate::scenario::resolve::{Resolved, counted};
 use crate::stats::design::{spearman, spearman_ci};
 use crate::stats::{Moments, Summary};
 use serde::Serialize;
@@ -537,10 +538,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         "trials worse",
     ];
     let mut body = format!(
-        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} trial{} per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not reach the US.</p>\n",
+        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not reach the US.</p>\n",
         html::escape(&names.join(" vs ")),
-        trials,
-        if trials == 1 { "" } else { "s" },
+        counted(trials as usize, "trial", "trials"),
         seed
     );
     body += "<h2>Headline</h2>\n";
@@ -643,10 +643,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
     sayln!(
-        "compare {}: {} trial{} each on common random numbers, seed {}, {:.1} s\n",
+        "compare {}: {} each on common random numbers, seed {}, {:.1} s\n",
         names.join(" vs "),
-        trials,
-        if trials == 1 { "" } else { "s" },
+        counted(trials as usize, "trial", "trials"),
         seed,
         started.elapsed().as_secs_f64()
     );
@@ -1239,11 +1238,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         "vs first value (paired)",
     ];
     let mut body = format!(
-        "<h1>Sweep of {} in scenario {}</h1>\n<p class=\"note\">{} trial{} at each value on common random numbers (seed {}); the last column is the trial-by-trial difference from the first value with its standard error.</p>\n",
+        "<h1>Sweep of {} in scenario {}</h1>\n<p class=\"note\">{} at each value on common random numbers (seed {}); the last column is the trial-by-trial difference from the first value with its standard error.</p>\n",
         html::escape(&args.param),
         html::escape(&name),
-        trials,
-        if trials == 1 { "" } else { "s" },
+        counted(trials as usize, "trial", "trials"),
         seed
     );
     // Runs of neighbouring values with the same outcome ("1, 1.2 and 1.4").
@@ -1310,12 +1308,11 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
     sayln!(
-        "sweep of {} in {}: {} values, {} trial{} each on common random numbers, seed {}, {:.1} s\n",
+        "sweep of {} in {}: {} values, {} each on common random numbers, seed {}, {:.1} s\n",
         args.param,
         name,
         values.len(),
-        trials,
-        if trials == 1 { "" } else { "s" },
+        counted(trials as usize, "trial", "trials"),
         seed,
         started.elapsed().as_secs_f64()
     );
