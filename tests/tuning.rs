@@ -1341,46 +1341,25 @@ fn a_sweep_says_which_values_gave_the_same_outcome_in_every_trial() {
     // Transit days are rounded to whole days: 1.2 and 1.4 both run 1 day, 2 another.
     let tmp = tempfile::tempdir().unwrap();
     let small = write(tmp.path(), "small.toml", &small_text(&[]));
-    let out = shortfall()
-        .args([
-            "sweep",
-            small.to_str().unwrap(),
-            "--param",
-            "routes[road].transit_days",
-        ])
-        .args(["--values", "1.2,1.4,2", "--trials", "50", "-q", "--out"])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The console of a sweep of the road's transit days over `values`, into `folder`.
+    let sweep = |values: &str, folder: &str| {
+        let out = shortfall()
+            .args(["sweep", small.to_str().unwrap()])
+            .args(["--param", "routes[road].transit_days", "--values", values])
+            .args(["--trials", "50", "-q", "--out"])
+            .arg(tmp.path().join(folder))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let stdout = sweep("1.2,1.4,2", "o");
     let note = "Values 1.2 and 1.4 gave the very same outcome in every trial";
     assert!(stdout.contains(note), "{stdout}");
     assert!(!stdout.contains("1.4 and 2"), "{stdout}");
     // A run of equal values is named once.
-    let out = shortfall()
-        .args([
-            "sweep",
-            small.to_str().unwrap(),
-            "--param",
-            "routes[road].transit_days",
-        ])
-        .args([
-            "--values",
-            "1.1,1.2,1.3,2,2.1",
-            "--trials",
-            "20",
-            "-q",
-            "--out",
-        ])
-        .arg(tmp.path().join("o2"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = sweep("1.1,1.2,1.3,2,2.1", "o2");
     assert!(
         stdout.contains("Values 1.1, 1.2 and 1.3; 2 and 2.1 gave the very same outcome"),
         "{stdout}"
