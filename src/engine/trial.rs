@@ -859,6 +859,40 @@ fn shortfall(cf: f64, del: f64) -> (f64, f64) {
     (d, if cf > 0.0 { d / cf } else { f64::NAN })
 }
 
+/// What each hazard kind and each target denied: `segment` of each disruption's
+/// segment, `delay` of each delay window (split between the kinds by the days each
+/// added), and the value of cargo destroyed.
+fn charges(
+    s: &Scratch,
+    windows: &[DelayWindow],
+    n_targets: usize,
+    segment: impl Fn(&Segment) -> f64,
+    delay: impl Fn(&DelayWindow) -> f64,
+) -> ([f64; 3], Vec<f64>) {
+    let mut by_kind = [0.0; 3];
+    let mut by_target = vec![0.0; n_targets];
+    for seg in &s.segments {
+        let denied = segment(seg);
+        by_kind[seg.kind as usize] += denied;
+        by_target[seg.target as usize] += denied;
+    }
+    for w in windows {
+        let total: f64 = w.by_kind.iter().sum();
+        if total > 0.0 {
+            let denied = delay(w);
+            for (x, days) in by_kind.iter_mut().zip(w.by_kind) {
+                *x += denied * days / total;
+            }
+            by_target[w.site] += denied;
+        }
+    }
+    for (loss, &v) in s.losses.iter().zip(&s.destroyed) {
+        by_kind[loss.kind as usize] += v;
+        by_target[loss.target as usize] += v;
+    }
+    (by_kind, by_target)
+}
+
 fn fill_metrics(
     c: &Compiled,
     s: &Scratch,
@@ -918,33 +952,32 @@ fn fill_metrics(
     out.metrics[DELIVERED_VALUE] = del_v;
     out.metrics[COUNTERFACTUAL_VALUE] = cf_v;
     // Attribution: each disruption denied the counterfactual flow through its target
-    // while it lasted; a construction delay denied the delayed unit's share of its
-    // site's flow; cargo losses destroyed value. The trial's shortfall is split in
-    // proportion.
+    // while it lasted; a construction delay denied what it pushed past the horizon of
+    // the delayed unit's share of its site's flow; cargo losses destroyed value. The
+    // trial's shortfall is split in proportion. Where what was disrupted carried
+    // nothing in the counterfactual, it is split by the disrupted days instead.
     let n_targets = m.n_targets();
-    let mut by_kind = [0.0; 3];
-    let mut by_target = vec![0.0; n_targets];
-    for seg in &s.segments {
-        let t = seg.target as usize;
-        let denied = seg.severity * s.record.value(t, seg.start, seg.end);
-        by_kind[seg.kind as usize] += denied;
-        by_target[t] += denied;
-    }
-    for w in windows {
-        let total: f64 = w.by_kind.iter().sum();
-        if total > 0.0 {
+    let horizon = m.n_days as f64;
+    let (mut by_kind, mut by_target) = charges(
+        s,
+        windows,
+        n_targets,
+        |seg| seg.severity * s.record.value(seg.target as usize, seg.start, seg.end),
+        |w| {
             let units = &s.units_cf[w.site];
             let ramp_days = s.net.site_ramp[w.site];
-            let denied = unit_value(&s.record, w.site, units, w.unit, ramp_days, w.from, w.to);
-            for (x, days) in by_kind.iter_mut().zip(w.by_kind) {
-                *x += denied * days / total;
-            }
-            by_target[w.site] += denied;
-        }
-    }
-    for (loss, &v) in s.losses.iter().zip(&s.destroyed) {
-        by_kind[loss.kind as usize] += v;
-        by_target[loss.target as usize] += v;
+            let from = w.from.max(horizon - (w.to - w.from));
+            unit_value(&s.record, w.site, units, w.unit, ramp_days, from, horizon)
+        },
+    );
+    if by_kind.iter().sum::<f64>() <= 0.0 {
+        (by_kind, by_target) = charges(
+            s,
+            windows,
+            n_targets,
+            |seg| seg.severity * (seg.end.min(horizon) - seg.start),
+            |w| (w.to.min(horizon) - w.from).max(0.0),
+        );
     }
     let denied: f64 = by_kind.iter().sum();
     let scale = if denied > 0.0 { short_v / denied } else { 0.0 };
@@ -975,8 +1008,8 @@ fn fill_metrics(
         .iter()
         .enumerate()
         .filter(|(_, site)| site.kind == SiteKind::Mine)
-        .map(|(i, _)| s.units[i].iter().filter(|&&o| o.ceil() <= last_day).count() as f64)
-        .sum();
+        .map(|(i, _)| s.units[i].iter().filter(|&&o| o.ceil() <= last_day).count())
+        .sum::<usize>() as f64;
     out.metrics[l.idle] = idle as f64;
     // Phase 3 apart: the day each group's first developed prospect comes online
     // (undefined when none proves viable), and those producing at the horizon.
