@@ -587,6 +587,80 @@ fn check_prints_the_resolved_model() {
 }
 
 #[test]
+fn check_accepts_and_solves_hazards_just_below_a_branching_ratio_of_one() {
+    // Both hazards excite themselves at 0.9997 and h excites g at 0.9: the branching
+    // matrix has the eigenvalue 0.9997 twice, with one eigenvector, where power iteration
+    // once overshot 1 and refused the scenario, and iterating for the long-run rates
+    // stopped far short of them.
+    let text = r#"
+name = "near_critical"
+start = "2026-01-01"
+horizon = "2027-12-31"
+[[commodities]]
+name = "ore"
+[[sites]]
+name = "mine"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 10
+inventory_max = 100
+[[sites]]
+name = "port"
+kind = "port"
+region = "B"
+capacity_per_day = 100
+inventory_max = 1000
+[[routes]]
+name = "road"
+from = "mine"
+to = "port"
+regions = ["A", "B"]
+capacity_per_day = 20
+transit_days = 2
+[[hazards]]
+name = "h"
+kind = "attack"
+regions = ["A"]
+rate_per_year = 0.001
+self_excitation = { jump = 0.9997, decay_days = 5 }
+targets = { route = 1 }
+[hazards.impact]
+duration_days = 1
+[[hazards]]
+name = "g"
+kind = "protest"
+regions = ["B"]
+rate_per_year = 0.001
+self_excitation = { jump = 0.9997, decay_days = 20 }
+excited_by = [{ hazard = "h", jump = 0.9, decay_days = 10 }]
+targets = { route = 1 }
+[hazards.impact]
+duration_days = 1
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("near_critical.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = shortfall().arg("check").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Long-run rates (I - B)^-1 mu: h 0.001 / 0.0003, g (0.001 + 0.9 h) / 0.0003.
+    let h = 0.001 / 0.0003;
+    let g = (0.001 + 0.9 * h) / 0.0003;
+    for expected in [
+        format!("effective rate {h:.2}/yr"),
+        format!("effective rate {g:.2}/yr"),
+        "(spectral radius, at the jumps' upper bounds): 0.999700\n".to_string(),
+    ] {
+        assert!(stdout.contains(&expected), "no `{expected}` in:\n{stdout}");
+    }
+}
+
+#[test]
 fn check_shows_mitigations_rounded_numbers_and_every_distribution_parameter() {
     let out = shortfall()
         .arg("check")

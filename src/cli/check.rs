@@ -1,7 +1,7 @@
 //! `shortfall check`: the resolved model, as a user reads it.
 
 use crate::engine::rng::{purpose, stream};
-use crate::model::{Dist, Model, Num, Online, spectral_radius};
+use crate::model::{Dist, Model, Num, Online, solve_offspring, spectral_radius};
 use std::fmt::Write;
 
 fn num(m: &Model, n: Num) -> String {
@@ -249,13 +249,8 @@ fn describe_hazards(m: &Model, s: &mut String) {
         }
         mu[i] = mean(m, h.rate_per_year);
     }
-    // Long-run rates with excitation: (I - B)^-1 mu, by fixed-point iteration.
-    let mut lam = mu.clone();
-    for _ in 0..2000 {
-        lam = (0..n)
-            .map(|i| mu[i] + (0..n).map(|j| b[i][j] * lam[j]).sum::<f64>())
-            .collect();
-    }
+    // Long-run rates with excitation: (I - B)^-1 mu.
+    let lam = solve_offspring(&b, &mu);
     let _ = writeln!(
         s,
         "\nhazards (rates per year at the parameters' means, before trend, phase and mitigation factors; under each, the share of its events that hit each target):"
@@ -314,7 +309,17 @@ fn describe_hazards(m: &Model, s: &mut String) {
     }
     let _ = writeln!(
         s,
-        "  branching ratio of all hazards together (spectral radius, at the jumps' upper bounds): {:.3}",
-        spectral_radius(&m.branching_matrix_max())
+        "  branching ratio of all hazards together (spectral radius, at the jumps' upper bounds): {}",
+        below_one(spectral_radius(&m.branching_matrix_max()))
     );
+}
+
+/// A branching ratio to three decimals, or to six where three would round it up to 1.
+fn below_one(r: f64) -> String {
+    let short = format!("{r:.3}");
+    if r < 1.0 && short == "1.000" {
+        format!("{r:.6}")
+    } else {
+        short
+    }
 }

@@ -1884,40 +1884,6 @@ fn route_cycle(n_sites: usize, routes: &[Route]) -> Option<Vec<usize>> {
     None
 }
 
-/// The solution `n` of `n = bg + B n` (Gaussian elimination with partial pivoting on
-/// `I - B`); infinite where `I - B` is singular.
-fn solve_offspring(b: &[Vec<f64>], bg: &[f64]) -> Vec<f64> {
-    let k = bg.len();
-    let mut a: Vec<Vec<f64>> = (0..k)
-        .map(|i| {
-            let mut row: Vec<f64> = (0..k)
-                .map(|j| f64::from(u8::from(i == j)) - b[i][j])
-                .collect();
-            row.push(bg[i]);
-            row
-        })
-        .collect();
-    for c in 0..k {
-        let Some(p) = (c..k).max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs())) else {
-            break;
-        };
-        a.swap(c, p);
-        if a[c][c].abs() < 1e-12 {
-            return vec![f64::INFINITY; k];
-        }
-        let pivot = a[c].clone();
-        for (r, row) in a.iter_mut().enumerate() {
-            if r != c {
-                let f = row[c] / pivot[c];
-                for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
-                    *x -= f * p;
-                }
-            }
-        }
-    }
-    (0..k).map(|i| a[i][k] / a[i][i]).collect()
-}
-
 /// The most events a trial is built for (about 20 MB of events and disruptions per
 /// worker thread); hazards that could bring more are refused.
 const MAX_EVENTS: f64 = 200_000.0;
@@ -2200,7 +2166,7 @@ impl Builder<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::solve_offspring;
+    use crate::model::solve_offspring;
 
     #[test]
     fn offspring_solve_the_branching_equation() {
