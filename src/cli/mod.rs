@@ -375,6 +375,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         max_trials: args.precision.map_or(trials, |_| args.max_trials),
         mean_se: errors.0,
         p90_se: errors.1,
+        latin_hypercube: common.sampling == Sampling::Lhs,
     });
     let run = RunInfo {
         resolved,

@@ -364,11 +364,26 @@ pub struct Convergence {
     pub mean_se: f64,
     /// Standard error of its P90 (batch means) at the end.
     pub p90_se: f64,
+    /// The run sampled by Latin hypercube, for which these independent-sampling errors
+    /// are an upper bound, often well above the true error (`manifest.json` says the
+    /// sampling beside).
+    #[serde(skip)]
+    pub latin_hypercube: bool,
 }
 
 impl Convergence {
     /// One sentence for the console and the report.
     pub fn describe(&self) -> String {
+        let mut s = self.judged();
+        if self.latin_hypercube {
+            s.push_str(
+                "; with Latin hypercube sampling these are the errors of independent sampling, an upper bound that can be several times the true error (see the README, \"Sampling and correlated inputs\")",
+            );
+        }
+        s
+    }
+
+    fn judged(&self) -> String {
         let margin = crate::stats::p90_se_margin();
         // Three significant figures, so that an error just above the target does not
         // print as the target itself.
@@ -498,6 +513,27 @@ pub fn short_se(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::{short, short_se};
+
+    #[test]
+    fn convergence_under_latin_hypercube_says_its_errors_are_an_upper_bound() {
+        let mut c = super::Convergence {
+            precision: 0.001,
+            precision_given: false,
+            converged: true,
+            trials: 10_000,
+            max_trials: 10_000,
+            mean_se: 0.0005,
+            p90_se: 0.0006,
+            latin_hypercube: false,
+        };
+        let plain = c.describe();
+        assert!(plain.starts_with("converged to 0.001"), "{plain}");
+        assert!(!plain.contains("upper bound"), "{plain}");
+        c.latin_hypercube = true;
+        let lhs = c.describe();
+        assert!(lhs.starts_with(&plain), "{lhs}");
+        assert!(lhs.contains("an upper bound"), "{lhs}");
+    }
 
     #[test]
     fn convergence_errors_keep_three_figures() {
