@@ -384,6 +384,11 @@ fn bad_event_files_are_refused_with_row_and_column() {
         b"date,region,kind\n2025-01-01,Sindh,flood\n",
         &["line 2, column kind: `flood` is not attack, protest or cyber"],
     );
+    // A quote left open in a note would take the rows after it into that note.
+    refused(
+        b"event_date,event_type,sub_event_type,admin1,notes\n2020-01-01,Battles,Armed clash,Sindh,\"oops\n2020-02-01,Battles,Armed clash,Sindh,x\n2020-03-01,Battles,Armed clash,Sindh,x\n",
+        &["bad.csv, line 2: a quoted field opens here and is never closed, so the rest of the file (3 lines) would be read as one field"],
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@
 use super::mapping::{Mapping, Region, Target};
 use crate::error::{Error, Result};
 use crate::model::HazardKind;
+use crate::scenario::resolve::counted;
 use jiff::civil::Date;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -217,6 +218,33 @@ fn delimiter(bytes: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
+/// Where the file ends inside a quoted field: the offset of the quote that opened it,
+/// read as the CSV reader reads quotes (RFC 4180: a quote opens a field only at its
+/// start, two quotes within one stand for one) from `from`, the start of a record.
+fn open_quote(bytes: &[u8], from: usize, delim: u8) -> Option<usize> {
+    let (mut opened, mut field_start) = (None, true);
+    let mut i = from;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if opened.is_some() {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    opened = None;
+                }
+            }
+        } else if field_start && b == b'"' {
+            opened = Some(i);
+            field_start = false;
+        } else {
+            field_start = b == delim || b == b'\n' || b == b'\r';
+        }
+        i += 1;
+    }
+    opened
+}
+
 /// Reads and maps every row of an event file.
 pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Events> {
     let bytes = std::fs::read(path).map_err(|e| Error::Input {
@@ -238,9 +266,10 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             "is empty: expected a CSV file with a header row".into(),
         ));
     }
+    let delim = delimiter(&bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
-        .delimiter(delimiter(&bytes))
+        .delimiter(delim)
         .from_reader(bytes.as_slice());
     // Column names are matched whatever their case (`EVENT_DATE`, `iYear`).
     let headers: Vec<String> = rdr
@@ -308,8 +337,10 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     .filter(|c| col(c).is_some());
     let mut ids = std::collections::HashSet::new();
     let mut whole_rows = std::collections::HashSet::new();
+    let mut last_start = 0;
     for rec in rdr.records() {
         let rec = rec.map_err(|e| csv_error_in(path, &bytes, e))?;
+        last_start = rec.position().map_or(0, |p| p.byte() as usize);
         let row = rec.position().map_or(0, |p| lines.of(p.byte()));
         ev.rows += 1;
         let mut leave = |reason: String| ev.left_out.entry(reason).or_default().push(row);
@@ -467,6 +498,23 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     if ev.rows == 0 {
         return Err(input_err(None, None, "has a header but no rows".into()));
     }
+    // The CSV reader ends a quoted field that is never closed at the end of the file,
+    // which would take every row after it into that field, silently.
+    if let Some(at) = open_quote(&bytes, last_start, delim) {
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        return Err(input_err(
+            Some(line),
+            None,
+            format!(
+                "a quoted field opens here and is never closed, so the rest of the file ({}) would be read as one field; close the quote (a quote inside a quoted field is written twice: \"\")",
+                counted(
+                    bytes[at..].iter().filter(|&&b| b == b'\n').count(),
+                    "line",
+                    "lines"
+                )
+            ),
+        ));
+    }
     Ok(ev)
 }
 
@@ -501,6 +549,18 @@ mod tests {
             let each: Vec<usize> = positions.iter().map(|&p| line_at(bytes, p)).collect();
             assert_eq!(each, lines);
         }
+    }
+
+    #[test]
+    fn a_quote_left_open_is_found_where_it_opens() {
+        assert_eq!(open_quote(b"a,b\n1,\"x\n2,3\n", 0, b','), Some(6));
+        // Closed, doubled, or not at a field's start: nothing open.
+        assert_eq!(open_quote(b"a,b\n1,\"x\ny\",2\n", 0, b','), None);
+        assert_eq!(open_quote(b"a,b\n1,\"say \"\"hi\"\"\"\n", 0, b','), None);
+        assert_eq!(open_quote(b"a,b\n1,5\" pipe\n", 0, b','), None);
+        assert_eq!(open_quote(b"a;b\r\n1;\"x\"y\r\n", 0, b';'), None);
+        // A quote opened after a closed one, in the last record.
+        assert_eq!(open_quote(b"1,\"x\",\"y\n", 0, b','), Some(6));
     }
 
     #[test]

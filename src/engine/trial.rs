@@ -975,7 +975,7 @@ fn fill_metrics(
             s,
             windows,
             n_targets,
-            |seg| seg.severity * (seg.end.min(horizon) - seg.start),
+            |seg| seg.severity * (seg.end.min(horizon) - seg.start).max(0.0),
             |w| (w.to.min(horizon) - w.from).max(0.0),
         );
     }
