@@ -3,7 +3,7 @@
 //! the ACLED and GTD layouts, and the messages for bad files.
 
 use assert_cmd::Command;
-use shortfall::calibrate::fit::{fit_hawkes, poisson_rate};
+use shortfall::calibrate::fit::{fit_hawkes, fit_trend, poisson_rate, thinned};
 use shortfall::engine::Compiled;
 use shortfall::hazards::draw_events;
 use shortfall::scenario::parse;
@@ -12,7 +12,20 @@ use std::path::Path;
 
 /// A scenario whose only hazard has the given rate and self-excitation.
 fn process(rate: f64, jump: f64, decay: f64, horizon: &str) -> Compiled {
-    let text = format!(
+    Compiled::new(parse(&process_text(rate, jump, decay, horizon), "gen").unwrap())
+}
+
+/// A scenario whose only hazard has the given rate, growing by `trend` a year.
+fn trending(rate: f64, trend: f64, horizon: &str) -> Compiled {
+    let text = process_text(rate, 0.0, 1.0, horizon).replace(
+        "self_excitation",
+        &format!("trend_per_year = {trend}\nself_excitation"),
+    );
+    Compiled::new(parse(&text, "gen").unwrap())
+}
+
+fn process_text(rate: f64, jump: f64, decay: f64, horizon: &str) -> String {
+    format!(
         r#"
 name = "gen"
 start = "2015-01-01"
@@ -49,8 +62,7 @@ targets = {{ route = 1 }}
 [hazards.impact]
 duration_days = 1
 "#
-    );
-    Compiled::new(parse(&text, "gen").unwrap())
+    )
 }
 
 fn event_times(c: &Compiled, seed: u64, rep: u64) -> Vec<f64> {
@@ -155,6 +167,37 @@ fn hawkes_fit_recovers_known_parameters_with_nominal_coverage() {
     );
 }
 
+#[test]
+fn trend_fit_recovers_a_known_growth_with_nominal_coverage() {
+    let (rate, trend) = (10.0, 0.3);
+    let c = trending(rate, trend, "2022-12-31");
+    let t = c.model.n_days as f64;
+    let reps = 1000;
+    let (mut hits, mut growth, mut se, mut end_hits) = (0, Vec::new(), 0.0, 0);
+    // The rate at the window's end (the scenario's rate is at its start).
+    let end = (rate * (1.0f64 + trend).powf(t / 365.25)).ln();
+    for r in 0..reps {
+        let f = fit_trend(&event_times(&c, 41, r), t).expect("a fit");
+        hits += ((f.growth - trend).abs() <= 1.96 * f.growth_se) as usize;
+        end_hits += (((f.rate_end * 365.25).ln() - end).abs() <= 1.96 * f.ln_rate_end_se) as usize;
+        growth.push(f.growth);
+        se += f.growth_se / reps as f64;
+    }
+    for (what, hits) in [("growth", hits), ("rate at the end", end_hits)] {
+        let (cov, cov_se) = coverage(hits, reps as usize);
+        assert!(
+            (cov - 0.95).abs() <= 4.0 * cov_se,
+            "{what}: coverage {cov} (se {cov_se})"
+        );
+    }
+    // The spread of the estimates matches the standard errors reported, within four of
+    // the ratio's own relative standard errors.
+    let mean = growth.iter().sum::<f64>() / reps as f64;
+    let sd = (growth.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (reps - 1) as f64).sqrt();
+    let band = 4.0 / (2.0 * (reps - 1) as f64).sqrt();
+    assert!((sd / se - 1.0).abs() <= band, "spread {sd} against se {se}");
+}
+
 /// Writes events as an ACLED export, alternating both date forms and both forms of
 /// `inter1`, with extra columns.
 fn write_acled(path: &Path, dates: &[jiff::civil::Date], region: &str) {
@@ -244,6 +287,147 @@ fn acled_export_from_a_known_process_is_calibrated() {
         tmp.path().join("o/monthly_counts.png").exists()
             && tmp.path().join("o/monthly_counts.svg").exists()
     );
+    // With a share of the events hitting the programme, the fragment's process is the
+    // fit thinned to it: a smaller jump, a longer decay.
+    let out = calibrate_in(
+        &file,
+        &[
+            "--from",
+            "2015-01-01",
+            "--to",
+            "2022-12-31",
+            "--share",
+            "0.01",
+        ],
+        &tmp.path().join("s"),
+    );
+    assert!(out.status.success());
+    let fragment = std::fs::read_to_string(tmp.path().join("s/hazards.toml")).unwrap();
+    let table: toml::Table = toml::from_str(&fragment).unwrap();
+    let excitation = &table["hazards"][0]["self_excitation"];
+    let fit = shortfall::calibrate::fit::HawkesFit {
+        mu: row[8].parse::<f64>().unwrap() / 365.25,
+        n,
+        tau: row[10].parse().unwrap(),
+        se: [0.0; 3],
+        loglik: 0.0,
+    };
+    let (_, jump, decay) = thinned(&fit, 0.01);
+    assert!(jump < 0.05 && decay > fit.tau, "{jump} {decay}");
+    // (Written to 4 and 3 decimals from full-precision fits; rates.csv keeps more.)
+    let written = |k: &str| excitation[k].as_float().unwrap();
+    assert!((written("jump") - jump).abs() < 2e-4, "{excitation}");
+    assert!(
+        (written("decay_days") / decay - 1.0).abs() < 1e-3,
+        "{excitation}"
+    );
+}
+
+#[test]
+fn a_growing_rate_is_fitted_as_a_trend_not_as_self_excitation() {
+    // Once, a rate growing 30% a year over eight years was fitted as a self-exciting
+    // process with a branching ratio of 0.9999999 and a decay of years, whose fragment
+    // had `jump = 1.0000`, which `check` refuses.
+    let c = trending(20.0, 0.3, "2022-12-31");
+    let start = c.model.start;
+    let dates: Vec<jiff::civil::Date> = event_times(&c, 8, 0)
+        .iter()
+        .map(|t| start.saturating_add(jiff::Span::new().days(*t as i64)))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("acled.csv");
+    write_acled(&file, &dates, "Balochistan");
+    let out = calibrate_in(
+        &file,
+        &["--from", "2015-01-01", "--to", "2022-12-31"],
+        &tmp.path().join("o"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(rates.as_bytes());
+    let h: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let row = rdr.records().next().unwrap().unwrap();
+    let get = |name: &str| &row[h.iter().position(|x| x == name).unwrap()];
+    assert_eq!(get("preferred"), "trend", "{rates}");
+    let (g, se): (f64, f64) = (
+        get("trend_per_year").parse().unwrap(),
+        get("trend_per_year_se").parse().unwrap(),
+    );
+    assert!((g - 0.3).abs() <= 4.0 * se, "growth {g} ± {se}");
+    if let Ok(n) = get("hawkes_branching").parse::<f64>() {
+        assert!(n < 0.99, "{rates}");
+    }
+    // The fragment holds the trend and pastes into a scenario.
+    let fragment = std::fs::read_to_string(tmp.path().join("o/hazards.toml")).unwrap();
+    assert!(
+        fragment.contains("trend_per_year = { normal = ["),
+        "{fragment}"
+    );
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/valid_small.toml"
+    ))
+    .unwrap()
+    .replace("\"A\"", "\"Balochistan\"");
+    let head = base.split("[[hazards]]").next().unwrap();
+    parse(&format!("{head}\n{fragment}"), "pasted").expect("the fragment pastes into a scenario");
+}
+
+#[test]
+fn an_event_that_sets_a_default_window_end_is_not_counted_in_its_rate() {
+    // Sindh's first and last events set the window (2020-01-01 to 2024-12-31); Punjab's
+    // fall within it.
+    let rows = [
+        ("2020-01-01", "Sindh"),
+        ("2021-06-01", "Sindh"),
+        ("2022-06-01", "Sindh"),
+        ("2023-06-01", "Sindh"),
+        ("2024-12-31", "Sindh"),
+        ("2021-01-01", "Punjab"),
+        ("2023-01-01", "Punjab"),
+    ];
+    let mut text = String::from("date,region,kind\n");
+    for (d, r) in rows {
+        let _ = writeln!(text, "{d},{r},attack");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("incidents.csv");
+    std::fs::write(&file, text).unwrap();
+    let rate_of = |args: &[&str], out: &str| {
+        let o = calibrate_in(&file, args, &tmp.path().join(out));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let rates = std::fs::read_to_string(tmp.path().join(out).join("rates.csv")).unwrap();
+        let mut rdr = csv::Reader::from_reader(rates.as_bytes());
+        let h: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+        let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+        let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+        let (years, rate, counted) = (col("years"), col("rate_per_year"), col("events_in_rate"));
+        (rows.iter())
+            .map(|r| {
+                let y: f64 = r[years].parse().unwrap();
+                (
+                    r[0].to_string(),
+                    (r[rate].parse::<f64>().unwrap() * y * 1e9).round() / 1e9,
+                    r[counted].to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_default = rate_of(&[], "d");
+    assert_eq!(
+        by_default,
+        [
+            ("Punjab".to_string(), 2.0, "2".to_string()),
+            ("Sindh".to_string(), 3.0, "3".to_string())
+        ]
+    );
+    // Given ends count every event.
+    let given = rate_of(&["--from", "2020-01-01", "--to", "2024-12-31"], "g");
+    assert_eq!(given[1], ("Sindh".to_string(), 5.0, "5".to_string()));
 }
 
 #[test]
@@ -477,7 +661,9 @@ fn a_self_exciting_fit_whose_decay_outlasts_the_window_is_left_out() {
     // the three standard errors: all empty but the Poisson AIC.
     assert_eq!(cells[8..11], ["", "", ""], "{row}");
     assert!(!cells[11].is_empty());
-    assert_eq!(cells[12..], ["", "", "", ""], "{row}");
+    assert_eq!(cells[12..16], ["", "", "", ""], "{row}");
+    // The events all on one day hold no trend either: the Poisson model is preferred.
+    assert_eq!(cells[20], "poisson", "{row}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Fits of event times: a homogeneous Poisson rate with its exact (Garwood) interval,
-//! the dispersion of monthly counts, and a self-exciting (Hawkes) process with an
-//! exponential kernel by maximum likelihood.
+//! the dispersion of monthly counts, a rate with a compound trend, and a self-exciting
+//! (Hawkes) process with an exponential kernel, both by maximum likelihood.
 //!
 //! The Hawkes intensity is `mu + sum_i (n / tau) exp(-(t - t_i) / tau)`, the same
 //! parameterisation as a scenario's `self_excitation` (`n` = `jump`, the branching
@@ -216,6 +216,115 @@ fn invert3(m: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
     Some(adj.map(|row| row.map(|x| x / det)))
 }
 
+/// The Hawkes process whose mean rate and covariance density are those of a fitted
+/// one thinned independently to a `share` of its events (the events that hit the
+/// programme): `(mu, n, tau)` per day. Thinning keeps the covariance density's decay,
+/// `(1 - n) / tau`, and multiplies its amplitude, `mu n (2 - n) / (2 tau (1 - n)^2)` for
+/// an exponential kernel (Hawkes 1971), by `share^2` and the mean rate by `share`; so
+/// `1 / (1 - n')^2 - 1 = share (1 / (1 - n)^2 - 1)`. Keeping the branching ratio
+/// instead would make each programme event trigger as many programme events as each
+/// recorded event triggers recorded ones.
+pub fn thinned(h: &HawkesFit, share: f64) -> (f64, f64, f64) {
+    let n = (1.0 - 1.0 / (1.0 + share * ((1.0 - h.n).powi(-2) - 1.0)).sqrt()).max(0.0);
+    let keep = (1.0 - n) / (1.0 - h.n);
+    (h.mu * share * keep, n, h.tau * keep)
+}
+
+/// Fewest events for a trend fit.
+pub const MIN_TREND_EVENTS: usize = 10;
+
+/// A Poisson process whose rate changes at a constant compound rate, as a scenario's
+/// `trend_per_year` makes it: `rate_end (1 + growth)^((t - T) / 365.25)` on `[0, T]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrendFit {
+    /// Rate per day at the window's end.
+    pub rate_end: f64,
+    /// Standard error of `ln rate_end`.
+    pub ln_rate_end_se: f64,
+    /// Growth per year (0.1: +10% a year).
+    pub growth: f64,
+    /// Its standard error.
+    pub growth_se: f64,
+    /// Maximised log-likelihood.
+    pub loglik: f64,
+}
+
+/// Mean of the density proportional to `exp(x s)` on `[0, 1]`; rises from 0 to 1.
+fn tilted_mean(x: f64) -> f64 {
+    if x.abs() < 1e-4 {
+        0.5 + x / 12.0
+    } else {
+        1.0 / -(-x).exp_m1() - 1.0 / x
+    }
+}
+
+/// Variance of that density.
+fn tilted_variance(x: f64) -> f64 {
+    if x.abs() < 1e-2 {
+        1.0 / 12.0 - x * x / 240.0
+    } else {
+        let s = (x / 2.0).sinh();
+        1.0 / (x * x) - 1.0 / (4.0 * s * s)
+    }
+}
+
+/// Maximum-likelihood fit of a trend to sorted `times` (days) in `[0, t]`.
+///
+/// With `beta = ln(1 + growth) / 365.25` and `x = beta t`: given their number `k`, the
+/// times are independent draws from the density proportional to `exp(beta s)`, so the
+/// MLE of `x` makes that density's mean the times' mean, and the information on `x` is
+/// `k` times its variance. The rate at the end is then `(k / t) x / (1 - exp(-x))`,
+/// whose logarithm has the variance `1 / k` (the count) plus that of `x` carried by the
+/// delta method; the log-likelihood is `k ln(rate_end) - k x (1 - mean) - k`, which is
+/// the Poisson one at `x = 0`. None with fewer than [`MIN_TREND_EVENTS`] events, or where
+/// the events crowd one end so that the growth is not finite.
+pub fn fit_trend(times: &[f64], t: f64) -> Option<TrendFit> {
+    let k = times.len() as f64;
+    if times.len() < MIN_TREND_EVENTS || t <= 0.0 {
+        return None;
+    }
+    let u = times.iter().sum::<f64>() / k / t;
+    let (mut lo, mut hi) = (-700.0f64, 700.0f64);
+    if !(tilted_mean(lo) < u && u < tilted_mean(hi)) {
+        return None;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if tilted_mean(mid) < u {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let x = 0.5 * (lo + hi);
+    let q = if x.abs() < 1e-12 {
+        1.0 + x / 2.0
+    } else {
+        x / -(-x).exp_m1()
+    };
+    let rate_end = k / t * q;
+    let per_year = 365.25 / t;
+    let growth = (x * per_year).exp_m1();
+    let x_var = 1.0 / (k * tilted_variance(x));
+    // d ln(q) / dx.
+    let dq = if x.abs() < 1e-4 {
+        0.5 - x / 12.0
+    } else {
+        1.0 / x - 1.0 / x.exp_m1()
+    };
+    let fit = TrendFit {
+        rate_end,
+        ln_rate_end_se: (1.0 / k + dq * dq * x_var).sqrt(),
+        growth,
+        growth_se: (1.0 + growth) * per_year * x_var.sqrt(),
+        loglik: k * rate_end.ln() - k * x * (1.0 - u) - k,
+    };
+    (fit.growth.is_finite() && fit.growth_se.is_finite()).then_some(fit)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -252,6 +361,76 @@ mod tests {
         let times: Vec<f64> = (0..50).map(|i| i as f64 * 2.0 + 0.5).collect();
         let ll = hawkes_loglik(&times, 100.0, 0.5, 0.0, 5.0);
         assert!((ll - poisson_loglik(50, 100.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_trend_fit_matches_the_likelihood_it_maximises() {
+        // Times at the quantiles of a rate growing 40% a year over four years.
+        let (t, beta) = (4.0 * 365.25, 1.4f64.ln() / 365.25);
+        let k = 400;
+        let times: Vec<f64> = (0..k)
+            .map(|i| {
+                let p = (i as f64 + 0.5) / k as f64;
+                (1.0 + p * (beta * t).exp_m1()).ln() / beta
+            })
+            .collect();
+        let fit = fit_trend(&times, t).unwrap();
+        assert!((fit.growth - 0.4).abs() < 0.01, "{fit:?}");
+        // The log-likelihood of a rate rate_end exp(b (s - t)), directly.
+        let ll = |rate_end: f64, b: f64| {
+            let integral = rate_end * -(-b * t).exp_m1() / b;
+            times
+                .iter()
+                .map(|&s| (rate_end * (b * (s - t)).exp()).ln())
+                .sum::<f64>()
+                - integral
+        };
+        let b = fit.growth.ln_1p() / 365.25;
+        assert!((ll(fit.rate_end, b) - fit.loglik).abs() < 1e-6);
+        // A maximum: any step away lowers it.
+        for (dr, db) in [(1.01, 0.0), (0.99, 0.0), (1.0, 1e-5), (1.0, -1e-5)] {
+            assert!(ll(fit.rate_end * dr, b + db) < fit.loglik);
+        }
+        // Evenly spread times: no growth, the Poisson rate and likelihood.
+        let even: Vec<f64> = (0..100).map(|i| (i as f64 + 0.5) * 10.0).collect();
+        let flat = fit_trend(&even, 1000.0).unwrap();
+        assert!(flat.growth.abs() < 1e-9, "{flat:?}");
+        assert!((flat.rate_end - 0.1).abs() < 1e-12);
+        assert!((flat.loglik - poisson_loglik(100, 1000.0)).abs() < 1e-9);
+        // Its rate at the end: sd 2 / sqrt(k) in logs (1 / k from the count, 3 / k from
+        // extrapolating the trend to the end).
+        assert!((flat.ln_rate_end_se - 0.2).abs() < 1e-6);
+        assert!(fit_trend(&even[..9], 1000.0).is_none());
+    }
+
+    #[test]
+    fn thinning_keeps_the_covariance_decay_and_scales_its_amplitude() {
+        let h = HawkesFit {
+            mu: 0.05,
+            n: 0.65,
+            tau: 10.0,
+            se: [0.0; 3],
+            loglik: 0.0,
+        };
+        // (mean rate, decay of the covariance density, its amplitude)
+        let moments = |mu: f64, n: f64, tau: f64| {
+            let rate = mu / (1.0 - n);
+            (
+                rate,
+                (1.0 - n) / tau,
+                rate * n * (2.0 - n) / (2.0 * tau * (1.0 - n)),
+            )
+        };
+        let (r, d, a) = moments(h.mu, h.n, h.tau);
+        for share in [1.0, 0.5, 0.01] {
+            let (mu, n, tau) = thinned(&h, share);
+            let (r2, d2, a2) = moments(mu, n, tau);
+            assert!((r2 / (share * r) - 1.0).abs() < 1e-12);
+            assert!((d2 / d - 1.0).abs() < 1e-12);
+            assert!((a2 / (share * share * a) - 1.0).abs() < 1e-12);
+        }
+        assert!((thinned(&h, 1.0).1 - 0.65).abs() < 1e-12);
+        assert!(thinned(&h, 0.01).1 < 0.04);
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //!
 //! For each region and hazard kind it reports the event count over the observation
 //! window, the Poisson rate per year with its exact 95% interval, the dispersion of
-//! monthly counts, and, with at least [`MIN_HAWKES_EVENTS`] events, a self-exciting fit
-//! (background rate, branching ratio, decay in days, with standard errors) and the AIC
-//! of both models.
+//! monthly counts, with at least [`fit::MIN_TREND_EVENTS`] a rate with a compound trend,
+//! and with at least [`MIN_HAWKES_EVENTS`] a self-exciting fit (background rate,
+//! branching ratio, decay in days, with standard errors), and the AIC of each model.
 
 pub mod fit;
 pub mod mapping;
@@ -14,7 +14,7 @@ pub mod read;
 use crate::error::{Error, Result};
 use crate::model::HazardKind;
 use crate::scenario::resolve::counted;
-use fit::HawkesFit;
+use fit::{HawkesFit, TrendFit};
 use jiff::civil::Date;
 use read::{Events, Record};
 use std::collections::BTreeMap;
@@ -35,6 +35,9 @@ pub struct Series {
     pub times: Vec<f64>,
     /// Events per calendar month of the window.
     pub monthly: Vec<f64>,
+    /// Events counted in the Poisson rate: all of the window's, but an event that set an
+    /// end of a default window (see [`calibrate`]).
+    pub counted: usize,
     /// Poisson rate per year and its exact 95% interval.
     pub rate: (f64, f64, f64),
     /// Index of dispersion of monthly counts.
@@ -42,10 +45,25 @@ pub struct Series {
     /// Self-exciting fit, when there are enough events and its decay is identified
     /// (shorter than the window).
     pub hawkes: Option<HawkesFit>,
+    /// Fit of a rate with a compound trend, with enough events.
+    pub trend: Option<TrendFit>,
     /// AIC of the Poisson model.
     pub aic_poisson: f64,
+    /// AIC of the trend model.
+    pub aic_trend: f64,
     /// AIC of the Hawkes model.
     pub aic_hawkes: f64,
+}
+
+/// The model of a series that AIC prefers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Preferred {
+    /// A constant rate.
+    Poisson,
+    /// A rate with a compound trend.
+    Trend(TrendFit),
+    /// A self-exciting process.
+    Hawkes(HawkesFit),
 }
 
 /// A whole calibration.
@@ -88,6 +106,7 @@ fn days_from(a: Date, b: Date) -> f64 {
 /// Fits every (region, kind) series of `events` over `[from, to]` (defaults: the
 /// first and last event dates).
 pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result<Calibration> {
+    let (from_given, to_given) = (from.is_some(), to.is_some());
     let first = events.records.iter().map(|r| r.date).min();
     // (An event known only to its month may fall on its last day.)
     let last = (events.records.iter())
@@ -169,9 +188,35 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             ),
         });
     }
+    // An end of the window left to its default is set by an event, which would count
+    // in its own series over a window it chose: the rate would be biased up (by about
+    // 2 / k for a series of k events that sets both ends). It is left out of the
+    // Poisson rate of its series: the first kept event on the first day, the last on
+    // the last.
+    let ends = |given: bool, pick: Option<&Record>| {
+        pick.filter(|_| !given)
+            .map(|r| (r.region.clone(), r.kind.index()))
+    };
+    let in_window = || events.records.iter().filter(|r| r.in_window(from, to));
+    let setters = [
+        ends(from_given, in_window().min_by_key(|r| r.date)),
+        ends(to_given, in_window().max_by_key(|r| r.date)),
+    ];
     let series = groups
         .into_iter()
-        .map(|((region, k), recs)| fit_series(region, HazardKind::ALL[k], &recs, from, to, &months))
+        .map(|((region, k), recs)| {
+            let setting = (setters.iter().flatten())
+                .filter(|(r, kind)| *r == region && *kind == k)
+                .count();
+            fit_series(
+                region,
+                HazardKind::ALL[k],
+                &recs,
+                setting,
+                (from, to),
+                &months,
+            )
+        })
         .collect();
     Ok(Calibration {
         from,
@@ -186,12 +231,14 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
     })
 }
 
+/// Fits one series; `setting` of its events set an end of the window (left out of its
+/// Poisson rate).
 fn fit_series(
     region: String,
     kind: HazardKind,
     recs: &[&Record],
-    from: Date,
-    to: Date,
+    setting: usize,
+    (from, to): (Date, Date),
     months: &[Date],
 ) -> Series {
     let days = days_from(from, to) + 1.0;
@@ -222,7 +269,8 @@ fn fit_series(
         monthly[i] += 1.0;
     }
     let years = days / 365.25;
-    let rate = fit::poisson_rate(recs.len(), years);
+    let counted = recs.len() - setting.min(recs.len());
+    let rate = fit::poisson_rate(counted, years);
     // Dispersion over whole months only, when the window holds at least three.
     let whole: Vec<f64> = months
         .iter()
@@ -238,29 +286,60 @@ fn fit_series(
     // identified: within the window it is a Poisson process, its branching ratio and
     // decay anything (0.999999 and 950,000 days, with tiny standard errors, on Poisson
     // data). It is left out, as where events are too few.
+    // A fit near a branching ratio of 1, or whose information is singular, is not
+    // identified either: a rate that rises over the window looks like one (0.9999999
+    // and a decay of years, with no standard error), which the trend model is for.
     let hawkes = (recs.len() >= MIN_HAWKES_EVENTS)
         .then(|| fit::fit_hawkes(&times, days))
         .flatten()
-        .filter(|h| h.decay_days().is_nan() || h.tau <= days);
+        .filter(|h| h.decay_days().is_nan() || h.tau <= days)
+        .filter(|h| {
+            h.n < MAX_BRANCHING
+                && h.se[..2].iter().all(|x| x.is_finite())
+                && (h.decay_days().is_nan() || h.se[2].is_finite())
+        });
+    let trend = fit::fit_trend(&times, days);
     let aic_poisson = 2.0 - 2.0 * fit::poisson_loglik(recs.len(), days);
+    let aic_trend = trend.map_or(f64::NAN, |f| 4.0 - 2.0 * f.loglik);
     let aic_hawkes = hawkes.map_or(f64::NAN, |h| 6.0 - 2.0 * h.loglik);
     Series {
         region,
         kind,
         times,
         monthly,
+        counted,
         rate,
         dispersion,
         hawkes,
+        trend,
         aic_poisson,
+        aic_trend,
         aic_hawkes,
     }
 }
 
+/// The highest branching ratio a fit may have to be kept.
+pub const MAX_BRANCHING: f64 = 0.99;
+
 impl Series {
-    /// The self-exciting fit when AIC prefers it to the Poisson model.
+    /// The model with the lowest AIC (on a tie, the simpler).
+    pub fn preferred(&self) -> Preferred {
+        let mut best = (Preferred::Poisson, self.aic_poisson);
+        if let Some(t) = self.trend.filter(|_| self.aic_trend < best.1) {
+            best = (Preferred::Trend(t), self.aic_trend);
+        }
+        if let Some(h) = self.hawkes.filter(|_| self.aic_hawkes < best.1) {
+            best = (Preferred::Hawkes(h), self.aic_hawkes);
+        }
+        best.0
+    }
+
+    /// The self-exciting fit when AIC prefers it.
     pub fn preferred_hawkes(&self) -> Option<HawkesFit> {
-        self.hawkes.filter(|_| self.aic_hawkes < self.aic_poisson)
+        match self.preferred() {
+            Preferred::Hawkes(h) => Some(h),
+            _ => None,
+        }
     }
 }
 
@@ -286,6 +365,12 @@ pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
         "hawkes_mu_se",
         "hawkes_branching_se",
         "hawkes_decay_days_se",
+        "trend_rate_end_per_year",
+        "trend_per_year",
+        "trend_per_year_se",
+        "aic_trend",
+        "preferred",
+        "events_in_rate",
     ])
     .map_err(&err)?;
     let num = crate::report::num;
@@ -315,6 +400,17 @@ pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
                     h.se[2]
                 }
             })),
+            num(s.trend.map_or(f64::NAN, |f| f.rate_end * 365.25)),
+            num(s.trend.map_or(f64::NAN, |f| f.growth)),
+            num(s.trend.map_or(f64::NAN, |f| f.growth_se)),
+            num(s.aic_trend),
+            match s.preferred() {
+                Preferred::Poisson => "poisson",
+                Preferred::Trend(_) => "trend",
+                Preferred::Hawkes(_) => "hawkes",
+            }
+            .to_string(),
+            s.counted.to_string(),
         ])
         .map_err(&err)?;
     }
@@ -356,7 +452,7 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({}). Rates are the data's events per year times\n# share = {share} (the fraction expected to hit programme sites, routes and convoys).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
+        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({}), in the model AIC prefers. Rates are the data's events per year\n# times share = {share} (the fraction expected to hit programme sites, routes and convoys;\n# a self-exciting process is thinned to it as a whole, see the README).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
         cal.from,
         cal.to,
         span_words(cal.days)
@@ -386,10 +482,13 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
             // (Quoted as TOML, whatever the region's name holds.)
             let _ = writeln!(s, "regions = [{}]", toml::Value::String(x.region.clone()));
         }
-        match x.preferred_hawkes() {
-            Some(h) => {
-                let mu = h.mu * 365.25 * share;
-                let se = h.se[0] * 365.25 * share;
+        match x.preferred() {
+            Preferred::Hawkes(h) => {
+                // Thinned to the share: the same mean rate and covariance decay, a
+                // smaller branching ratio (see `fit::thinned`).
+                let (mu, n, tau) = fit::thinned(&h, share);
+                let se = h.se[0] * mu / h.mu;
+                let (mu, se) = (mu * 365.25, se * 365.25);
                 let (mu_s, se_s) = (significant(mu, 4), significant(se, 4));
                 if se.is_finite() && se > 0.0 && mu >= se {
                     let _ = writeln!(
@@ -404,14 +503,42 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
                         x.times.len()
                     );
                 }
+                let thinned = if share < 1.0 {
+                    format!(
+                        "; the data's fit, jump {:.4} and decay {:.3} days, thinned to the share",
+                        h.n, h.tau
+                    )
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     s,
-                    "self_excitation = {{ jump = {:.4}, decay_days = {:.3} }}  # AIC {:.1} vs Poisson {:.1}",
-                    h.n, h.tau, x.aic_hawkes, x.aic_poisson
+                    "self_excitation = {{ jump = {n:.4}, decay_days = {tau:.3} }}  # AIC {:.1} vs Poisson {:.1}{thinned}",
+                    x.aic_hawkes, x.aic_poisson
                 );
             }
-            None => {
-                let k = x.times.len() as f64;
+            Preferred::Trend(f) => {
+                let rate = f.rate_end * 365.25 * share;
+                let z90 = 1.281_551_565_544_600_5;
+                let p90 = rate * (z90 * f.ln_rate_end_se).exp();
+                let _ = writeln!(
+                    s,
+                    "rate_per_year = {{ lognormal = {{ median = {}, p90 = {} }} }}  # rate at the window's end (trend MLE, lognormal from its se), {} events",
+                    significant(rate, 4),
+                    significant(p90, 4),
+                    x.times.len()
+                );
+                let _ = writeln!(
+                    s,
+                    "trend_per_year = {{ normal = [{}, {}], min = -0.99 }}  # growth a year (MLE ± se); AIC {:.1} vs Poisson {:.1}; ASSUMPTION: it goes on, from the scenario's start",
+                    significant(f.growth, 4),
+                    significant(f.growth_se, 4),
+                    x.aic_trend,
+                    x.aic_poisson
+                );
+            }
+            Preferred::Poisson => {
+                let k = x.counted as f64;
                 let _ = writeln!(
                     s,
                     "rate_per_year = {{ gamma = [{:.1}, {}] }}  # Poisson rate {}/yr, 95% CI {} to {}, scaled by share (Jeffreys posterior)",
@@ -463,20 +590,47 @@ pub fn console(cal: &Calibration) -> String {
     }
     let _ = writeln!(
         s,
-        "{:<20} {:<8} {:>7} {:>24} {:>10} {:>22}",
-        "region", "kind", "events", "rate/yr [95% CI]", "dispersion", "Hawkes n, decay (days)"
+        "{:<20} {:<8} {:>7} {:>24} {:>10} {:>20} {:>22}",
+        "region",
+        "kind",
+        "events",
+        "rate/yr [95% CI]",
+        "dispersion",
+        "trend/yr ± se",
+        "Hawkes n, decay (days)"
     );
+    let preferred = " (AIC prefers)";
     for x in &cal.series {
+        let best = x.preferred();
         let hk = match x.hawkes {
-            Some(h) if x.aic_hawkes < x.aic_poisson => {
-                format!("{:.2}, {} (AIC prefers)", h.n, decay(&h))
-            }
-            Some(h) => format!("{:.2}, {}", h.n, decay(&h)),
+            Some(h) => format!(
+                "{:.2}, {}{}",
+                h.n,
+                decay(&h),
+                if matches!(best, Preferred::Hawkes(_)) {
+                    preferred
+                } else {
+                    ""
+                }
+            ),
+            None => "-".into(),
+        };
+        let tr = match x.trend {
+            Some(f) => format!(
+                "{:+.0}% ± {:.0}{}",
+                100.0 * f.growth,
+                100.0 * f.growth_se,
+                if matches!(best, Preferred::Trend(_)) {
+                    preferred
+                } else {
+                    ""
+                }
+            ),
             None => "-".into(),
         };
         let _ = writeln!(
             s,
-            "{:<20} {:<8} {:>7} {:>24} {:>10} {:>22}",
+            "{:<20} {:<8} {:>7} {:>24} {:>10} {:>20} {:>22}",
             x.region,
             x.kind.as_str(),
             x.times.len(),
@@ -487,7 +641,19 @@ pub fn console(cal: &Calibration) -> String {
             } else {
                 format!("{:.2}", x.dispersion)
             },
+            tr,
             hk
+        );
+    }
+    let setters: Vec<String> = (cal.series.iter())
+        .filter(|x| x.counted < x.times.len())
+        .map(|x| format!("{} {}", x.region, x.kind.as_str()))
+        .collect();
+    if !setters.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nnote: without --from or --to, the window starts or ends with an event; each such event is left out of its own series' rate (events_in_rate in rates.csv), which would otherwise be biased up by the window it chose: {}. Give --from and --to, the period the export covers, to count every event over its true exposure.",
+            setters.join(", ")
         );
     }
     if cal.approximate > 0 {
@@ -516,10 +682,10 @@ pub fn console(cal: &Calibration) -> String {
         );
     }
     for x in &cal.series {
-        if let Some(h) = x.preferred_hawkes().filter(|h| h.tau < 2.0) {
+        if let Some(h) = x.preferred_hawkes().filter(|h| h.tau < 3.0) {
             let _ = writeln!(
                 s,
-                "\nnote: {} {}: the fitted decay of {:.2} days is close to the data's resolution of one day; treat it as \"within a day or two\".",
+                "\nnote: {} {}: the fitted decay of {:.2} days is close to the data's resolution of one day, where fits run long and their standard errors short; treat it as \"within a few days\".",
                 x.region,
                 x.kind.as_str(),
                 h.tau
@@ -583,8 +749,8 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
     })
 }
 
-/// Expected events in each month under the preferred model (Hawkes when AIC prefers
-/// it, else Poisson): the compensator over the month.
+/// Expected events in each month under the model AIC prefers: the compensator over
+/// the month.
 pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
     let bounds: Vec<f64> = cal
         .months
@@ -596,8 +762,8 @@ pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
         .windows(2)
         .map(|w| {
             let (a, b) = (w[0], w[1]);
-            match x.preferred_hawkes() {
-                Some(h) => {
+            match x.preferred() {
+                Preferred::Hawkes(h) => {
                     let excited: f64 = x
                         .times
                         .iter()
@@ -609,7 +775,17 @@ pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
                         .sum();
                     h.mu * (b - a) + h.n * excited
                 }
-                None => x.rate.0 / 365.25 * (b - a),
+                Preferred::Trend(f) => {
+                    // The integral of rate_end exp(beta (s - T)) over [a, b].
+                    let beta = f.growth.ln_1p() / 365.25;
+                    let at = |s: f64| (beta * (s - cal.days)).exp();
+                    if beta == 0.0 {
+                        f.rate_end * (b - a)
+                    } else {
+                        f.rate_end * (at(b) - at(a)) / beta
+                    }
+                }
+                Preferred::Poisson => x.rate.0 / 365.25 * (b - a),
             }
         })
         .collect()
