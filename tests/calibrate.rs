@@ -367,6 +367,9 @@ fn a_growing_rate_is_fitted_as_a_trend_not_as_self_excitation() {
         fragment.contains("trend_per_year = { normal = ["),
         "{fragment}"
     );
+    // The chart's expected counts are the trend's, and say so.
+    let svg = std::fs::read_to_string(tmp.path().join("o/monthly_counts.svg")).unwrap();
+    assert!(svg.contains("expected, fit with a trend"));
     let base = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/valid_small.toml"

@@ -1395,10 +1395,11 @@ where
         .draw()?;
     for (j, (x, e)) in series.iter().zip(&expected).enumerate() {
         let color = PALETTE[j % PALETTE.len()];
-        let model = if x.hawkes.is_some() {
-            "self-exciting fit"
-        } else {
-            "Poisson fit"
+        // (The model whose expected counts `expected_monthly` gives.)
+        let model = match x.preferred() {
+            crate::calibrate::Preferred::Hawkes(_) => "self-exciting fit",
+            crate::calibrate::Preferred::Trend(_) => "fit with a trend",
+            crate::calibrate::Preferred::Poisson => "Poisson fit",
         };
         chart
             .draw_series(LineSeries::new(
