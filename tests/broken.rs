@@ -143,6 +143,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // On the line of `kind`, not of the item's `[[hazards]]`.
+        "bad_hazard_kind.toml",
+        &[
+            "bad_hazard_kind.toml:28: hazards[h].kind: must be attack, protest or cyber; got `atack`",
+            "(1 problem)",
+        ],
+    ),
+    (
         "dots_name.toml",
         &[
             "dots_name.toml:1: name: `..` is not a valid name: use a short name of letters, digits, '-', '_' or '.', not only dots",

@@ -1041,7 +1041,12 @@ fn a_precision_run_stops_when_both_standard_errors_are_small_enough() {
     );
     fails_with(
         &["run", s.to_str().unwrap(), "--precision", "-1"],
-        "must be a positive number",
+        "must be a positive fraction below 0.5",
+    );
+    // A percentage meant as a fraction.
+    fails_with(
+        &["run", s.to_str().unwrap(), "--precision", "2"],
+        "for 2 percentage points write 0.02); got 2",
     );
 }
 

@@ -299,10 +299,19 @@ pub fn run(args: &RunArgs) -> Result<()> {
     print_notes(&resolved);
     let (mut trials, seed) = common.trials_seed(&model)?;
     if let Some(p) = args.precision {
-        if !(p.is_finite() && p > 0.0) {
+        // (A standard error of a fraction is at most 0.5: a target of 0.5 or more is
+        // met by any run, and is most likely a percentage meant as a fraction.)
+        if !(p.is_finite() && p > 0.0 && p < 0.5) {
             return Err(Error::Usage {
                 flag: "--precision",
-                message: format!("must be a positive number such as 0.001; got {p}"),
+                message: format!(
+                    "must be a positive fraction below 0.5, such as 0.001 (0.1 percentage point{}); got {p}",
+                    if p.is_finite() && p >= 0.5 {
+                        format!("; for {p} percentage points write {}", p / 100.0)
+                    } else {
+                        String::new()
+                    }
+                ),
             });
         }
         if !(MIN_PRECISION_TRIALS..=engine::MAX_TRIALS).contains(&args.max_trials) {

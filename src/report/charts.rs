@@ -857,7 +857,7 @@ where
     };
     chart
         .configure_mesh()
-        .x_desc("Date online (beyond the dashed line: after the horizon)")
+        .x_desc("Date online (past the dashed horizon: delayed only by events before it; at the right edge: later)")
         .y_desc("Share of trials online by then, %")
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 16))

@@ -708,7 +708,7 @@ impl Builder<'_> {
                 _ => {
                     self.err(
                         &format!("{path}.region"),
-                        Some(span.clone()),
+                        r.region.as_ref().map(|g| g.span()).or(Some(span.clone())),
                         "is required (e.g. \"Balochistan\")",
                     );
                     0
@@ -1166,7 +1166,7 @@ impl Builder<'_> {
                     let got = other.map_or("nothing".to_string(), |k| format!("`{k}`"));
                     self.err(
                         &p("kind"),
-                        Some(span.clone()),
+                        r.kind.as_ref().map(|k| k.span()).or(Some(span.clone())),
                         format!("must be {HAZARD_KINDS}; got {got}"),
                     );
                     HazardKind::Attack
@@ -1699,7 +1699,7 @@ impl Builder<'_> {
                 _ => {
                     self.err(
                         &format!("{path}.year"),
-                        Some(span.clone()),
+                        r.year.as_ref().map(|y| y.span()).or(Some(span.clone())),
                         format!(
                             "must be a calendar year from {} to {}",
                             start.year(),
