@@ -197,8 +197,15 @@ fn a_horizon_within_one_year_draws_its_events_across_the_year() {
         .skip(1)
         .filter(|l| l.contains("stroke-width=\"3\""))
         .collect();
-    // One line a hazard in the chart, one in its legend.
-    assert_eq!(lines.len(), 12, "{svg}");
+    // One line a hazard, each in its own panel, named by its caption.
+    assert_eq!(lines.len(), 6, "{svg}");
+    for name in [
+        "bla_attacks (attack)",
+        "kkh_protests (protest)",
+        "cyber (cyber)",
+    ] {
+        assert!(svg.contains(name), "no panel for {name}");
+    }
     for l in lines {
         let points = l
             .split("points=\"")

@@ -282,53 +282,6 @@ where
     Ok(())
 }
 
-/// The top of a y range from 0 that leaves room above the lines `highs` (points in
-/// increasing x, x as a fraction of the plot's width from its left, joined by straight
-/// lines) and keeps them below an upper-left legend of `labels` (drawn by [`legend`])
-/// where they pass under it. `(left, bottom)` are the label areas' sizes in pixels,
-/// which the plot's width and height leave out.
-fn top_clear_of_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    (left, bottom): (u32, u32),
-    labels: &[String],
-    highs: &[Vec<(f64, f64)>],
-) -> f64 {
-    let font: TextStyle = (FONT, 16).into();
-    let (w, h) = area.dim_in_pixel();
-    let (w, h) = (
-        w.saturating_sub(left) as f64,
-        h.saturating_sub(bottom) as f64,
-    );
-    let sizes: Vec<(u32, u32)> = (labels.iter())
-        .map(|l| {
-            area.estimate_text_size(l, &font)
-                .unwrap_or((8 * l.len() as u32, 16))
-        })
-        .collect();
-    // The swatch, the margins and the gaps between rows (as plotters draws them), with
-    // a few pixels to spare.
-    let legend_w = sizes.iter().map(|s| s.0).max().unwrap_or(0) as f64 + 60.0;
-    let legend_h = sizes.iter().map(|s| s.1 as f64 + 5.0).sum::<f64>() + 25.0;
-    let edge = legend_w / w;
-    let (mut all, mut under) = (1.0_f64, 0.0_f64);
-    for line in highs {
-        for (k, &(x, y)) in line.iter().enumerate() {
-            all = all.max(y);
-            if x <= edge {
-                under = under.max(y);
-            } else if let Some(&(xa, ya)) = k.checked_sub(1).map(|j| &line[j]) {
-                // The segment that leaves the legend, at its edge.
-                if xa < edge {
-                    under = under.max(ya + (y - ya) * (edge - xa) / (x - xa));
-                }
-            }
-        }
-    }
-    // The legend takes the top `legend_h / h` of the plot.
-    let free = (1.0 - legend_h / h).max(0.25);
-    (all * 1.15).max(under * 1.05 / free)
-}
-
 fn hist<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -1254,6 +1207,9 @@ where
     )
 }
 
+/// One panel per hazard, each on its own scale (a hazard of one event a year beside one
+/// of thirty would lie flat on a shared axis): the mean events per calendar year with
+/// the P10-P90 band.
 fn events<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, i: &Inputs) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -1263,9 +1219,6 @@ where
     let cell = |h: usize, y: usize| &i.agg.events_yearly[h * ny + y];
     let x0 = m.years[0] as f64 - 0.5;
     let x1 = m.years[ny - 1] as f64 + 0.5;
-    let labels: Vec<String> = (m.hazards.iter())
-        .map(|hz| format!("{} ({}): mean, band P10-P90", hz.name, hz.kind.as_str()))
-        .collect();
     // Each year's point; a horizon within one year is drawn across most of it, as a
     // line through one point would not show.
     let points: Vec<(f64, usize)> = if ny == 1 {
@@ -1274,60 +1227,87 @@ where
     } else {
         (0..ny).map(|y| (m.years[y] as f64, y)).collect()
     };
-    let highs: Vec<Vec<(f64, f64)>> = (0..m.hazards.len())
-        .map(|h| {
-            (points.iter())
-                .map(|&(x, y)| {
-                    let x = (x - x0) / (x1 - x0);
-                    (x, cell(h, y).1.quantile(0.9).max(cell(h, y).0.mean))
-                })
-                .collect()
-        })
-        .collect();
-    let top = top_clear_of_legend(area, (70, 55), &labels, &highs);
-    let mut chart = ChartBuilder::on(area)
-        .x_label_area_size(55)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, 0.0..top)?;
-    chart
-        .configure_mesh()
-        .x_desc(match super::partial_years(m) {
-            Some(which) => format!("Calendar year ({which})"),
-            None => "Calendar year".to_string(),
-        })
-        .y_desc("Events in the year")
-        .y_label_formatter(&tick)
-        .axis_desc_style((FONT, 18))
-        .label_style((FONT, 15))
-        .x_labels(ny)
-        .x_label_formatter(&|x| format!("{}", x.round() as i64))
-        .draw()?;
-    for h in 0..m.hazards.len() {
+    let n = m.hazards.len();
+    let cols = match n {
+        0..=3 => n.max(1),
+        4 => 2,
+        5..=9 => 3,
+        _ => 4,
+    };
+    let area = area.margin(0, 0, 0, 0);
+    let (top_area, bottom) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(28));
+    let panels = top_area.split_evenly((n.div_ceil(cols), cols));
+    // Every n-th year labelled, so that labels do not crowd a narrow panel.
+    let every = ny.div_ceil(match cols {
+        1 | 2 => 10,
+        3 => 6,
+        _ => 4,
+    });
+    for (h, panel) in panels.iter().enumerate().take(n) {
+        let hz = &m.hazards[h];
         let color = PALETTE[h % PALETTE.len()];
-        let mut band: Vec<(f64, f64)> = (points.iter())
-            .map(|&(x, y)| (x, cell(h, y).1.quantile(0.9)))
-            .collect();
-        band.extend(
-            points
-                .iter()
-                .rev()
-                .map(|&(x, y)| (x, cell(h, y).1.quantile(0.1))),
-        );
-        chart.draw_series(std::iter::once(Polygon::new(
-            band,
-            color.mix(0.12).filled(),
-        )))?;
+        let p10: Vec<f64> = (0..ny).map(|y| cell(h, y).1.quantile(0.1)).collect();
+        let p90: Vec<f64> = (0..ny).map(|y| cell(h, y).1.quantile(0.9)).collect();
+        let mean: Vec<f64> = (0..ny).map(|y| cell(h, y).0.mean).collect();
+        let top = p90
+            .iter()
+            .chain(&mean)
+            .cloned()
+            .fold(0.0, f64::max)
+            .max(1.0)
+            * 1.1;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(format!("{} ({})", hz.name, hz.kind.as_str()), (FONT, 16))
+            .margin(6)
+            .x_label_area_size(24)
+            .y_label_area_size(44)
+            .build_cartesian_2d(x0..x1, 0.0..top)?;
         chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|&(x, y)| (x, cell(h, y).0.mean)),
-                color.stroke_width(3),
-            ))?
-            .label(&labels[h])
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
+            .configure_mesh()
+            .y_label_formatter(&|v| short_tick(*v))
+            .label_style((FONT, 12))
+            .light_line_style(WHITE)
+            .x_labels(ny)
+            .y_labels(5)
+            .x_label_formatter(&|x| {
+                let year = x.round() as i64;
+                let k = (year - m.years[0] as i64).max(0) as usize;
+                if k.is_multiple_of(every) {
+                    format!("{year}")
+                } else {
+                    String::new()
+                }
+            })
+            .draw()?;
+        let mut band: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x, p90[y])).collect();
+        band.extend(points.iter().rev().map(|&(x, y)| (x, p10[y])));
+        chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
+        chart.draw_series(LineSeries::new(
+            points.iter().map(|&(x, y)| (x, mean[y])),
+            color.stroke_width(3),
+        ))?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    let note = match super::partial_years(m) {
+        Some(which) => format!(
+            "Events per calendar year ({which}): mean (line) and P10-P90 band, each hazard on its own scale"
+        ),
+        None => {
+            "Events per calendar year: mean (line) and P10-P90 band, each hazard on its own scale"
+                .to_string()
+        }
+    };
+    bottom.draw(&Text::new(
+        note,
+        (bottom.dim_in_pixel().0 as i32 / 2, 6),
+        (FONT, 15)
+            .into_font()
+            .color(&GREY)
+            .pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Top,
+            )),
+    ))?;
+    Ok(())
 }
 
 /// The calibration chart `monthly_counts`: observed events per month for the largest
