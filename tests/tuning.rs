@@ -1209,6 +1209,34 @@ fn compare_reports_the_problems_of_every_scenario_at_once() {
         1,
         "{stderr}"
     );
+    // A --set of a key that neither of two files has: a bad flag value for each, named
+    // with its file, and the exit code of a bad flag value.
+    let other = write(tmp.path(), "other.toml", &small_text(&[]));
+    let out = shortfall()
+        .arg("compare")
+        .arg(&good)
+        .arg(&other)
+        .args([
+            "--set",
+            "hazards[nope].rate_per_year=1",
+            "--trials",
+            "10",
+            "--out",
+        ])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for file in ["good.toml", "other.toml"] {
+        assert!(
+            stderr.contains(&format!(
+                "invalid value for --set: {}",
+                tmp.path().join(file).display()
+            )),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

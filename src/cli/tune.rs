@@ -349,7 +349,8 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
                 print_notes(&one.1);
                 loaded.push(one);
             }
-            // (A bad --set fails every scenario alike: reported once.)
+            // (A bad --set that fails every scenario alike is reported once; one
+            // that names a key some lack is reported for each, with its file.)
             Err(e)
                 if errors
                     .iter()
