@@ -869,16 +869,8 @@ where
                 });
         }
     }
-    // The legend's size as fractions of the plot: a row of about 20 pixels per entry,
-    // and about 7.5 pixels per character of the longest label beside its mark (as
-    // measured on the charts drawn).
-    let (w_px, h_px) = chart.plotting_area().dim_in_pixel();
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    let size = (
-        (45.0 + 7.5 * longest as f64) / w_px.max(1) as f64,
-        (12.0 + 20.0 * labels.len() as f64) / h_px.max(1) as f64,
-    );
-    legend(&mut chart, free_corner(&drawn, size))?;
+    let corner = legend_corner(chart.plotting_area().dim_in_pixel(), &labels, &drawn);
+    legend(&mut chart, corner)?;
     // Producing mines at the horizon.
     let v = sorted_values(i.agg, l.mines);
     let max = v.last().copied().unwrap_or(0.0) as usize;
@@ -922,23 +914,26 @@ where
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
-/// Where the legend of S-curves (rising from the lower left to the upper right) covers
-/// none of them: lower right when most of their medians lie in the left half of the
-/// axis from `x0` to `x1` (the curves are done before the right end), else upper left
-/// (they start late).
-pub(super) fn s_curve_legend(medians: &[f64], x0: f64, x1: f64) -> SeriesLabelPosition {
-    let mid = (x0 + x1) / 2.0;
-    let left = medians.iter().filter(|&&m| m < mid).count();
-    if 2 * left >= medians.len() {
-        SeriesLabelPosition::LowerRight
-    } else {
-        SeriesLabelPosition::UpperLeft
-    }
+/// The corner where a legend of `labels` (drawn by [`legend`]) covers the fewest of the
+/// points `drawn` (as fractions of a plot `w_px` by `h_px` pixels from its lower left).
+/// Its size: a row of about 20 pixels per entry, and about 7.5 pixels per character of
+/// the longest label beside its mark (as measured on the charts drawn).
+pub(super) fn legend_corner(
+    (w_px, h_px): (u32, u32),
+    labels: &[String],
+    drawn: &[(f64, f64)],
+) -> SeriesLabelPosition {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let size = (
+        (45.0 + 7.5 * longest as f64) / w_px.max(1) as f64,
+        (12.0 + 20.0 * labels.len() as f64) / h_px.max(1) as f64,
+    );
+    free_corner(drawn, size)
 }
 
 /// The points of a path with more points put in along every segment longer than
 /// `step`, so that counting points finds where the path passes.
-fn densified(path: &[(f64, f64)], step: f64) -> Vec<(f64, f64)> {
+pub(super) fn densified(path: &[(f64, f64)], step: f64) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(path.len());
     for w in path.windows(2) {
         let ((x0, y0), (x1, y1)) = (w[0], w[1]);
@@ -1449,16 +1444,6 @@ mod tests {
         assert_eq!(short_tick(2000.0), "2k");
         assert_eq!(sci(1e-6 / 4.0), "2.5e-7");
         assert_eq!(sci(-1.234e-9), "-1.23e-9");
-    }
-
-    #[test]
-    fn the_legend_of_s_curves_goes_where_they_are_not() {
-        let pos = |medians: &[f64]| format!("{:?}", s_curve_legend(medians, 2025.0, 2035.0));
-        // Done early: the lower right is empty.
-        assert_eq!(pos(&[2028.5]), "LowerRight");
-        // Late: the upper left is empty.
-        assert_eq!(pos(&[2032.7]), "UpperLeft");
-        assert_eq!(pos(&[2028.0, 2033.0, 2034.0]), "UpperLeft");
     }
 
     #[test]

@@ -9,8 +9,8 @@
 use super::OutDir;
 use super::charts::{
     BLUE, COMMISSIONING_EDGE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE,
-    category_label, date_ticks, day_year, exceedance_curve, frame, legend, planned_day,
-    register_font, render, s_curve_legend, short_tick, sorted_values, thousands, tick,
+    category_label, date_ticks, day_year, densified, exceedance_curve, frame, legend,
+    legend_corner, planned_day, register_font, render, short_tick, sorted_values, thousands, tick,
     year_fraction, year_of,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
@@ -483,7 +483,7 @@ where
         .build_cartesian_2d(x0..x1, 0.0..100.0)?;
     chart
         .configure_mesh()
-        .x_desc("Date online")
+        .x_desc("Date online (past the dashed horizon: delayed only by events before it; at the right edge: later)")
         .y_desc("Share of trials online by then, %")
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
@@ -565,11 +565,23 @@ where
                 GREY.stroke_width(1),
             )
         });
-    let medians: Vec<f64> = curves
-        .iter()
-        .filter_map(|c| c.pts.get(c.pts.len() / 2).map(|p| p.0))
-        .collect();
-    legend(&mut chart, s_curve_legend(&medians, x0, x1))
+    // The corner the curves and the planned dates leave most free (as fractions of the
+    // plot).
+    let frac = |(x, y): (f64, f64)| ((x - x0) / (x1 - x0), y / 100.0);
+    let mut drawn: Vec<(f64, f64)> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    for cv in &curves {
+        let plot: Vec<(f64, f64)> = cv.pts.iter().map(|&p| frac(p)).collect();
+        drawn.extend(densified(&plot, 0.005));
+        if let Some(x) = cv.planned {
+            drawn.extend((0..=50).map(|k| frac((x, 2.0 * k as f64))));
+        }
+        labels.push(cv.label.clone());
+    }
+    labels.push("thin line: planned date (median duration)".into());
+    labels.push("dashed lines: end of each scenario's horizon".into());
+    let corner = legend_corner(chart.plotting_area().dim_in_pixel(), &labels, &drawn);
+    legend(&mut chart, corner)
 }
 
 /// A key path made readable: `hazards[bla_attacks].rate_per_year` reads
@@ -814,25 +826,44 @@ where
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .draw()?;
-    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.value, p.p90)).collect();
-    band.extend(pts.iter().rev().map(|p| (p.value, p.p10)));
+    // One value: the band as a bar, the median as a point (a band and a line of no
+    // width would not show).
+    let band = if let [p] = &pts[..] {
+        let w = (x1 - x0) * 0.02;
+        vec![
+            (p.value - w, p.p90),
+            (p.value + w, p.p90),
+            (p.value + w, p.p10),
+            (p.value - w, p.p10),
+        ]
+    } else {
+        let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.value, p.p90)).collect();
+        band.extend(pts.iter().rev().map(|p| (p.value, p.p10)));
+        band
+    };
     chart
         .draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.15).filled())))?
         .label("P10-P90 of the trials")
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.15).filled()));
-    chart
-        .draw_series(DashedLineSeries::new(
-            pts.iter().map(|p| (p.value, p.p50)),
-            8,
-            5,
-            BLUE.stroke_width(2),
-        ))?
-        .label("median (P50) of the trials")
-        .legend(|p| dashed_sample(p, BLUE.stroke_width(2)));
-    chart.draw_series(
+    let medians = chart.draw_series(
         pts.iter()
             .map(|p| Circle::new((p.value, p.p50), 3, BLUE.filled())),
     )?;
+    if pts.len() == 1 {
+        medians
+            .label("median (P50) of the trials")
+            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+    } else {
+        chart
+            .draw_series(DashedLineSeries::new(
+                pts.iter().map(|p| (p.value, p.p50)),
+                8,
+                5,
+                BLUE.stroke_width(2),
+            ))?
+            .label("median (P50) of the trials")
+            .legend(|p| dashed_sample(p, BLUE.stroke_width(2)));
+    }
     chart.draw_series(LineSeries::new(
         pts.iter().map(|p| (p.value, p.mean)),
         RED.stroke_width(2),
@@ -937,18 +968,22 @@ where
     DB::ErrorType: 'static,
 {
     if bars.is_empty() {
-        let (w, h) = area.dim_in_pixel();
-        area.draw(&Text::new(
+        return centred_note(
+            area,
             "No uncertain inputs: every number of this scenario is fixed.",
-            (w as i32 / 2 - 260, h as i32 / 2 - 20),
-            (FONT, 20).into_font(),
-        ))?;
-        area.draw(&Text::new(
             "Give numbers as distributions, or vary one with `shortfall sweep`.",
-            (w as i32 / 2 - 280, h as i32 / 2 + 10),
-            (FONT, 18).into_font().color(&GREY),
-        ))?;
-        return Ok(());
+        );
+    }
+    // (Rounding aside: an input that moves the mean by a billionth is not drawn as one.)
+    if (bars.iter()).all(|b| (b.at_low - base).abs() <= 1e-9 && (b.at_high - base).abs() <= 1e-9) {
+        return centred_note(
+            area,
+            &format!(
+                "No uncertain input moves the mean shortfall: it is {} at both ends of every one.",
+                num(base * 100.0) + "%"
+            ),
+            "The shortfall does not depend on them here (with no hazards, for one, there is none).",
+        );
     }
     let swing = |b: &TornadoBar| (b.at_high - b.at_low).abs();
     let mut rows: Vec<&TornadoBar> = bars.iter().collect();
@@ -1074,10 +1109,42 @@ pub fn render_hazards_off(
     })
 }
 
+/// Two lines of text in the middle of an empty chart, saying why it is empty.
+fn centred_note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    what: &str,
+    hint: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (w, h) = area.dim_in_pixel();
+    let centre = Pos::new(HPos::Center, VPos::Center);
+    area.draw(&Text::new(
+        what.to_string(),
+        (w as i32 / 2, h as i32 / 2 - 18),
+        (FONT, 20).into_font().color(&BLACK).pos(centre),
+    ))?;
+    area.draw(&Text::new(
+        hint.to_string(),
+        (w as i32 / 2, h as i32 / 2 + 14),
+        (FONT, 18).into_font().color(&GREY).pos(centre),
+    ))?;
+    Ok(())
+}
+
 fn hazards_off<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, bars: &[HazardBar]) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
+    if bars.is_empty() {
+        return centred_note(
+            area,
+            "No hazards: this scenario has no disruptions to switch off.",
+            "Add [[hazards]] to see what each costs.",
+        );
+    }
     let mut rows: Vec<(String, f64, f64, f64)> = bars
         .iter()
         .map(|b| {
@@ -1387,6 +1454,63 @@ mod tests {
         assert!(t.contains("6.10 pp") && t.contains("-0.10 pp"));
         // A reduction under 0.1 pp keeps a digit that shows it.
         assert!(t.contains("0.050 pp"), "{t}");
+    }
+
+    #[test]
+    fn empty_and_flat_charts_say_why_and_one_sweep_value_draws_its_band() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut out = OutDir::create(tmp.path()).unwrap();
+        render_hazards_off("none", &[], 50, 3, &mut out).unwrap();
+        // Inputs that move nothing (no hazards: no shortfall at any value).
+        let flat = [0.0, 1.0].map(|x| TornadoBar {
+            label: format!("sites[s{x}].capacity_per_day"),
+            low_input: 1.0,
+            high_input: 2.0,
+            at_low: 0.0,
+            at_high: 0.0,
+        });
+        render_tornado("none", 0.0, &flat, 50, 3, &mut out).unwrap();
+        let one = SweepPoint {
+            value: 5.0,
+            mean: 0.1,
+            se: 0.004,
+            p10: 0.06,
+            p50: 0.09,
+            p90: 0.14,
+        };
+        render_sweep("b", "k", "Shortfall", &[one], 50, 3, &mut out).unwrap();
+        out.commit().unwrap();
+        let t = texts(tmp.path(), "hazards_off");
+        assert!(
+            t.contains("No hazards: this scenario has no disruptions to switch off."),
+            "{t}"
+        );
+        let t = texts(tmp.path(), "tornado");
+        assert!(
+            t.contains(
+                "No uncertain input moves the mean shortfall: it is 0% at both ends of every one."
+            ),
+            "{t}"
+        );
+        // One value: the band as a bar, the median as a point, both in the legend.
+        let svg = std::fs::read_to_string(tmp.path().join("sweep.svg")).unwrap();
+        let t = texts(tmp.path(), "sweep");
+        assert!(t.contains("P10-P90 of the trials") && t.contains("median (P50)"));
+        // The band's polygon has a width (a band of one point had none).
+        let band = svg
+            .split("<polygon")
+            .nth(1)
+            .and_then(|p| p.split("points=\"").nth(1))
+            .and_then(|p| p.split('"').next())
+            .unwrap();
+        let xs: Vec<i64> = band
+            .split_whitespace()
+            .map(|xy| xy.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            xs.iter().max().unwrap() - xs.iter().min().unwrap() >= 10,
+            "{band}"
+        );
     }
 
     #[test]
