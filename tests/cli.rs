@@ -818,6 +818,12 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "no/such/file.toml"],
         "cannot read scenario file no/such/file.toml",
     );
+    // A folder: the scenario files in it are named.
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    fails_with(
+        &["run", scenarios.to_str().unwrap()],
+        "scenarios: it is a folder; name a scenario file in it, such as ",
+    );
     let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken/negative_rate.toml");
     fails_with(
         &["run", broken.to_str().unwrap()],
@@ -835,8 +841,13 @@ fn an_output_folder_that_cannot_be_made_is_reported() {
         .arg(file.join("sub"))
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+    // A file on the way to the folder is named.
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("plain-file` is a file, not a folder (in the path `"),
+        "{stderr}"
+    );
     // A file where the folder should be is a bad value of --out, left as it was.
     let out = shortfall()
         .args(["run", "--trials", "10", "--out"])

@@ -45,12 +45,18 @@ pub struct OutDir {
 impl OutDir {
     /// Creates the folder (and its parents) if needed.
     pub fn create(dir: &Path) -> Result<OutDir> {
-        if dir.exists() && !dir.is_dir() {
+        // The folder, or one it would be created in, that is a file.
+        if let Some(file) = dir.ancestors().find(|a| a.exists() && !a.is_dir()) {
+            let within = if file == dir {
+                String::new()
+            } else {
+                format!(" (in the path `{}`)", dir.display())
+            };
             return Err(Error::Usage {
                 flag: "--out",
                 message: format!(
-                    "`{}` is a file, not a folder; name a folder (it is created if missing)",
-                    dir.display()
+                    "`{}` is a file, not a folder{within}; name a folder (it is created if missing)",
+                    file.display()
                 ),
             });
         }

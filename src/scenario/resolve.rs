@@ -363,8 +363,34 @@ fn uncorrelate(doc: &mut Table, key: &str, value: &str) -> Option<String> {
 fn read(p: &Path) -> Result<String> {
     read_limited(p).map_err(|source| Error::ReadScenario {
         path: p.to_path_buf(),
-        source,
+        source: if p.is_dir() {
+            std::io::Error::other(folder_hint(p))
+        } else {
+            source
+        },
     })
+}
+
+/// What to say of a folder named as a scenario: the scenario files in it, if any.
+fn folder_hint(dir: &Path) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml") && f.is_file())
+                .map(|f| f.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    match files.len() {
+        0 => "it is a folder, with no .toml file in it; name a scenario file".to_string(),
+        n => format!(
+            "it is a folder; name a scenario file in it, such as {}{}",
+            files[..n.min(4)].join(", "),
+            if n > 4 { ", ..." } else { "" }
+        ),
+    }
 }
 
 /// The largest scenario file read: far above any real scenario (the baseline is some
