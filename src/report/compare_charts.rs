@@ -61,9 +61,15 @@ pub fn render_compare(
         return Ok(charts);
     }
     let names: Vec<&str> = series.iter().map(|s| s.name).collect();
+    // (Names that would not fit on the line are left to the legends.)
+    let listed = names.join(" vs ");
+    let listed = if listed.chars().count() <= 70 {
+        format!("scenarios {listed}")
+    } else {
+        format!("{} scenarios", names.len())
+    };
     let sub = format!(
-        "scenarios {} · {} trials each on common random numbers · seed {seed}",
-        names.join(" vs "),
+        "{listed} · {} trials each on common random numbers · seed {seed}",
         thousands(trials)
     );
     let any_plant = series
@@ -118,9 +124,24 @@ where
     }
 }
 
-/// The colour of the `j`-th scenario.
+/// The colour of the `j`-th scenario: the palette, then its colours darker, then
+/// lighter, so that up to three times its length are told apart.
 fn color(j: usize) -> RGBColor {
-    PALETTE[j % PALETTE.len()]
+    let RGBColor(r, g, b) = PALETTE[j % PALETTE.len()];
+    let shade = |c: u8, f: f64, towards: f64| (c as f64 + (towards - c as f64) * f).round() as u8;
+    match (j / PALETTE.len()) % 3 {
+        0 => RGBColor(r, g, b),
+        1 => RGBColor(
+            shade(r, 0.45, 0.0),
+            shade(g, 0.45, 0.0),
+            shade(b, 0.45, 0.0),
+        ),
+        _ => RGBColor(
+            shade(r, 0.5, 255.0),
+            shade(g, 0.5, 255.0),
+            shade(b, 0.5, 255.0),
+        ),
+    }
 }
 
 /// A run's shortfall fractions in %, finite ones only, in increasing order.
@@ -1511,6 +1532,16 @@ mod tests {
             xs.iter().max().unwrap() - xs.iter().min().unwrap() >= 10,
             "{band}"
         );
+    }
+
+    #[test]
+    fn scenarios_beyond_the_palette_get_colours_of_their_own() {
+        let colours: Vec<RGBColor> = (0..3 * PALETTE.len()).map(color).collect();
+        for (a, x) in colours.iter().enumerate() {
+            for y in &colours[a + 1..] {
+                assert_ne!(x, y, "scenario {a}");
+            }
+        }
     }
 
     #[test]
