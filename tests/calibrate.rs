@@ -431,6 +431,29 @@ fn an_event_that_sets_a_default_window_end_is_not_counted_in_its_rate() {
     // Given ends count every event.
     let given = rate_of(&["--from", "2020-01-01", "--to", "2024-12-31"], "g");
     assert_eq!(given[1], ("Sindh".to_string(), 5.0, "5".to_string()));
+    // An event known only to its month (GTD iday = 0) ends the window on the month's
+    // last day: it, not an event dated earlier in that month, set the end.
+    let gtd = "eventid,iyear,imonth,iday,country_txt,provstate,attacktype1_txt\n\
+        1,2020,1,5,Pakistan,Sindh,Bombing/Explosion\n\
+        2,2021,1,5,Pakistan,Sindh,Bombing/Explosion\n\
+        3,2022,1,5,Pakistan,Sindh,Bombing/Explosion\n\
+        4,2021,5,5,Pakistan,Punjab,Bombing/Explosion\n\
+        5,2023,10,20,Pakistan,Punjab,Bombing/Explosion\n\
+        6,2023,10,0,Pakistan,Sindh,Bombing/Explosion\n";
+    std::fs::write(&file, gtd).unwrap();
+    let counted: Vec<(String, String)> = rate_of(&[], "gtd")
+        .into_iter()
+        .map(|(region, _, n)| (region, n))
+        .collect();
+    // Sindh: four events, less the first (2020-01-05) and the undated last; Punjab
+    // keeps both of its own.
+    assert_eq!(
+        counted,
+        [
+            ("Punjab".to_string(), "2".to_string()),
+            ("Sindh".to_string(), "2".to_string())
+        ]
+    );
 }
 
 #[test]

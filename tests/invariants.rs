@@ -269,6 +269,77 @@ duration_days = 2
 }
 
 #[test]
+fn a_loss_of_cargo_worth_nothing_is_charged_the_shortfall_it_causes_downstream() {
+    // Ore worth nothing is hijacked on its road to the mill; the metal it would have
+    // made is worth 10 a tonne. Once every charge was 0 and the shortfall unattributed.
+    let text = r#"
+name = "zeroval"
+start = "2026-01-01"
+horizon = "2026-03-31"
+[[commodities]]
+name = "ore"
+value_per_unit = 0
+[[commodities]]
+name = "metal"
+value_per_unit = 10
+[[sites]]
+name = "pit"
+kind = "mine"
+region = "A"
+commodity = "ore"
+capacity_per_day = 50
+inventory_max = 100
+[[sites]]
+name = "mill"
+kind = "plant"
+region = "B"
+input = "ore"
+output = "metal"
+yield = 0.5
+capacity_per_day = 40
+inventory_max = 100
+[[sites]]
+name = "port"
+kind = "port"
+region = "C"
+capacity_per_day = 1000
+inventory_max = 1000
+[[routes]]
+name = "haul"
+from = "pit"
+to = "mill"
+regions = ["A"]
+capacity_per_day = 50
+transit_days = 5
+[[routes]]
+name = "out"
+from = "mill"
+to = "port"
+regions = ["C"]
+capacity_per_day = 100
+transit_days = 1
+[[hazards]]
+name = "hijack"
+kind = "attack"
+regions = ["A"]
+rate_per_year = 20
+targets = { haul = 1 }
+[hazards.impact]
+duration_days = 0
+lost_cargo = 1
+"#;
+    let haul = 3;
+    let mut short = 0;
+    for (s, kinds, at) in charged(text, 50) {
+        let tol = 1e-9 * s.abs();
+        assert!((kinds[0] - s).abs() <= tol, "attack {} vs {s}", kinds[0]);
+        assert!((at[haul] - s).abs() <= tol, "haul {} vs {s}", at[haul]);
+        short += (s > 0.0) as u32;
+    }
+    assert!(short > 20, "{short} trials with a shortfall");
+}
+
+#[test]
 fn a_shortfall_where_nothing_would_have_flowed_is_charged_by_disrupted_days() {
     // A yard ships its 1,000 t by day 10; protests close its road from day 10 on, with
     // 400 t on board for the rest of the month. Without them the road would have carried

@@ -277,7 +277,7 @@ fn tilted_variance(x: f64) -> f64 {
 /// whose logarithm has the variance `1 / k` (the count) plus that of `x` carried by the
 /// delta method; the log-likelihood is `k ln(rate_end) - k x (1 - mean) - k`, which is
 /// the Poisson one at `x = 0`. None with fewer than [`MIN_TREND_EVENTS`] events, or where
-/// the events crowd one end so that the growth is not finite.
+/// the events crowd one end: a growth above 900% or below -90% a year.
 pub fn fit_trend(times: &[f64], t: f64) -> Option<TrendFit> {
     let k = times.len() as f64;
     if times.len() < MIN_TREND_EVENTS || t <= 0.0 {
@@ -322,7 +322,9 @@ pub fn fit_trend(times: &[f64], t: f64) -> Option<TrendFit> {
         growth_se: (1.0 + growth) * per_year * x_var.sqrt(),
         loglik: k * rate_end.ln() - k * x * (1.0 - u) - k,
     };
-    (fit.growth.is_finite() && fit.growth_se.is_finite()).then_some(fit)
+    // A rate that would rise more than tenfold, or fall by more than 90%, in a year is
+    // a burst of events at one end of the window, not a trend to carry on.
+    ((-0.9..=9.0).contains(&fit.growth) && fit.growth_se.is_finite()).then_some(fit)
 }
 
 #[cfg(test)]
@@ -401,6 +403,11 @@ mod tests {
         // extrapolating the trend to the end).
         assert!((flat.ln_rate_end_se - 0.2).abs() < 1e-6);
         assert!(fit_trend(&even[..9], 1000.0).is_none());
+        // Twelve events in the last month of eight years: a burst, not a trend.
+        let burst: Vec<f64> = (0..12).map(|i| 2892.0 + 2.5 * i as f64).collect();
+        assert!(fit_trend(&burst, 2922.0).is_none());
+        let early: Vec<f64> = burst.iter().map(|t| 2922.0 - t).collect();
+        assert!(fit_trend(&early, 2922.0).is_none());
     }
 
     #[test]

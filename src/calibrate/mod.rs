@@ -198,9 +198,17 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             .map(|r| (r.region.clone(), r.kind.index()))
     };
     let in_window = || events.records.iter().filter(|r| r.in_window(from, to));
+    // (An event known only to its month ends a default window on the month's last day.)
+    let last_day = |r: &&Record| {
+        if r.approximate {
+            r.date.last_of_month()
+        } else {
+            r.date
+        }
+    };
     let setters = [
         ends(from_given, in_window().min_by_key(|r| r.date)),
-        ends(to_given, in_window().max_by_key(|r| r.date)),
+        ends(to_given, in_window().max_by_key(last_day)),
     ];
     let series = groups
         .into_iter()

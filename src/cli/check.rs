@@ -314,12 +314,30 @@ fn describe_hazards(m: &Model, s: &mut String) {
     );
 }
 
-/// A branching ratio to three decimals, or to six where three would round it up to 1.
+/// A branching ratio to three decimals, or to as many more as keep one below 1 from
+/// reading as 1.
 fn below_one(r: f64) -> String {
     let short = format!("{r:.3}");
-    if r < 1.0 && short == "1.000" {
-        format!("{r:.6}")
-    } else {
-        short
+    if r >= 1.0 || !short.starts_with('1') {
+        return short;
+    }
+    (6..=15)
+        .step_by(3)
+        .map(|d| format!("{r:.d$}"))
+        .find(|s| !s.starts_with('1'))
+        .unwrap_or_else(|| format!("{r}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below_one;
+
+    #[test]
+    fn a_branching_ratio_below_one_never_reads_as_one() {
+        assert_eq!(below_one(0.3), "0.300");
+        assert_eq!(below_one(0.9997), "0.999700");
+        assert_eq!(below_one(0.9999999), "0.999999900");
+        assert_eq!(below_one(1.0), "1.000");
+        assert_eq!(below_one(1.2), "1.200");
     }
 }

@@ -861,13 +861,14 @@ fn shortfall(cf: f64, del: f64) -> (f64, f64) {
 
 /// What each hazard kind and each target denied: `segment` of each disruption's
 /// segment, `delay` of each delay window (split between the kinds by the days each
-/// added), and the value of cargo destroyed.
+/// added), and `loss` of each cargo loss, given the value it destroyed.
 fn charges(
     s: &Scratch,
     windows: &[DelayWindow],
     n_targets: usize,
     segment: impl Fn(&Segment) -> f64,
     delay: impl Fn(&DelayWindow) -> f64,
+    loss: impl Fn(f64) -> f64,
 ) -> ([f64; 3], Vec<f64>) {
     let mut by_kind = [0.0; 3];
     let mut by_target = vec![0.0; n_targets];
@@ -886,9 +887,9 @@ fn charges(
             by_target[w.site] += denied;
         }
     }
-    for (loss, &v) in s.losses.iter().zip(&s.destroyed) {
-        by_kind[loss.kind as usize] += v;
-        by_target[loss.target as usize] += v;
+    for (l, &v) in s.losses.iter().zip(&s.destroyed) {
+        by_kind[l.kind as usize] += loss(v);
+        by_target[l.target as usize] += loss(v);
     }
     (by_kind, by_target)
 }
@@ -969,6 +970,7 @@ fn fill_metrics(
             let from = w.from.max(horizon - (w.to - w.from));
             unit_value(&s.record, w.site, units, w.unit, ramp_days, from, horizon)
         },
+        |destroyed| destroyed,
     );
     if by_kind.iter().sum::<f64>() <= 0.0 {
         (by_kind, by_target) = charges(
@@ -977,6 +979,9 @@ fn fill_metrics(
             n_targets,
             |seg| seg.severity * (seg.end.min(horizon) - seg.start).max(0.0),
             |w| (w.to.min(horizon) - w.from).max(0.0),
+            // (A loss of cargo worth nothing, whose shortfall shows downstream, as a
+            // day of its target's disruption.)
+            |_| 1.0,
         );
     }
     let denied: f64 = by_kind.iter().sum();
