@@ -223,14 +223,9 @@ fn write_acled(path: &Path, dates: &[jiff::civil::Date], region: &str) {
 #[test]
 fn acled_export_from_a_known_process_is_calibrated() {
     let c = process(40.0, 0.4, 15.0, "2022-12-31");
-    let start = c.model.start;
-    let dates: Vec<jiff::civil::Date> = event_times(&c, 5, 0)
-        .iter()
-        .map(|t| start.saturating_add(jiff::Span::new().days(*t as i64)))
-        .collect();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("acled.csv");
-    write_acled(&file, &dates, "Baluchistan");
+    let dates = export(&c, 5, &file, "Baluchistan");
     let out = Command::cargo_bin("shortfall")
         .unwrap()
         .args(["calibrate"])
@@ -275,14 +270,7 @@ fn acled_export_from_a_known_process_is_calibrated() {
     assert!(aic_h < aic_p, "AIC should prefer the self-exciting model");
     // The fragment is valid scenario text once pasted into a scenario.
     let fragment = std::fs::read_to_string(tmp.path().join("o/hazards.toml")).unwrap();
-    let base = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/valid_small.toml"
-    ))
-    .unwrap();
-    let base = base.replace("\"A\"", "\"Balochistan\"");
-    let head = base.split("[[hazards]]").next().unwrap();
-    parse(&format!("{head}\n{fragment}"), "pasted").expect("the fragment pastes into a scenario");
+    pastes(&fragment);
     assert!(
         tmp.path().join("o/monthly_counts.png").exists()
             && tmp.path().join("o/monthly_counts.svg").exists()
@@ -329,14 +317,9 @@ fn a_growing_rate_is_fitted_as_a_trend_not_as_self_excitation() {
     // process with a branching ratio of 0.9999999 and a decay of years, whose fragment
     // had `jump = 1.0000`, which `check` refuses.
     let c = trending(20.0, 0.3, "2022-12-31");
-    let start = c.model.start;
-    let dates: Vec<jiff::civil::Date> = event_times(&c, 8, 0)
-        .iter()
-        .map(|t| start.saturating_add(jiff::Span::new().days(*t as i64)))
-        .collect();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("acled.csv");
-    write_acled(&file, &dates, "Balochistan");
+    export(&c, 8, &file, "Balochistan");
     let out = calibrate_in(
         &file,
         &["--from", "2015-01-01", "--to", "2022-12-31"],
@@ -370,6 +353,12 @@ fn a_growing_rate_is_fitted_as_a_trend_not_as_self_excitation() {
     // The chart's expected counts are the trend's, and say so.
     let svg = std::fs::read_to_string(tmp.path().join("o/monthly_counts.svg")).unwrap();
     assert!(svg.contains("expected, fit with a trend"));
+    pastes(&fragment);
+}
+
+/// Checks that a `hazards.toml` fragment of Balochistan hazards is valid scenario text
+/// once pasted into a scenario (`tests/valid_small.toml` without its hazards).
+fn pastes(fragment: &str) {
     let base = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/valid_small.toml"
@@ -378,6 +367,18 @@ fn a_growing_rate_is_fitted_as_a_trend_not_as_self_excitation() {
     .replace("\"A\"", "\"Balochistan\"");
     let head = base.split("[[hazards]]").next().unwrap();
     parse(&format!("{head}\n{fragment}"), "pasted").expect("the fragment pastes into a scenario");
+}
+
+/// The events of trial 0 of `c` drawn with `seed`, written to `file` as an ACLED
+/// export in `region`; their dates.
+fn export(c: &Compiled, seed: u64, file: &Path, region: &str) -> Vec<jiff::civil::Date> {
+    let start = c.model.start;
+    let dates: Vec<jiff::civil::Date> = event_times(c, seed, 0)
+        .iter()
+        .map(|t| start.saturating_add(jiff::Span::new().days(*t as i64)))
+        .collect();
+    write_acled(file, &dates, region);
+    dates
 }
 
 #[test]
