@@ -143,6 +143,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // On the line of `yield`, not of the item's `[[sites]]`.
+        "key_not_for_kind.toml",
+        &[
+            "key_not_for_kind.toml:11: sites[mine].yield: does not apply to a mine",
+            "(1 problem)",
+        ],
+    ),
+    (
         // On the line of `kind`, not of the item's `[[hazards]]`.
         "bad_hazard_kind.toml",
         &[

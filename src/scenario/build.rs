@@ -742,25 +742,28 @@ impl Builder<'_> {
                 }
                 SiteKind::Port => {}
             }
-            for (key, present, allowed) in [
+            // (Each on the line of its key.)
+            let at_s = |x: &Option<S>| x.as_ref().map(|x| x.span());
+            let at_v = |x: &Option<V>| x.as_ref().map(|x| x.span());
+            for (key, given, allowed) in [
                 (
                     "commodity",
-                    r.commodity.is_some(),
+                    at_s(&r.commodity),
                     matches!(kind, SiteKind::Mine | SiteKind::Stockpile),
                 ),
-                ("input", r.input.is_some(), kind == SiteKind::Plant),
-                ("output", r.output.is_some(), kind == SiteKind::Plant),
-                ("yield", r.yield_.is_some(), kind == SiteKind::Plant),
+                ("input", at_s(&r.input), kind == SiteKind::Plant),
+                ("output", at_s(&r.output), kind == SiteKind::Plant),
+                ("yield", at_v(&r.yield_), kind == SiteKind::Plant),
                 (
                     "initial_inventory",
-                    r.initial_inventory.is_some(),
+                    at_v(&r.initial_inventory),
                     kind != SiteKind::Plant,
                 ),
             ] {
-                if present && !allowed {
+                if given.is_some() && !allowed {
                     self.err(
                         &format!("{path}.{key}"),
-                        Some(span.clone()),
+                        given,
                         format!("does not apply to a {}", kind.as_str()),
                     );
                 }
