@@ -1187,23 +1187,24 @@ fn compare_reports_the_problems_of_every_scenario_at_once() {
     }
     assert_eq!(stderr.matches("error: ").count(), 3, "{stderr}");
     assert!(!tmp.path().join("o").exists());
+    // `compare` of two files with one --set: its exit code and standard error.
+    let compare_set = |a: &Path, b: &Path, set: &str| {
+        let out = shortfall()
+            .arg("compare")
+            .arg(a)
+            .arg(b)
+            .args(["--set", set, "--trials", "10", "--out"])
+            .arg(tmp.path().join("o"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
     // A bad --set fails every scenario alike: it is reported once.
-    let out = shortfall()
-        .arg("compare")
-        .arg(&good)
-        .arg(&good)
-        .args([
-            "--set",
-            "hazards[h].rate_per_year=-1",
-            "--trials",
-            "10",
-            "--out",
-        ])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = compare_set(&good, &good, "hazards[h].rate_per_year=-1");
+    assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(
         stderr.matches("must be a number >= 0").count(),
         1,
@@ -1212,22 +1213,8 @@ fn compare_reports_the_problems_of_every_scenario_at_once() {
     // A --set of a key that neither of two files has: a bad flag value for each, named
     // with its file, and the exit code of a bad flag value.
     let other = write(tmp.path(), "other.toml", &small_text(&[]));
-    let out = shortfall()
-        .arg("compare")
-        .arg(&good)
-        .arg(&other)
-        .args([
-            "--set",
-            "hazards[nope].rate_per_year=1",
-            "--trials",
-            "10",
-            "--out",
-        ])
-        .arg(tmp.path().join("o"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = compare_set(&good, &other, "hazards[nope].rate_per_year=1");
+    assert_eq!(code, Some(2), "{stderr}");
     for file in ["good.toml", "other.toml"] {
         assert!(
             stderr.contains(&format!(

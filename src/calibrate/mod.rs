@@ -109,15 +109,14 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
     let (from_given, to_given) = (from.is_some(), to.is_some());
     let first = events.records.iter().map(|r| r.date).min();
     // (An event known only to its month may fall on its last day.)
-    let last = (events.records.iter())
-        .map(|r| {
-            if r.approximate {
-                r.date.last_of_month()
-            } else {
-                r.date
-            }
-        })
-        .max();
+    let latest = |r: &Record| {
+        if r.approximate {
+            r.date.last_of_month()
+        } else {
+            r.date
+        }
+    };
+    let last = events.records.iter().map(latest).max();
     // (With no row mapped, a window given by the flags has nothing to hold either.)
     let window = match first {
         Some(_) => (from.or(first), to.or(last)),
@@ -198,17 +197,9 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             .map(|r| (r.region.clone(), r.kind.index()))
     };
     let in_window = || events.records.iter().filter(|r| r.in_window(from, to));
-    // (An event known only to its month ends a default window on the month's last day.)
-    let last_day = |r: &&Record| {
-        if r.approximate {
-            r.date.last_of_month()
-        } else {
-            r.date
-        }
-    };
     let setters = [
         ends(from_given, in_window().min_by_key(|r| r.date)),
-        ends(to_given, in_window().max_by_key(last_day)),
+        ends(to_given, in_window().max_by_key(|r| latest(r))),
     ];
     let series = groups
         .into_iter()
@@ -527,8 +518,7 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
             }
             Preferred::Trend(f) => {
                 let rate = f.rate_end * 365.25 * share;
-                let z90 = 1.281_551_565_544_600_5;
-                let p90 = rate * (z90 * f.ln_rate_end_se).exp();
+                let p90 = rate * (crate::model::dist::Z_P90 * f.ln_rate_end_se).exp();
                 let _ = writeln!(
                     s,
                     "rate_per_year = {{ lognormal = {{ median = {}, p90 = {} }} }}  # rate at the window's end (trend MLE, lognormal from its se), {} events",

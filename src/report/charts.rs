@@ -1229,7 +1229,6 @@ where
         5..=9 => 3,
         _ => 4,
     };
-    let area = area.margin(0, 0, 0, 0);
     let (top_area, bottom) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(28));
     let panels = top_area.split_evenly((n.div_ceil(cols), cols));
     // Every n-th year labelled, so that labels do not crowd a narrow panel.
