@@ -69,7 +69,7 @@ pub enum Error {
     /// A trial drew more events than a trial may
     /// ([`crate::hazards::TRIAL_EVENT_LIMIT`]).
     #[error(
-        "scenario {scenario}: trial {trial} drew more than {limit} events, most of them of hazard `{hazard}` ({drawn}), and the run stopped: a trial is built for far fewer. `check` refuses hazards expected to bring more than 200,000 at the 99.9th percentiles of their rates, but the far tail of a rate's distribution, or a burst of a self-exciting hazard close to a branching ratio of 1, can go far beyond; narrow the distribution of hazards[{hazard}].rate_per_year or lower its self_excitation.jump (or the jumps of the hazards that excite it)",
+        "scenario {scenario}: trial {trial} drew more than {limit} events, most of them of hazard `{hazard}` ({drawn}), and the run stopped: a trial is built for far fewer. `check` refuses hazards expected to bring more than 200,000 at the 99.9999th percentiles of their rates, but the far tail of a rate's distribution, or a burst of a self-exciting hazard close to a branching ratio of 1, can go far beyond; narrow the distribution of hazards[{hazard}].rate_per_year or lower its self_excitation.jump (or the jumps of the hazards that excite it)",
         limit = crate::report::charts::thousands(crate::hazards::TRIAL_EVENT_LIMIT as u64)
     )]
     TooManyEvents {

@@ -247,6 +247,37 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // A rate that is small in 99.91% of trials and huge in the rest: nearly every run
+        // of 10,000 trials would draw it, so the estimate is made at the 99.9999th
+        // percentile, not the 99.9th.
+        "rare_huge_rate.toml",
+        &[
+            "rare_huge_rate.toml:31: hazards[h].rate_per_year: with it the hazards could bring about 1,199,179 events a trial",
+        ],
+    ),
+    (
+        // The second target for one commodity and year, and a year with a decimal
+        // point, refused for what is wrong with each.
+        "plan_twice.toml",
+        &[
+            "plan_twice.toml:38: plan[1].year: plan[0] already gives the target for `ore` in 2026; give one target per commodity and year",
+            "plan_twice.toml:43: plan[2].year: must be a calendar year from 2026 to 2027, written as a whole number without quotes or a decimal point (got `2027.0`)",
+            "(2 problems)",
+        ],
+    ),
+    (
+        // Empty lists name nothing to mitigate, as absent ones do.
+        "mitigation_of_nothing.toml",
+        &["mitigation_of_nothing.toml:34: mitigations[escorts].hazards: say what it mitigates"],
+    ),
+    (
+        // Nothing worth anything: every value, and the headline fraction, would be 0.
+        "worthless_commodities.toml",
+        &[
+            "worthless_commodities.toml:6: commodities[ore].value_per_unit: every commodity is worth 0 a unit",
+        ],
+    ),
+    (
         // A mitigation's rate factor counts in the estimate.
         "mitigation_raises_events.toml",
         &["hazards[h].rate_per_year: with it the hazards could bring about 799,452 events a trial"],

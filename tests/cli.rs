@@ -316,27 +316,28 @@ fn a_folder_in_the_way_of_one_output_leaves_no_file_of_the_run() {
 
 #[test]
 fn a_trial_with_millions_of_events_stops_the_run_with_a_message_naming_the_hazard() {
-    // A cyber rate whose 99.9th percentile passes `check`, but whose far tail brings
-    // millions of events in trial 163 of seed 54: the same trial on 1 thread or 2.
+    // A self-exciting hazard whose mean count passes `check` (about 100,000 events a
+    // trial at most), but so close to a branching ratio of 1 that one of its bursts
+    // brings millions of events in trial 252 of seed 54: the same trial on 1 thread or 2.
     for threads in ["1", "2"] {
         let tmp = tempfile::tempdir().unwrap();
         let out = run_into(
             tmp.path(),
             &[
                 "--trials",
-                "200",
+                "300",
                 "--seed",
                 "54",
                 "--threads",
                 threads,
                 "--set",
-                "hazards[cyber].rate_per_year={ lognormal = { median = 1.7e-7, p99 = 45 } }",
+                "hazards[kkh_protests].self_excitation={ jump = 0.9998, decay_days = 0.1 }",
             ],
         );
         assert_eq!(out.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("error: scenario baseline: trial 163 drew more than 1,000,000 events, most of them of hazard `cyber` (this trial drew hazards[cyber].rate_per_year = 6.586e6)"),
+            stderr.contains("error: scenario baseline: trial 252 drew more than 1,000,000 events, most of them of hazard `kkh_protests` (this trial drew hazards[kkh_protests].rate_per_year = 2.4626)"),
             "{stderr}"
         );
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
@@ -765,7 +766,7 @@ fn bad_input_gives_a_clear_message_and_no_output() {
             "--set",
             "hazards[kkh_protests].self_excitation={ jump = 0.99999, decay_days = 1 }",
         ],
-        "hazards[kkh_protests].self_excitation: with it the hazards could bring about 2,063,116 events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one 21 before its offspring, 2,062,364 with them); a trial is built for at most 200,000: lower the jumps of its self-excitation or of the hazards that excite it",
+        "hazards[kkh_protests].self_excitation: with it the hazards could bring about 2,178,561 events a trial (at the 99.9999th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one 22 before its offspring, 2,177,721 with them); a trial is built for at most 200,000: lower the jumps of its self-excitation or of the hazards that excite it",
     );
     // A device or huge file named by mistake is refused, not read until memory runs out.
     fails_with(

@@ -441,6 +441,57 @@ fn a_mine_a_project_builds_has_its_commissioning_day() {
 }
 
 #[test]
+fn work_begun_before_the_start_is_not_begun_again() {
+    // A project begun on 1 October 2025, 92 days before the 2026 start, with 100.5 days
+    // of work: 8.5 days left. One begun 200 days before the start was done 99.5 days
+    // before it.
+    for (start, day) in [("2025-10-01", 8.5), ("2025-06-15", -99.5)] {
+        let c = small(&[
+            (
+                "capacity_per_day = 10\ninventory_max = 100",
+                "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
+            ),
+            (
+                "[[hazards]]",
+                &format!(
+                    "[[projects]]\nname = \"build\"\nstart = \"{start}\"\nduration_days = 100.5\n[[hazards]]"
+                ),
+            ),
+        ]);
+        let col = (c.layout.columns.iter())
+            .position(|x| x.name == "commissioning_day.mine")
+            .expect("a commissioning column for the mine");
+        for o in outcomes(&c, 3, 20, 1) {
+            assert_eq!(o.metrics[col], day, "project begun {start}");
+        }
+    }
+    // A mine online for two years before the start has its year-long ramp-up behind
+    // it: it delivers what the same mine without a ramp-up does, trial by trial. One
+    // online half a year before the start delivers less, one online at the start less
+    // again.
+    let mine = "capacity_per_day = 10\ninventory_max = 100";
+    let delivered = |extra: &str| {
+        let c = small(&[(mine, &format!("{mine}{extra}"))]);
+        (outcomes(&c, 3, 20, 1).iter())
+            .map(|o| o.metrics[COUNTERFACTUAL_VALUE])
+            .collect::<Vec<f64>>()
+    };
+    let none = delivered("");
+    let ramped = |online: &str| delivered(&format!("\nramp_up_days = 365\nonline = \"{online}\""));
+    assert_eq!(ramped("2024-01-01"), none);
+    let (half, fresh) = (ramped("2025-07-01"), ramped("2026-01-01"));
+    for t in 0..none.len() {
+        assert!(
+            half[t] < none[t] && fresh[t] < half[t],
+            "trial {t}: {} {} {}",
+            none[t],
+            half[t],
+            fresh[t]
+        );
+    }
+}
+
+#[test]
 fn a_phase_after_the_horizon_is_never_in_force() {
     let phases = "horizon = \"2027-12-31\"\n[[phases]]\nname = \"early\"\nstart = \"2026-01-01\"\nend = \"2027-12-31\"\n";
     let later = "[[phases]]\nname = \"later\"\nstart = \"2028-01-01\"\nend = \"2030-12-31\"\n";

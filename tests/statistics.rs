@@ -280,7 +280,8 @@ fn expected_count(
 fn trend_phases_seasons_and_mitigations_multiply_the_background_rate() {
     // From 2026-01-01 over three years: a trend of 20% a year; phase "b" (from 2026-07-01)
     // multiplies the rate by 2.5; January counts double the other months before the
-    // factors are scaled to a mean of 1 (to 24/13, the others 12/13); a mitigation from
+    // factors are scaled to a mean of 1 over the 365.25 days of a year (to 2 x 365.25 /
+    // 396.25, the others 365.25 / 396.25: January's 31 days count 62); a mitigation from
     // 2027-03-01 halves the rate.
     let hazard = r#"
 [[phases]]
@@ -326,8 +327,8 @@ rate_factor = 0.5
         let p = if day >= phase_b { phase } else { 1.0 };
         let s = match (season, day.month()) {
             (false, _) => 1.0,
-            (true, 1) => 24.0 / 13.0,
-            (true, _) => 12.0 / 13.0,
+            (true, 1) => 2.0 * 365.25 / 396.25,
+            (true, _) => 365.25 / 396.25,
         };
         let m = if day >= mitigated { mitigation } else { 1.0 };
         p * s * m

@@ -88,7 +88,7 @@ pub fn describe(m: &Model) -> String {
     let _ = writeln!(s, "\nsites:");
     for site in &m.sites {
         let online = match site.online {
-            Online::Day(d) if d >= m.n_days => {
+            Online::Day(d) if d >= m.n_days as i32 => {
                 "online only after the horizon (not in the run)".into()
             }
             Online::Day(d) => format!("online {}", m.date_of(d)),

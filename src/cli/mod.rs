@@ -86,10 +86,12 @@ pub struct CalibrateArgs {
     /// Format of the file (default: detected from the header).
     #[arg(long, value_enum)]
     pub format: Option<crate::calibrate::read::Format>,
-    /// First day of the observation window (default: the first event's date).
+    /// First day of the observation window (default: the date of the first event kept,
+    /// over all regions).
     #[arg(long, value_parser = iso_date)]
     pub from: Option<jiff::civil::Date>,
-    /// Last day of the observation window (default: the last event's date).
+    /// Last day of the observation window (default: the date of the last event kept, over
+    /// all regions; the end of its month if its day is not known).
     #[arg(long, value_parser = iso_date)]
     pub to: Option<jiff::civil::Date>,
     /// Output folder (default: out/calibrate-<file name>/).

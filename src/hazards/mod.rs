@@ -237,7 +237,7 @@ fn child_id(parent: u64, i: u64) -> u64 {
 }
 
 /// The most events one trial may draw: `check` refuses hazards expected to bring more
-/// than 200,000 (at the 99.9th percentiles of their rates), but the far tail of a
+/// than 200,000 (at the 99.9999th percentiles of their rates), but the far tail of a
 /// rate's distribution, or a burst of a self-exciting hazard near a branching ratio of
 /// 1, can bring millions, and each event costs memory until the trial ends.
 pub const TRIAL_EVENT_LIMIT: usize = 1_000_000;

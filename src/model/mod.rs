@@ -102,8 +102,9 @@ impl SiteKind {
 /// When a site comes online.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Online {
-    /// On a fixed day from the start.
-    Day(u32),
+    /// On a fixed day from the start (before the start if negative: a site that has
+    /// been producing for a while, part or all of its ramp-up behind it).
+    Day(i32),
     /// When the construction project (index) completes.
     Project(usize),
     /// As each prospect of the group (index) completes development: capacity per prospect.
@@ -182,8 +183,9 @@ pub struct Route {
 pub struct Project {
     /// Unique name.
     pub name: String,
-    /// Day construction starts.
-    pub start_day: u32,
+    /// Day construction starts (before the start if negative: work already under way
+    /// counts).
+    pub start_day: i32,
     /// Undisrupted duration in days.
     pub duration: Num,
     /// Days of delay per day the building site is disrupted.
@@ -197,8 +199,8 @@ pub struct Project {
 pub struct Prospects {
     /// Unique name.
     pub name: String,
-    /// Day exploration starts.
-    pub start_day: u32,
+    /// Day exploration starts (before the start if negative).
+    pub start_day: i32,
     /// How many prospects (rounded).
     pub count: Num,
     /// Probability that one prospect proves commercially viable.
@@ -466,9 +468,9 @@ impl Model {
             .filter(|(_, s)| s.kind == SiteKind::Plant || matches!(s.online, Online::Project(_)))
     }
 
-    /// The date of a day index.
-    pub fn date_of(&self, day: u32) -> Date {
-        (jiff::Span::new().try_days(day as i64).ok())
+    /// The date of a day index (negative: before the start).
+    pub fn date_of(&self, day: impl Into<i64>) -> Date {
+        (jiff::Span::new().try_days(day.into()).ok())
             .and_then(|span| self.start.checked_add(span).ok())
             .unwrap_or(self.horizon)
     }

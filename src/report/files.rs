@@ -106,7 +106,7 @@ pub fn nothing_flows_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
         })
         .any(|(_, st)| st.moments.n > 0 && (st.moments.mean != 0.0 || st.moments.variance() > 0.0));
     (!flows && agg.trials > 0).then(|| {
-        "Nothing would be delivered even without disruptions: every commodity's disruption-free quantity is 0 in every trial, so there is no shortfall to measure. Check that the ports can ship (capacity_per_day above 0), that the mines and plants come online before the horizon, and that the horizon leaves time for the routes' transit.".to_string()
+        "Nothing would be delivered even without disruptions: every commodity's disruption-free quantity is 0 in every trial, so there is no shortfall to measure (shortfall_fraction reads 0 for that reason, not because nothing was lost). Check that the ports can ship (capacity_per_day above 0), that the mines and plants come online before the horizon, and that the horizon leaves time for the routes' transit.".to_string()
     })
 }
 

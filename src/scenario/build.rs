@@ -8,8 +8,8 @@ use jiff::civil::Date;
 use std::collections::HashMap;
 use toml::Spanned;
 
-/// The default `start`: the FWO-USSM memorandum was signed on 8-9 September 2025
-/// (FACTS; `seeds/programme.toml`).
+/// The default `start`: the FWO-USSM memorandum was signed in September 2025 and
+/// reported on 8-9 September; the first reported day (FACTS; `seeds/programme.toml`).
 pub const MOU_SIGNED: Date = Date::constant(2025, 9, 8);
 
 const SITE_KINDS: &str = "mine, stockpile, plant or port";
@@ -432,14 +432,14 @@ impl Builder<'_> {
     }
 
     /// A start given as a date or as a phase name.
-    fn start_day(&mut self, v: Option<&V>, path: &str, ctx: &Ctx, names: &Names) -> u32 {
+    fn start_day(&mut self, v: Option<&V>, path: &str, ctx: &Ctx, names: &Names) -> i32 {
         let Some(v) = v else {
             self.missing(path);
             return 0;
         };
         if let toml::Value::String(text) = v.get_ref() {
             if let Some(&p) = names.phases.get(text) {
-                return names.phase_starts[p];
+                return names.phase_starts[p] as i32;
             }
             if names.refused_phases.contains(text) {
                 // Its phase was refused above.
@@ -462,7 +462,7 @@ impl Builder<'_> {
                 return 0;
             }
         }
-        self.date(v, path).map_or(0, |d| ctx.day(d))
+        self.date(v, path).map_or(0, |d| ctx.day_signed(d))
     }
 
     fn phases(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names) -> Vec<Phase> {
@@ -544,6 +544,20 @@ impl Builder<'_> {
             );
             let unit = s(&r.unit).unwrap_or("t").to_string();
             out.push(Commodity { name, unit, value });
+        }
+        // Shortfalls are added up by value: with every commodity worth nothing, the
+        // headline fraction would read 0 whatever is lost.
+        if !out.is_empty()
+            && out
+                .iter()
+                .all(|c| matches!(c.value, Num::Fixed(v) if v == 0.0))
+        {
+            let first = list(&raw.commodities).first();
+            self.err(
+                &format!("commodities[{}].value_per_unit", out[0].name),
+                first.map(|x| (x.get_ref().value_per_unit.as_ref()).map_or(x.span(), |v| v.span())),
+                "every commodity is worth 0 a unit, so shortfall_fraction (weighted by value) and every value in USD would be 0 whatever is lost; give at least one commodity a value_per_unit above 0 (the default is 1)",
+            );
         }
         out
     }
@@ -887,8 +901,7 @@ impl Builder<'_> {
             return Online::Day(0);
         }
         match self.date(v, path) {
-            Some(d) if d < ctx.start => Online::Day(0),
-            Some(d) => Online::Day(ctx.day(d)),
+            Some(d) => Online::Day(ctx.day_signed(d)),
             None => Online::Day(0),
         }
     }
@@ -1379,7 +1392,12 @@ impl Builder<'_> {
                 .fixed(v, &format!("{kp}[{m}]"), Domain::NON_NEG)
                 .unwrap_or(1.0);
         }
-        let mean = out.iter().sum::<f64>() / 12.0;
+        // The mean over the days of a year (February 28.25 days), so that a year of
+        // 365.25 days keeps the annual rate exactly, however uneven the factors.
+        const DAYS: [f64; 12] = [
+            31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+        ];
+        let mean = out.iter().zip(DAYS).map(|(f, d)| f * d).sum::<f64>() / 365.25;
         if mean <= 0.0 {
             self.err(
                 &kp,
@@ -1612,8 +1630,11 @@ impl Builder<'_> {
                     ),
                 }
             }
-            if r.hazards.is_none() && r.kinds.is_none() {
-                self.err(&format!("{path}.hazards"), Some(span.clone()), "say what it mitigates: hazards = [names] and/or kinds = [attack, protest, cyber]");
+            // (Absent or empty lists alike: a mitigation of nothing is a mistake.)
+            if r.hazards.as_ref().is_none_or(|l| l.get_ref().is_empty())
+                && r.kinds.as_ref().is_none_or(|l| l.get_ref().is_empty())
+            {
+                self.err(&format!("{path}.hazards"), Some(span.clone()), "say what it mitigates: hazards = [names] and/or kinds = [attack, protest, cyber], at least one of them not empty");
             }
             // The first day it acts: its `from`, or the start.
             let first = (r.from.as_ref())
@@ -1688,6 +1709,8 @@ impl Builder<'_> {
         window_known: bool,
     ) -> Vec<PlanTarget> {
         let mut out = Vec::new();
+        // (Year, commodity) of each target given so far, with its index.
+        let mut given: HashMap<(i16, usize), usize> = HashMap::new();
         for (i, item) in list(&raw.plan).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let path = format!("plan[{i}]");
@@ -1699,12 +1722,22 @@ impl Builder<'_> {
                 {
                     *y as i16
                 }
-                _ => {
+                other => {
+                    // A year written as text or with a decimal point is refused for its
+                    // form, not for a range it may well lie in.
+                    let form = match other {
+                        Some(v @ (toml::Value::Float(_) | toml::Value::String(_))) => {
+                            format!(
+                                ", written as a whole number without quotes or a decimal point (got `{v}`)"
+                            )
+                        }
+                        _ => String::new(),
+                    };
                     self.err(
                         &format!("{path}.year"),
                         r.year.as_ref().map(|y| y.span()).or(Some(span.clone())),
                         format!(
-                            "must be a calendar year from {} to {}",
+                            "must be a calendar year from {} to {}{form}",
                             start.year(),
                             horizon.year()
                         ),
@@ -1726,6 +1759,17 @@ impl Builder<'_> {
                 None,
             );
             if let Some(commodity) = commodity {
+                if let Some(first) = given.insert((year, commodity), i) {
+                    self.err(
+                        &format!("{path}.year"),
+                        Some(span.clone()),
+                        format!(
+                            "plan[{first}] already gives the target for `{}` in {year}; give one target per commodity and year",
+                            s(&r.commodity).unwrap_or_default()
+                        ),
+                    );
+                    continue;
+                }
                 out.push(PlanTarget {
                     year,
                     commodity,
@@ -1748,14 +1792,14 @@ impl Builder<'_> {
     }
 
     /// Refuses hazards that would bring more than `MAX_EVENTS` events a trial, estimated
-    /// high: each background rate at the 99.9th percentile of its rate, phase multipliers
-    /// and mitigations' rate factors (those above 1), grown over the horizon by its trend
-    /// at its 99.9th percentile, and with the offspring that the branching matrix at its
+    /// high: each background rate at the `EVENT_LOAD_QUANTILE` of its rate, phase
+    /// multipliers and mitigations' rate factors (those above 1), grown over the horizon by
+    /// its trend at that percentile, and with the offspring that the branching matrix at its
     /// highest adds (`n = bg + B n`).
     fn check_event_load(&mut self, raw: &RawScenario, model: &Model) {
         let high = |num: Num| match num {
             Num::Fixed(v) => v,
-            Num::Param(i) => model.params[i].dist.quantile(0.999),
+            Num::Param(i) => model.params[i].dist.quantile(EVENT_LOAD_QUANTILE),
         };
         let years = model.n_days as f64 / 365.25;
         let per_hazard: Vec<f64> = (model.hazards.iter())
@@ -1820,7 +1864,7 @@ impl Builder<'_> {
                 &key,
                 span,
                 format!(
-                    "with it the hazards could bring about {} events a trial (at the 99.9th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one {}); a trial is built for at most {}: {advice}",
+                    "with it the hazards could bring about {} events a trial (at the 99.9999th percentiles of rates, trends, phase multipliers and mitigations' rate factors, over the whole horizon, offspring included; this one {}); a trial is built for at most {}: {advice}",
                     count(total),
                     if n[worst] == per_hazard[worst] {
                         count(n[worst])
@@ -1891,6 +1935,12 @@ fn route_cycle(n_sites: usize, routes: &[Route]) -> Option<Vec<usize>> {
 /// worker thread); hazards that could bring more are refused.
 const MAX_EVENTS: f64 = 200_000.0;
 
+/// The percentile of an uncertain rate, trend, phase multiplier or rate factor at which
+/// the event load is estimated: the 99.9999th, which a run of a million trials draws
+/// above about once, so that a rate with a rare, huge value (a discrete choice with a
+/// small weight on it, a far tail) is refused rather than stopping most runs.
+const EVENT_LOAD_QUANTILE: f64 = 1.0 - 1e-6;
+
 /// The longest horizon, in days (100 years).
 const MAX_DAYS: u32 = 36_525;
 
@@ -1915,6 +1965,17 @@ impl Ctx {
                 d.min(self.horizon.saturating_add(jiff::Span::new().days(1))),
             )
             .min(self.n_days)
+        }
+    }
+
+    /// Like [`Ctx::day`], but a date before the start counts back from it (negative):
+    /// for when a site came online or work began, so that a ramp-up or construction
+    /// under way at the start is part done.
+    fn day_signed(&self, d: Date) -> i32 {
+        if d < self.start {
+            -(days_between(d, self.start).min(i32::MAX as u32) as i32)
+        } else {
+            self.day(d) as i32
         }
     }
 }
