@@ -11,6 +11,26 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         &["malformed_toml.toml:3:", "not valid TOML"],
     ),
     (
+        // A date the TOML parser refuses (unquoted) is named by its key and table.
+        "bare_invalid_date.toml",
+        &[
+            "bare_invalid_date.toml:7: not valid TOML for a scenario: invalid date, expected day between 01 and 28 (in the value of `end`, in `[[phases]]`)",
+        ],
+    ),
+    (
+        // The mistake is on the line of `[sites]`, not on the later `[[sites]]`.
+        "list_as_table.toml",
+        &[
+            "list_as_table.toml:14: not valid TOML for a scenario: `[[sites]]` starts an item of the list `sites`, but line 7 has `[sites]`, a single table; write `[[sites]]` there too",
+        ],
+    ),
+    (
+        "list_given_a_value.toml",
+        &[
+            "list_given_a_value.toml:20: not valid TOML for a scenario: `[[routes]]` starts an item of the list `routes`, but line 2 already gives `routes` a value; remove that line",
+        ],
+    ),
+    (
         "duplicate_key.toml",
         &[
             "duplicate_key.toml:13: not valid TOML for a scenario: the key `inventory_max` is given twice in the same table (first at line 12); keep one",
@@ -262,6 +282,16 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         &[
             "plan_twice.toml:38: plan[1].year: plan[0] already gives the target for `ore` in 2026; give one target per commodity and year",
             "plan_twice.toml:43: plan[2].year: must be a calendar year from 2026 to 2027, written as a whole number without quotes or a decimal point (got `2027.0`)",
+            "(2 problems)",
+        ],
+    ),
+    (
+        // The name keeps meaning the first site: the route that names it is not
+        // reported as if it ended at a port or led nowhere.
+        "duplicate_site_name.toml",
+        &[
+            "duplicate_site_name.toml:20: sites[mine].name: `mine` is used twice in sites (items 0 and 2, counting from 0); names must be unique",
+            "duplicate_site_name.toml:20: sites[mine].kind: must be mine, stockpile, plant or port; got nothing",
             "(2 problems)",
         ],
     ),

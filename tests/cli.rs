@@ -319,10 +319,19 @@ fn a_trial_with_millions_of_events_stops_the_run_with_a_message_naming_the_hazar
     // A self-exciting hazard whose mean count passes `check` (about 100,000 events a
     // trial at most), but so close to a branching ratio of 1 that one of its bursts
     // brings millions of events in trial 252 of seed 54: the same trial on 1 thread or 2.
+    // On 1 thread into folders the run makes: none is left behind. On 2 into a folder
+    // with an earlier run's files: they stay, and the run says they are not its own.
     for threads in ["1", "2"] {
         let tmp = tempfile::tempdir().unwrap();
+        let fresh = tmp.path().join("a").join("b");
+        let into = if threads == "1" {
+            fresh.as_path()
+        } else {
+            std::fs::write(tmp.path().join("manifest.json"), "{}").unwrap();
+            tmp.path()
+        };
         let out = run_into(
-            tmp.path(),
+            into,
             &[
                 "--trials",
                 "300",
@@ -340,7 +349,18 @@ fn a_trial_with_millions_of_events_stops_the_run_with_a_message_naming_the_hazar
             stderr.contains("error: scenario baseline: trial 252 drew more than 1,000,000 events, most of them of hazard `kkh_protests` (this trial drew hazards[kkh_protests].rate_per_year = 2.4626)"),
             "{stderr}"
         );
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        let earlier = "still holds the files of an earlier run (see its manifest.json)";
+        if threads == "1" {
+            assert!(left.is_empty(), "{left:?}");
+            assert!(!stderr.contains(earlier), "{stderr}");
+        } else {
+            assert_eq!(left, ["manifest.json"]);
+            assert!(stderr.contains(earlier), "{stderr}");
+        }
     }
 }
 
@@ -387,6 +407,98 @@ fn without_hazards_every_shortfall_is_exactly_zero() {
         }
     }
 }
+
+#[test]
+fn check_and_run_note_parts_of_the_network_that_nothing_reaches() {
+    // A stockpile of gold that no mine supplies, feeding a plant that makes bars.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml"),
+    )
+    .unwrap()
+    .replace("[[hazards]]", ORPHAN_CHAIN);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("orphan.toml");
+    std::fs::write(&file, text).unwrap();
+    let notes = [
+        "note: orphan.toml: stockpile `yard` holds `gold`, which no mine upstream of it produces and no initial inventory supplies: it will stay empty",
+        "note: orphan.toml: plant `plant` takes `gold`, which no mine upstream of it produces: it will make nothing",
+        "note: orphan.toml: nothing supplies commodity `gold`",
+        "note: orphan.toml: nothing supplies commodity `bar`",
+    ];
+    let check = shortfall()
+        .current_dir(tmp.path())
+        .args(["check", "orphan.toml"])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    let run = shortfall()
+        .current_dir(tmp.path())
+        .args(["run", "orphan.toml", "--trials", "20", "--out", "o"])
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    for out in [check, run] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for n in notes {
+            assert!(stderr.contains(n), "{n}\n{stderr}");
+        }
+    }
+    // With an initial inventory at the yard, the gold and the bars are supplied.
+    let stocked = std::fs::read_to_string(&file).unwrap().replace(
+        "commodity = \"gold\"",
+        "commodity = \"gold\"\ninitial_inventory = 500",
+    );
+    std::fs::write(&file, stocked).unwrap();
+    let check = shortfall()
+        .current_dir(tmp.path())
+        .args(["check", "orphan.toml"])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    // (The note that no commodity has a value stays.)
+    assert!(
+        !stderr.contains("supplies") && !stderr.contains("upstream"),
+        "{stderr}"
+    );
+}
+
+/// A stockpile, plant and their routes that no mine feeds (put before `[[hazards]]`).
+const ORPHAN_CHAIN: &str = r#"[[commodities]]
+name = "gold"
+[[commodities]]
+name = "bar"
+[[sites]]
+name = "yard"
+kind = "stockpile"
+region = "A"
+commodity = "gold"
+capacity_per_day = 10
+inventory_max = 100
+[[sites]]
+name = "plant"
+kind = "plant"
+region = "A"
+input = "gold"
+output = "bar"
+yield = 0.5
+capacity_per_day = 10
+inventory_max = 100
+[[routes]]
+name = "yard_plant"
+from = "yard"
+to = "plant"
+regions = ["A"]
+capacity_per_day = 10
+transit_days = 1
+[[routes]]
+name = "plant_port"
+from = "plant"
+to = "port"
+regions = ["A"]
+capacity_per_day = 10
+transit_days = 1
+[[hazards]]"#;
 
 #[test]
 fn a_run_in_which_nothing_could_be_delivered_says_so() {
@@ -539,7 +651,11 @@ fn compare_sweep_and_sensitivity_files_are_identical_for_one_and_two_threads() {
 fn every_shipped_scenario_checks_and_runs() {
     for entry in std::fs::read_dir(scenario("")).unwrap() {
         let path = entry.unwrap().path();
-        shortfall().arg("check").arg(&path).assert().success();
+        let check = shortfall().arg("check").arg(&path).output().unwrap();
+        assert!(check.status.success(), "{}", path.display());
+        // Every part of a shipped network can be reached.
+        let stderr = String::from_utf8_lossy(&check.stderr);
+        assert!(!stderr.contains("note:"), "{}: {stderr}", path.display());
         let tmp = tempfile::tempdir().unwrap();
         let out = shortfall()
             .arg("run")
@@ -753,6 +869,11 @@ fn bad_input_gives_a_clear_message_and_no_output() {
     fails_with(
         &["run", "--trials", "0"],
         "invalid value '0' for '--trials <TRIALS>': expected a whole number >= 1",
+    );
+    // A key set twice is refused, not settled silently by the last.
+    fails_with(
+        &["run", "--set", "trials=5", "--set", "trials = 6"],
+        "invalid value for --set: `trials` is set twice (`trials=5` and `trials = 6`); give each key once",
     );
     fails_with(
         &["run", "--trials", "99999999999999999999"],
@@ -1022,12 +1143,10 @@ fn an_interrupted_run_stops_and_removes_its_partial_files() {
             stderr.contains("error: interrupted: the run stopped before it finished; no output file was written, and the partial ones were removed"),
             "{stderr}"
         );
-        let left: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert!(left.is_empty(), "{signal}: {left:?}");
+        // The folders the run made for its files are gone with them.
+        assert!(!dir.exists(), "{signal}: {} is left", dir.display());
     }
+    assert!(!tmp.path().join("o").exists());
 }
 
 #[cfg(unix)]

@@ -437,6 +437,78 @@ pub struct Correlation {
 }
 
 impl Model {
+    /// Notes on parts of the network that nothing can ever reach: a plant whose input,
+    /// or a stockpile whose commodity, no mine upstream produces (and no initial
+    /// inventory supplies), and a commodity that nothing supplies. Such a scenario
+    /// is valid, but its results for those parts are 0 or undefined by construction.
+    pub fn supply_notes(&self) -> Vec<String> {
+        let mut supplied: Vec<bool> = vec![false; self.stocks.len()];
+        for site in &self.sites {
+            let stocked = !matches!(site.initial_inventory, Num::Fixed(v) if v <= 0.0);
+            if let Some(k) = site.out_stock
+                && (site.kind == SiteKind::Mine || stocked)
+            {
+                supplied[k] = true;
+            }
+            if let Some(k) = site.in_stock.filter(|_| stocked) {
+                supplied[k] = true;
+            }
+        }
+        // Along routes and through plants, until nothing changes.
+        loop {
+            let mut changed = false;
+            let mut mark = |k: usize, supplied: &mut Vec<bool>| {
+                if !supplied[k] {
+                    supplied[k] = true;
+                    changed = true;
+                }
+            };
+            for r in &self.routes {
+                if supplied[r.from_stock] {
+                    mark(r.to_stock, &mut supplied);
+                }
+            }
+            for site in self.sites.iter().filter(|s| s.kind == SiteKind::Plant) {
+                if let (Some(i), Some(o)) = (site.in_stock, site.out_stock)
+                    && supplied[i]
+                {
+                    mark(o, &mut supplied);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let commodity = |k: usize| &self.commodities[self.stocks[k].commodity].name;
+        let mut notes = Vec::new();
+        for site in &self.sites {
+            match (site.kind, site.in_stock, site.out_stock) {
+                (SiteKind::Plant, Some(i), _) if !supplied[i] => notes.push(format!(
+                    "plant `{}` takes `{}`, which no mine upstream of it produces: it will make nothing",
+                    site.name,
+                    commodity(i)
+                )),
+                (SiteKind::Stockpile, _, Some(o)) if !supplied[o] => notes.push(format!(
+                    "stockpile `{}` holds `{}`, which no mine upstream of it produces and no initial inventory supplies: it will stay empty",
+                    site.name,
+                    commodity(o)
+                )),
+                _ => {}
+            }
+        }
+        for (c, k) in self.commodities.iter().enumerate() {
+            let any =
+                (supplied.iter().enumerate()).any(|(j, &s)| s && self.stocks[j].commodity == c);
+            if !any {
+                notes.push(format!(
+                    "nothing supplies commodity `{}` (no mine or plant that anything reaches makes it, no initial inventory holds it): its quantities will be 0, and its shortfall fraction undefined",
+                    k.name
+                ));
+            }
+        }
+        notes
+    }
+
     /// Number of possible targets (sites and routes).
     pub fn n_targets(&self) -> usize {
         self.sites.len() + self.routes.len()

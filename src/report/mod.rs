@@ -37,6 +37,11 @@ pub struct OutDir {
     pending: Vec<(PathBuf, PathBuf)>,
     /// Files this run read (its scenarios), never removed as an earlier run's.
     inputs: Vec<PathBuf>,
+    /// The folders `create` made (the deepest first), removed again if they are still
+    /// empty when the run ends without committing.
+    created: Vec<PathBuf>,
+    /// Whether `commit` renamed the files into place.
+    committed: bool,
     /// For a test: the rename that fails (by its place in the list).
     #[cfg(test)]
     fail_rename: Option<usize>,
@@ -60,6 +65,10 @@ impl OutDir {
                 ),
             });
         }
+        let created: Vec<PathBuf> = (dir.ancestors())
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .map(Path::to_path_buf)
+            .collect();
         std::fs::create_dir_all(dir).map_err(|source| Error::Output {
             path: dir.to_path_buf(),
             source,
@@ -68,6 +77,8 @@ impl OutDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
             inputs: Vec::new(),
+            created,
+            committed: false,
             #[cfg(test)]
             fail_rename: None,
         })
@@ -192,6 +203,7 @@ impl OutDir {
         if done.contains(&manifest) {
             self.outlast(&manifest);
         }
+        self.committed = true;
         Ok(done)
     }
 
@@ -267,10 +279,27 @@ impl OutDir {
 }
 
 impl Drop for OutDir {
-    /// Removes temporary files of a run that did not commit.
+    /// Removes temporary files of a run that did not commit, and the folders it made
+    /// for them; says so if the folder holds an earlier run's files, which a reader
+    /// could take for this run's.
     fn drop(&mut self) {
         for (tmp, _) in &self.pending {
             let _ = std::fs::remove_file(tmp);
+        }
+        if self.committed {
+            return;
+        }
+        for folder in &self.created {
+            // (Only an empty folder is removed; one that something else filled stays.)
+            if std::fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
+        if self.created.is_empty() && self.dir.join("manifest.json").is_file() {
+            eprintln!(
+                "note: no file of this run was written; {} still holds the files of an earlier run (see its manifest.json)",
+                self.dir.display()
+            );
         }
     }
 }

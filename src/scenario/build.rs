@@ -371,12 +371,16 @@ impl Builder<'_> {
         match s(name) {
             Some(n) if !n.is_empty() && !n.contains(['[', ']', '.', ',', '"', ' ']) => {
                 let path = format!("{list}[{n}]");
-                if seen.insert(n.to_string(), i).is_some() {
+                // The name keeps meaning its first item, so that references to it are
+                // not reported again as if they were wrong.
+                if let Some(&first) = seen.get(n) {
                     self.err(
                         &format!("{path}.name"),
                         Some(span),
-                        format!("`{n}` is used twice in {list}; names must be unique"),
+                        format!("`{n}` is used twice in {list} (items {first} and {i}, counting from 0); names must be unique"),
                     );
+                } else {
+                    seen.insert(n.to_string(), i);
                 }
                 (n.to_string(), path)
             }
@@ -1364,7 +1368,11 @@ impl Builder<'_> {
                     self.err(
                         &kp,
                         Some(t.span()),
-                        format!("no phase named `{key}`; phases: {}", known.join(", ")),
+                        if known.is_empty() {
+                            format!("no phase named `{key}`; the scenario has no phases")
+                        } else {
+                            format!("no phase named `{key}`; phases: {}", known.join(", "))
+                        },
                     );
                 }
             }
@@ -2121,12 +2129,12 @@ impl Builder<'_> {
                     .as_float()
                     .or(v.get_ref().as_integer().map(|i| i as f64))
                 {
-                    Some(r) if (-1.0..=1.0).contains(&r) && r.is_finite() => Some(r),
+                    Some(r) if r > -1.0 && r < 1.0 => Some(r),
                     _ => {
                         self.err(
                             &format!("{path}.rank"),
                             Some(v.span()),
-                            "must be a number from -1 to 1",
+                            "must be a number above -1 and below 1 (at exactly -1 or 1 the pair would be one parameter)",
                         );
                         None
                     }

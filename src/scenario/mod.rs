@@ -29,9 +29,12 @@ pub fn load(path: &Path) -> Result<Model> {
 /// Resolves a scenario (the built-in baseline when `file` is `None`) with its parents
 /// (`extends`) and the overrides `sets` (`KEY=VALUE`), and validates the result.
 pub fn load_with(file: Option<&Path>, sets: &[String]) -> Result<(Model, resolve::Resolved)> {
-    let r = resolve::resolve(file, sets)?;
+    let mut r = resolve::resolve(file, sets)?;
     match parse(&r.text, &r.label) {
-        Ok(model) => Ok((model, r)),
+        Ok(model) => {
+            r.notes.extend(model.supply_notes());
+            Ok((model, r))
+        }
         Err(Error::Scenario(mut e)) if !r.verbatim => {
             // Lines would point into the merged text, which the user never saw: a
             // problem in a parent's value points into the parent instead.
@@ -69,6 +72,10 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
         serde_ignored::deserialize(tracked, |p| unknown.push(p.to_string())).map_err(|e| {
             let mut problem = toml_problem(text, &e);
             problem.path = key_path(text, &track.path());
+            if !problem.path.is_empty() {
+                // (The path says where: the key of the line would repeat it.)
+                problem.message = toml_message_alone(text, &e);
+            }
             fail(vec![problem])
         })?;
     let mut b = Builder {
@@ -97,9 +104,19 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
     }
 }
 
+/// [`toml_message_alone`], with the key of the error's line where the parser names only
+/// what is wrong (an invalid date), not where.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let message = toml_message_alone(text, e);
+    if message.contains("is given twice") {
+        return message;
+    }
+    message + &e.span().map_or(String::new(), |s| key_at(text, s.start))
+}
+
 /// The message of a TOML error, in the format's words, naming the key it is about
 /// where the parser gives only the kind of problem (a key given twice).
-fn toml_message(text: &str, e: &toml::de::Error) -> String {
+fn toml_message_alone(text: &str, e: &toml::de::Error) -> String {
     let message = plain(e.message().trim());
     let key = e.span().and_then(|s| Some((s.start, text.get(s)?)));
     match key {
@@ -113,6 +130,34 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// ` (in the value of `key`, in `[header]`)` for the line of `text` holding byte `at`,
+/// if that line sets a key: where the parser's message names only what is wrong (an
+/// invalid date), the key says where.
+fn key_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let code = |l: &str| l.split('#').next().unwrap_or("").trim().to_string();
+    let line = code(text[start..].lines().next().unwrap_or(""));
+    let Some((key, _)) = line.split_once('=') else {
+        return String::new();
+    };
+    let key = key.trim();
+    let bare = |k: &str| {
+        !k.is_empty()
+            && (k.chars()).all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    if !bare(key) {
+        return String::new();
+    }
+    let header = (text[..start].lines().rev())
+        .map(code)
+        .find(|l| l.starts_with('['));
+    match header {
+        Some(h) => format!(" (in the value of `{key}`, in `{h}`)"),
+        None => format!(" (in the value of `{key}`)"),
+    }
+}
+
 /// What is wrong where `key`, at byte `at` of `text`, is given a second time, with the
 /// line of the first where it can be found: the same key earlier in the same table, or
 /// the same table header earlier in the file.
@@ -121,6 +166,36 @@ fn duplicate(text: &str, at: usize, key: &str) -> String {
     let line = text[start..].lines().next().unwrap_or("");
     let header = line.split('#').next().unwrap_or("").trim();
     let before: Vec<&str> = text[..start].lines().collect();
+    // An item of a list whose name an earlier line gave a plain table (`[sites]` for
+    // `[[sites]]`) or a value (`routes = []`): the mistake is on that line.
+    if let Some(name) = header
+        .strip_prefix("[[")
+        .and_then(|h| h.strip_suffix("]]"))
+        .map(str::trim)
+    {
+        let code = |l: &str| l.split('#').next().unwrap_or("").trim().to_string();
+        let table = before.iter().position(|l| code(l) == format!("[{name}]"));
+        if let Some(i) = table {
+            return format!(
+                "`[[{name}]]` starts an item of the list `{name}`, but line {} has `[{name}]`, a single table; write `[[{name}]]` there too (each item of a list has its own `[[{name}]]` header)",
+                i + 1
+            );
+        }
+        // (A top-level key: before the first table header.)
+        let value = (before.iter())
+            .take_while(|l| !code(l).starts_with('['))
+            .position(|l| {
+                code(l)
+                    .split_once('=')
+                    .is_some_and(|(k, _)| k.trim() == name)
+            });
+        if let Some(i) = value {
+            return format!(
+                "`[[{name}]]` starts an item of the list `{name}`, but line {} already gives `{name}` a value; remove that line (the `[[{name}]]` tables are the list)",
+                i + 1
+            );
+        }
+    }
     if header.starts_with('[') {
         let first = before
             .iter()

@@ -249,6 +249,7 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
             e => e,
         })?;
     }
+    let mut given: std::collections::HashMap<String, &String> = std::collections::HashMap::new();
     for set in sets {
         let defaults = !doc.contains_key("thresholds");
         // (Named with its scenario, for `compare`, which applies it to several.)
@@ -256,6 +257,15 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
             flag: "--set",
             message: format!("{label}: {message}"),
         })?;
+        // A key set twice is most likely a slip; the last would silently win.
+        if let Some(first) = given.insert(key.clone(), set) {
+            return Err(Error::Usage {
+                flag: "--set",
+                message: format!(
+                    "`{key}` is set twice (`{first}` and `{set}`); give each key once"
+                ),
+            });
+        }
         let value = set.split_once('=').map_or("", |(_, v)| v.trim());
         notes.extend(uncorrelate(&mut doc, &key, value));
         if defaults && doc.contains_key("thresholds") && key != "thresholds.shortfall_fraction" {
