@@ -461,6 +461,41 @@ fn check_and_run_note_parts_of_the_network_that_nothing_reaches() {
         !stderr.contains("supplies") && !stderr.contains("upstream"),
         "{stderr}"
     );
+    // A road or port that can carry nothing, and a road longer than the horizon.
+    let small = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml"),
+    )
+    .unwrap();
+    for (from, to, note) in [
+        (
+            "capacity_per_day = 20",
+            "capacity_per_day = 0",
+            "route `road` has capacity_per_day 0: nothing passes along it",
+        ),
+        (
+            "capacity_per_day = 100",
+            "capacity_per_day = 0",
+            "port `port` has capacity_per_day 0: it ships nothing",
+        ),
+        (
+            "transit_days = 2",
+            "transit_days = 900",
+            "route `road` takes longer than the horizon: nothing it carries arrives",
+        ),
+    ] {
+        std::fs::write(&file, small.replace(from, to)).unwrap();
+        let check = shortfall()
+            .current_dir(tmp.path())
+            .args(["check", "orphan.toml"])
+            .output()
+            .unwrap();
+        assert!(check.status.success());
+        let stderr = String::from_utf8_lossy(&check.stderr);
+        assert!(
+            stderr.contains(&format!("note: orphan.toml: {note}")),
+            "{stderr}"
+        );
+    }
 }
 
 /// A stockpile, plant and their routes that no mine feeds (put before `[[hazards]]`).

@@ -437,9 +437,10 @@ pub struct Correlation {
 }
 
 impl Model {
-    /// Notes on parts of the network that nothing can ever reach: a plant whose input,
-    /// or a stockpile whose commodity, no mine upstream produces (and no initial
-    /// inventory supplies), and a commodity that nothing supplies. Such a scenario
+    /// Notes on parts of the network that nothing can ever reach: a route of capacity 0
+    /// or longer than the horizon, a port of capacity 0, a plant whose input or a
+    /// stockpile whose commodity no mine upstream produces (and no initial inventory
+    /// supplies), and a commodity that nothing supplies. Such a scenario
     /// is valid, but its results for those parts are 0 or undefined by construction.
     pub fn supply_notes(&self) -> Vec<String> {
         let mut supplied: Vec<bool> = vec![false; self.stocks.len()];
@@ -454,6 +455,28 @@ impl Model {
                 supplied[k] = true;
             }
         }
+        let mut notes = Vec::new();
+        // Routes that can never carry anything within the horizon.
+        let closed: Vec<bool> = (self.routes.iter())
+            .map(|r| {
+                let shut = matches!(r.capacity, Num::Fixed(c) if c <= 0.0);
+                let long = matches!(r.transit_days, Num::Fixed(t) if t.round().max(1.0) >= self.n_days as f64);
+                if shut {
+                    notes.push(format!("route `{}` has capacity_per_day 0: nothing passes along it", r.name));
+                } else if long {
+                    notes.push(format!("route `{}` takes longer than the horizon: nothing it carries arrives", r.name));
+                }
+                shut || long
+            })
+            .collect();
+        for site in self.sites.iter().filter(|s| s.kind == SiteKind::Port) {
+            if matches!(site.capacity, Num::Fixed(c) if c <= 0.0) {
+                notes.push(format!(
+                    "port `{}` has capacity_per_day 0: it ships nothing",
+                    site.name
+                ));
+            }
+        }
         // Along routes and through plants, until nothing changes.
         loop {
             let mut changed = false;
@@ -463,7 +486,7 @@ impl Model {
                     changed = true;
                 }
             };
-            for r in &self.routes {
+            for (r, _) in self.routes.iter().zip(&closed).filter(|(_, c)| !**c) {
                 if supplied[r.from_stock] {
                     mark(r.to_stock, &mut supplied);
                 }
@@ -480,7 +503,6 @@ impl Model {
             }
         }
         let commodity = |k: usize| &self.commodities[self.stocks[k].commodity].name;
-        let mut notes = Vec::new();
         for site in &self.sites {
             match (site.kind, site.in_stock, site.out_stock) {
                 (SiteKind::Plant, Some(i), _) if !supplied[i] => notes.push(format!(
