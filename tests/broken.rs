@@ -276,13 +276,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        // The second target for one commodity and year, and a year with a decimal
-        // point, refused for what is wrong with each.
+        // The second and third targets for one commodity and year (each naming the
+        // first), and a year with a decimal point, refused for what is wrong with each.
         "plan_twice.toml",
         &[
-            "plan_twice.toml:38: plan[1].year: plan[0] already gives the target for `ore` in 2026; give one target per commodity and year",
+            "plan_twice.toml:39: plan[1].year: plan[0] already gives the target for `ore` in 2026; give one target per commodity and year",
             "plan_twice.toml:43: plan[2].year: must be a calendar year from 2026 to 2027, written as a whole number without quotes or a decimal point (got `2027.0`)",
-            "(2 problems)",
+            "plan_twice.toml:47: plan[3].year: plan[0] already gives the target for `ore` in 2026",
+            "(3 problems)",
         ],
     ),
     (

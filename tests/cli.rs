@@ -496,6 +496,29 @@ fn check_and_run_note_parts_of_the_network_that_nothing_reaches() {
             "{stderr}"
         );
     }
+    // A port's initial inventory supplies its stocks (of ore and of bars, which arrive
+    // there): bars are then supplied, gold still not.
+    let stocked_port = small.replace("[[hazards]]", ORPHAN_CHAIN).replacen(
+        "capacity_per_day = 100\ninventory_max = 1000",
+        "capacity_per_day = 100\ninventory_max = 1000\ninitial_inventory = 500",
+        1,
+    );
+    assert!(stocked_port.contains("initial_inventory = 500"));
+    std::fs::write(&file, stocked_port).unwrap();
+    let check = shortfall()
+        .current_dir(tmp.path())
+        .args(["check", "orphan.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.contains("nothing supplies commodity `gold`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("nothing supplies commodity `bar`"),
+        "{stderr}"
+    );
 }
 
 /// A stockpile, plant and their routes that no mine feeds (put before `[[hazards]]`).
@@ -905,10 +928,21 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "--trials", "0"],
         "invalid value '0' for '--trials <TRIALS>': expected a whole number >= 1",
     );
-    // A key set twice is refused, not settled silently by the last.
+    // A key set twice, or with a key inside it, is refused, not settled silently by
+    // the last.
     fails_with(
         &["run", "--set", "trials=5", "--set", "trials = 6"],
         "invalid value for --set: `trials` is set twice (`trials=5` and `trials = 6`); give each key once",
+    );
+    fails_with(
+        &[
+            "run",
+            "--set",
+            "hazards[cyber].impact.duration_days=5",
+            "--set",
+            "hazards[cyber].impact={ duration_days = 2 }",
+        ],
+        "invalid value for --set: `hazards[cyber].impact.duration_days=5` and `hazards[cyber].impact={ duration_days = 2 }` both set `hazards[cyber].impact.duration_days`: the one given last would replace the other; set each value once",
     );
     fails_with(
         &["run", "--trials", "99999999999999999999"],

@@ -445,8 +445,11 @@ fn work_begun_before_the_start_is_not_begun_again() {
     // A project begun on 1 October 2025, 92 days before the 2026 start, with 100.5 days
     // of work: 8.5 days left. One begun 200 days before the start was done 99.5 days
     // before it.
-    for (start, day) in [("2025-10-01", 8.5), ("2025-06-15", -99.5)] {
+    // A phase already under way at the start counts from its own first day.
+    let early = "[[phases]]\nname = \"early\"\nstart = \"2025-10-01\"\nend = \"2026-06-30\"\n";
+    for (start, day) in [("2025-10-01", 8.5), ("2025-06-15", -99.5), ("early", 8.5)] {
         let c = small(&[
+            ("[[commodities]]", &format!("{early}[[commodities]]")),
             (
                 "capacity_per_day = 10\ninventory_max = 100",
                 "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",

@@ -444,14 +444,15 @@ impl Model {
     /// is valid, but its results for those parts are 0 or undefined by construction.
     pub fn supply_notes(&self) -> Vec<String> {
         let mut supplied: Vec<bool> = vec![false; self.stocks.len()];
-        for site in &self.sites {
+        for site in self.sites.iter().filter(|s| s.kind == SiteKind::Mine) {
+            site.out_stock.iter().for_each(|&k| supplied[k] = true);
+        }
+        // Stores that start with something (as the trial's network fills them: not a
+        // plant's that turns one commodity into another).
+        for (k, st) in self.stocks.iter().enumerate() {
+            let site = &self.sites[st.site];
             let stocked = !matches!(site.initial_inventory, Num::Fixed(v) if v <= 0.0);
-            if let Some(k) = site.out_stock
-                && (site.kind == SiteKind::Mine || stocked)
-            {
-                supplied[k] = true;
-            }
-            if let Some(k) = site.in_stock.filter(|_| stocked) {
+            if stocked && !(site.kind == SiteKind::Plant && site.in_stock != site.out_stock) {
                 supplied[k] = true;
             }
         }

@@ -791,6 +791,24 @@ where
         .filter_map(|c| c.days.last().map(|&x| x as f64))
         .fold(horizon, f64::max)
         .min(COMMISSIONING_EDGE * horizon);
+    // From the start, or from the earliest date before it that a site was online or
+    // planned (a project begun before the start), at most one run's length before it.
+    let x_min = (curves.iter())
+        .flat_map(|c| {
+            c.days
+                .first()
+                .map(|&x| x as f64)
+                .into_iter()
+                .chain(c.planned)
+        })
+        .fold(0.0, f64::min)
+        .max(-horizon);
+    // (With a margin, as on the right, for a curve at that date not to lie on the axis.)
+    let x_min = if x_min < 0.0 {
+        x_min - (x_max - x_min) * 0.02
+    } else {
+        0.0
+    };
     // Calendar time in fractional years, so that ticks fall on years.
     let at = |day: f64| day_year(i.c, day);
     let caption = if m.prospects.is_empty() {
@@ -803,7 +821,7 @@ where
         .x_label_area_size(55)
         .y_label_area_size(80)
         .margin_right(20)
-        .build_cartesian_2d(at(0.0)..at(x_max * 1.02), 0.0..100.0)?;
+        .build_cartesian_2d(at(x_min)..at(x_max * 1.02), 0.0..100.0)?;
     let date_label = |x: &f64| {
         let d = m.start.saturating_add(jiff::Span::new().days(*x as i64));
         format!("{}-{:02}", d.year(), d.month())
@@ -816,7 +834,7 @@ where
         .axis_desc_style((FONT, 16))
         .label_style((FONT, 14))
         .x_labels(8)
-        .x_label_formatter(&date_ticks(at(x_max * 1.02) - at(0.0)))
+        .x_label_formatter(&date_ticks(at(x_max * 1.02) - at(x_min)))
         .draw()?;
     chart.draw_series(DashedLineSeries::new(
         vec![(at(horizon), 0.0), (at(horizon), 100.0)],
@@ -826,7 +844,7 @@ where
     ))?;
     // Where the curves and the planned days pass, for the legend to keep clear of (as
     // fractions of the plot).
-    let (x0, x1) = (at(0.0), at(x_max * 1.02));
+    let (x0, x1) = (at(x_min), at(x_max * 1.02));
     let mut drawn: Vec<(f64, f64)> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     for (j, c) in curves.iter().enumerate() {
@@ -839,7 +857,10 @@ where
         let pts: Vec<(f64, f64)> = (0..=1000)
             .map(|k| {
                 let p = k as f64 / 1000.0;
-                (at(quantile(&c.days, p).min(x_max)), p * c.share * 100.0)
+                (
+                    at(quantile(&c.days, p).clamp(x_min, x_max)),
+                    p * c.share * 100.0,
+                )
             })
             .collect();
         let plot: Vec<(f64, f64)> = (pts.iter())
@@ -853,7 +874,7 @@ where
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
-        if let Some(planned) = c.planned.filter(|&d| d <= x_max) {
+        if let Some(planned) = c.planned.filter(|&d| (x_min..=x_max).contains(&d)) {
             let x = (at(planned) - x0) / (x1 - x0);
             drawn.extend((0..=50).map(|k| (x, k as f64 / 50.0)));
             let label = format!("{} planned ({})", c.label, date_label(&planned));

@@ -476,10 +476,28 @@ where
         .iter()
         .map(|s| day_year(s.c, s.c.model.n_days as f64))
         .collect();
-    let x0 = series
+    // From the earliest start, or from the earliest date before it that a site was
+    // online or planned (a project begun before the start), at most one run's length
+    // before it.
+    let first = series
         .iter()
         .map(|s| year_of(s.c.model.start))
         .fold(f64::INFINITY, f64::min);
+    let floor = series
+        .iter()
+        .map(|s| day_year(s.c, -(s.c.model.n_days as f64)))
+        .fold(f64::INFINITY, f64::min);
+    for c in &mut curves {
+        for p in &mut c.pts {
+            p.0 = p.0.max(floor);
+        }
+        c.planned = c.planned.filter(|&x| x >= floor);
+    }
+    let x0 = (curves.iter())
+        .flat_map(|c| c.pts.iter().map(|p| p.0).chain(c.planned))
+        .fold(first, f64::min);
+    // (With a margin before a curve or planned date earlier than the first start.)
+    let early = x0 < first;
     // Dates beyond twice the longest run are drawn at that edge.
     let edge = series
         .iter()
@@ -497,6 +515,7 @@ where
         .chain(horizons.iter().cloned())
         .fold(x0 + 1.0 / 12.0, f64::max);
     let x1 = x1 + (x1 - x0) * 0.02;
+    let x0 = if early { x0 - (x1 - x0) * 0.02 } else { x0 };
     let mut chart = ChartBuilder::on(area)
         .x_label_area_size(55)
         .y_label_area_size(80)

@@ -65,8 +65,16 @@ impl OutDir {
                 ),
             });
         }
+        // (Not through `.` or `..`, where the path as written is not the folder made:
+        // nothing is then removed.)
+        let plain = (dir.components()).all(|c| {
+            !matches!(
+                c,
+                std::path::Component::CurDir | std::path::Component::ParentDir
+            )
+        });
         let created: Vec<PathBuf> = (dir.ancestors())
-            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .take_while(|a| plain && !a.as_os_str().is_empty() && !a.exists())
             .map(Path::to_path_buf)
             .collect();
         std::fs::create_dir_all(dir).map_err(|source| Error::Output {
@@ -345,6 +353,30 @@ pub fn csv_err(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_run_that_does_not_commit_removes_only_the_folders_it_made() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Made by the run, with its parent: both removed.
+        drop(super::OutDir::create(&tmp.path().join("a").join("b")).unwrap());
+        assert!(!tmp.path().join("a").exists());
+        // There before, named through a folder the run makes and `..`: nothing removed.
+        std::fs::create_dir(tmp.path().join("kept")).unwrap();
+        let through = tmp.path().join("new").join("..").join("kept");
+        let mut out = super::OutDir::create(&through).unwrap();
+        out.write("x.csv", b"1").unwrap();
+        drop(out);
+        assert!(tmp.path().join("kept").is_dir());
+        assert_eq!(
+            std::fs::read_dir(tmp.path().join("kept")).unwrap().count(),
+            0
+        );
+        // Committed: kept.
+        let mut out = super::OutDir::create(&tmp.path().join("c")).unwrap();
+        out.write("x.csv", b"1").unwrap();
+        out.commit().unwrap();
+        assert!(tmp.path().join("c").join("x.csv").is_file());
+    }
+
     #[test]
     fn a_rename_that_fails_leaves_the_earlier_run_as_it_was() {
         let tmp = tempfile::tempdir().unwrap();

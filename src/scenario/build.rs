@@ -19,7 +19,9 @@ const HAZARD_KINDS: &str = "attack, protest or cyber";
 #[derive(Default)]
 struct Names {
     phases: HashMap<String, usize>,
-    phase_starts: Vec<u32>,
+    /// Each phase's first day, before the start if negative (for a project or prospect
+    /// group that starts with a phase already under way).
+    phase_starts: Vec<i32>,
     /// Phases refused (reported once): references to them are not errors again.
     refused_phases: std::collections::HashSet<String>,
     commodities: HashMap<String, usize>,
@@ -443,7 +445,7 @@ impl Builder<'_> {
         };
         if let toml::Value::String(text) = v.get_ref() {
             if let Some(&p) = names.phases.get(text) {
-                return names.phase_starts[p] as i32;
+                return names.phase_starts[p];
             }
             if names.refused_phases.contains(text) {
                 // Its phase was refused above.
@@ -518,7 +520,7 @@ impl Builder<'_> {
                 dates: (a, b),
             });
         }
-        names.phase_starts = out.iter().map(|p| p.start_day).collect();
+        names.phase_starts = out.iter().map(|p| ctx.day_signed(p.dates.0)).collect();
         out
     }
 
@@ -1767,10 +1769,10 @@ impl Builder<'_> {
                 None,
             );
             if let Some(commodity) = commodity {
-                if let Some(first) = given.insert((year, commodity), i) {
+                if let Some(&first) = given.get(&(year, commodity)) {
                     self.err(
                         &format!("{path}.year"),
-                        Some(span.clone()),
+                        r.year.as_ref().map(|y| y.span()).or(Some(span.clone())),
                         format!(
                             "plan[{first}] already gives the target for `{}` in {year}; give one target per commodity and year",
                             s(&r.commodity).unwrap_or_default()
@@ -1778,6 +1780,7 @@ impl Builder<'_> {
                     );
                     continue;
                 }
+                given.insert((year, commodity), i);
                 out.push(PlanTarget {
                     year,
                     commodity,
@@ -2239,6 +2242,41 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use crate::model::solve_offspring;
+
+    #[test]
+    fn seasonal_factors_keep_the_annual_rate_over_the_days_of_a_year() {
+        let text = |seasonal: &str| {
+            format!(
+                "name = \"n\"\nstart = 2026-01-01\nhorizon = 2026-12-31\n\
+                 [[commodities]]\nname = \"ore\"\n\
+                 [[sites]]\nname = \"mine\"\nkind = \"mine\"\nregion = \"A\"\ncommodity = \"ore\"\ncapacity_per_day = 10\ninventory_max = 100\n\
+                 [[sites]]\nname = \"port\"\nkind = \"port\"\nregion = \"A\"\ncapacity_per_day = 100\ninventory_max = 1000\n\
+                 [[routes]]\nname = \"road\"\nfrom = \"mine\"\nto = \"port\"\nregions = [\"A\"]\ncapacity_per_day = 20\ntransit_days = 1\n\
+                 [[hazards]]\nname = \"h\"\nkind = \"attack\"\nregions = [\"A\"]\nrate_per_year = 4\n\
+                 seasonal = {seasonal}\ntargets = {{ route = 1 }}\n[hazards.impact]\nduration_days = 1\n"
+            )
+        };
+        let days = [
+            31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+        ];
+        for seasonal in [
+            "[12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]",
+            "[0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]",
+            "[2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]",
+        ] {
+            let model = crate::scenario::parse(&text(seasonal), "t").unwrap();
+            let f = model.hazards[0].seasonal;
+            // The factors times the days of their months add up to a year's days.
+            let year: f64 = f.iter().zip(days).map(|(f, d)| f * d).sum();
+            assert!((year - 365.25).abs() < 1e-9, "{seasonal}: {year}");
+        }
+        // All in January: the rate there is 365.25 / 31 times the annual mean.
+        let f = crate::scenario::parse(&text("[12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]"), "t")
+            .unwrap()
+            .hazards[0]
+            .seasonal;
+        assert!((f[0] - 365.25 / 31.0).abs() < 1e-12, "{f:?}");
+    }
 
     #[test]
     fn offspring_solve_the_branching_equation() {

@@ -108,7 +108,9 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
 /// what is wrong (an invalid date), not where.
 fn toml_message(text: &str, e: &toml::de::Error) -> String {
     let message = toml_message_alone(text, e);
-    if message.contains("is given twice") {
+    // (Only for a date or time, which the parser refuses at its value; other syntax
+    // errors can show on a later line than the key they belong to.)
+    if !message.contains("invalid date") && !message.contains("invalid time") {
         return message;
     }
     message + &e.span().map_or(String::new(), |s| key_at(text, s.start))
@@ -149,9 +151,11 @@ fn key_at(text: &str, at: usize) -> String {
     if !bare(key) {
         return String::new();
     }
-    let header = (text[..start].lines().rev())
-        .map(code)
-        .find(|l| l.starts_with('['));
+    // (A table header: brackets around a bare or dotted name, not a line of an array.)
+    let header = (text[..start].lines().rev()).map(code).find(|l| {
+        let name = l.trim_start_matches('[').trim_end_matches(']').trim();
+        l.starts_with('[') && l.ends_with(']') && bare(name)
+    });
     match header {
         Some(h) => format!(" (in the value of `{key}`, in `{h}`)"),
         None => format!(" (in the value of `{key}`)"),
@@ -185,9 +189,12 @@ fn duplicate(text: &str, at: usize, key: &str) -> String {
         let value = (before.iter())
             .take_while(|l| !code(l).starts_with('['))
             .position(|l| {
-                code(l)
-                    .split_once('=')
-                    .is_some_and(|(k, _)| k.trim() == name)
+                code(l).split_once('=').is_some_and(|(k, _)| {
+                    let k = k.trim();
+                    k == name
+                        || k.strip_prefix(name)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                })
             });
         if let Some(i) = value {
             return format!(

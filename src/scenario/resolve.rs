@@ -257,15 +257,29 @@ pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
             flag: "--set",
             message: format!("{label}: {message}"),
         })?;
-        // A key set twice is most likely a slip; the last would silently win.
-        if let Some(first) = given.insert(key.clone(), set) {
+        // A key set twice, or set with a key inside it, is most likely a slip: the
+        // last would silently win.
+        let within = |inner: &str, outer: &str| {
+            inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with(['.', '[']))
+        };
+        let clash = (given.iter()).find(|(k, _)| **k == key || within(k, &key) || within(&key, k));
+        if let Some((k, first)) = clash {
+            let message = if *k == key {
+                format!("`{key}` is set twice (`{first}` and `{set}`); give each key once")
+            } else {
+                format!(
+                    "`{first}` and `{set}` both set `{}`: the one given last would replace the other; set each value once",
+                    if within(k, &key) { k } else { &key }
+                )
+            };
             return Err(Error::Usage {
                 flag: "--set",
-                message: format!(
-                    "`{key}` is set twice (`{first}` and `{set}`); give each key once"
-                ),
+                message,
             });
         }
+        given.insert(key.clone(), set);
         let value = set.split_once('=').map_or("", |(_, v)| v.trim());
         notes.extend(uncorrelate(&mut doc, &key, value));
         if defaults && doc.contains_key("thresholds") && key != "thresholds.shortfall_fraction" {
