@@ -928,6 +928,20 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "--trials", "0"],
         "invalid value '0' for '--trials <TRIALS>': expected a whole number >= 1",
     );
+    // A list where a table belongs, and a key of another parameterisation, in the
+    // format's words.
+    fails_with(
+        &["run", "--set", "hazards[cyber]=[]"],
+        "hazards[5]: not valid TOML for a scenario: got a list, where a table of keys belongs ([name] or { ... })",
+    );
+    fails_with(
+        &[
+            "run",
+            "--set",
+            "hazards[cyber].rate_per_year={ lognormal = { median = 4, p90 = 8, mean = 3 } }",
+        ],
+        "with 0 < M < X, both finite; `mean` is not one of its keys",
+    );
     // A key set twice, or with a key inside it, is refused, not settled silently by
     // the last.
     fails_with(

@@ -255,6 +255,10 @@ fn plain(message: &str) -> String {
             .find(|c: char| !c.is_alphanumeric())
             .map_or(out.len(), |k| at + "expected struct ".len() + k);
         out.replace_range(at..end, "expected a table of keys ([name] or { ... })");
+        // A list where a table belongs: serde counts the table's fields as elements.
+        if out.starts_with("invalid length") {
+            return "got a list, where a table of keys belongs ([name] or { ... })".to_string();
+        }
     }
     out
 }

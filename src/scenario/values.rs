@@ -420,9 +420,9 @@ impl Builder<'_> {
         };
         if list.len() != n || list.iter().any(|x| x.is_none_or(|x| !x.is_finite())) {
             let shape = if n == 1 {
-                "a number".to_string()
+                "a finite number".to_string()
             } else {
-                format!("a list of {n} numbers")
+                format!("a list of {n} finite numbers")
             };
             self.err(path, span, format!("expected {shape}"));
             return None;
@@ -460,7 +460,11 @@ impl Builder<'_> {
                     })
             }
             _ => {
-                self.err(path, span, "expected { median = M, p90 = X } (or p95 or p99 instead of p90) with 0 < M < X, both finite");
+                // (A key it does not know is named: `mean` or `sd` from another
+                // parameterisation.)
+                let unknown =
+                    bad_key.map_or(String::new(), |k| format!("; `{k}` is not one of its keys"));
+                self.err(path, span, format!("expected {{ median = M, p90 = X }} (or p95 or p99 instead of p90) with 0 < M < X, both finite{unknown}"));
                 None
             }
         }
@@ -477,7 +481,7 @@ impl Builder<'_> {
             _ => vec![],
         };
         if values.is_empty() || values.iter().any(|x| x.is_none_or(|x| !x.is_finite())) {
-            self.err(path, span, "expected a non-empty list of numbers");
+            self.err(path, span, "expected a non-empty list of finite numbers");
             return None;
         }
         let values: Vec<f64> = values.into_iter().flatten().collect();
