@@ -410,62 +410,68 @@ fn without_hazards_every_shortfall_is_exactly_zero() {
 
 #[test]
 fn check_and_run_note_parts_of_the_network_that_nothing_reaches() {
-    // A stockpile of gold that no mine supplies, feeding a plant that makes bars.
-    let text = std::fs::read_to_string(
+    let small = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml"),
     )
-    .unwrap()
-    .replace("[[hazards]]", ORPHAN_CHAIN);
+    .unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("orphan.toml");
-    std::fs::write(&file, text).unwrap();
+    // The standard error of `args` (with the scenario `text` as `orphan.toml`), which
+    // must succeed.
+    let stderr_of = |text: &str, args: &[&str]| {
+        std::fs::write(tmp.path().join("orphan.toml"), text).unwrap();
+        let out = shortfall()
+            .current_dir(tmp.path())
+            .args(args)
+            .arg("orphan.toml")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let check = ["check"];
+    // A stockpile of gold that no mine supplies, feeding a plant that makes bars.
+    let orphan = small.replace("[[hazards]]", ORPHAN_CHAIN);
     let notes = [
         "note: orphan.toml: stockpile `yard` holds `gold`, which no mine upstream of it produces and no initial inventory supplies: it will stay empty",
         "note: orphan.toml: plant `plant` takes `gold`, which no mine upstream of it produces: it will make nothing",
         "note: orphan.toml: nothing supplies commodity `gold`",
         "note: orphan.toml: nothing supplies commodity `bar`",
     ];
-    let check = shortfall()
-        .current_dir(tmp.path())
-        .args(["check", "orphan.toml"])
-        .output()
-        .unwrap();
-    assert!(check.status.success());
-    let run = shortfall()
-        .current_dir(tmp.path())
-        .args(["run", "orphan.toml", "--trials", "20", "--out", "o"])
-        .output()
-        .unwrap();
-    assert!(run.status.success());
-    for out in [check, run] {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    for args in [&check[..], &["run", "--trials", "20", "--out", "o"]] {
+        let stderr = stderr_of(&orphan, args);
         for n in notes {
             assert!(stderr.contains(n), "{n}\n{stderr}");
         }
     }
-    // With an initial inventory at the yard, the gold and the bars are supplied.
-    let stocked = std::fs::read_to_string(&file).unwrap().replace(
+    // With an initial inventory at the yard, the gold and the bars are supplied (the
+    // note that no commodity has a value stays).
+    let stocked = orphan.replace(
         "commodity = \"gold\"",
         "commodity = \"gold\"\ninitial_inventory = 500",
     );
-    std::fs::write(&file, stocked).unwrap();
-    let check = shortfall()
-        .current_dir(tmp.path())
-        .args(["check", "orphan.toml"])
-        .output()
-        .unwrap();
-    assert!(check.status.success());
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    // (The note that no commodity has a value stays.)
+    let stderr = stderr_of(&stocked, &check);
     assert!(
         !stderr.contains("supplies") && !stderr.contains("upstream"),
         "{stderr}"
     );
+    // A port's initial inventory supplies its stocks (of ore and of bars, which arrive
+    // there): bars are then supplied, gold still not.
+    let stocked_port = orphan.replacen(
+        "capacity_per_day = 100\ninventory_max = 1000",
+        "capacity_per_day = 100\ninventory_max = 1000\ninitial_inventory = 500",
+        1,
+    );
+    assert!(stocked_port.contains("initial_inventory = 500"));
+    let stderr = stderr_of(&stocked_port, &check);
+    assert!(
+        stderr.contains("nothing supplies commodity `gold`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("nothing supplies commodity `bar`"),
+        "{stderr}"
+    );
     // A road or port that can carry nothing, and a road longer than the horizon.
-    let small = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml"),
-    )
-    .unwrap();
     for (from, to, note) in [
         (
             "capacity_per_day = 20",
@@ -483,42 +489,12 @@ fn check_and_run_note_parts_of_the_network_that_nothing_reaches() {
             "route `road` takes longer than the horizon: nothing it carries arrives",
         ),
     ] {
-        std::fs::write(&file, small.replace(from, to)).unwrap();
-        let check = shortfall()
-            .current_dir(tmp.path())
-            .args(["check", "orphan.toml"])
-            .output()
-            .unwrap();
-        assert!(check.status.success());
-        let stderr = String::from_utf8_lossy(&check.stderr);
+        let stderr = stderr_of(&small.replace(from, to), &check);
         assert!(
             stderr.contains(&format!("note: orphan.toml: {note}")),
             "{stderr}"
         );
     }
-    // A port's initial inventory supplies its stocks (of ore and of bars, which arrive
-    // there): bars are then supplied, gold still not.
-    let stocked_port = small.replace("[[hazards]]", ORPHAN_CHAIN).replacen(
-        "capacity_per_day = 100\ninventory_max = 1000",
-        "capacity_per_day = 100\ninventory_max = 1000\ninitial_inventory = 500",
-        1,
-    );
-    assert!(stocked_port.contains("initial_inventory = 500"));
-    std::fs::write(&file, stocked_port).unwrap();
-    let check = shortfall()
-        .current_dir(tmp.path())
-        .args(["check", "orphan.toml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&check.stderr);
-    assert!(
-        stderr.contains("nothing supplies commodity `gold`"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("nothing supplies commodity `bar`"),
-        "{stderr}"
-    );
 }
 
 /// A stockpile, plant and their routes that no mine feeds (put before `[[hazards]]`).
