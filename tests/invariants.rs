@@ -441,6 +441,55 @@ fn a_mine_a_project_builds_has_its_commissioning_day() {
 }
 
 #[test]
+fn a_project_that_builds_two_sites_completes_once() {
+    // The mine and the port come online when one project completes; attacks hit only
+    // the mine's building site, and delay both. The delay is the mine's to answer for.
+    let c = small(&[
+        (
+            "capacity_per_day = 10\ninventory_max = 100",
+            "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
+        ),
+        (
+            "capacity_per_day = 100\ninventory_max = 1000",
+            "capacity_per_day = 100\ninventory_max = 1000\nonline = { project = \"build\" }",
+        ),
+        (
+            "[[hazards]]",
+            "[[projects]]\nname = \"build\"\nstart = \"2026-01-01\"\nduration_days = 200\n[[hazards]]",
+        ),
+        ("targets = { route = 1 }", "targets = { mine = 1 }"),
+        (
+            "duration_days = 3",
+            "duration_days = 3\nconstruction_delay_days = 10",
+        ),
+    ]);
+    let col = |name: &str| {
+        (c.layout.columns.iter())
+            .position(|x| x.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let (mine, port) = (col("commissioning_day.mine"), col("commissioning_day.port"));
+    let (at_mine, at_port) = (col("lost_at.mine"), col("lost_at.port"));
+    let mut delayed = 0;
+    for o in outcomes(&c, 3, 50, 1) {
+        assert_eq!(o.metrics[mine], o.metrics[port]);
+        assert_eq!(o.metrics[at_port], 0.0);
+        let short = o.metrics[SHORTFALL_VALUE];
+        assert!((o.metrics[at_mine] - short).abs() <= 1e-9 * short.max(1.0));
+        delayed += usize::from(o.metrics[port] > 200.0);
+    }
+    // A trial is delayed if an attack falls in the 200 days of work: 4 a year, so with
+    // probability 1 - exp(-4 x 200 / 365.25); 4 standard errors below that over 50.
+    let p = 1.0 - (-4.0 * 200.0 / 365.25f64).exp();
+    let low = 50.0 * p - 4.0 * (50.0 * p * (1.0 - p)).sqrt();
+    assert!(
+        delayed as f64 > low,
+        "{delayed} of 50 trials delayed, expected about {:.0}",
+        50.0 * p
+    );
+}
+
+#[test]
 fn work_begun_before_the_start_is_not_begun_again() {
     // A project begun on 1 October 2025, 92 days before the 2026 start, with 100.5 days
     // of work: 8.5 days left. One begun 200 days before the start was done 99.5 days

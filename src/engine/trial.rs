@@ -53,6 +53,9 @@ pub struct Scratch {
 #[derive(Debug, Clone, Copy)]
 struct DelayWindow {
     site: usize,
+    /// The building site whose disruptions set the delay (the site itself, or for a
+    /// project that builds several, the most delayed of them).
+    blamed: usize,
     /// The unit (index into the site's units).
     unit: usize,
     /// Its disruption-free online day, and its online day with disruptions.
@@ -477,11 +480,45 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<DelayWindow> {
             if end > cf {
                 windows.push(DelayWindow {
                     site: i,
+                    blamed: i,
                     unit: k,
                     from: cf,
                     to: end,
                     by_kind,
                 });
+            }
+        }
+    }
+    // A project completes once: its sites come online together, when the most delayed
+    // of them is done (each one's work is delayed by its own disruptions; without them
+    // all would finish on the same day). The others' delay is that site's.
+    // (A project's sites are those that come online with it, one unit each.)
+    for pr in m.projects.iter().filter(|pr| pr.sites.len() > 1) {
+        // The most delayed; of equals, the first.
+        let Some(last) = (pr.sites.iter().copied())
+            .max_by(|&a, &b| s.units[a][0].total_cmp(&s.units[b][0]).then(b.cmp(&a)))
+        else {
+            continue;
+        };
+        let end = s.units[last][0];
+        let window = windows
+            .iter()
+            .find(|w| w.site == last)
+            .map(|w| (w.from, w.by_kind));
+        for &i in pr.sites.iter().filter(|&&i| i != last) {
+            if s.units[i][0] < end {
+                s.units[i][0] = end;
+                windows.retain(|w| w.site != i);
+                if let Some((from, by_kind)) = window {
+                    windows.push(DelayWindow {
+                        site: i,
+                        blamed: last,
+                        unit: 0,
+                        from,
+                        to: end,
+                        by_kind,
+                    });
+                }
             }
         }
     }
@@ -884,7 +921,7 @@ fn charges(
             for (x, days) in by_kind.iter_mut().zip(w.by_kind) {
                 *x += denied * days / total;
             }
-            by_target[w.site] += denied;
+            by_target[w.blamed] += denied;
         }
     }
     for (l, &v) in s.losses.iter().zip(&s.destroyed) {
