@@ -908,7 +908,16 @@ fn bad_input_gives_a_clear_message_and_no_output() {
     // format's words.
     fails_with(
         &["run", "--set", "hazards[cyber]=[]"],
-        "hazards[5]: not valid TOML for a scenario: got a list, where a table of keys belongs ([name] or { ... })",
+        "hazards[5]: got a list, where a table of keys belongs ([name] or { ... })",
+    );
+    // (A list as long as the table has keys was once read by their order, silently.)
+    fails_with(
+        &[
+            "run",
+            "--set",
+            "hazards[cyber].impact=[1, 3, 0, 0, 0, 0, 1, 1, 5]",
+        ],
+        "hazards[cyber].impact: got a list, where a table of keys belongs ([name] or { ... })",
     );
     fails_with(
         &[

@@ -491,7 +491,8 @@ fn schedule_disrupted(m: &Model, s: &mut Scratch) -> Vec<DelayWindow> {
     }
     // A project completes once: its sites come online together, when the most delayed
     // of them is done (each one's work is delayed by its own disruptions; without them
-    // all would finish on the same day). The others' delay is that site's.
+    // all would finish on the same day). The delay of the sites done earlier is that
+    // site's; one delayed as long keeps its own.
     // (A project's sites are those that come online with it, one unit each.)
     for pr in m.projects.iter().filter(|pr| pr.sites.len() > 1) {
         // The most delayed; of equals, the first.

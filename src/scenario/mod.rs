@@ -65,6 +65,10 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
         })
     };
     let de = toml::de::Deserializer::parse(text).map_err(|e| fail(vec![toml_problem(text, &e)]))?;
+    let listed = lists_for_tables(text);
+    if !listed.is_empty() {
+        return Err(fail(listed));
+    }
     let mut unknown = Vec::new();
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
@@ -93,6 +97,70 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
         b.problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
         Err(fail(b.problems))
     }
+}
+
+/// Lists where a table of keys belongs (an item of `[[sites]]` and the other lists, a
+/// hazard's `impact` or `self_excitation`, an item of its `excited_by`): the
+/// deserialiser would read a list into such a table by the order of its fields, and
+/// accept it silently or refuse it in its own words.
+fn lists_for_tables(text: &str) -> Vec<Problem> {
+    const LISTS: [&str; 10] = [
+        "phases",
+        "commodities",
+        "sites",
+        "routes",
+        "projects",
+        "prospects",
+        "hazards",
+        "mitigations",
+        "plan",
+        "correlations",
+    ];
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut refuse = |path: String| {
+        out.push(Problem {
+            path,
+            line: None,
+            message: "got a list, where a table of keys belongs ([name] or { ... })".into(),
+            source: None,
+        })
+    };
+    let label = |i: usize, v: &toml::Value| {
+        (v.get("name").or_else(|| v.get("hazard")))
+            .and_then(toml::Value::as_str)
+            .map_or(i.to_string(), str::to_string)
+    };
+    for list in LISTS {
+        let Some(toml::Value::Array(items)) = doc.get(list) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("{list}[{}]", label(i, item));
+            if item.is_array() {
+                refuse(path);
+                continue;
+            }
+            if list != "hazards" {
+                continue;
+            }
+            for key in ["impact", "self_excitation"] {
+                if item.get(key).is_some_and(toml::Value::is_array) {
+                    refuse(format!("{path}.{key}"));
+                }
+            }
+            if let Some(toml::Value::Array(cross)) = item.get("excited_by") {
+                for (j, c) in cross.iter().enumerate() {
+                    if c.is_array() {
+                        refuse(format!("{path}.excited_by[{}]", label(j, c)));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn toml_problem(text: &str, e: &toml::de::Error) -> Problem {
