@@ -104,18 +104,6 @@ pub fn parse(text: &str, file: &str) -> Result<Model> {
 /// deserialiser would read a list into such a table by the order of its fields, and
 /// accept it silently or refuse it in its own words.
 fn lists_for_tables(text: &str) -> Vec<Problem> {
-    const LISTS: [&str; 10] = [
-        "phases",
-        "commodities",
-        "sites",
-        "routes",
-        "projects",
-        "prospects",
-        "hazards",
-        "mitigations",
-        "plan",
-        "correlations",
-    ];
     let Ok(doc) = text.parse::<toml::Table>() else {
         return Vec::new();
     };
@@ -133,7 +121,10 @@ fn lists_for_tables(text: &str) -> Vec<Problem> {
             .and_then(toml::Value::as_str)
             .map_or(i.to_string(), str::to_string)
     };
-    for list in LISTS {
+    // (The lists are the top-level keys whose items have keys of their own.)
+    let lists =
+        (resolve::schema("").unwrap_or_default().iter()).filter(|k| resolve::schema(k).is_some());
+    for &list in lists {
         let Some(toml::Value::Array(items)) = doc.get(list) else {
             continue;
         };
@@ -200,13 +191,17 @@ fn toml_message_alone(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// A line of TOML without its comment, trimmed.
+fn code(line: &str) -> &str {
+    line.split('#').next().unwrap_or("").trim()
+}
+
 /// ` (in the value of `key`, in `[header]`)` for the line of `text` holding byte `at`,
 /// if that line sets a key: where the parser's message names only what is wrong (an
 /// invalid date), the key says where.
 fn key_at(text: &str, at: usize) -> String {
     let at = at.min(text.len());
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let code = |l: &str| l.split('#').next().unwrap_or("").trim().to_string();
     let line = code(text[start..].lines().next().unwrap_or(""));
     let Some((key, _)) = line.split_once('=') else {
         return String::new();
@@ -236,7 +231,7 @@ fn key_at(text: &str, at: usize) -> String {
 fn duplicate(text: &str, at: usize, key: &str) -> String {
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line = text[start..].lines().next().unwrap_or("");
-    let header = line.split('#').next().unwrap_or("").trim();
+    let header = code(line);
     let before: Vec<&str> = text[..start].lines().collect();
     // An item of a list whose name an earlier line gave a plain table (`[sites]` for
     // `[[sites]]`) or a value (`routes = []`): the mistake is on that line.
@@ -245,7 +240,6 @@ fn duplicate(text: &str, at: usize, key: &str) -> String {
         .and_then(|h| h.strip_suffix("]]"))
         .map(str::trim)
     {
-        let code = |l: &str| l.split('#').next().unwrap_or("").trim().to_string();
         let table = before.iter().position(|l| code(l) == format!("[{name}]"));
         if let Some(i) = table {
             return format!(
@@ -272,9 +266,7 @@ fn duplicate(text: &str, at: usize, key: &str) -> String {
         }
     }
     if header.starts_with('[') {
-        let first = before
-            .iter()
-            .rposition(|l| l.split('#').next().unwrap_or("").trim() == header);
+        let first = before.iter().rposition(|l| code(l) == header);
         let first = first.map_or(String::new(), |i| format!(" (first at line {})", i + 1));
         // The advice on list items only where the header's first name is a list.
         let list = header
@@ -323,10 +315,6 @@ fn plain(message: &str) -> String {
             .find(|c: char| !c.is_alphanumeric())
             .map_or(out.len(), |k| at + "expected struct ".len() + k);
         out.replace_range(at..end, "expected a table of keys ([name] or { ... })");
-        // A list where a table belongs: serde counts the table's fields as elements.
-        if out.starts_with("invalid length") {
-            return "got a list, where a table of keys belongs ([name] or { ... })".to_string();
-        }
     }
     out
 }
