@@ -84,21 +84,21 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     ),
     (
         "nan_capacity.toml",
-        &["sites[mine].capacity_per_day: must be a number >= 0; got NaN"],
+        &["nan_capacity.toml:11: sites[mine].capacity_per_day: must be a number >= 0; got NaN"],
     ),
     (
         "probability_out_of_range.toml",
         &[
-            "hazards[h].impact.stand_down_probability: must be a probability between 0 and 1; got 1.5",
+            "probability_out_of_range.toml:34: hazards[h].impact.stand_down_probability: must be a probability between 0 and 1; got 1.5",
         ],
     ),
     (
         "missing_site.toml",
-        &["routes[road].to: no site named `harbour`; known: mine, port"],
+        &["missing_site.toml:22: routes[road].to: no site named `harbour`; known: mine, port"],
     ),
     (
         "no_path_to_port.toml",
-        &["sites[mine]: has no path of routes to a port"],
+        &["no_path_to_port.toml:6: sites[mine]: has no path of routes to a port"],
     ),
     (
         "routes_in_a_loop.toml",
@@ -109,36 +109,38 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     ),
     (
         "dates_out_of_order.toml",
-        &["horizon: 2025-12-31 must come after start (2026-01-01)"],
+        &["dates_out_of_order.toml:3: horizon: 2025-12-31 must come after start (2026-01-01)"],
     ),
     (
         "pert_mode_outside.toml",
         &[
-            "hazards[h].rate_per_year.pert: needs [min, mode, max] with min <= mode <= max",
+            "pert_mode_outside.toml:30: hazards[h].rate_per_year.pert: needs [min, mode, max] with min <= mode <= max",
             "got [2, 9, 6]",
         ],
     ),
     (
         "uniform_min_above_max.toml",
-        &["sites[mine].capacity_per_day.uniform: needs lo < hi; got [12, 8]"],
+        &[
+            "uniform_min_above_max.toml:11: sites[mine].capacity_per_day.uniform: needs lo < hi; got [12, 8]",
+        ],
     ),
     (
         "explosive_hawkes.toml",
         &[
-            "hazards[h].self_excitation.jump: must be a branching ratio >= 0 and below 1",
+            "explosive_hawkes.toml:31: hazards[h].self_excitation.jump: must be a branching ratio >= 0 and below 1",
             "got 1.2",
         ],
     ),
     (
         "cross_excitation_explodes.toml",
         &[
-            "hazards: self- and cross-excitation together have a branching ratio (spectral radius) of 1.400",
+            "cross_excitation_explodes.toml:26: hazards: self- and cross-excitation together have a branching ratio (spectral radius) of 1.400",
         ],
     ),
     (
         "unknown_region.toml",
         &[
-            "hazards[h].regions: no site or route is in region `Baluchistan`; regions in this scenario: A",
+            "unknown_region.toml:29: hazards[h].regions: no site or route is in region `Baluchistan`; regions in this scenario: A",
         ],
     ),
     (
@@ -148,7 +150,7 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         "unknown_distribution.toml",
         &[
-            "sites[mine].capacity_per_day: names no distribution; expected a number, or a table with one of",
+            "unknown_distribution.toml:11: sites[mine].capacity_per_day: names no distribution; expected a number, or a table with one of",
         ],
     ),
     (
@@ -158,7 +160,7 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         "bad_site_kind.toml",
         &[
-            "sites[mine].kind: must be mine, stockpile, plant or port; got `quarry`",
+            "bad_site_kind.toml:8: sites[mine].kind: must be mine, stockpile, plant or port; got `quarry`",
             "(1 problem)",
         ],
     ),
@@ -188,7 +190,7 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         // Only the phase is refused: the hazard's multiplier for it is not reported again.
         "phase_before_start.toml",
         &[
-            "phases[early]: 2025-01-01 to 2025-12-31 ends before the scenario's start (2026-01-01); a phase must end on or after it (remove the phase, or move `start` back)",
+            "phase_before_start.toml:4: phases[early]: 2025-01-01 to 2025-12-31 ends before the scenario's start (2026-01-01); a phase must end on or after it (remove the phase, or move `start` back)",
             "(1 problem)",
         ],
     ),
@@ -196,7 +198,7 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         // No phase is refused over a stand-in horizon.
         "horizon_before_start.toml",
         &[
-            "horizon: 2025-12-31 must come after start (2026-01-01)",
+            "horizon_before_start.toml:3: horizon: 2025-12-31 must come after start (2026-01-01)",
             "(1 problem)",
         ],
     ),
@@ -311,7 +313,9 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         // A mitigation's rate factor counts in the estimate.
         "mitigation_raises_events.toml",
-        &["hazards[h].rate_per_year: with it the hazards could bring about 799,452 events a trial"],
+        &[
+            "mitigation_raises_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 799,452 events a trial",
+        ],
     ),
     (
         // A phase refused for its date is not reported again where it is named.

@@ -393,12 +393,26 @@ fn without_hazards_every_shortfall_is_exactly_zero() {
         .filter(|&i| headers[i].starts_with("shortfall") || headers[i].starts_with("lost"))
         .collect();
     assert!(cols.len() > 10);
+    // A fraction is empty where nothing of it would have flowed: the column of its
+    // base (with no shortfall, a phase's delivered value is its counterfactual).
+    let base = |name: &str| -> Option<usize> {
+        let base = match name {
+            "shortfall_fraction" => "counterfactual_value".to_string(),
+            "shortfall_fraction_mass" => "counterfactual_mass".to_string(),
+            _ => match name.strip_prefix("shortfall_fraction.") {
+                Some(p) if p.starts_with("phase.") => format!("delivered_value.{p}"),
+                Some(c) => format!("counterfactual.{c}"),
+                None => return None,
+            },
+        };
+        Some(headers.iter().position(|h| h == base).expect(&base))
+    };
     for rec in r.records() {
         let rec = rec.unwrap();
         for &i in &cols {
-            // (A fraction is empty where nothing of it would have flowed.)
+            let undefined = rec[i].is_empty() && base(&headers[i]).is_some_and(|b| &rec[b] == "0");
             assert!(
-                rec[i].is_empty() || rec[i] == *"0",
+                undefined || rec[i] == *"0",
                 "trial {}: {} = {}",
                 &rec[0],
                 &headers[i],
@@ -557,7 +571,10 @@ fn a_run_in_which_nothing_could_be_delivered_says_so() {
     assert!(report.contains(note));
     // Not where something flows.
     let out = run_into(tmp.path(), &["--trials", "20"]);
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(note));
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("shortfall_fraction"), "{stdout}");
+    assert!(!stdout.contains(note), "{stdout}");
 }
 
 #[test]
@@ -600,28 +617,30 @@ fn thresholds_set_on_the_command_line_replace_the_default_ones() {
 }
 
 #[test]
-fn files_are_identical_for_one_and_two_threads() {
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+fn files_are_identical_for_one_two_and_three_threads() {
+    let dirs = [1, 2, 3].map(|_| tempfile::tempdir().unwrap());
     // More trials than one chunk, so that chunk boundaries are crossed.
     let n = (shortfall::engine::CHUNK + 300).to_string();
-    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+    for (dir, threads) in dirs.iter().zip(["1", "2", "3"]) {
         let out = run_into(
             dir.path(),
             &["--trials", &n, "--seed", "9", "--threads", threads],
         );
         assert!(out.status.success());
     }
-    same_files(a.path(), b.path());
+    same_files(dirs[0].path(), dirs[1].path());
+    same_files(dirs[0].path(), dirs[2].path());
 }
 
-/// Every file of two output folders is the same, byte for byte, but the manifest and
-/// the report, whose provenance says when the run started and on how many threads.
+/// Every file of two output folders is the same, byte for byte, but for what says how
+/// the run was made: the manifest's arguments, thread count, start and elapsed time,
+/// and the report's table of provenance (which also gives them). The rest of those two
+/// files is compared too.
 fn same_files(a: &Path, b: &Path) {
     let names = |dir: &Path| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n != "manifest.json" && n != "report.html")
             .collect();
         v.sort();
         v
@@ -629,10 +648,35 @@ fn same_files(a: &Path, b: &Path) {
     let files = names(a);
     assert_eq!(files, names(b));
     assert!(files.iter().any(|f| f.ends_with(".png")), "{files:?}");
+    assert!(files.iter().any(|f| f == "manifest.json"), "{files:?}");
     for f in files {
-        let x = std::fs::read(a.join(&f)).unwrap();
-        let y = std::fs::read(b.join(&f)).unwrap();
-        assert!(x == y, "{f} differs between 1 and 2 threads");
+        let (x, y) = (
+            without_provenance(&a.join(&f)),
+            without_provenance(&b.join(&f)),
+        );
+        assert!(x == y, "{f} differs between thread counts");
+    }
+}
+
+/// A file's bytes, less what says how the run was made (see `same_files`).
+fn without_provenance(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    match path.file_name().unwrap().to_str().unwrap() {
+        "manifest.json" => {
+            let mut m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let m = m.as_object_mut().unwrap();
+            for key in ["arguments", "threads", "started", "elapsed_seconds"] {
+                assert!(m.remove(key).is_some(), "manifest.json has no `{key}`");
+            }
+            serde_json::to_vec(m).unwrap()
+        }
+        "report.html" => {
+            let text = String::from_utf8(bytes).unwrap();
+            let start = text.find("<table id=\"provenance\">").expect("provenance");
+            let end = start + text[start..].find("</table>").unwrap();
+            format!("{}{}", &text[..start], &text[end..]).into_bytes()
+        }
+        _ => bytes,
     }
 }
 

@@ -101,7 +101,14 @@ fn fast_forward_matches(fast: Compiled, trials: u64) -> u32 {
 fn attribution_adds_up_to_the_shortfall() {
     let c = Compiled::new(baseline());
     let l = &c.layout;
-    for o in outcomes(&c, 8, 300, 2) {
+    let all = outcomes(&c, 8, 300, 2);
+    // Not a vacuous sum of zeros.
+    let short = all
+        .iter()
+        .filter(|o| o.metrics[SHORTFALL_VALUE] > 0.0)
+        .count();
+    assert!(short > all.len() / 2, "{short} of {} trials", all.len());
+    for o in all {
         let short = o.metrics[SHORTFALL_VALUE];
         let by_kind: f64 = o.metrics[l.lost_kind..l.lost_kind + 3].iter().sum();
         let by_target: f64 = o.metrics[l.lost_at..].iter().sum();
@@ -588,27 +595,37 @@ fn a_phase_after_the_horizon_is_never_in_force() {
 fn standby_routes_never_beat_the_disruption_free_run() {
     // Mild, frequent protests on the primary route; the standby may only replace what
     // the primary loses.
-    let c = small(&[
+    let edits = [
         // The mine out-produces the primary road: the disruption-free run is road-bound.
         (
             "capacity_per_day = 10\ninventory_max = 100",
             "capacity_per_day = 30\ninventory_max = 100",
         ),
+        ("rate_per_year = 4", "rate_per_year = 40"),
+        // Only the primary road is hit, with or without the detour: the same events.
+        ("targets = { route = 1 }", "targets = { road = 1 }"),
+        ("duration_days = 3", "duration_days = 3\nseverity = 0.1"),
         (
             "transit_days = 2\n",
             "transit_days = 2\n[[routes]]\nname = \"detour\"\nfrom = \"mine\"\nto = \"port\"\nregions = [\"A\"]\ncapacity_per_day = 20\ntransit_days = 4\nstandby = true\n",
         ),
-        ("rate_per_year = 4", "rate_per_year = 40"),
-        ("targets = { route = 1 }", "targets = { road = 1 }"),
-        ("duration_days = 3", "duration_days = 3\nseverity = 0.1"),
-    ]);
-    for o in outcomes(&c, 2, 500, 2) {
+    ];
+    let with = outcomes(&small(&edits), 2, 500, 2);
+    let without = outcomes(&small(&edits[..4]), 2, 500, 2);
+    let mut helped = 0;
+    for (o, w) in with.iter().zip(&without) {
+        let tol = 1e-9 * o.metrics[COUNTERFACTUAL_VALUE];
         assert!(
-            o.metrics[SHORTFALL_VALUE] >= -1e-9 * o.metrics[COUNTERFACTUAL_VALUE],
+            o.metrics[SHORTFALL_VALUE] >= -tol,
             "{}",
             o.metrics[SHORTFALL_VALUE]
         );
+        // The detour carries something when the road is down, and never costs anything.
+        let gain = o.metrics[DELIVERED_VALUE] - w.metrics[DELIVERED_VALUE];
+        assert!(gain >= -tol, "{gain}");
+        helped += (gain > tol) as usize;
     }
+    assert!(helped > 0, "the standby route never carried anything");
 }
 
 #[test]
