@@ -2,7 +2,9 @@
 //! 2019): a value `x > 0` falls in bucket `ceil(ln x / ln gamma)`, so any percentile it
 //! returns lies within `ALPHA` (relative) of a value of the true order statistic's
 //! bucket. Negative values use mirrored buckets; values within `1e-9` of zero count as
-//! zero.
+//! zero. The least and greatest values are kept exactly: they are the first and last
+//! ranks, and every other figure is kept between them, a clamp that can only bring it
+//! closer to the true one (and that makes the percentiles of equal values exact).
 
 /// Relative accuracy of percentiles.
 pub const ALPHA: f64 = 0.005;
@@ -47,6 +49,9 @@ pub struct Sketch {
     neg: Dense,
     zero: u64,
     n: u64,
+    /// The least and greatest values added (as counted: 0 for one within `1e-9` of it).
+    min: f64,
+    max: f64,
 }
 
 fn gamma() -> f64 {
@@ -56,8 +61,18 @@ fn gamma() -> f64 {
 impl Sketch {
     /// Adds a value.
     pub fn push(&mut self, x: f64) {
+        let counted = if x.abs() <= 1e-9 || !x.is_finite() {
+            0.0
+        } else {
+            x
+        };
+        (self.min, self.max) = if self.n == 0 {
+            (counted, counted)
+        } else {
+            (self.min.min(counted), self.max.max(counted))
+        };
         self.n += 1;
-        if x.abs() <= 1e-9 || !x.is_finite() {
+        if counted == 0.0 {
             self.zero += 1;
             return;
         }
@@ -75,6 +90,15 @@ impl Sketch {
             return f64::NAN;
         }
         let rank = ((p * (self.n - 1) as f64).round() as u64).min(self.n - 1);
+        match rank {
+            0 => self.min,
+            r if r == self.n - 1 => self.max,
+            r => self.at_rank(r).clamp(self.min, self.max),
+        }
+    }
+
+    /// The value of rank `rank` at the middle of its bucket.
+    fn at_rank(&self, rank: u64) -> f64 {
         let g = gamma();
         let mid = |k: i32| 2.0 * g.powi(k) / (g + 1.0);
         let mut seen = 0;
@@ -124,7 +148,7 @@ impl Sketch {
         } else {
             ascending.into_iter().any(&mut take);
         }
-        sum / k as f64
+        (sum / k as f64).clamp(self.min, self.max)
     }
 }
 
@@ -145,6 +169,27 @@ mod tests {
                 "{p}: {got} vs {exact}"
             );
         }
+    }
+
+    #[test]
+    fn figures_stay_between_the_least_and_greatest_values() {
+        // 3630 is not the middle of its bucket: without the clamp every percentile of
+        // these equal values read 3623.
+        let mut same = Sketch::default();
+        (0..20).for_each(|_| same.push(3630.0));
+        for p in [0.0, 0.1, 0.5, 0.9, 1.0] {
+            assert_eq!(same.quantile(p), 3630.0);
+        }
+        assert_eq!(same.cvar95(true), 3630.0);
+        assert_eq!(same.cvar95(false), 3630.0);
+        // The extremes are exact, whatever their buckets; zeros count as 0.
+        let mut s = Sketch::default();
+        [-2.5, 1e-12, 7.3, 101.7].iter().for_each(|&x| s.push(x));
+        assert_eq!((s.quantile(0.0), s.quantile(1.0)), (-2.5, 101.7));
+        assert_eq!(s.quantile(0.34), 0.0);
+        let mut positive = Sketch::default();
+        [3.0, 5.0].iter().for_each(|&x| positive.push(x));
+        assert_eq!(positive.quantile(0.0), 3.0);
     }
 
     #[test]
