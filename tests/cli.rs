@@ -34,6 +34,22 @@ fn run_writes_every_file_well_formed() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("shortfall_fraction") && stdout.contains("Files written to"));
+    assert!(stdout.contains("P90 ± se  unit\n"), "{stdout}");
+    // Probabilities to four decimals, 0 and 1 included.
+    let probabilities: Vec<&str> = (stdout.lines())
+        .filter_map(|l| l.strip_prefix("P(shortfall_fraction > "))
+        .collect();
+    assert_eq!(probabilities.len(), 3, "{stdout}");
+    for p in probabilities {
+        let value = p.split(" = ").nth(1).unwrap().split(' ').next().unwrap();
+        assert!(value.len() == 6 && value.parse::<f64>().is_ok(), "{p}");
+    }
+    // Days counted from the start are explained, the first phase-3 mine's as a bound.
+    assert!(
+        stdout.contains("first_mine_day.phase3_ree counts days from the start (2025-09-08, day 0)")
+            && stdout.contains("a lower bound"),
+        "{stdout}"
+    );
 
     let mut summary = csv::Reader::from_path(tmp.path().join("summary.csv")).unwrap();
     let header: Vec<String> = summary
@@ -142,8 +158,8 @@ fn run_writes_every_file_well_formed() {
             "threshold",
             "probability_above",
             "se",
-            "ci95_lo",
-            "ci95_hi",
+            "ci95_low",
+            "ci95_high",
             "trials"
         ]
     );

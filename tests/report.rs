@@ -105,6 +105,23 @@ fn report_is_self_contained_with_every_chart_and_table() {
         page.contains(&format!("commissioning_day.ree_refinery counts days from the start (2025-09-08, day 0): it comes online by {online} in half of the trials")),
         "{online}"
     );
+    // The first phase-3 mine's day, past the horizon in most trials, is read as the
+    // lower bound it is, with its median's date.
+    let p50: f64 = summary
+        .lines()
+        .find(|l| l.starts_with("first_mine_day.phase3_ree,"))
+        .and_then(|l| l.split(',').nth(6))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let first = jiff::civil::date(2025, 9, 8)
+        .checked_add(jiff::Span::new().days(p50.ceil() as i64))
+        .unwrap();
+    assert!(p50 > 2671.0, "{p50}");
+    assert!(
+        page.contains(&format!("in half of them its first mine produces by {first}, past the horizon. No events are drawn after the horizon (2032-12-31, day 2671), so a later day has only the delays of events before it: an early date, a lower bound")),
+        "{first}"
+    );
     assert!(page.contains("lost_at rows keep only a mean"));
     for external in ["src=", "href=", "<script", "<link", "url("] {
         assert!(

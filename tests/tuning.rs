@@ -182,7 +182,7 @@ fn compared_threshold_probabilities_differ_trial_by_trial() {
         let expected = f(&pair[1], "probability_above") - f(&pair[0], "probability_above");
         assert!((d - expected).abs() < 1e-12, "{d} vs {expected}");
         assert!(d > 0.0);
-        assert!(f(&pair[1], "difference_ci95_lo") < d && d < f(&pair[1], "difference_ci95_hi"));
+        assert!(f(&pair[1], "difference_ci95_low") < d && d < f(&pair[1], "difference_ci95_high"));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -247,10 +247,13 @@ fn a_scenario_compared_with_itself_differs_in_no_trial() {
         assert_eq!(f("difference"), 0.0);
         // Newcombe's interval keeps a width when no trial differs: symmetric about 0,
         // and no wider than one Wilson interval's distance from the probability.
-        let (lo, hi) = (f("difference_ci95_lo"), f("difference_ci95_hi"));
+        let (lo, hi) = (f("difference_ci95_low"), f("difference_ci95_high"));
         assert!(lo < 0.0 && (lo + hi).abs() < 1e-12, "{lo} {hi}");
         let reach = |c: &str| (f(c) - f("probability_above")).abs();
-        assert!(hi <= reach("ci95_lo").max(reach("ci95_hi")) + 1e-12, "{hi}");
+        assert!(
+            hi <= reach("ci95_low").max(reach("ci95_high")) + 1e-12,
+            "{hi}"
+        );
     }
     let (ch, crow) = csv_rows(&tmp.path().join("o/compare.csv"));
     assert!(ch.contains(&"broken.mean".to_string()) && ch.contains(&"broken#2.mean".to_string()));
@@ -395,7 +398,14 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("P(shortfall_fraction > 0.0005):\n  value 0: 0\n  value 8: "),
+        stdout.contains("P(shortfall_fraction > 0.0005):\n  value 0: 0.0000\n  value 8: "),
+        "{stdout}"
+    );
+    // The first value is the reference of the paired column.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("0 ") && l.ends_with(" reference")),
         "{stdout}"
     );
 }
@@ -435,6 +445,16 @@ fn the_tornado_ranks_a_dominant_input_first() {
     let rho: f64 = rows[0][col(&h, "spearman")].parse().unwrap();
     let lo: f64 = rows[0][col(&h, "spearman_ci95_low")].parse().unwrap();
     assert!(rho > 0.5 && lo > 0.0, "{rho} {lo}");
+    // The tornado's centre, the same on every row: the mean shortfall with every input
+    // at its median, between the shortfalls at the top input's P10 and P90.
+    let centre = &rows[0][col(&h, "shortfall_at_medians")];
+    assert!(
+        rows.iter()
+            .all(|r| &r[col(&h, "shortfall_at_medians")] == centre)
+    );
+    let at = |c: &str| rows[0][col(&h, c)].parse::<f64>().unwrap();
+    let centre: f64 = centre.parse().unwrap();
+    assert!(at("shortfall_at_p10") < centre && centre < at("shortfall_at_p90"));
     let swing = |r: &Vec<String>| r[col(&h, "swing")].parse::<f64>().unwrap().abs();
     assert!(rows[1..].iter().all(|r| swing(r) < swing(&rows[0]) / 3.0));
     let (hh, hrows) = csv_rows(&tmp.path().join("o/hazards_off.csv"));

@@ -426,6 +426,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
     if let Some(note) = files::nothing_flows_note(&compiled, &agg) {
         sayln!("\n{note}");
     }
+    for note in files::day_notes(&compiled, &sums) {
+        sayln!("\n{note}");
+    }
     sayln!(
         "\nFiles written to {}/: report.html (open it in a browser), summary.csv, trials.csv, yearly.csv, exceedance.csv, scenario.toml, manifest.json, and charts {}",
         out_path.display(),

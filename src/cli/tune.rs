@@ -16,7 +16,7 @@ use crate::report::compare_charts::{
     HazardBar, Series, SweepPoint, TornadoBar, render_compare, render_hazards_off, render_sweep,
     render_tornado,
 };
-use crate::report::files::{sha256_hex, short};
+use crate::report::files::{prob, sha256_hex, short};
 use crate::report::{OutDir, csv_err, html, num};
 use crate::scenario;
 use crate::scenario::resolve::{Resolved, counted};
@@ -686,8 +686,8 @@ fn compare_thresholds(
         .chain(EXCEEDANCE_COLUMNS)
         .chain([
             "difference",
-            "difference_ci95_lo",
-            "difference_ci95_hi",
+            "difference_ci95_low",
+            "difference_ci95_high",
             "trials",
         ])
         .map(String::from)
@@ -716,7 +716,7 @@ fn compare_thresholds(
             let col = &v.layout.columns[j];
             let mut row = vec![names[s].clone(), metric.clone(), col.unit.clone(), num(*x)];
             row.extend(exceedance_cells(&e));
-            let _ = write!(line, "  {} {}", labels[s], short(e.probability));
+            let _ = write!(line, "  {} {}", labels[s], prob(e.probability));
             // The paired difference: the mean of each trial's indicator difference.
             let paired = reference
                 .filter(|r| s > 0 && r.len() as u64 == trials && values.len() as u64 == trials);
@@ -761,15 +761,15 @@ fn thresholds_table(first: &str, what: &str, header: &[String], rows: &[Vec<Stri
                 format!(
                     "{} ({} .. {})",
                     cell(r, "difference"),
-                    cell(r, "difference_ci95_lo"),
-                    cell(r, "difference_ci95_hi")
+                    cell(r, "difference_ci95_low"),
+                    cell(r, "difference_ci95_high")
                 )
             };
             vec![
                 r[0].clone(),
                 format!("{} > {}", text(r, "metric"), text(r, "threshold")),
                 format!("{} ± {}", cell(r, "probability_above"), cell(r, "se")),
-                format!("{} .. {}", cell(r, "ci95_lo"), cell(r, "ci95_hi")),
+                format!("{} .. {}", cell(r, "ci95_low"), cell(r, "ci95_high")),
                 difference,
             ]
         })
@@ -1222,11 +1222,15 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                 pct(x.p10),
                 pct(x.p50),
                 format!("{} ± {}", pct(x.p90), pct(x.p90_se)),
-                format!(
-                    "{} ± {}",
-                    pp(paired[s].diff.mean),
-                    pp_se(paired[s].diff.se())
-                ),
+                if s == 0 {
+                    "reference".to_string()
+                } else {
+                    format!(
+                        "{} ± {}",
+                        pp(paired[s].diff.mean),
+                        pp_se(paired[s].diff.se())
+                    )
+                },
             ]
         })
         .collect();
@@ -1236,7 +1240,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         "P10",
         "P50",
         "P90 ± se",
-        "vs first value (paired)",
+        "vs first value (paired, ± se)",
     ];
     let mut body = format!(
         "<h1>Sweep of {} in scenario {}</h1>\n<p class=\"note\">{} at each value on common random numbers (seed {}); the last column is the trial-by-trial difference from the first value with its standard error.</p>\n",
@@ -1595,6 +1599,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         "p90_value",
         "shortfall_at_p10",
         "shortfall_at_p90",
+        "shortfall_at_medians",
         "swing",
         "swing_se",
         "spearman",
@@ -1614,6 +1619,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 num(f.high),
                 num(f.at_low),
                 num(f.at_high),
+                num(base_mean),
                 num(f.swing.diff.mean),
                 num(f.swing.diff.se()),
                 num(f.rho),

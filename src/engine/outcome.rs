@@ -239,7 +239,7 @@ impl Layout {
             push(
                 &mut cols,
                 format!("prospects_producing_at_horizon.{}", g.name),
-                "mines",
+                "prospects",
                 false,
                 true,
             );

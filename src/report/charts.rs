@@ -148,12 +148,12 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
         ),
         (
             "deliveries_fan",
-            "Cumulative deliveries to the US by value",
+            "Cumulative value shipped from Pakistan's ports to the US",
             Kind::Fan,
         ),
         (
             "deliveries_by_commodity",
-            "Cumulative deliveries by commodity",
+            "Cumulative quantity shipped, by commodity",
             Kind::FanCommodities,
         ),
         (
@@ -579,6 +579,8 @@ where
             .y_desc(format!("cumulative, {}", com.unit))
             .axis_desc_style((FONT, 14))
             .label_style((FONT, 13))
+            // At most one faint line between labels: more would shade a small panel.
+            .max_light_lines(1)
             .x_labels(8)
             .x_label_formatter(&date_ticks(x.last().map_or(1.0, |l| l - x0)))
             .y_label_formatter(&|v| short_tick(*v))
@@ -1243,6 +1245,9 @@ where
     } else {
         (0..ny).map(|y| (m.years[y] as f64, y)).collect()
     };
+    // A partial year at its annual rate, so that it reads beside the full years instead
+    // of as a fall or a surge.
+    let rate = super::annual_rate_factors(m);
     let n = m.hazards.len();
     let cols = match n {
         0..=3 => n.max(1),
@@ -1261,9 +1266,13 @@ where
     for (h, panel) in panels.iter().enumerate().take(n) {
         let hz = &m.hazards[h];
         let color = PALETTE[h % PALETTE.len()];
-        let p10: Vec<f64> = (0..ny).map(|y| cell(h, y).1.quantile(0.1)).collect();
-        let p90: Vec<f64> = (0..ny).map(|y| cell(h, y).1.quantile(0.9)).collect();
-        let mean: Vec<f64> = (0..ny).map(|y| cell(h, y).0.mean).collect();
+        let p10: Vec<f64> = (0..ny)
+            .map(|y| rate[y] * cell(h, y).1.quantile(0.1))
+            .collect();
+        let p90: Vec<f64> = (0..ny)
+            .map(|y| rate[y] * cell(h, y).1.quantile(0.9))
+            .collect();
+        let mean: Vec<f64> = (0..ny).map(|y| rate[y] * cell(h, y).0.mean).collect();
         let top = p90
             .iter()
             .chain(&mean)
@@ -1286,7 +1295,8 @@ where
             .y_labels(5)
             .x_label_formatter(&|x| {
                 let year = x.round() as i64;
-                let k = (year - m.years[0] as i64).max(0) as usize;
+                // Counted back from the last year, which is always labelled.
+                let k = (m.years[ny - 1] as i64 - year).max(0) as usize;
                 if k.is_multiple_of(every) {
                     format!("{year}")
                 } else {
@@ -1301,10 +1311,22 @@ where
             points.iter().map(|&(x, y)| (x, mean[y])),
             color.stroke_width(3),
         ))?;
+        // A hollow point marks a partial year's rate.
+        chart.draw_series(
+            (points.iter())
+                .filter(|&&(_, y)| rate[y] != 1.0 && ny > 1)
+                .map(|&(x, y)| Circle::new((x, mean[y]), 5, WHITE.filled()))
+                .chain(
+                    (points.iter())
+                        .filter(|&&(_, y)| rate[y] != 1.0 && ny > 1)
+                        .map(|&(x, y)| Circle::new((x, mean[y]), 5, color.stroke_width(2))),
+                ),
+        )?;
     }
     let note = match super::partial_years(m) {
         Some(which) => format!(
-            "Events per calendar year ({which}): mean (line) and P10-P90 band, each hazard on its own scale"
+            "Events per calendar year: mean (line) and P10-P90 band, each hazard on its own scale; {which}, drawn at an annual rate{}",
+            if ny > 1 { " (hollow point)" } else { "" }
         ),
         None => {
             "Events per calendar year: mean (line) and P10-P90 band, each hazard on its own scale"

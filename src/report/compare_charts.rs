@@ -88,7 +88,7 @@ pub fn render_compare(
         ),
         (
             "compare_fan",
-            "Cumulative deliveries to the US by value, by scenario",
+            "Cumulative value shipped from Pakistan's ports to the US, by scenario",
             Kind::Fan,
         ),
         (
@@ -380,27 +380,31 @@ where
             color(j).mix(0.15).filled(),
         )))?;
     }
+    // Scenarios drawn first are drawn wider, so that a line another scenario repeats
+    // (the same disruption-free run, a median a hair apart) still shows beneath it.
+    let n = fans.len();
     for (j, f) in fans.iter().enumerate() {
         chart.draw_series(DashedLineSeries::new(
             f.x.iter().cloned().zip(f.free.iter().cloned()),
             8,
             5,
-            color(j).mix(0.8).stroke_width(1),
+            color(j).mix(0.8).stroke_width((n - j).clamp(1, 3) as u32),
         ))?;
     }
     for (j, (s, f)) in series.iter().zip(&fans).enumerate() {
         let c = color(j);
+        let st = c.stroke_width((2 * (n - j) + 1).clamp(3, 7) as u32);
         chart
             .draw_series(LineSeries::new(
                 f.x.iter().cloned().zip(f.p50.iter().cloned()),
-                c.stroke_width(3),
+                st,
             ))?
             .label(format!("{}: median, band P10-P90", s.name))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], st));
     }
     chart
         .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-        .label("thin dashed lines: disruption-free median")
+        .label("dashed lines, in each scenario's colour: disruption-free median")
         .legend(|p| dashed_sample(p, GREY.stroke_width(1)));
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }

@@ -97,6 +97,55 @@ pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
     })
 }
 
+/// Notes on the metrics counted in days from the start (a plant's commissioning day, a
+/// phase-3 group's first mine day): day 0's date, the median's date, and what a day past
+/// the horizon means. One per such metric with a median (for the console and the
+/// report).
+pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
+    let m = &c.model;
+    let last = m.n_days as f64 - 1.0;
+    // A site produces from the first whole day after its online time.
+    let date = |day: f64| {
+        m.start
+            .saturating_add(jiff::Span::new().days(day.ceil() as i64))
+    };
+    let horizon = format!("the horizon ({}, day {last})", m.horizon);
+    let mut notes = Vec::new();
+    for (col, x) in c.layout.columns.iter().zip(sums) {
+        if !x.p50.is_finite() {
+            continue;
+        }
+        if let Some(plant) = col.name.strip_prefix("commissioning_day.") {
+            let median = if x.p50.ceil() <= last {
+                format!("it comes online by {} in half of the trials", date(x.p50))
+            } else {
+                "in most trials it is not online by the horizon".to_string()
+            };
+            notes.push(format!(
+                "commissioning_day.{plant} counts days from the start ({}, day 0): {median}; a day beyond {horizon} means not online by the horizon.",
+                m.start
+            ));
+        } else if let Some(group) = col.name.strip_prefix("first_mine_day.") {
+            let past = if x.p50.ceil() > last {
+                ", past the horizon"
+            } else {
+                ""
+            };
+            notes.push(format!(
+                "first_mine_day.{group} counts days from the start ({}, day 0), in the trials where a prospect proves viable: in half of them its first mine produces by {}{past}. No events are drawn after {horizon}, so a later day has only the delays of events before it: an early date, a lower bound{}.",
+                m.start,
+                date(x.p50),
+                if x.p5 > last {
+                    " (here at least 95% of the days are)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    notes
+}
+
 /// A note for a run in which nothing would be delivered even without disruptions (every
 /// commodity's disruption-free quantity 0 in every trial), or `None`.
 pub fn nothing_flows_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
@@ -171,7 +220,7 @@ pub fn exceedances(c: &Compiled, agg: &Aggregate) -> Vec<(usize, f64, crate::sta
 
 /// The columns of an exceedance estimate, in `exceedance.csv` and `compare`'s
 /// `thresholds.csv`, in the order of [`exceedance_cells`].
-pub const EXCEEDANCE_COLUMNS: [&str; 4] = ["probability_above", "se", "ci95_lo", "ci95_hi"];
+pub const EXCEEDANCE_COLUMNS: [&str; 4] = ["probability_above", "se", "ci95_low", "ci95_high"];
 
 /// The cells of an exceedance estimate, under [`EXCEEDANCE_COLUMNS`].
 pub fn exceedance_cells(e: &crate::stats::Exceedance) -> [String; 4] {
@@ -211,10 +260,14 @@ pub fn exceedance_lines(c: &Compiled, rows: &[(usize, f64, crate::stats::Exceeda
             "P({} > {}) = {} ± {} (95% interval {} to {})\n",
             c.layout.columns[*i].name,
             crate::model::dist::fmt_num(*v),
-            short(e.probability),
-            short(e.se),
-            short(e.lo),
-            short(e.hi)
+            prob(e.probability),
+            if e.se > 0.0 && e.se < 0.000_05 {
+                short_se(e.se)
+            } else {
+                prob(e.se)
+            },
+            prob(e.lo),
+            prob(e.hi)
         );
     }
     s
@@ -438,7 +491,7 @@ pub fn console_table(c: &Compiled, sums: &[Summary]) -> String {
         .unwrap_or(10)
         .max(6);
     let mut s = format!(
-        "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>24}\n",
+        "{:<name_w$}  {:>24}  {:>12}  {:>12}  {:>24}  unit\n",
         "metric", "mean ± se", "P10", "P50", "P90 ± se"
     );
     for &i in &rows {
@@ -486,6 +539,15 @@ pub fn short(x: f64) -> String {
         Some(digits) if digits.chars().all(|c| c == '0' || c == '.') => digits.to_string(),
         _ => s,
     }
+}
+
+/// A probability (or its standard error) to four decimals, as `0.0000` to `1.0000`, so
+/// that the lines of a list align and 0 and 1 read as the estimates they are.
+pub fn prob(x: f64) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    format!("{x:.4}")
 }
 
 /// Three significant figures (`-` for NaN).

@@ -162,26 +162,7 @@ fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
             }
         ));
     }
-    for (col, x) in total {
-        if let Some(plant) = col.name.strip_prefix("commissioning_day.")
-            && x.p50.is_finite()
-        {
-            // A plant produces from the first whole day after its online time.
-            let last = m.n_days as f64 - 1.0;
-            let median = if x.p50.ceil() <= last {
-                let date = m
-                    .start
-                    .saturating_add(jiff::Span::new().days(x.p50.ceil() as i64));
-                format!("it comes online by {date} in half of the trials")
-            } else {
-                "in most trials it is not online by the horizon".to_string()
-            };
-            notes.push(format!(
-                "commissioning_day.{plant} counts days from the start ({}, day 0): {median}; values beyond the horizon's day ({}, day {last}) mean not online by the horizon.",
-                m.start, m.horizon
-            ));
-        }
-    }
+    notes.extend(super::files::day_notes(c, sums));
     if has("survive_days.") {
         notes.push("survive_days.P: the days of shipments port P's stock would cover were every road to it cut, averaged over the run; ports that ship what arrives each day hold almost nothing, so it is near 0.".to_string());
     }

@@ -30,6 +30,21 @@ pub fn partial_years(m: &crate::model::Model) -> Option<&'static str> {
     }
 }
 
+/// For each calendar year of the run, the factor that turns a count over the days it
+/// covers into a count a year: the year's days over the days covered (1 for a whole
+/// year).
+pub fn annual_rate_factors(m: &crate::model::Model) -> Vec<f64> {
+    let mut covered = vec![0u32; m.years.len()];
+    for &y in &m.day_year {
+        covered[y as usize] += 1;
+    }
+    (m.years.iter().zip(covered))
+        .map(|(&year, days)| {
+            f64::from(jiff::civil::date(year, 1, 1).days_in_year()) / f64::from(days.max(1))
+        })
+        .collect()
+}
+
 /// An output folder whose files appear only on commit.
 #[derive(Debug)]
 pub struct OutDir {
@@ -429,6 +444,28 @@ mod tests {
 
     use super::partial_years;
     use jiff::civil::date;
+
+    #[test]
+    fn a_partial_year_is_scaled_to_a_whole_one() {
+        // 2025-09-08 to 2032-12-31: 2025 has 115 days, 2028 is a leap year.
+        let mut m = crate::scenario::baseline();
+        let f = super::annual_rate_factors(&m);
+        assert_eq!(f.len(), 8);
+        assert_eq!(f[0], 365.0 / 115.0);
+        assert!(f[1..].iter().all(|&x| x == 1.0), "{f:?}");
+        // A horizon within its year: 2026-01-01 to 2026-03-01 is 60 days.
+        m = crate::scenario::parse(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/valid_small.toml"
+            ))
+            .unwrap()
+            .replace("horizon = \"2027-12-31\"", "horizon = \"2026-03-01\""),
+            "small.toml",
+        )
+        .unwrap();
+        assert_eq!(super::annual_rate_factors(&m), [365.0 / 60.0]);
+    }
 
     #[test]
     fn partial_years_are_named_only_when_partial() {
