@@ -26,6 +26,55 @@ pub fn poisson_rate(events: usize, exposure: f64) -> (f64, f64, f64) {
     (k / exposure, lo / exposure, hi / exposure)
 }
 
+/// A rate and its 95% interval as [`poisson_rate`] gives them, for counts overdispersed
+/// by the factor `c` (variance `c` times the mean, `c >= 1`; see [`overdispersion`]):
+/// the exact interval of `events / c` events over `exposure / c` (a quasi-Poisson
+/// interval: the same rate, a wider interval, as though the events came in clusters of
+/// `c`).
+pub fn quasi_poisson_rate(events: usize, exposure: f64, c: f64) -> (f64, f64, f64) {
+    if c <= 1.0 || c.is_nan() {
+        return poisson_rate(events, exposure);
+    }
+    let k = events as f64 / c;
+    let lo = if events == 0 {
+        0.0
+    } else {
+        ChiSquared::new(2.0 * k).map_or(f64::NAN, |d| d.inverse_cdf(0.025)) / 2.0
+    };
+    let hi = ChiSquared::new(2.0 * k + 2.0).map_or(f64::NAN, |d| d.inverse_cdf(0.975)) / 2.0;
+    let t = exposure / c;
+    (events as f64 / exposure, lo / t, hi / t)
+}
+
+/// Overdispersion of counts against a model's expected counts: Pearson's chi-square
+/// over its degrees of freedom (the cells with an expectation less the model's
+/// `params`), at least 1 (Wedderburn's quasi-likelihood; McCullagh and Nelder, 1989,
+/// section 4.5). 1 where there are no degrees of freedom left.
+pub fn overdispersion(observed: &[f64], expected: &[f64], params: usize) -> f64 {
+    let (mut chi2, mut cells) = (0.0, 0usize);
+    for (o, e) in observed.iter().zip(expected) {
+        if *e > 0.0 {
+            chi2 += (o - e) * (o - e) / e;
+            cells += 1;
+        }
+    }
+    if cells <= params {
+        return 1.0;
+    }
+    (chi2 / (cells - params) as f64).max(1.0)
+}
+
+/// Expected events of a trend fit over `[a, b]` (days) of a window of `t` days: the
+/// integral of `rate_end exp(beta (s - t))`.
+pub fn trend_expected(f: &TrendFit, a: f64, b: f64, t: f64) -> f64 {
+    let beta = f.growth.ln_1p() / 365.25;
+    if beta == 0.0 {
+        return f.rate_end * (b - a);
+    }
+    let at = |s: f64| (beta * (s - t)).exp();
+    f.rate_end * (at(b) - at(a)) / beta
+}
+
 /// Index of dispersion (variance / mean) of counts; 1 for a Poisson process.
 pub fn dispersion(counts: &[f64]) -> f64 {
     let n = counts.len() as f64;
@@ -356,6 +405,32 @@ mod tests {
         let (_, lo0, hi0) = poisson_rate(0, 2.0);
         assert_eq!(lo0, 0.0);
         assert!((hi0 - 3.6889 / 2.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn an_overdispersed_rate_keeps_its_value_and_widens_its_interval() {
+        // Without overdispersion, the exact interval.
+        assert_eq!(quasi_poisson_rate(10, 1.0, 1.0), poisson_rate(10, 1.0));
+        // With 2: that of 5 events over half the time (1.6235 to 11.6683 for 5, tables).
+        let (r, lo, hi) = quasi_poisson_rate(10, 1.0, 2.0);
+        assert_eq!(r, 10.0);
+        assert!(
+            (lo - 2.0 * 1.6235).abs() < 2e-3 && (hi - 2.0 * 11.6683).abs() < 2e-3,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn overdispersion_is_pearsons_chi_square_over_its_degrees_of_freedom() {
+        // Counts 0, 4, 0, 4 against 2 each: chi-square 4 x 2 = 8 over 4 - 1 cells.
+        let x = overdispersion(&[0.0, 4.0, 0.0, 4.0], &[2.0; 4], 1);
+        assert!((x - 8.0 / 3.0).abs() < 1e-12, "{x}");
+        // Less spread than a Poisson count's counts as 1; no degrees of freedom, 1;
+        // cells with nothing expected are left out.
+        assert_eq!(overdispersion(&[2.0, 2.0, 2.0], &[2.0; 3], 1), 1.0);
+        assert_eq!(overdispersion(&[0.0, 5.0], &[2.5; 2], 2), 1.0);
+        let x = overdispersion(&[0.0, 4.0, 0.0, 4.0, 0.0], &[2.0, 2.0, 2.0, 2.0, 0.0], 1);
+        assert!((x - 8.0 / 3.0).abs() < 1e-12, "{x}");
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub struct Series {
     pub rate: (f64, f64, f64),
     /// Index of dispersion of monthly counts.
     pub dispersion: f64,
+    /// Overdispersion of the monthly counts against the trend model (the Poisson one
+    /// where no trend is fitted), at least 1: the factor by which clustering widens the
+    /// Poisson and trend models' variances (see [`fit::overdispersion`]).
+    pub overdispersion: f64,
     /// Self-exciting fit, when there are enough events and its decay is identified
     /// (shorter than the window).
     pub hawkes: Option<HawkesFit>,
@@ -269,7 +273,6 @@ fn fit_series(
     }
     let years = days / 365.25;
     let counted = recs.len() - setting.min(recs.len());
-    let rate = fit::poisson_rate(counted, years);
     // Dispersion over whole months only, when the window holds at least three.
     let whole: Vec<f64> = months
         .iter()
@@ -297,7 +300,26 @@ fn fit_series(
                 && h.se[..2].iter().all(|x| x.is_finite())
                 && (h.decay_days().is_nan() || h.se[2].is_finite())
         });
-    let trend = fit::fit_trend(&times, days);
+    let mut trend = fit::fit_trend(&times, days);
+    // Clustered events (more variance than a Poisson count's) carry less information
+    // than their number: measured against the larger of the Poisson-family models, the
+    // overdispersion widens the rate's interval and the trend's errors, and the trend is
+    // judged by QAIC (see `Series::preferred`). The Hawkes model accounts for clusters
+    // itself.
+    let bounds = month_bounds(from, months, days);
+    let expected: Vec<f64> = (bounds.windows(2))
+        .map(|w| match &trend {
+            Some(f) => fit::trend_expected(f, w[0], w[1], days),
+            None => recs.len() as f64 / days * (w[1] - w[0]),
+        })
+        .collect();
+    let overdispersion =
+        fit::overdispersion(&monthly, &expected, if trend.is_some() { 2 } else { 1 });
+    if let Some(f) = trend.as_mut() {
+        f.ln_rate_end_se *= overdispersion.sqrt();
+        f.growth_se *= overdispersion.sqrt();
+    }
+    let rate = fit::quasi_poisson_rate(counted, years, overdispersion);
     let aic_poisson = 2.0 - 2.0 * fit::poisson_loglik(recs.len(), days);
     let aic_trend = trend.map_or(f64::NAN, |f| 4.0 - 2.0 * f.loglik);
     let aic_hawkes = hawkes.map_or(f64::NAN, |h| 6.0 - 2.0 * h.loglik);
@@ -309,6 +331,7 @@ fn fit_series(
         counted,
         rate,
         dispersion,
+        overdispersion,
         hawkes,
         trend,
         aic_poisson,
@@ -321,16 +344,32 @@ fn fit_series(
 pub const MAX_BRANCHING: f64 = 0.99;
 
 impl Series {
-    /// The model with the lowest AIC (on a tie, the simpler).
+    /// The model with the lowest AIC (on a tie, the simpler); between the Poisson and
+    /// the trend models, the lower QAIC (their AIC with the log-likelihood divided by
+    /// the overdispersion; the same as AIC without any), so that clusters are not read as
+    /// a trend.
     pub fn preferred(&self) -> Preferred {
         let mut best = (Preferred::Poisson, self.aic_poisson);
-        if let Some(t) = self.trend.filter(|_| self.aic_trend < best.1) {
+        if let Some(t) = self
+            .trend
+            .filter(|_| self.qaic_trend() < self.qaic_poisson())
+        {
             best = (Preferred::Trend(t), self.aic_trend);
         }
         if let Some(h) = self.hawkes.filter(|_| self.aic_hawkes < best.1) {
             best = (Preferred::Hawkes(h), self.aic_hawkes);
         }
         best.0
+    }
+
+    /// QAIC of the Poisson model: `2 p - 2 loglik / overdispersion`, `p` = 1.
+    pub fn qaic_poisson(&self) -> f64 {
+        2.0 + (self.aic_poisson - 2.0) / self.overdispersion
+    }
+
+    /// QAIC of the trend model (`p` = 2).
+    pub fn qaic_trend(&self) -> f64 {
+        4.0 + (self.aic_trend - 4.0) / self.overdispersion
     }
 
     /// The self-exciting fit when AIC prefers it.
@@ -370,6 +409,9 @@ pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
         "aic_trend",
         "preferred",
         "events_in_rate",
+        "overdispersion",
+        "qaic_poisson",
+        "qaic_trend",
     ])
     .map_err(&err)?;
     let num = crate::report::num;
@@ -410,6 +452,9 @@ pub fn rates_csv(cal: &Calibration) -> Result<Vec<u8>> {
             }
             .to_string(),
             s.counted.to_string(),
+            num(s.overdispersion),
+            num(s.qaic_poisson()),
+            num(s.qaic_trend()),
         ])
         .map_err(&err)?;
     }
@@ -536,12 +581,20 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
                 );
             }
             Preferred::Poisson => {
-                let k = x.counted as f64;
+                // With overdispersion c, as though the events came in clusters of c: the
+                // same mean, c times the variance.
+                let c = x.overdispersion;
+                let k = x.counted as f64 / c;
+                let clusters = if c > 1.0 {
+                    format!(", widened for overdispersion {c:.2}")
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     s,
-                    "rate_per_year = {{ gamma = [{:.1}, {}] }}  # Poisson rate {}/yr, 95% CI {} to {}, scaled by share (Jeffreys posterior)",
+                    "rate_per_year = {{ gamma = [{:.1}, {}] }}  # Poisson rate {}/yr, 95% CI {} to {}, scaled by share (Jeffreys posterior{clusters})",
                     k + 0.5,
-                    significant(share / years, 4),
+                    significant(share * c / years, 4),
                     significant(x.rate.0 * share, 4),
                     significant(x.rate.1 * share, 4),
                     significant(x.rate.2 * share, 4)
@@ -679,6 +732,18 @@ pub fn console(cal: &Calibration) -> String {
             },
         );
     }
+    let clustered: Vec<String> = (cal.series.iter())
+        .filter(|x| x.overdispersion > 1.0 && x.preferred_hawkes().is_none())
+        .map(|x| format!("{} {} {:.2}", x.region, x.kind.as_str(), x.overdispersion))
+        .collect();
+    if !clustered.is_empty() {
+        let _ = writeln!(
+            s,
+            "
+note: monthly counts vary more than a Poisson process's (overdispersion, against the trend or constant-rate model: {}). Such events come in clusters and tell less than their number: the rate's interval and the trend's ± are widened by the square root of it, and trend and constant rate are compared by QAIC (overdispersion in rates.csv). A self-exciting fit, from {MIN_HAWKES_EVENTS} events, models the clusters instead.",
+            clustered.join(", ")
+        );
+    }
     for x in &cal.series {
         if let Some(h) = x.preferred_hawkes().filter(|h| h.tau < 3.0) {
             let _ = writeln!(
@@ -747,16 +812,19 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
     })
 }
 
+/// The months' bounds in days from the window's start `from`: the first day of each
+/// (the window's first day for the first), then the window's end.
+fn month_bounds(from: Date, months: &[Date], days: f64) -> Vec<f64> {
+    (months.iter())
+        .map(|m| days_from(from, *m).max(0.0))
+        .chain(std::iter::once(days))
+        .collect()
+}
+
 /// Expected events in each month under the model AIC prefers: the compensator over
 /// the month.
 pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
-    let bounds: Vec<f64> = cal
-        .months
-        .iter()
-        .map(|m| days_from(cal.from, *m).max(0.0))
-        .chain(std::iter::once(cal.days))
-        .collect();
-    bounds
+    month_bounds(cal.from, &cal.months, cal.days)
         .windows(2)
         .map(|w| {
             let (a, b) = (w[0], w[1]);
@@ -773,16 +841,7 @@ pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
                         .sum();
                     h.mu * (b - a) + h.n * excited
                 }
-                Preferred::Trend(f) => {
-                    // The integral of rate_end exp(beta (s - T)) over [a, b].
-                    let beta = f.growth.ln_1p() / 365.25;
-                    let at = |s: f64| (beta * (s - cal.days)).exp();
-                    if beta == 0.0 {
-                        f.rate_end * (b - a)
-                    } else {
-                        f.rate_end * (at(b) - at(a)) / beta
-                    }
-                }
+                Preferred::Trend(f) => fit::trend_expected(&f, a, b, cal.days),
                 Preferred::Poisson => x.rate.0 / 365.25 * (b - a),
             }
         })

@@ -136,7 +136,7 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
                 m.start,
                 date(x.p50),
                 if x.p5 > last {
-                    " (here at least 95% of the days are)"
+                    " (here at least 95% of these days lie past the horizon)"
                 } else {
                     ""
                 }
