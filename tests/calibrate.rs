@@ -911,3 +911,30 @@ fn clustered_events_widen_the_rate_interval_and_are_not_read_as_a_trend() {
     assert!(few > reps / 2, "{few}");
     assert!(trend > 0, "{trend} of {few}");
 }
+
+#[test]
+fn a_latin1_file_is_read_as_latin1_and_said_so() {
+    // GTD's CSV is saved in Latin-1: `é` is the one byte 0xE9, not UTF-8.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("latin1.csv");
+    let mut content = b"date,region,kind,summary\n".to_vec();
+    for month in 1..=12 {
+        content.extend(format!("2024-{month:02}-10,Sindh,attack,caf").as_bytes());
+        content.extend(b"\xe9 Karachi\n");
+    }
+    std::fs::write(&file, &content).unwrap();
+    let args = ["--from", "2024-01-01", "--to", "2024-12-31"];
+    let out = calibrate_in(&file, &args, &tmp.path().join("o"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("latin1.csv is not UTF-8 text; it was read as Latin-1 (ISO-8859-1)"),
+        "{stdout}"
+    );
+    let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
+    assert!(rates.contains("\nSindh,attack,12,"), "{rates}");
+}

@@ -697,6 +697,118 @@ fn without_provenance(path: &Path) -> Vec<u8> {
 }
 
 #[test]
+fn a_run_never_replaces_its_own_scenario_and_its_copy_says_how_it_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario("baseline.toml")).unwrap();
+    // The scenario as `scenario.toml` in the output folder: refused before any trial.
+    let own = tmp.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(own.join("scenario.toml"), &text).unwrap();
+    for args in [
+        vec!["run", "scenario.toml"],
+        vec!["sensitivity", "scenario.toml", "--swing-trials", "5"],
+    ] {
+        let out = shortfall()
+            .current_dir(&own)
+            .args(&args)
+            .args(["--trials", "20", "--out", "."])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write ./scenario.toml: it is a file this run read (its scenario); the results would replace it"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(own.join("scenario.toml")).unwrap(),
+            text
+        );
+        assert_eq!(std::fs::read_dir(&own).unwrap().count(), 1);
+    }
+    // A seed and trials from the flags are given at the end of the copy, which repeats
+    // the run; without them, the copy is the scenario byte for byte.
+    let (a, b, c) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
+    assert!(
+        run_into(&a, &["--trials", "30", "--seed", "8"])
+            .status
+            .success()
+    );
+    let copy = std::fs::read_to_string(a.join("scenario.toml")).unwrap();
+    assert_eq!(
+        copy,
+        format!(
+            "{text}\n# Run with seed 8 and 30 trials, not the seed and trials above; to repeat it:\n# shortfall run scenario.toml --seed 8 --trials 30\n"
+        )
+    );
+    // The manifest's SHA-256 is that of the copy as written.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["scenario_sha256"],
+        shortfall::report::files::sha256_hex(copy.as_bytes())
+    );
+    let again = shortfall()
+        .arg("run")
+        .arg(a.join("scenario.toml"))
+        .args(["--seed", "8", "--trials", "30", "--out"])
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    for f in ["summary.csv", "trials.csv", "yearly.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap()
+        );
+    }
+    let small = format!(
+        "trials = 20\nseed = 4\n{}",
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml")
+        )
+        .unwrap()
+    );
+    let own = tmp.path().join("small.toml");
+    std::fs::write(&own, &small).unwrap();
+    let out = shortfall()
+        .arg("run")
+        .arg(&own)
+        .arg("--out")
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read_to_string(c.join("scenario.toml")).unwrap(),
+        small
+    );
+    // `compare` runs every scenario with the first's seed and trials, and says so.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(&other, small.replace("seed = 4", "seed = 99")).unwrap();
+    let out = shortfall()
+        .arg("compare")
+        .arg(&own)
+        .arg(&other)
+        .arg("--out")
+        .arg(tmp.path().join("d"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: every scenario runs with the first's seed (4) and 20 trials, on common random numbers: broken#2 sets seed 99 (ignored)"),
+        "{stderr}"
+    );
+    let copy = std::fs::read_to_string(tmp.path().join("d/scenario-2-broken_2.toml")).unwrap();
+    assert!(copy.ends_with("# Run with seed 4 and 20 trials, not the seed and trials above; to repeat it:\n# shortfall compare scenario-1-....toml scenario-2-....toml ... --seed 4 --trials 20\n"), "{copy}");
+}
+
+#[test]
 fn compare_sweep_and_sensitivity_files_are_identical_for_one_and_two_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let small = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/valid_small.toml");

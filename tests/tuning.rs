@@ -846,9 +846,49 @@ fn bad_overrides_and_parents_are_explained() {
             "--param",
             "hazards[h].rate_per_year",
             "--values",
+            "4",
+        ],
+        "invalid value for --values: needs 2 to 200 values, the first the reference of the others; got 1 (for one value, use `run --set`)",
+    );
+    fails_with(
+        &["sensitivity", s, "--swing-trials", "18446744073709551615"],
+        "invalid value for --swing-trials: must be from 1 to 100000000",
+    );
+    // A value that runs on into another key on a new line is not cut short silently.
+    fails_with(
+        &["check", s, "--set", "hazards[h].rate_per_year=3\nseed=5"],
+        "the value of `hazards[h].rate_per_year` runs on into a second key, `seed`, on a new line; give each override its own --set",
+    );
+    // The seed (or trials) from a flag and from --set at once.
+    fails_with(
+        &["run", s, "--seed", "8", "--set", "seed=7"],
+        "invalid value for --seed: cannot be combined with --set seed=... (both give the seed; keep one)",
+    );
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "hazards[h].rate_per_year",
+            "--values",
+            "1,2",
+            "--trials",
+            "9",
+            "--set",
+            "trials = 7",
+        ],
+        "invalid value for --trials: cannot be combined with --set trials=...",
+    );
+    fails_with(
+        &[
+            "sweep",
+            s,
+            "--param",
+            "hazards[h].rate_per_year",
+            "--values",
             "1,2.5,3,2.5",
         ],
-        "invalid value for --values: 2.5 is given twice (values 2 and 4); each value runs once",
+        "invalid value for --values: 2.5 is given twice (the values in places 2 and 4); each value runs once",
     );
     // `--values` and `--range` take values that begin with a hyphen (negative numbers),
     // so a flag where the value belongs is named as one.

@@ -632,6 +632,13 @@ pub fn console(cal: &Calibration) -> String {
         cal.events.records.len(),
         cal.outside_window
     );
+    if cal.events.latin1 {
+        let _ = writeln!(
+            s,
+            "note: {} is not UTF-8 text; it was read as Latin-1 (ISO-8859-1), as GTD's CSV is saved. If it is in another encoding, save it as UTF-8 first\n",
+            cal.events.path.display()
+        );
+    }
     if cal.days < 365.0 {
         let _ = writeln!(
             s,

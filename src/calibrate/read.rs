@@ -88,6 +88,8 @@ pub struct Events {
     pub left_out: BTreeMap<String, Vec<usize>>,
     /// Data rows read.
     pub rows: usize,
+    /// The file was not UTF-8 and was read as Latin-1 (ISO-8859-1), as GTD's CSV is.
+    pub latin1: bool,
 }
 
 /// Lines of a file's records, counted as far as the last one asked for, so that a file
@@ -266,6 +268,18 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             "is empty: expected a CSV file with a header row".into(),
         ));
     }
+    // GTD's CSV comes in Latin-1: a file that is not UTF-8 is read as Latin-1, each byte
+    // the character of that number (which any byte sequence is), and the console says so.
+    let latin1 = std::str::from_utf8(&bytes).is_err();
+    let bytes = if latin1 {
+        bytes
+            .iter()
+            .map(|&b| char::from(b))
+            .collect::<String>()
+            .into_bytes()
+    } else {
+        bytes
+    };
     let delim = delimiter(&bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
@@ -324,6 +338,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     };
     let mut ev = Events {
         path: path.to_path_buf(),
+        latin1,
         ..Events::default()
     };
     let mut lines = Lines::new(&bytes);

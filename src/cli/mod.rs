@@ -140,6 +140,22 @@ pub struct Common {
 impl Common {
     /// Trials and seed for a model, from the flags or the scenario.
     pub(crate) fn trials_seed(&self, model: &crate::model::Model) -> Result<(u64, u64)> {
+        // One value from two places would leave the copy of the scenario saying another
+        // than the run used.
+        for (flag, given, key) in [
+            ("--seed", self.seed.is_some(), "seed"),
+            ("--trials", self.trials.is_some(), "trials"),
+        ] {
+            let set = |s: &&String| s.split('=').next().is_some_and(|k| k.trim() == key);
+            if given && self.set.iter().any(|s| set(&s)) {
+                return Err(Error::Usage {
+                    flag,
+                    message: format!(
+                        "cannot be combined with --set {key}=... (both give the {key}; keep one)"
+                    ),
+                });
+            }
+        }
         let trials = self.trials.unwrap_or(model.trials);
         if trials == 0 || trials > engine::MAX_TRIALS {
             return Err(Error::Usage {
@@ -289,6 +305,29 @@ pub(crate) fn print_notes(r: &scenario::resolve::Resolved) {
     }
 }
 
+/// A scenario's text as a run writes its copy (`scenario.toml`): the text itself, closed
+/// by a comment giving the seed and the trials the run used where they are not the ones
+/// it sets (`--seed`, `--trials`, `--precision`, or a `compare` that runs every scenario
+/// with the first's), so that the copy says how to repeat the run.
+pub(crate) fn as_run(
+    text: &str,
+    model: &crate::model::Model,
+    (trials, seed): (u64, u64),
+    command: &str,
+) -> String {
+    if model.trials == trials && model.seed == seed {
+        return text.to_string();
+    }
+    let mut s = text.to_string();
+    if !s.is_empty() && !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s += &format!(
+        "\n# Run with seed {seed} and {trials} trials, not the seed and trials above; to repeat it:\n# shortfall {command} --seed {seed} --trials {trials}\n"
+    );
+    s
+}
+
 /// Minimum trials before a --precision run may stop.
 const MIN_PRECISION_TRIALS: u64 = 2 * engine::CHUNK;
 
@@ -342,7 +381,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut compiled = Compiled::new(model);
     compiled.sampling = common.sampling;
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(&resolved.files);
+    out.read_from(&resolved.files, &["scenario.toml".into()])?;
     let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
     let bar = progress_bar(trials, common.quiet);
     let mut errors = (f64::NAN, f64::NAN);
@@ -574,7 +613,13 @@ fn write_outputs(
         seed: run.seed,
     };
     let drawn = charts::render_all(&inputs, out)?;
-    out.write("scenario.toml", run.resolved.text.as_bytes())?;
+    let copy = as_run(
+        &run.resolved.text,
+        &compiled.model,
+        (run.trials, run.seed),
+        "run scenario.toml",
+    );
+    out.write("scenario.toml", copy.as_bytes())?;
     let mut written: Vec<String> = [
         "summary.csv",
         "trials.csv",
@@ -596,7 +641,7 @@ fn write_outputs(
         scenario_path: run.resolved.label.clone(),
         scenario_files: run.resolved.files.clone(),
         overrides: run.resolved.sets.clone(),
-        scenario_sha256: files::sha256_hex(run.resolved.text.as_bytes()),
+        scenario_sha256: files::sha256_hex(copy.as_bytes()),
         sampling: run.sampling,
         convergence: run.convergence,
         seed: run.seed,

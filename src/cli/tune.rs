@@ -239,13 +239,15 @@ struct ScenarioEntry {
 }
 
 impl ScenarioEntry {
-    fn new(name: &str, r: &Resolved) -> ScenarioEntry {
+    /// The entry of scenario `r`, with the SHA-256 of `text`: its copy as written (see
+    /// [`super::as_run`]), or for a sweep's variant, which has none, its resolved text.
+    fn new(name: &str, r: &Resolved, text: &str) -> ScenarioEntry {
         ScenarioEntry {
             name: name.to_string(),
             path: r.label.clone(),
             files: r.files.clone(),
             overrides: r.sets.clone(),
-            sha256: sha256_hex(r.text.as_bytes()),
+            sha256: sha256_hex(text.as_bytes()),
         }
     }
 }
@@ -372,7 +374,24 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             .collect::<Vec<_>>(),
     );
     let models: Vec<&crate::model::Model> = loaded.iter().map(|(m, _)| m).collect();
-    let notes = comparability_notes(&models, &names);
+    let mut notes = comparability_notes(&models, &names);
+    // Every scenario runs with one seed and count, for common random numbers.
+    let others: Vec<String> = (models.iter().zip(&names).skip(1))
+        .filter_map(|(m, name)| {
+            let seed =
+                (common.seed.is_none() && m.seed != seed).then(|| format!("seed {}", m.seed));
+            let trials = (common.trials.is_none() && m.trials != trials)
+                .then(|| format!("trials {}", m.trials));
+            let set: Vec<String> = seed.into_iter().chain(trials).collect();
+            (!set.is_empty()).then(|| format!("{name} sets {}", set.join(" and ")))
+        })
+        .collect();
+    if !others.is_empty() {
+        notes.push(format!(
+            "every scenario runs with the first's seed ({seed}) and {trials} trials, on common random numbers: {} (ignored)",
+            others.join("; ")
+        ));
+    }
     for n in &notes {
         eprintln!("note: {n}");
     }
@@ -436,8 +455,12 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .zip(&aggs)
         .map(|(c, a)| summaries(c, a))
         .collect();
+    // Each scenario's copy, numbered so that no two scenarios can write the same file.
+    let copies: Vec<String> = (names.iter().enumerate())
+        .map(|(i, n)| format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_")))
+        .collect();
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(resolved.iter().flat_map(|r| &r.files));
+    out.read_from(resolved.iter().flat_map(|r| &r.files), &copies)?;
     // compare.csv: metrics side by side (the union of the scenarios' metrics).
     let mut metrics: Vec<(String, String)> = Vec::new();
     for v in &variants {
@@ -606,10 +629,16 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         "thresholds.csv".into(),
     ];
     let mut scenario_files = Vec::new();
-    for (i, (n, r)) in names.iter().zip(&resolved).enumerate() {
-        // Numbered, so that no two scenarios can write the same file.
-        let f = format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_"));
-        out.write(&f, r.text.as_bytes())?;
+    let mut entries = Vec::new();
+    for (i, ((f, r), n)) in copies.into_iter().zip(&resolved).zip(&names).enumerate() {
+        let text = super::as_run(
+            &r.text,
+            &variants[i].model,
+            (trials, seed),
+            "compare scenario-1-....toml scenario-2-....toml ...",
+        );
+        out.write(&f, text.as_bytes())?;
+        entries.push(ScenarioEntry::new(n, r, &text));
         scenario_files.push(f.clone());
         files.push(f);
     }
@@ -623,11 +652,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         arguments: super::arguments(),
         command: "compare".into(),
         swing_trials: None,
-        scenarios: names
-            .iter()
-            .zip(&resolved)
-            .map(|(n, r)| ScenarioEntry::new(n, r))
-            .collect(),
+        scenarios: entries,
         seed,
         trials,
         sampling: common.sampling,
@@ -963,7 +988,11 @@ fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
             let steps: usize = steps
                 .trim()
                 .parse()
-                .map_err(|_| bad(format!("STEPS `{steps}` is not a whole number")))?;
+                .map_err(|_| {
+                    bad(format!(
+                        "STEPS `{steps}` is not a whole number from 2 to 200 (the number of values, both ends included)"
+                    ))
+                })?;
             if !(lo.is_finite() && hi.is_finite()) || hi <= lo || !(2..=200).contains(&steps) {
                 return Err(bad(format!(
                     "`{r}`: needs LO < HI and 2 to 200 STEPS (values, both ends included)"
@@ -979,17 +1008,20 @@ fn sweep_values(args: &SweepArgs) -> Result<Vec<f64>> {
             message: "every value must be a finite number".into(),
         });
     }
-    if values.len() > 200 {
+    if !(2..=200).contains(&values.len()) {
         return Err(Error::Usage {
             flag: "--values",
-            message: "at most 200 values".into(),
+            message: format!(
+                "needs 2 to 200 values, the first the reference of the others; got {} (for one value, use `run --set`)",
+                values.len()
+            ),
         });
     }
     if let Some((i, v)) = (values.iter().enumerate()).find(|(i, v)| values[..*i].contains(v)) {
         return Err(Error::Usage {
             flag: "--values",
             message: format!(
-                "{} is given twice (values {} and {}); each value runs once",
+                "{} is given twice (the values in places {} and {}); each value runs once",
                 toml_number(*v),
                 values.iter().position(|x| x == v).map_or(0, |j| j + 1),
                 i + 1
@@ -1198,8 +1230,17 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let (theader, trows, tlines) =
         compare_thresholds(&variants, &aggs, (&names, &labels), "value", trials);
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(resolved.iter().flat_map(|r| &r.files));
-    out.write("scenario.toml", base.text.as_bytes())?;
+    out.read_from(
+        resolved.iter().flat_map(|r| &r.files),
+        &["scenario.toml".into()],
+    )?;
+    let text = super::as_run(
+        &base.text,
+        &variants[0].model,
+        (trials, seed),
+        &format!("sweep scenario.toml --param {} --values ...", args.param),
+    );
+    out.write("scenario.toml", text.as_bytes())?;
     write_csv(&mut out, "sweep.csv", &header, &rows)?;
     write_csv(&mut out, "thresholds.csv", &theader, &trows)?;
     let chart = render_sweep(
@@ -1288,7 +1329,9 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         scenarios: values
             .iter()
             .zip(&resolved)
-            .map(|(v, r)| ScenarioEntry::new(&format!("{}={}", args.param, toml_number(*v)), r))
+            .map(|(v, r)| {
+                ScenarioEntry::new(&format!("{}={}", args.param, toml_number(*v)), r, &r.text)
+            })
             .collect(),
         seed,
         trials,
@@ -1412,10 +1455,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let (model, resolved) = scenario::load_with(args.scenario.as_deref(), &common.set)?;
     print_notes(&resolved);
     let (trials, seed) = common.trials_seed(&model)?;
-    if args.swing_trials == 0 {
+    if args.swing_trials == 0 || args.swing_trials > engine::MAX_TRIALS {
         return Err(Error::Usage {
             flag: "--swing-trials",
-            message: "must be at least 1".into(),
+            message: format!(
+                "must be from 1 to {} (each one-at-a-time run takes that many); got {}",
+                engine::MAX_TRIALS,
+                args.swing_trials
+            ),
         });
     }
     let swing_trials = args.swing_trials;
@@ -1590,8 +1637,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     // Reduction when switched off = (all on) - (off): `diff` holds on - off.
     hazards.sort_by(|a, b| b.reduction.diff.mean.total_cmp(&a.reduction.diff.mean));
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(&resolved.files);
-    out.write("scenario.toml", resolved.text.as_bytes())?;
+    out.read_from(&resolved.files, &["scenario.toml".into()])?;
+    let copy = super::as_run(
+        &resolved.text,
+        &base.model,
+        (trials, seed),
+        "sensitivity scenario.toml",
+    );
+    out.write("scenario.toml", copy.as_bytes())?;
     let header: Vec<String> = [
         "rank",
         "input",
@@ -1834,7 +1887,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         arguments: super::arguments(),
         command: format!("sensitivity --swing-trials {swing_trials}"),
         swing_trials: Some(swing_trials),
-        scenarios: vec![ScenarioEntry::new(&name, &resolved)],
+        scenarios: vec![ScenarioEntry::new(&name, &resolved, &copy)],
         seed,
         trials,
         sampling: common.sampling,

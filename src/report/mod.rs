@@ -45,6 +45,16 @@ pub fn annual_rate_factors(m: &crate::model::Model) -> Vec<f64> {
         .collect()
 }
 
+/// The error for an output file that would replace a file the run read.
+fn replaces_input(path: &Path) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(
+            "it is a file this run read (its scenario); the results would replace it: give another --out, or run a copy of the scenario kept elsewhere (no file of this run was kept)",
+        ),
+    }
+}
+
 /// An output folder whose files appear only on commit.
 #[derive(Debug)]
 pub struct OutDir {
@@ -107,13 +117,28 @@ impl OutDir {
         })
     }
 
-    /// Marks the files this run read, so that commit never removes them.
-    pub fn read_from<'a>(&mut self, files: impl IntoIterator<Item = &'a String>) {
+    /// Marks the files this run read, so that commit never removes them; an error if
+    /// one is in the folder under one of the names in `copies`, those the run writes
+    /// its copies of the scenarios to, so that it stops before any work is done (commit
+    /// checks every file written).
+    pub fn read_from<'a>(
+        &mut self,
+        files: impl IntoIterator<Item = &'a String>,
+        copies: &[String],
+    ) -> Result<()> {
         self.inputs.extend(
             files
                 .into_iter()
                 .filter_map(|f| std::fs::canonicalize(f).ok()),
         );
+        let dir = std::fs::canonicalize(&self.dir).ok();
+        for input in &self.inputs {
+            let name = input.file_name().unwrap_or_default().to_string_lossy();
+            if copies.iter().any(|c| *c == name) && input.parent() == dir.as_deref() {
+                return Err(replaces_input(&self.dir.join(&*name)));
+            }
+        }
+        Ok(())
     }
 
     /// The folder.
@@ -168,6 +193,12 @@ impl OutDir {
                     "a folder of that name is in the way; remove or rename it (no file of this run was kept)",
                 ),
             });
+        }
+        // Nor is a file this run read replaced by one it wrote.
+        if let Some((_, fin)) = (self.pending.iter())
+            .find(|(_, fin)| std::fs::canonicalize(fin).is_ok_and(|c| self.inputs.contains(&c)))
+        {
+            return Err(replaces_input(fin));
         }
         let stale = self.stale();
         // An earlier run's files that this run replaces are first set aside, so that a

@@ -974,6 +974,15 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, Str
             "the value of `{key}`, `{value}`, is not valid TOML: {why}; for example {example}"
         ));
     }
+    // A value that reads as several keys (`3` and a new line `seed=5`) would keep the
+    // first and drop the rest silently.
+    if let Ok(t) = format!("v = {value}").parse::<Table>()
+        && let Some(extra) = t.keys().find(|k| *k != "v")
+    {
+        return Err(format!(
+            "the value of `{key}` runs on into a second key, `{extra}`, on a new line; give each override its own --set"
+        ));
+    }
     // A threshold's metric is one key, dots and all (see `flat_thresholds`).
     if let Some(metric) = key.strip_prefix("thresholds.").filter(|m| !m.is_empty()) {
         let metric = metric.trim_matches('"');
