@@ -672,7 +672,9 @@ fn a_self_exciting_fit_whose_decay_outlasts_the_window_is_left_out() {
         ),
     )
     .unwrap();
-    let out = calibrate_in(&events, &[], &tmp.path().join("o"));
+    // (The window given: left to the events, one date is refused.)
+    let day = ["--from", "2024-05-05", "--to", "2024-05-05"];
+    let out = calibrate_in(&events, &day, &tmp.path().join("o"));
     assert!(
         out.status.success(),
         "{}",
@@ -787,6 +789,58 @@ fn a_window_without_events_is_refused() {
             "bad.csv: no row could be mapped to a region and hazard kind (1 row read): 1 x unknown region \"Atlantis\"",
         ],
     );
+    // A window left to the events needs three dates or more: one event alone made a
+    // one-day window and a rate of 183 a year.
+    refused(
+        b"date,region,kind\n2024-01-01,Sindh,attack\n2024-01-01,Punjab,protest\n2024-03-01,Sindh,attack\n",
+        &[
+            "invalid value for --from/--to: the window would be set by the events themselves, and they fall on 2 dates (2024-01-01 to 2024-03-01): too few to measure a rate between them; give --from and --to",
+        ],
+    );
+}
+
+#[test]
+fn a_region_and_kind_without_events_in_the_window_has_a_rate_of_zero() {
+    // Balochistan's protests all fall before the window: their series stays, at 0 a
+    // year, with the exact upper bound for no event in two years (3.6889 / 2 a year).
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("e.csv");
+    let mut rows = String::from("date,region,kind\n2018-05-01,Balochistan,protest\n");
+    for month in 1..=12 {
+        rows += &format!("2021-{month:02}-15,Balochistan,attack\n");
+    }
+    std::fs::write(&file, rows).unwrap();
+    let args = ["--from", "2021-01-01", "--to", "2022-12-31"];
+    let out = calibrate_in(&file, &args, &tmp.path().join("o"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (h, rows) = {
+        let mut r = csv::Reader::from_path(tmp.path().join("o/rates.csv")).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect();
+        (h, rows)
+    };
+    let at = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let none = (rows.iter().find(|r| r[1] == "protest")).expect("a row of the protests");
+    assert_eq!(
+        (&*none[at("events")], &*none[at("rate_per_year")]),
+        ("0", "0")
+    );
+    let years = 730.0 / 365.25;
+    let hi: f64 = none[at("rate_ci_high")].parse().unwrap();
+    assert!((hi - 3.6889 / years).abs() < 1e-3, "{hi}");
+    let fragment = std::fs::read_to_string(tmp.path().join("o/hazards.toml")).unwrap();
+    assert!(
+        fragment.contains("name = \"balochistan_protest\""),
+        "{fragment}"
+    );
+    pastes(&fragment);
 }
 
 #[test]

@@ -171,6 +171,11 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
     let (mut outside, mut approximate, mut repeated) = (0, 0, 0);
     for r in &events.records {
         if !r.in_window(from, to) {
+            // A region and kind with no event in the window still has its series: a
+            // rate of 0, with its interval.
+            groups
+                .entry((r.region.clone(), r.kind.index()))
+                .or_default();
             outside += 1;
             continue;
         }
@@ -181,13 +186,28 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             .or_default()
             .push(r);
     }
-    if groups.is_empty() {
+    if groups.values().all(Vec::is_empty) {
         let (first, last) = (first.unwrap_or(from), last.unwrap_or(to));
         return Err(Error::Usage {
             flag: "--from/--to",
             message: format!(
                 "the window {from} to {to} holds none of the {} mapped events (dated {first} to {last}); widen it",
                 events.records.len()
+            ),
+        });
+    }
+    // A window whose ends the events set needs events between them to measure a rate
+    // over: with fewer than three dates, a single event gives a one-day window and a
+    // rate of hundreds a year.
+    let mut dates: Vec<Date> = (groups.values().flatten()).map(|r| r.date).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    if !(from_given && to_given) && dates.len() < 3 {
+        return Err(Error::Usage {
+            flag: "--from/--to",
+            message: format!(
+                "the window would be set by the events themselves, and they fall on {} ({from} to {to}): too few to measure a rate between them; give --from and --to, the period the file covers",
+                counted(dates.len(), "date", "dates"),
             ),
         });
     }

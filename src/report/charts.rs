@@ -1374,12 +1374,21 @@ where
         "Events per month and the fitted models",
         (FONT, 28).into_font().style(FontStyle::Bold),
     )?;
-    let sub = format!("{source} · {} to {}", cal.from, cal.to);
-    let area = area.titled(&sub, (FONT, 17).into_font().color(&GREY))?;
-    let area = area.margin(5, 15, 10, 25);
     let mut series: Vec<&crate::calibrate::Series> = cal.series.iter().collect();
     series.sort_by_key(|x| std::cmp::Reverse(x.times.len()));
     series.truncate(4);
+    let shown = if cal.series.len() > series.len() {
+        format!(
+            " · the {} largest of {} series (all in rates.csv)",
+            series.len(),
+            cal.series.len()
+        )
+    } else {
+        String::new()
+    };
+    let sub = format!("{source} · {} to {}{shown}", cal.from, cal.to);
+    let area = area.titled(&sub, (FONT, 17).into_font().color(&GREY))?;
+    let area = area.margin(5, 15, 10, 25);
     let months = cal.months.len().max(1);
     let expected: Vec<Vec<f64>> = series
         .iter()
@@ -1390,7 +1399,10 @@ where
         .flat_map(|x| x.monthly.iter().cloned())
         .chain(expected.iter().flatten().cloned())
         .fold(1.0, f64::max)
-        * 1.15;
+        // Room above the lines for the legend, two rows a series of about 4.5% of the
+        // plot's height each, so that it hides none of them.
+        * 1.1
+        / (1.0 - 0.09 * series.len() as f64);
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(55)
         .y_label_area_size(70)
@@ -1414,7 +1426,7 @@ where
         let color = PALETTE[j % PALETTE.len()];
         // (The model whose expected counts `expected_monthly` gives.)
         let model = match x.preferred() {
-            crate::calibrate::Preferred::Hawkes(_) => "self-exciting fit",
+            crate::calibrate::Preferred::Hawkes(_) => "self-exciting fit, given the events before",
             crate::calibrate::Preferred::Trend(_) => "fit with a trend",
             crate::calibrate::Preferred::Poisson => "Poisson fit",
         };
