@@ -771,6 +771,13 @@ fn bad_flag_values_name_what_is_valid() {
             "expected an ISO date such as 2024-01-31, got `2025-13-01`",
         ],
     );
+    refused_with(
+        &seeds,
+        &["--mapping", "no_such_mapping.csv"],
+        &[
+            "invalid value for --mapping: `no_such_mapping.csv` is not a file (no such file); give a CSV with the columns field,value,maps_to",
+        ],
+    );
 }
 
 #[test]

@@ -859,6 +859,16 @@ fn bad_overrides_and_parents_are_explained() {
         &["check", s, "--set", "hazards[h].rate_per_year=3\nseed=5"],
         "the value of `hazards[h].rate_per_year` runs on into a second key, `seed`, on a new line; give each override its own --set",
     );
+    // A refused rate is not reported again through an estimate of events made of it.
+    fails_with(
+        &["check", s, "--set", "hazards[h].rate_per_year=1e308"],
+        "is invalid (1 problem):",
+    );
+    // A seed past TOML's integers says where they end.
+    fails_with(
+        &["check", s, "--set", "seed=18446744073709551615"],
+        "seed: must be a whole number >= 0 and at most 9223372036854775807, without a decimal point; got 1.8446744073709552e19",
+    );
     // The seed (or trials) from a flag and from --set at once.
     fails_with(
         &["run", s, "--seed", "8", "--set", "seed=7"],

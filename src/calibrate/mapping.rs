@@ -162,6 +162,16 @@ impl Mapping {
             column: Some(column.to_string()),
             message,
         };
+        if !path.is_file() {
+            return Err(Error::Usage {
+                flag: "--mapping",
+                message: format!(
+                    "`{}` is not a file{}; give a CSV with the columns field,value,maps_to",
+                    path.display(),
+                    if path.exists() { "" } else { " (no such file)" }
+                ),
+            });
+        }
         let mut rdr = csv::Reader::from_path(path).map_err(|e| super::read::csv_error(path, e))?;
         let headers = rdr
             .headers()

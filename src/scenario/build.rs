@@ -351,10 +351,20 @@ impl Builder<'_> {
                     toml::Value::Float(x) => format!("{x:?}"),
                     other => super::values::kind_of(other).to_string(),
                 };
+                // (TOML's integers stop at 9223372036854775807: a larger one reads as a
+                // float.)
+                let most = match other {
+                    toml::Value::Float(x) if *x > i64::MAX as f64 => {
+                        format!(" and at most {}", i64::MAX)
+                    }
+                    _ => String::new(),
+                };
                 self.err(
                     path,
                     Some(span),
-                    format!("must be a whole number >= {min}, without a decimal point; got {got}"),
+                    format!(
+                        "must be a whole number >= {min}{most}, without a decimal point; got {got}"
+                    ),
                 );
                 default
             }
@@ -1837,7 +1847,12 @@ impl Builder<'_> {
         let b = model.branching_matrix_max();
         let n = solve_offspring(&b, &per_hazard);
         let total: f64 = n.iter().sum();
-        // (An estimate that overflows, or is not a number, is refused too.)
+        // (An estimate that overflows, or is not a number, is refused too; but not one
+        // made of values already refused, such as a rate above 1e15, whose message says
+        // what to fix.)
+        if !total.is_finite() && !self.problems.is_empty() {
+            return;
+        }
         if total.is_nan() || total > MAX_EVENTS {
             // The hazard with the most events, offspring included.
             let (worst, _) = (n.iter().enumerate()).fold((0, 0.0), |(k, x), (i, &y)| {

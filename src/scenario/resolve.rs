@@ -806,7 +806,7 @@ fn steps(path: &str) -> std::result::Result<Vec<Step>, String> {
         }
     }
     if out.is_empty() {
-        return Err("an empty key; write --set KEY=VALUE".into());
+        return Err("an empty key; give a key path such as hazards[NAME].rate_per_year".into());
     }
     Ok(out)
 }
