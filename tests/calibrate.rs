@@ -2,6 +2,8 @@
 //! project's own hazard processes, coverage of the intervals over many repetitions,
 //! the ACLED and GTD layouts, and the messages for bad files.
 
+mod common;
+
 use assert_cmd::Command;
 use shortfall::calibrate::fit::{fit_hawkes, fit_trend, poisson_rate, thinned};
 use shortfall::engine::Compiled;
@@ -824,15 +826,7 @@ fn a_region_and_kind_without_events_in_the_window_has_a_rate_of_zero() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (h, rows) = {
-        let mut r = csv::Reader::from_path(tmp.path().join("o/rates.csv")).unwrap();
-        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-        let rows: Vec<Vec<String>> = r
-            .records()
-            .map(|x| x.unwrap().iter().map(String::from).collect())
-            .collect();
-        (h, rows)
-    };
+    let (h, rows) = common::csv_rows(&tmp.path().join("o/rates.csv"));
     let at = |name: &str| h.iter().position(|c| c == name).unwrap();
     let none = (rows.iter().find(|r| r[1] == "protest")).expect("a row of the protests");
     assert_eq!(

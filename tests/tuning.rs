@@ -3,7 +3,7 @@
 //! and runs to a precision.
 
 mod common;
-use common::{outcomes, small_text};
+use common::{csv_rows, outcomes, small_text};
 
 use assert_cmd::Command;
 use shortfall::engine::outcome::{DELIVERED_VALUE, SHORTFALL_FRACTION};
@@ -29,16 +29,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
 }
 
 /// A report page is self-contained: no scripts, no external resources, every chart
@@ -839,56 +829,55 @@ fn bad_overrides_and_parents_are_explained() {
             message,
         );
     }
-    fails_with(
-        &[
-            "sweep",
-            s,
-            "--param",
-            "hazards[h].rate_per_year",
-            "--values",
-            "4",
-        ],
-        "invalid value for --values: needs 2 to 200 values, the first the reference of the others; got 1 (for one value, use `run --set`)",
-    );
-    fails_with(
-        &["sensitivity", s, "--swing-trials", "18446744073709551615"],
-        "invalid value for --swing-trials: must be from 1 to 100000000",
-    );
-    // A value that runs on into another key on a new line is not cut short silently.
-    fails_with(
-        &["check", s, "--set", "hazards[h].rate_per_year=3\nseed=5"],
-        "the value of `hazards[h].rate_per_year` runs on into a second key, `seed`, on a new line; give each override its own --set",
-    );
-    // A refused rate is not reported again through an estimate of events made of it.
-    fails_with(
-        &["check", s, "--set", "hazards[h].rate_per_year=1e308"],
-        "is invalid (1 problem):",
-    );
-    // A seed past TOML's integers says where they end.
-    fails_with(
-        &["check", s, "--set", "seed=18446744073709551615"],
-        "seed: must be a whole number >= 0 and at most 9223372036854775807, without a decimal point; got 1.8446744073709552e19",
-    );
-    // The seed (or trials) from a flag and from --set at once.
-    fails_with(
-        &["run", s, "--seed", "8", "--set", "seed=7"],
-        "invalid value for --seed: cannot be combined with --set seed=... (both give the seed; keep one)",
-    );
-    fails_with(
-        &[
-            "sweep",
-            s,
-            "--param",
-            "hazards[h].rate_per_year",
-            "--values",
-            "1,2",
-            "--trials",
-            "9",
-            "--set",
-            "trials = 7",
-        ],
-        "invalid value for --trials: cannot be combined with --set trials=...",
-    );
+    let h = "hazards[h].rate_per_year";
+    let refused: [(&[&str], &str); 7] = [
+        (
+            &["sweep", s, "--param", h, "--values", "4"],
+            "invalid value for --values: needs 2 to 200 values, the first the reference of the others; got 1 (for one value, use `run --set`)",
+        ),
+        (
+            &["sensitivity", s, "--swing-trials", "18446744073709551615"],
+            "invalid value for --swing-trials: must be from 1 to 100000000",
+        ),
+        // A value that runs on into another key on a new line is not cut short silently.
+        (
+            &["check", s, "--set", "hazards[h].rate_per_year=3\nseed=5"],
+            "the value of `hazards[h].rate_per_year` runs on into a second key, `seed`, on a new line; give each override its own --set",
+        ),
+        // A refused rate is not reported again through an estimate of events made of it.
+        (
+            &["check", s, "--set", "hazards[h].rate_per_year=1e308"],
+            "is invalid (1 problem):",
+        ),
+        // A seed past TOML's integers says where they end.
+        (
+            &["check", s, "--set", "seed=18446744073709551615"],
+            "seed: must be a whole number >= 0 and at most 9223372036854775807, without a decimal point; got 1.8446744073709552e19",
+        ),
+        // The seed (or trials) from a flag and from --set at once.
+        (
+            &["run", s, "--seed", "8", "--set", "seed=7"],
+            "invalid value for --seed: cannot be combined with --set seed=... (both give the seed; keep one)",
+        ),
+        (
+            &[
+                "sweep",
+                s,
+                "--param",
+                h,
+                "--values",
+                "1,2",
+                "--trials",
+                "9",
+                "--set",
+                "trials = 7",
+            ],
+            "invalid value for --trials: cannot be combined with --set trials=...",
+        ),
+    ];
+    for (args, message) in refused {
+        fails_with(args, message);
+    }
     fails_with(
         &[
             "sweep",

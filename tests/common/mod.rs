@@ -40,3 +40,14 @@ pub fn outcomes(c: &Compiled, seed: u64, n: u64, threads: usize) -> Vec<TrialOut
     .unwrap();
     all
 }
+
+/// A CSV file's header and rows, as text.
+pub fn csv_rows(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
