@@ -803,7 +803,7 @@ fn a_window_without_events_is_refused() {
     refused(
         b"date,region,kind\n2024-01-01,Sindh,attack\n2024-01-01,Punjab,protest\n2024-03-01,Sindh,attack\n",
         &[
-            "invalid value for --from/--to: the window would be set by the events themselves, and they fall on 2 dates (2024-01-01 to 2024-03-01): too few to measure a rate between them; give --from and --to",
+            "invalid value for --from/--to: the window's start and end would be set by the events themselves, and they fall on 2 dates (2024-01-01 to 2024-03-01): too few to measure a rate between them; give --from and --to",
         ],
     );
 }

@@ -290,10 +290,13 @@ fn run_writes_every_file_well_formed() {
         .map(|a| a.as_str().unwrap())
         .collect();
     assert_eq!(arguments[..5], ["run", "--trials", "300", "--seed", "5"]);
+    // The copy as written: the scenario's bytes, then the seed and trials of the flags.
     let bytes = std::fs::read(scenario("baseline.toml")).unwrap();
+    let copy = std::fs::read(tmp.path().join("scenario.toml")).unwrap();
+    assert!(copy.starts_with(&bytes) && copy.len() > bytes.len());
     assert_eq!(
         manifest["scenario_sha256"],
-        shortfall::report::files::sha256_hex(&bytes)
+        shortfall::report::files::sha256_hex(&copy)
     );
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
@@ -700,31 +703,47 @@ fn without_provenance(path: &Path) -> Vec<u8> {
 fn a_run_never_replaces_its_own_scenario_and_its_copy_says_how_it_ran() {
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(scenario("baseline.toml")).unwrap();
-    // The scenario as `scenario.toml` in the output folder: refused before any trial.
+    // The scenario as `scenario.toml` (or as `compare`'s copy) in the output folder:
+    // refused before any trial, so at once even for a hundred million trials (the run
+    // would not end within the timeout).
     let own = tmp.path().join("own");
     std::fs::create_dir(&own).unwrap();
     std::fs::write(own.join("scenario.toml"), &text).unwrap();
+    std::fs::write(own.join("scenario-1-baseline.toml"), &text).unwrap();
+    let param = "hazards[cyber].rate_per_year";
     for args in [
         vec!["run", "scenario.toml"],
         vec!["sensitivity", "scenario.toml", "--swing-trials", "5"],
+        vec![
+            "sweep",
+            "scenario.toml",
+            "--param",
+            param,
+            "--values",
+            "1,2",
+        ],
+        vec!["compare", "scenario-1-baseline.toml", "scenario.toml"],
     ] {
         let out = shortfall()
             .current_dir(&own)
             .args(&args)
-            .args(["--trials", "20", "--out", "."])
+            .args(["--trials", "100000000", "--out", "."])
+            .timeout(std::time::Duration::from_secs(300))
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let copy = if args[0] == "compare" {
+            "scenario-1-baseline.toml"
+        } else {
+            "scenario.toml"
+        };
         assert!(
-            stderr.contains("cannot write ./scenario.toml: it is a file this run read (its scenario); the results would replace it"),
+            stderr.contains(&format!("cannot write ./{copy}: it is a file this run read (its scenario); the results would replace it")),
             "{stderr}"
         );
-        assert_eq!(
-            std::fs::read_to_string(own.join("scenario.toml")).unwrap(),
-            text
-        );
-        assert_eq!(std::fs::read_dir(&own).unwrap().count(), 1);
+        assert_eq!(std::fs::read_to_string(own.join(copy)).unwrap(), text);
+        assert_eq!(std::fs::read_dir(&own).unwrap().count(), 2);
     }
     // A seed and trials from the flags are given at the end of the copy, which repeats
     // the run; without them, the copy is the scenario byte for byte.
@@ -742,7 +761,7 @@ fn a_run_never_replaces_its_own_scenario_and_its_copy_says_how_it_ran() {
     assert_eq!(
         copy,
         format!(
-            "{text}\n# Run with seed 8 and 30 trials, not the seed and trials above; to repeat it:\n# shortfall run scenario.toml --seed 8 --trials 30\n"
+            "{text}\n# Run with seed 8 and 30 trials (the scenario's own: seed 20250908, 10000 trials); to repeat it:\n# shortfall run scenario.toml --seed 8 --trials 30\n"
         )
     );
     // The manifest's SHA-256 is that of the copy as written.
@@ -805,7 +824,7 @@ fn a_run_never_replaces_its_own_scenario_and_its_copy_says_how_it_ran() {
         "{stderr}"
     );
     let copy = std::fs::read_to_string(tmp.path().join("d/scenario-2-broken_2.toml")).unwrap();
-    assert!(copy.ends_with("# Run with seed 4 and 20 trials, not the seed and trials above; to repeat it:\n# shortfall compare scenario-1-....toml scenario-2-....toml ... --seed 4 --trials 20\n"), "{copy}");
+    assert!(copy.ends_with("# Run with seed 4 and 20 trials (the scenario's own: seed 99, 20 trials); to repeat it:\n# shortfall compare scenario-1-....toml scenario-2-....toml ... --seed 4 --trials 20\n"), "{copy}");
 }
 
 #[test]

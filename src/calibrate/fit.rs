@@ -48,8 +48,10 @@ pub fn quasi_poisson_rate(events: usize, exposure: f64, c: f64) -> (f64, f64, f6
 
 /// Overdispersion of counts against a model's expected counts: Pearson's chi-square
 /// over its degrees of freedom (the cells with an expectation less the model's
-/// `params`), at least 1 (Wedderburn's quasi-likelihood; McCullagh and Nelder, 1989,
-/// section 4.5). 1 where there are no degrees of freedom left.
+/// `params`; Wedderburn's quasi-likelihood, McCullagh and Nelder, 1989, section 4.5),
+/// where the chi-square test rejects the model's Poisson variance at the 5% level, and
+/// 1 otherwise: a Poisson process's counts give a ratio above 1 about half the time, by
+/// chance, which is not taken for clusters. 1 where there are no degrees of freedom.
 pub fn overdispersion(observed: &[f64], expected: &[f64], params: usize) -> f64 {
     let (mut chi2, mut cells) = (0.0, 0usize);
     for (o, e) in observed.iter().zip(expected) {
@@ -61,7 +63,9 @@ pub fn overdispersion(observed: &[f64], expected: &[f64], params: usize) -> f64 
     if cells <= params {
         return 1.0;
     }
-    (chi2 / (cells - params) as f64).max(1.0)
+    let df = (cells - params) as f64;
+    let p = ChiSquared::new(df).map_or(1.0, |d| 1.0 - d.cdf(chi2));
+    if p < 0.05 { (chi2 / df).max(1.0) } else { 1.0 }
 }
 
 /// Expected events of a trend fit over `[a, b]` (days) of a window of `t` days: the
@@ -425,8 +429,11 @@ mod tests {
         // Counts 0, 4, 0, 4 against 2 each: chi-square 4 x 2 = 8 over 4 - 1 cells.
         let x = overdispersion(&[0.0, 4.0, 0.0, 4.0], &[2.0; 4], 1);
         assert!((x - 8.0 / 3.0).abs() < 1e-12, "{x}");
-        // Less spread than a Poisson count's counts as 1; no degrees of freedom, 1;
-        // cells with nothing expected are left out.
+        // (Chi-square 8 on 3 degrees of freedom: p = 0.046, under 5%.) Spread that the
+        // test does not reject (2 on 3: p = 0.57) counts as 1, as does less spread than a
+        // Poisson count's, or no degrees of freedom; cells with nothing expected are
+        // left out.
+        assert_eq!(overdispersion(&[1.0, 3.0, 1.0, 3.0], &[2.0; 4], 1), 1.0);
         assert_eq!(overdispersion(&[2.0, 2.0, 2.0], &[2.0; 3], 1), 1.0);
         assert_eq!(overdispersion(&[0.0, 5.0], &[2.5; 2], 2), 1.0);
         let x = overdispersion(&[0.0, 4.0, 0.0, 4.0, 0.0], &[2.0, 2.0, 2.0, 2.0, 0.0], 1);

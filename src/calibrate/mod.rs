@@ -206,7 +206,12 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         return Err(Error::Usage {
             flag: "--from/--to",
             message: format!(
-                "the window would be set by the events themselves, and they fall on {} ({from} to {to}): too few to measure a rate between them; give --from and --to, the period the file covers",
+                "the window's {} would be set by the events themselves, and they fall on {} ({from} to {to}): too few to measure a rate between them; give --from and --to, the period the file covers",
+                match (from_given, to_given) {
+                    (true, _) => "end",
+                    (_, true) => "start",
+                    _ => "start and end",
+                },
                 counted(dates.len(), "date", "dates"),
             ),
         });
@@ -293,15 +298,15 @@ fn fit_series(
     }
     let years = days / 365.25;
     let counted = recs.len() - setting.min(recs.len());
+    // Whether the window holds month `i` whole.
+    let is_whole = |i: usize| {
+        (i > 0 || from == from.first_of_month())
+            && (i + 1 < months.len() || to == to.last_of_month())
+    };
     // Dispersion over whole months only, when the window holds at least three.
-    let whole: Vec<f64> = months
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| {
-            (*i > 0 || from == from.first_of_month())
-                && (*i + 1 < months.len() || to == to.last_of_month())
-        })
-        .map(|(i, _)| monthly[i])
+    let whole: Vec<f64> = (0..months.len())
+        .filter(|&i| is_whole(i))
+        .map(|i| monthly[i])
         .collect();
     let dispersion = fit::dispersion(if whole.len() >= 3 { &whole } else { &monthly });
     // A fit whose offspring would come on average later than the window is long is not
@@ -326,15 +331,21 @@ fn fit_series(
     // overdispersion widens the rate's interval and the trend's errors, and the trend is
     // judged by QAIC (see `Series::preferred`). The Hawkes model accounts for clusters
     // itself.
+    // Over whole months: a month the window cuts to a few days expects a sliver, and the
+    // event that set a default window's end would sit in it alone.
     let bounds = month_bounds(from, months, days);
-    let expected: Vec<f64> = (bounds.windows(2))
-        .map(|w| match &trend {
-            Some(f) => fit::trend_expected(f, w[0], w[1], days),
-            None => recs.len() as f64 / days * (w[1] - w[0]),
+    let (observed, expected): (Vec<f64>, Vec<f64>) = (bounds.windows(2).enumerate())
+        .filter(|&(i, _)| is_whole(i))
+        .map(|(i, w)| {
+            let e = match &trend {
+                Some(f) => fit::trend_expected(f, w[0], w[1], days),
+                None => recs.len() as f64 / days * (w[1] - w[0]),
+            };
+            (monthly[i], e)
         })
-        .collect();
+        .unzip();
     let overdispersion =
-        fit::overdispersion(&monthly, &expected, if trend.is_some() { 2 } else { 1 });
+        fit::overdispersion(&observed, &expected, if trend.is_some() { 2 } else { 1 });
     if let Some(f) = trend.as_mut() {
         f.ln_rate_end_se *= overdispersion.sqrt();
         f.growth_se *= overdispersion.sqrt();
@@ -604,7 +615,7 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
                 // With overdispersion c, as though the events came in clusters of c: the
                 // same mean, c times the variance.
                 let c = x.overdispersion;
-                let k = x.counted as f64 / c;
+                let shape = (x.counted as f64 + 0.5) / c;
                 let clusters = if c > 1.0 {
                     format!(", widened for overdispersion {c:.2}")
                 } else {
@@ -612,8 +623,8 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
                 };
                 let _ = writeln!(
                     s,
-                    "rate_per_year = {{ gamma = [{:.1}, {}] }}  # Poisson rate {}/yr, 95% CI {} to {}, scaled by share (Jeffreys posterior{clusters})",
-                    k + 0.5,
+                    "rate_per_year = {{ gamma = [{}, {}] }}  # Poisson rate {}/yr, 95% CI {} to {}, scaled by share (Jeffreys posterior{clusters})",
+                    significant(shape, 4),
                     significant(share * c / years, 4),
                     significant(x.rate.0 * share, 4),
                     significant(x.rate.1 * share, 4),
@@ -677,7 +688,7 @@ pub fn console(cal: &Calibration) -> String {
         "trend/yr ± se",
         "Hawkes n, decay (days)"
     );
-    let preferred = " (AIC prefers)";
+    let preferred = " (preferred)";
     for x in &cal.series {
         let best = x.preferred();
         let hk = match x.hawkes {
@@ -766,8 +777,7 @@ pub fn console(cal: &Calibration) -> String {
     if !clustered.is_empty() {
         let _ = writeln!(
             s,
-            "
-note: monthly counts vary more than a Poisson process's (overdispersion, against the trend or constant-rate model: {}). Such events come in clusters and tell less than their number: the rate's interval and the trend's ± are widened by the square root of it, and trend and constant rate are compared by QAIC (overdispersion in rates.csv). A self-exciting fit, from {MIN_HAWKES_EVENTS} events, models the clusters instead.",
+            "\nnote: whole months' counts vary more than a Poisson process's would (chi-square test against the trend or constant-rate model, p < 0.05; overdispersion: {}). Such events come in clusters and tell less than their number: the rate's interval and the trend's ± are widened by the square root of it, and trend and constant rate are compared by QAIC (overdispersion in rates.csv). A self-exciting fit, from {MIN_HAWKES_EVENTS} events, models the clusters instead.",
             clustered.join(", ")
         );
     }

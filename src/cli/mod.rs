@@ -323,7 +323,11 @@ pub(crate) fn as_run(
         s.push('\n');
     }
     s += &format!(
-        "\n# Run with seed {seed} and {trials} trials, not the seed and trials above; to repeat it:\n# shortfall {command} --seed {seed} --trials {trials}\n"
+        "\n# Run with seed {seed} and {trials} trial{} (the scenario's own: seed {}, {} trial{}); to repeat it:\n# shortfall {command} --seed {seed} --trials {trials}\n",
+        if trials == 1 { "" } else { "s" },
+        model.seed,
+        model.trials,
+        if model.trials == 1 { "" } else { "s" },
     );
     s
 }

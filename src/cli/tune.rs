@@ -404,6 +404,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         PathBuf::from("out").join(folder)
     });
     let resolved: Vec<Resolved> = loaded.iter().map(|(_, r)| r.clone()).collect();
+    // Each scenario's copy, numbered so that no two scenarios can write the same file.
+    let copies: Vec<String> = (names.iter().enumerate())
+        .map(|(i, n)| format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_")))
+        .collect();
+    crate::report::refuse_replacing(&out_path, resolved.iter().flat_map(|r| &r.files), &copies)?;
     let variants: Vec<Compiled> = loaded
         .into_iter()
         .map(|(m, _)| {
@@ -454,10 +459,6 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .iter()
         .zip(&aggs)
         .map(|(c, a)| summaries(c, a))
-        .collect();
-    // Each scenario's copy, numbered so that no two scenarios can write the same file.
-    let copies: Vec<String> = (names.iter().enumerate())
-        .map(|(i, n)| format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_")))
         .collect();
     let mut out = OutDir::create(&out_path)?;
     out.read_from(resolved.iter().flat_map(|r| &r.files), &copies)?;
@@ -1140,6 +1141,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("sweep-{name}-{key}")));
     let resolved: Vec<Resolved> = loaded.iter().map(|(_, r)| r.clone()).collect();
+    let copy = ["scenario.toml".to_string()];
+    crate::report::refuse_replacing(&out_path, resolved.iter().flat_map(|r| &r.files), &copy)?;
     let variants: Vec<Compiled> = loaded
         .into_iter()
         .map(|(m, _)| {
@@ -1472,6 +1475,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("sensitivity-{name}")));
+    let copy = ["scenario.toml".to_string()];
+    crate::report::refuse_replacing(&out_path, &resolved.files, &copy)?;
     let mut base = Compiled::new(model);
     base.sampling = common.sampling;
     let np = base.model.params.len();

@@ -1273,10 +1273,10 @@ where
             .map(|y| rate[y] * cell(h, y).1.quantile(0.9))
             .collect();
         let mean: Vec<f64> = (0..ny).map(|y| rate[y] * cell(h, y).0.mean).collect();
-        let top = p90
-            .iter()
-            .chain(&mean)
-            .cloned()
+        let top = (0..ny)
+            .filter(|&y| rate[y] <= 4.0)
+            .map(|y| p90[y])
+            .chain(mean.iter().copied())
             .fold(0.0, f64::max)
             .max(1.0)
             * 1.1;
@@ -1304,8 +1304,14 @@ where
                 }
             })
             .draw()?;
-        let mut band: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x, p90[y])).collect();
-        band.extend(points.iter().rev().map(|&(x, y)| (x, p10[y])));
+        // The band leaves out a year that covers under a quarter of itself: the spread
+        // of a few weeks' count, scaled up to a year, would read as a surge.
+        let banded: Vec<(f64, usize)> = (points.iter())
+            .filter(|&&(_, y)| rate[y] <= 4.0)
+            .copied()
+            .collect();
+        let mut band: Vec<(f64, f64)> = banded.iter().map(|&(x, y)| (x, p90[y])).collect();
+        band.extend(banded.iter().rev().map(|&(x, y)| (x, p10[y])));
         chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
         chart.draw_series(LineSeries::new(
             points.iter().map(|&(x, y)| (x, mean[y])),
@@ -1325,13 +1331,16 @@ where
     }
     let note = match super::partial_years(m) {
         Some(which) => format!(
-            "Events per calendar year: mean (line) and P10-P90 band, each hazard on its own scale; {which}, drawn at an annual rate{}",
-            if ny > 1 { " (hollow point)" } else { "" }
+            "Events per calendar year: mean and P10-P90 band, each hazard on its own scale; {which}: at an annual rate{}",
+            match (ny > 1, rate.iter().any(|&r| r > 4.0)) {
+                (true, true) => " (hollow point; no band under a quarter year)",
+                (true, false) => " (hollow point)",
+                (false, true) => " (no band under a quarter year)",
+                (false, false) => "",
+            }
         ),
-        None => {
-            "Events per calendar year: mean (line) and P10-P90 band, each hazard on its own scale"
-                .to_string()
-        }
+        None => "Events per calendar year: mean and P10-P90 band, each hazard on its own scale"
+            .to_string(),
     };
     bottom.draw(&Text::new(
         note,

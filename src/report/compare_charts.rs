@@ -388,12 +388,13 @@ where
             f.x.iter().cloned().zip(f.free.iter().cloned()),
             8,
             5,
-            color(j).mix(0.8).stroke_width((n - j).clamp(1, 3) as u32),
+            color(j).mix(0.8).stroke_width((n - j).min(4) as u32),
         ))?;
     }
     for (j, (s, f)) in series.iter().zip(&fans).enumerate() {
         let c = color(j);
-        let st = c.stroke_width((2 * (n - j) + 1).clamp(3, 7) as u32);
+        // 3 px for the last, 2 more for each before it, to at most 11.
+        let st = c.stroke_width((1 + 2 * (n - j)).min(11) as u32);
         chart
             .draw_series(LineSeries::new(
                 f.x.iter().cloned().zip(f.p50.iter().cloned()),

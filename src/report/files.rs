@@ -261,11 +261,7 @@ pub fn exceedance_lines(c: &Compiled, rows: &[(usize, f64, crate::stats::Exceeda
             c.layout.columns[*i].name,
             crate::model::dist::fmt_num(*v),
             prob(e.probability),
-            if e.se > 0.0 && e.se < 0.000_05 {
-                short_se(e.se)
-            } else {
-                prob(e.se)
-            },
+            prob(e.se),
             prob(e.lo),
             prob(e.hi)
         );
@@ -542,10 +538,15 @@ pub fn short(x: f64) -> String {
 }
 
 /// A probability (or its standard error) to four decimals, as `0.0000` to `1.0000`, so
-/// that the lines of a list align and 0 and 1 read as the estimates they are.
+/// that the lines of a list align and 0 and 1 read as the estimates they are; one above
+/// 0 but below 0.00005 in two significant figures.
 pub fn prob(x: f64) -> String {
     if x.is_nan() {
         return "-".into();
+    }
+    // (One too small for four decimals is not written as 0.)
+    if x > 0.0 && x < 0.000_05 {
+        return format!("{x:.1e}");
     }
     format!("{x:.4}")
 }

@@ -45,6 +45,30 @@ pub fn annual_rate_factors(m: &crate::model::Model) -> Vec<f64> {
         .collect()
 }
 
+/// An error if one of the files `inputs` is in the folder `dir` under one of the names
+/// `copies`, those a run writes its copies of the scenarios to: called before the run's
+/// work, so that it stops at once rather than after its trials.
+pub fn refuse_replacing<P: AsRef<Path>>(
+    dir: &Path,
+    inputs: impl IntoIterator<Item = P>,
+    copies: &[String],
+) -> Result<()> {
+    let Ok(folder) = std::fs::canonicalize(dir) else {
+        // (A folder yet to be made holds nothing.)
+        return Ok(());
+    };
+    for input in inputs {
+        let Ok(input) = std::fs::canonicalize(input) else {
+            continue;
+        };
+        let name = input.file_name().unwrap_or_default().to_string_lossy();
+        if copies.iter().any(|c| *c == name) && input.parent() == Some(folder.as_path()) {
+            return Err(replaces_input(&dir.join(&*name)));
+        }
+    }
+    Ok(())
+}
+
 /// The error for an output file that would replace a file the run read.
 fn replaces_input(path: &Path) -> Error {
     Error::Output {
@@ -131,14 +155,7 @@ impl OutDir {
                 .into_iter()
                 .filter_map(|f| std::fs::canonicalize(f).ok()),
         );
-        let dir = std::fs::canonicalize(&self.dir).ok();
-        for input in &self.inputs {
-            let name = input.file_name().unwrap_or_default().to_string_lossy();
-            if copies.iter().any(|c| *c == name) && input.parent() == dir.as_deref() {
-                return Err(replaces_input(&self.dir.join(&*name)));
-            }
-        }
-        Ok(())
+        refuse_replacing(&self.dir, self.inputs.iter().map(|p| p.as_path()), copies)
     }
 
     /// The folder.
