@@ -42,9 +42,10 @@ pub struct Series {
     pub rate: (f64, f64, f64),
     /// Index of dispersion of monthly counts.
     pub dispersion: f64,
-    /// Overdispersion of the monthly counts against the trend model (the Poisson one
-    /// where no trend is fitted), at least 1: the factor by which clustering widens the
-    /// Poisson and trend models' variances (see [`fit::overdispersion`]).
+    /// Overdispersion of the whole months' counts against the trend model (the Poisson
+    /// one where no trend is fitted), where a chi-square test finds it, else 1: the
+    /// factor by which clustering widens the Poisson and trend models' variances (see
+    /// [`fit::overdispersion`]).
     pub overdispersion: f64,
     /// Self-exciting fit, when there are enough events and its decay is identified
     /// (shorter than the window).
