@@ -602,6 +602,11 @@ fn bad_event_files_are_refused_with_row_and_column() {
         b"event_date,event_type,sub_event_type,admin1,notes\n2020-01-01,Battles,Armed clash,Sindh,\"oops\n2020-02-01,Battles,Armed clash,Sindh,x\n2020-03-01,Battles,Armed clash,Sindh,x\n",
         &["bad.csv, line 2: a quoted field opens here and is never closed, so the rest of the file (3 lines) would be read as one field"],
     );
+    // So would one in a middle column, where the row comes out short of fields.
+    refused(
+        b"date,region,kind\n2024-01-01,\"Sindh,attack\n2024-02-01,Sindh,attack\n2024-03-01,Sindh,attack\n",
+        &["bad.csv, line 2: a quoted field opens here and is never closed, so the rest of the file (3 lines) would be read as one field"],
+    );
 }
 
 #[test]

@@ -1447,3 +1447,44 @@ fn a_sweep_says_which_values_gave_the_same_outcome_in_every_trial() {
     let report = std::fs::read_to_string(tmp.path().join("o/report.html")).unwrap();
     assert!(report.contains(note));
 }
+
+#[test]
+fn comparisons_whose_folder_names_are_cut_alike_keep_apart() {
+    // Names joined past 200 bytes are cut, and end with a digest of the whole name.
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "x".repeat(59);
+    let named = |file: &str, name: &str| {
+        write(
+            tmp.path(),
+            file,
+            &small_text(&[("name = \"broken\"", &format!("name = \"{name}\""))]),
+        )
+    };
+    let (a, b, c) = (
+        named("a.toml", &long),
+        named("b.toml", &format!("{long}b")),
+        named("c.toml", &format!("{long}c")),
+    );
+    for other in [&b, &c] {
+        let out = shortfall()
+            .current_dir(tmp.path())
+            .arg("compare")
+            .args([&a, &a, &a, other])
+            .args(["--trials", "20", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let folders: Vec<String> = std::fs::read_dir(tmp.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    for f in &folders {
+        assert!(f.len() <= 200 && f.starts_with("compare-x"), "{f}");
+    }
+}

@@ -354,7 +354,17 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     let mut whole_rows = std::collections::HashSet::new();
     let mut last_start = 0;
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error_in(path, &bytes, e))?;
+        // A record of the wrong length may be one whose quoted field, never closed, took
+        // the rest of the file: said as such.
+        let rec = rec.map_err(|e| {
+            let start = e.position().map(|p| p.byte() as usize);
+            match start.and_then(|from| open_quote(&bytes, from, delim)) {
+                Some(at) if matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) => {
+                    never_closed(path, &bytes, at)
+                }
+                _ => csv_error_in(path, &bytes, e),
+            }
+        })?;
         last_start = rec.position().map_or(0, |p| p.byte() as usize);
         let row = rec.position().map_or(0, |p| lines.of(p.byte()));
         ev.rows += 1;
@@ -516,21 +526,26 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     // The CSV reader ends a quoted field that is never closed at the end of the file,
     // which would take every row after it into that field, silently.
     if let Some(at) = open_quote(&bytes, last_start, delim) {
-        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
-        return Err(input_err(
-            Some(line),
-            None,
-            format!(
-                "a quoted field opens here and is never closed, so the rest of the file ({}) would be read as one field; close the quote (a quote inside a quoted field is written twice: \"\")",
-                counted(
-                    bytes[at..].iter().filter(|&&b| b == b'\n').count(),
-                    "line",
-                    "lines"
-                )
-            ),
-        ));
+        return Err(never_closed(path, &bytes, at));
     }
     Ok(ev)
+}
+
+/// The error for a quoted field that opens at byte `at` of `bytes` and is never closed.
+fn never_closed(path: &Path, bytes: &[u8], at: usize) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        row: Some(1 + bytes[..at].iter().filter(|&&b| b == b'\n').count()),
+        column: None,
+        message: format!(
+            "a quoted field opens here and is never closed, so the rest of the file ({}) would be read as one field; close the quote (a quote inside a quoted field is written twice: \"\")",
+            counted(
+                bytes[at..].iter().filter(|&&b| b == b'\n').count(),
+                "line",
+                "lines"
+            )
+        ),
+    }
 }
 
 #[cfg(test)]

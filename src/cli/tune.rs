@@ -396,10 +396,16 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         eprintln!("note: {n}");
     }
     let out_path = common.out.clone().unwrap_or_else(|| {
-        let mut folder = format!("compare-{}", names.join("-").replace('#', "_"));
-        // Within a file name's 255 bytes, however many long names are joined.
-        while folder.len() > 200 {
-            folder.pop();
+        let full = format!("compare-{}", names.join("-").replace('#', "_"));
+        // Within a file name's 255 bytes, however many long names are joined; a name cut
+        // short ends with a digest of the whole, so that two comparisons cut alike do
+        // not share a folder.
+        let mut folder = full.clone();
+        if folder.len() > 200 {
+            while folder.len() > 190 {
+                folder.pop();
+            }
+            folder = format!("{folder}-{}", &sha256_hex(full.as_bytes())[..8]);
         }
         PathBuf::from("out").join(folder)
     });
