@@ -91,32 +91,28 @@ fn report_is_self_contained_with_every_chart_and_table() {
     assert!(page.contains("A commodity's shortfall fraction can be negative"));
     // p50 is column 6 of summary.csv; the plant produces from the next whole day.
     let summary = std::fs::read_to_string(tmp.path().join("summary.csv")).unwrap();
-    let p50: f64 = summary
-        .lines()
-        .find(|l| l.starts_with("commissioning_day.ree_refinery,"))
-        .and_then(|l| l.split(',').nth(6))
-        .unwrap()
-        .parse()
-        .unwrap();
-    let online = jiff::civil::date(2025, 9, 8)
-        .checked_add(jiff::Span::new().days(p50.ceil() as i64))
-        .unwrap();
+    // A metric's P50 and the date of the whole day it rounds up to.
+    let median = |metric: &str| -> (f64, jiff::civil::Date) {
+        let p50: f64 = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{metric},")))
+            .and_then(|l| l.split(',').nth(6))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let date = jiff::civil::date(2025, 9, 8)
+            .checked_add(jiff::Span::new().days(p50.ceil() as i64))
+            .unwrap();
+        (p50, date)
+    };
+    let (_, online) = median("commissioning_day.ree_refinery");
     assert!(
         page.contains(&format!("commissioning_day.ree_refinery counts days from the start (2025-09-08, day 0): it comes online by {online} in half of the trials")),
         "{online}"
     );
     // The first phase-3 mine's day, past the horizon in most trials, is read as the
     // lower bound it is, with its median's date.
-    let p50: f64 = summary
-        .lines()
-        .find(|l| l.starts_with("first_mine_day.phase3_ree,"))
-        .and_then(|l| l.split(',').nth(6))
-        .unwrap()
-        .parse()
-        .unwrap();
-    let first = jiff::civil::date(2025, 9, 8)
-        .checked_add(jiff::Span::new().days(p50.ceil() as i64))
-        .unwrap();
+    let (p50, first) = median("first_mine_day.phase3_ree");
     assert!(p50 > 2671.0, "{p50}");
     assert!(
         page.contains(&format!("in half of them its first mine produces by {first}, past the horizon. No events are drawn after the horizon (2032-12-31, day 2671), so a later day has only the delays of events before it: an early date, a lower bound")),

@@ -382,10 +382,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&model.name));
+    crate::report::refuse_replacing(&out_path, &resolved.files, &["scenario.toml".into()])?;
     let mut compiled = Compiled::new(model);
     compiled.sampling = common.sampling;
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(&resolved.files, &["scenario.toml".into()])?;
+    out.read_from(&resolved.files);
     let mut trials_w = TrialsWriter::new(&mut out, &compiled)?;
     let bar = progress_bar(trials, common.quiet);
     let mut errors = (f64::NAN, f64::NAN);

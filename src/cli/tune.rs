@@ -467,7 +467,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .map(|(c, a)| summaries(c, a))
         .collect();
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(resolved.iter().flat_map(|r| &r.files), &copies)?;
+    out.read_from(resolved.iter().flat_map(|r| &r.files));
     // compare.csv: metrics side by side (the union of the scenarios' metrics).
     let mut metrics: Vec<(String, String)> = Vec::new();
     for v in &variants {
@@ -1239,10 +1239,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let (theader, trows, tlines) =
         compare_thresholds(&variants, &aggs, (&names, &labels), "value", trials);
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(
-        resolved.iter().flat_map(|r| &r.files),
-        &["scenario.toml".into()],
-    )?;
+    out.read_from(resolved.iter().flat_map(|r| &r.files));
     let text = super::as_run(
         &base.text,
         &variants[0].model,
@@ -1648,7 +1645,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     // Reduction when switched off = (all on) - (off): `diff` holds on - off.
     hazards.sort_by(|a, b| b.reduction.diff.mean.total_cmp(&a.reduction.diff.mean));
     let mut out = OutDir::create(&out_path)?;
-    out.read_from(&resolved.files, &["scenario.toml".into()])?;
+    out.read_from(&resolved.files);
     let copy = super::as_run(
         &resolved.text,
         &base.model,

@@ -141,21 +141,14 @@ impl OutDir {
         })
     }
 
-    /// Marks the files this run read, so that commit never removes them; an error if
-    /// one is in the folder under one of the names in `copies`, those the run writes
-    /// its copies of the scenarios to, so that it stops before any work is done (commit
-    /// checks every file written).
-    pub fn read_from<'a>(
-        &mut self,
-        files: impl IntoIterator<Item = &'a String>,
-        copies: &[String],
-    ) -> Result<()> {
+    /// Marks the files this run read, so that commit never removes them, nor replaces
+    /// one (see also [`refuse_replacing`], which stops a run at its start).
+    pub fn read_from<'a>(&mut self, files: impl IntoIterator<Item = &'a String>) {
         self.inputs.extend(
             files
                 .into_iter()
                 .filter_map(|f| std::fs::canonicalize(f).ok()),
         );
-        refuse_replacing(&self.dir, self.inputs.iter().map(|p| p.as_path()), copies)
     }
 
     /// The folder.
