@@ -528,7 +528,7 @@ pub fn hazards_fragment(cal: &Calibration, source: &str, share: f64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({}), in the model AIC prefers. Rates are the data's events per year\n# times share = {share} (the fraction expected to hit programme sites, routes and convoys;\n# a self-exciting process is thinned to it as a whole, see the README).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
+        "# Hazards calibrated by `shortfall calibrate` from {source},\n# window {} to {} ({}), in the preferred model (by AIC; QAIC between\n# a constant rate and a trend). Rates are the data's events per year times share\n# = {share} (the fraction expected to hit programme sites, routes and convoys;\n# a self-exciting process is thinned to it as a whole, see the README).\n# Targets and impacts are placeholders: set them (ASSUMPTION) before use. Region names\n# must match the regions of your scenario's sites and routes.\n",
         cal.from,
         cal.to,
         span_words(cal.days)
@@ -859,7 +859,7 @@ fn month_bounds(from: Date, months: &[Date], days: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Expected events in each month under the model AIC prefers: the compensator over
+/// Expected events in each month under the preferred model: the compensator over
 /// the month.
 pub fn expected_monthly(cal: &Calibration, x: &Series) -> Vec<f64> {
     month_bounds(cal.from, &cal.months, cal.days)
