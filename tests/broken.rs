@@ -55,10 +55,11 @@ const CATALOGUE: &[(&str, &[&str])] = &[
     (
         "threshold_unknown_metric.toml",
         &[
-            "is invalid (3 problems):",
+            "is invalid (4 problems):",
             "threshold_unknown_metric.toml:36: thresholds.shortfall_fracton: is not a metric of this scenario; did you mean `shortfall_fraction`?",
             "threshold_unknown_metric.toml:37: thresholds.lost_at.road: keeps no percentiles (only its mean)",
             "threshold_unknown_metric.toml:38: thresholds.events.h: must be a list of finite numbers, e.g. [0.1, 0.2]; got []",
+            "threshold_unknown_metric.toml:39: thresholds.delivered_value: gives 5 twice; each value once",
         ],
     ),
     (

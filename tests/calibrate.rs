@@ -492,7 +492,7 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(
-            "6 events had an unknown day (GTD iday = 0) and were spread evenly over their month"
+            "6 events had only their month (GTD iday = 0, or ACLED time_precision 3) and were spread evenly over it"
         ),
         "{text}"
     );
@@ -507,13 +507,74 @@ fn gtd_export_unknown_days_and_months_are_handled_and_reported() {
          outside Pakistan (India),1,63\n\
          unknown month (GTD imonth = 0),1,62\n\
          \"unknown region \"\"Atlantis\"\"\",1,64\n\
-         \"approximate date (unknown day, spread over its month; kept)\",6,2 12 22 32 42 52\n"
+         \"approximate date (only the month known, spread over it; kept)\",6,2 12 22 32 42 52\n"
     );
     let rates = std::fs::read_to_string(tmp.path().join("o/rates.csv")).unwrap();
     assert!(rates.contains("Balochistan,attack,15,"), "{rates}");
     assert!(
         rates.contains("Khyber Pakhtunkhwa,attack,45,"),
         "NWFP and FATA merge into KP: {rates}"
+    );
+}
+
+#[test]
+fn acled_dates_known_to_the_month_are_spread_and_to_the_week_are_noted() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The same export twice, but for the day given to the events known only to their
+    // month (time_precision 3): only their month may count.
+    let export = |month_day: u32| {
+        let mut s = String::from("event_date,time_precision,event_type,sub_event_type,admin1\n");
+        for m in 1..=12 {
+            s += &format!("2023-{m:02}-10,1,Battles,Armed clash,Sindh\n");
+            if m % 4 == 0 {
+                s += &format!("2023-{m:02}-{month_day:02},3,Battles,Armed clash,Sindh\n");
+            }
+            if m % 6 == 0 {
+                s += &format!("2023-{m:02}-20,2,Battles,Armed clash,Sindh\n");
+            }
+        }
+        s
+    };
+    let mut rates = Vec::new();
+    for day in [1, 28] {
+        let file = tmp.path().join(format!("acled{day}.csv"));
+        std::fs::write(&file, export(day)).unwrap();
+        let dir = tmp.path().join(format!("o{day}"));
+        let out = calibrate_in(&file, &["--from", "2023-01-01", "--to", "2023-12-31"], &dir);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("3 events had only their month (GTD iday = 0, or ACLED time_precision 3) and were spread evenly over it"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2 events had only their week (ACLED time_precision 2) and were taken at the date given"),
+            "{text}"
+        );
+        let unmapped = std::fs::read_to_string(dir.join("unmapped.csv")).unwrap();
+        assert!(
+            unmapped.contains(
+                "\"approximate date (only the month known, spread over it; kept)\",3,6 12 17\n"
+            ),
+            "{unmapped}"
+        );
+        assert!(
+            unmapped.contains(
+                "dated to its week (ACLED time_precision 2; kept at the date given),2,9 18\n"
+            ),
+            "{unmapped}"
+        );
+        rates.push(std::fs::read_to_string(dir.join("rates.csv")).unwrap());
+    }
+    assert!(rates[0].contains("Sindh,attack,17,"), "{}", rates[0]);
+    assert_eq!(rates[0], rates[1]);
+    refused(
+        b"event_date,time_precision,event_type,sub_event_type,admin1\n2023-01-05,4,Battles,Armed clash,Sindh\n",
+        &["bad.csv, line 2, column time_precision: `4` is not an ACLED time precision: 1 (the day), 2 (the week) or 3 (the month)"],
     );
 }
 
@@ -607,6 +668,50 @@ fn bad_event_files_are_refused_with_row_and_column() {
         b"date,region,kind\n2024-01-01,\"Sindh,attack\n2024-02-01,Sindh,attack\n2024-03-01,Sindh,attack\n",
         &["bad.csv, line 2: a quoted field opens here and is never closed, so the rest of the file (3 lines) would be read as one field"],
     );
+}
+
+#[test]
+fn incident_kinds_are_read_whatever_their_case() {
+    // A spreadsheet may capitalise `attack` or pad it; the counts are those of the
+    // lower-case file.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut counts = Vec::new();
+    for (name, attack, protest) in [
+        ("plain", "attack", "protest"),
+        ("cased", "Attack", " PROTEST "),
+    ] {
+        let events = tmp.path().join(format!("{name}.csv"));
+        let mut text = String::from("date,region,kind\n");
+        for m in 1..=9 {
+            text += &format!("2024-{m:02}-05,Sindh,{attack}\n");
+            if m % 3 == 0 {
+                text += &format!("2024-{m:02}-11,Sindh,\"{protest}\"\n");
+            }
+        }
+        std::fs::write(&events, text).unwrap();
+        let dir = tmp.path().join(name);
+        let out = calibrate(&events, &dir);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (header, rows) = common::csv_rows(&dir.join("rates.csv"));
+        let col = |c: &str| header.iter().position(|h| h == c).unwrap();
+        let mut got: Vec<(String, String)> = (rows.iter())
+            .map(|r| (r[col("kind")].clone(), r[col("events")].clone()))
+            .collect();
+        got.sort();
+        counts.push(got);
+    }
+    assert_eq!(
+        counts[0],
+        [
+            ("attack".to_string(), "9".to_string()),
+            ("protest".to_string(), "3".to_string())
+        ]
+    );
+    assert_eq!(counts[1], counts[0]);
 }
 
 #[test]
@@ -924,6 +1029,7 @@ fn calibrated(c: &Compiled, seed: u64, rep: u64) -> shortfall::calibrate::Series
             region: "Balochistan".into(),
             kind: shortfall::model::HazardKind::Attack,
             approximate: false,
+            week: false,
             line: i + 2,
             repeated: false,
         })

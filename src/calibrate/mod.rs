@@ -88,9 +88,11 @@ pub struct Calibration {
     pub events: Events,
     /// Events outside the window.
     pub outside_window: usize,
-    /// Events in the window whose day is unknown (GTD `iday = 0`): spread evenly over
-    /// their month.
+    /// Events in the window known only to their month (GTD `iday = 0`, ACLED
+    /// `time_precision` 3): spread evenly over it.
     pub approximate: usize,
+    /// Events in the window known only to their week (ACLED `time_precision` 2).
+    pub week: usize,
     /// Events in the window whose row repeats an earlier row field for field (kept).
     pub repeated: usize,
 }
@@ -169,7 +171,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         }
     }
     let mut groups: BTreeMap<(String, usize), Vec<&Record>> = BTreeMap::new();
-    let (mut outside, mut approximate, mut repeated) = (0, 0, 0);
+    let (mut outside, mut approximate, mut week, mut repeated) = (0, 0, 0, 0);
     for r in &events.records {
         if !r.in_window(from, to) {
             // A region and kind with no event in the window still has its series: a
@@ -181,6 +183,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
             continue;
         }
         approximate += r.approximate as usize;
+        week += r.week as usize;
         repeated += r.repeated as usize;
         groups
             .entry((r.region.clone(), r.kind.index()))
@@ -256,6 +259,7 @@ pub fn calibrate(events: Events, from: Option<Date>, to: Option<Date>) -> Result
         events,
         outside_window: outside,
         approximate,
+        week,
         repeated,
     })
 }
@@ -749,10 +753,19 @@ pub fn console(cal: &Calibration) -> String {
     if cal.approximate > 0 {
         let _ = writeln!(
             s,
-            "\n{} an unknown day (GTD iday = 0) and {} spread evenly over {} month.",
+            "\n{} only {} month (GTD iday = 0, or ACLED time_precision 3) and {} spread evenly over it.",
             counted(cal.approximate, "event had", "events had"),
-            if cal.approximate == 1 { "was" } else { "were" },
             if cal.approximate == 1 { "its" } else { "their" },
+            if cal.approximate == 1 { "was" } else { "were" },
+        );
+    }
+    if cal.week > 0 {
+        let _ = writeln!(
+            s,
+            "\n{} only {} week (ACLED time_precision 2) and {} taken at the date given: days apart within a week may be an artefact, which the self-exciting fit's decay can read as clustering.",
+            counted(cal.week, "event had", "events had"),
+            if cal.week == 1 { "its" } else { "their" },
+            if cal.week == 1 { "was" } else { "were" },
         );
     }
     if cal.repeated > 0 {
@@ -830,8 +843,12 @@ pub fn unmapped_csv(cal: &Calibration) -> Result<Vec<u8>> {
     };
     let kept = [
         (
-            "approximate date (unknown day, spread over its month; kept)",
+            "approximate date (only the month known, spread over it; kept)",
             lines_of(|r| r.approximate),
+        ),
+        (
+            "dated to its week (ACLED time_precision 2; kept at the date given)",
+            lines_of(|r| r.week),
         ),
         (
             "repeats an earlier row field for field (kept as another event)",

@@ -3,8 +3,11 @@
 //!
 //! - ACLED: `event_date` as `2025-05-16` (API) or `16 May 2025` (some exports); the kind
 //!   from `sub_event_type` when mapped, else `event_type`; the region from `admin1`;
-//!   rows whose `country` is not Pakistan are counted and left out. Other columns
-//!   (`inter1`/`inter2` as numbers or text, and any extra column) are ignored.
+//!   rows whose `country` is not Pakistan are counted and left out. Where the file has
+//!   `time_precision`, an event dated only to its month (3) is kept as approximate, as
+//!   GTD's unknown days are, and one dated to its week (2) is counted as such and taken
+//!   at the date given. Other columns (`inter1`/`inter2` as numbers or text, and any
+//!   extra column) are ignored.
 //! - GTD: the date from `iyear`, `imonth`, `iday`. GTD writes 0 for an unknown month or
 //!   day: a row with an unknown day is kept as approximate (the fit spreads such events
 //!   evenly over their month); a row with an unknown month cannot be placed in time and
@@ -50,8 +53,11 @@ pub struct Record {
     pub region: String,
     /// Hazard kind.
     pub kind: HazardKind,
-    /// Only the month is known (GTD `iday = 0`): `date` is the first of the month.
+    /// Only the month is known (GTD `iday = 0`, ACLED `time_precision` 3): `date` is
+    /// the first of the month.
     pub approximate: bool,
+    /// Only the week is known (ACLED `time_precision` 2): taken at the date given.
+    pub week: bool,
     /// The file's line on which the row starts (the header is line 1).
     pub line: usize,
     /// The row repeats an earlier one field for field. Kept: in a file without event
@@ -399,7 +405,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
             leave(format!("outside Pakistan ({country})"));
             continue;
         }
-        let mut approximate = false;
+        let (mut approximate, mut week) = (false, false);
         let (date, region_raw, kind) = match format {
             Format::Acled => {
                 let raw = get(&rec, "event_date");
@@ -410,6 +416,28 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                         format!("`{raw}` is not a date like 2025-05-16 or 16 May 2025"),
                     )
                 })?;
+                // ACLED's certainty of the date: 1 the day, 2 the week, 3 the month.
+                let precision = get(&rec, "time_precision");
+                let date = match precision.as_str() {
+                    "" | "1" => date,
+                    "2" => {
+                        week = true;
+                        date
+                    }
+                    "3" => {
+                        approximate = true;
+                        date.first_of_month()
+                    }
+                    _ => {
+                        return Err(input_err(
+                            Some(row),
+                            Some("time_precision"),
+                            format!(
+                                "`{precision}` is not an ACLED time precision: 1 (the day), 2 (the week) or 3 (the month)"
+                            ),
+                        ));
+                    }
+                };
                 let (et, st) = (get(&rec, "event_type"), get(&rec, "sub_event_type"));
                 let kind = match mapping.acled_kind(&et, &st) {
                     Some(t) => t.clone(),
@@ -490,7 +518,10 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                     )
                 })?;
                 let k = get(&rec, "kind");
-                let kind = match HazardKind::ALL.iter().find(|x| x.as_str() == k) {
+                // Whatever its case (`Attack`, as a spreadsheet may have capitalised it).
+                let kind = match (HazardKind::ALL.iter())
+                    .find(|x| x.as_str().eq_ignore_ascii_case(k.trim()))
+                {
                     Some(x) => Target::Kind(*x),
                     None => {
                         return Err(input_err(
@@ -513,6 +544,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
                 region: r.to_string(),
                 kind,
                 approximate,
+                week,
                 line: row,
                 repeated,
             }),
@@ -618,6 +650,7 @@ mod tests {
             region: "Sindh".into(),
             kind: HazardKind::Attack,
             approximate: true,
+            week: false,
             line: 2,
             repeated: false,
         };
@@ -629,6 +662,7 @@ mod tests {
         // A dated event counts by its day.
         let dated = Record {
             approximate: false,
+            week: false,
             ..undated
         };
         assert!(dated.in_window(d("2020-03-01"), d("2020-03-01")));

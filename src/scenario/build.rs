@@ -311,6 +311,19 @@ impl Builder<'_> {
                     .map(|x| x.as_float().or_else(|| x.as_integer().map(|i| i as f64)))
                     .collect()
             });
+            let repeated = numbers.as_ref().and_then(|values| {
+                (values.iter().enumerate()).find_map(|(i, x)| values[..i].contains(x).then_some(*x))
+            });
+            if let Some(x) = repeated {
+                self.err(
+                    &kp,
+                    span,
+                    format!(
+                        "gives {x} twice; each value once (a value gives one row of thresholds.csv)"
+                    ),
+                );
+                continue;
+            }
             match numbers {
                 Some(values) if !values.is_empty() && values.iter().all(|x| x.is_finite()) => out
                     .push(crate::model::Threshold {

@@ -120,6 +120,7 @@ pub struct RawCross {
     pub hazard: Option<S>,
     pub jump: Option<V>,
     pub decay_days: Option<V>,
+    pub description: Option<S>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -67,8 +67,9 @@ impl Resolved {
     /// Where the value at `path` (a problem's key path) was written in a scenario merged
     /// from several files: the first file of the chain (the scenario, then its parents)
     /// that gives the key, with the line of the key there where it can be found
-    /// (`baseline.toml:263`). `None` when an override (`--set`) gives it, or when no
-    /// file does (a problem of the merged whole).
+    /// (`baseline.toml:263`); for a key that no file gives (one that is missing), the
+    /// file and line of the item or table that lacks it. `None` when an override
+    /// (`--set`) gives it, or when no file does (a problem of the merged whole).
     pub fn source_of(&self, path: &str) -> Option<String> {
         let mut steps = steps(path).ok()?;
         // An override of the key, of a key above it or of one within it replaces every
@@ -89,9 +90,15 @@ impl Resolved {
         // Items are selected by name in the files: a position in the merged list (of
         // an item without a valid name, or of `excited_by`) is not the one in a file.
         name_items(&merged, &mut steps)?;
-        let (i, text) = (self.texts.iter().enumerate())
-            .find(|(_, t)| t.parse::<Table>().is_ok_and(|doc| gives(&doc, &steps)))?;
-        Some(match step_line(text, &steps) {
+        let docs: Vec<Option<Table>> = self.texts.iter().map(|t| t.parse().ok()).collect();
+        let (i, len) = (1..=steps.len()).rev().find_map(|len| {
+            (docs
+                .iter()
+                .position(|d| d.as_ref().is_some_and(|d| gives(d, &steps[..len]))))
+            .map(|i| (i, len))
+        })?;
+        let (text, steps) = (&self.texts[i], &steps[..len]);
+        Some(match step_line(text, steps) {
             Some(line) => format!("{}:{line}", self.files[i]),
             None => self.files[i].clone(),
         })
@@ -105,7 +112,10 @@ impl Resolved {
 fn name_items(merged: &Table, steps: &mut [Step]) -> Option<()> {
     let mut table = merged;
     for step in steps.iter_mut() {
-        let mut value = table.get(&step.key)?;
+        // (A key missing from the merged scenario has nothing more to name.)
+        let Some(mut value) = table.get(&step.key) else {
+            return Some(());
+        };
         if let Some(item) = &mut step.item {
             let Value::Array(items) = value else {
                 return None;
@@ -178,7 +188,9 @@ fn gives(doc: &Table, steps: &[Step]) -> bool {
 /// else the key before it, and so on back (`duration_days` of
 /// `impact.duration_days.lognormal`, written `duration_days = { lognormal = ... }` in a
 /// `[hazards.impact]` table; `impact` of an inline `impact = { ... }`), or else the
-/// item's `name` line. For a path without items, the line that assigns its first key.
+/// item's `name` line (in a list without names, `plan` or `correlations`, the item
+/// found by its position, and its `[[list]]` header). For a path without items, the
+/// line that assigns its first key.
 fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let assigns = |l: &str, key: &str| {
@@ -197,6 +209,7 @@ fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
         h.starts_with(&format!("{list}.")) && !l.trim_start().starts_with(&format!("[[{list}]]"))
     };
     let wanted = [format!("name=\"{label}\""), format!("name='{label}'")];
+    let mut blocks = Vec::new();
     let mut i = 0;
     while i < lines.len() {
         if lines[i].trim() != format!("[[{list}]]") {
@@ -206,19 +219,26 @@ fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
         let end = (i + 1..lines.len())
             .find(|&j| header(lines[j]) && !inside(lines[j]))
             .unwrap_or(lines.len());
-        let block = i..end;
-        let named = block.clone().find(|&j| {
-            let compact: String = lines[j].chars().filter(|c| !c.is_whitespace()).collect();
-            wanted.iter().any(|w| compact.starts_with(w.as_str()))
-        });
-        if let Some(name_line) = named {
-            let found = (steps[first + 1..].iter().rev())
-                .find_map(|s| block.clone().find(|&j| assigns(lines[j], &s.key)));
-            return Some(found.unwrap_or(name_line) + 1);
-        }
+        blocks.push(i..end);
         i = end;
     }
-    None
+    let named = |block: &std::ops::Range<usize>| {
+        block.clone().find(|&j| {
+            let compact: String = lines[j].chars().filter(|c| !c.is_whitespace()).collect();
+            wanted.iter().any(|w| compact.starts_with(w.as_str()))
+        })
+    };
+    // The item by its name, or in a list without names (`plan`, `correlations`) by its
+    // position: the item's own line then is its `[[list]]` header.
+    let (block, item_line) = (blocks.iter())
+        .find_map(|b| named(b).map(|line| (b, line)))
+        .or_else(|| {
+            let b = blocks.get(label.parse::<usize>().ok()?)?;
+            Some((b, b.start))
+        })?;
+    let found = (steps[first + 1..].iter().rev())
+        .find_map(|s| block.clone().find(|&j| assigns(lines[j], &s.key)));
+    Some(found.unwrap_or(item_line) + 1)
 }
 
 /// Resolves a scenario file (or the built-in baseline when `file` is `None`) with its
@@ -896,7 +916,7 @@ pub(crate) fn schema(context: &str) -> Option<&'static [&'static str]> {
             "description",
         ],
         "hazards.self_excitation" => &["jump", "decay_days"],
-        "hazards.excited_by" => &["hazard", "jump", "decay_days"],
+        "hazards.excited_by" => &["hazard", "jump", "decay_days", "description"],
         "hazards.impact" => &[
             "severity",
             "duration_days",
@@ -1193,6 +1213,16 @@ mod tests {
         // The parent's name; a whole list is no one file's; an override is its own.
         assert_eq!(r.source_of("name"), Some(format!("{p}:1")));
         assert_eq!(r.source_of("hazards"), None);
+        // A key no file gives: the item that lacks it, in the first file that has it.
+        assert_eq!(r.source_of("hazards[h].impact"), Some(format!("{c}:4")));
+        // An item of a list without names, by its position.
+        let plan = "extends = \"parent.toml\"\n[[plan]]\nyear = 2026\nquantity = 1\n\n[[plan]]\ncommodity = \"x\"\nyear = 2040\n";
+        std::fs::write(&child_path, plan).unwrap();
+        let r = resolve(Some(&child_path), &[]).unwrap();
+        assert_eq!(r.source_of("plan[1].year"), Some(format!("{c}:8")));
+        assert_eq!(r.source_of("plan[1].quantity"), Some(format!("{c}:6")));
+        assert_eq!(r.source_of("plan[0].quantity"), Some(format!("{c}:4")));
+        std::fs::write(&child_path, child).unwrap();
         let set = ["hazards[h].excited_by[0].jump=0.5".to_string()];
         let r = resolve(Some(&child_path), &set).unwrap();
         assert_eq!(r.source_of("hazards[h].excited_by[0].jump"), None);
