@@ -24,6 +24,36 @@ fn run_into(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+fn a_first_mine_past_the_last_calendar_date_is_said_so() {
+    // Drawn durations of ten million days put the median first mine past 9999-12-31,
+    // which no date can name: the notes, the charts and the report still come out.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(
+        tmp.path(),
+        &[
+            "--trials",
+            "40",
+            "--set",
+            "prospects[phase3_ree].development_days=1e7",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "its first mine produces only after 9999-12-31, the last date a calendar holds (day 100"
+        ),
+        "{stdout}"
+    );
+    assert!(tmp.path().join("report.html").exists());
+    assert!(tmp.path().join("milestones.png").exists());
+}
+
+#[test]
 fn run_writes_every_file_well_formed() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run_into(tmp.path(), &["--trials", "300", "--seed", "5"]);

@@ -8,7 +8,7 @@
 //! day), shipping from ports (delivery). A route whose capacity is cut to zero freezes:
 //! its cargo waits in transit. What a mine or plant can neither ship nor keep in its
 //! store is lost; a route does not load beyond the room in its destination's store (at
-//! a port, plus what the port ships that day).
+//! a port, the room left after the day's shipping, plus what the port ships on a day).
 //!
 //! Between days on which an input changes (a disruption starts or ends, a site comes
 //! online or ramps up), the state often settles: when a day leaves every store and
@@ -133,8 +133,9 @@ struct Part {
     /// Every route whose arrivals reach this part (`true` for a feed) or that it moves,
     /// in route order (the order in which arrivals are added to the stores).
     inflow: Vec<(usize, bool)>,
-    /// Stores fed by `feeds`: (stock, its site, whether the site is a port).
-    fed_stocks: Vec<(usize, usize, bool)>,
+    /// Stores fed by `feeds`: (stock, its site, the port it is a store of, if any, as an
+    /// index into `Topology::ports`).
+    fed_stocks: Vec<(usize, usize, Option<usize>)>,
     /// Ports and nothing else, fed by other parts: while its stores are empty and its
     /// ports can ship at least all their roads could bring, it ships what arrives (see
     /// `Flow::ships_arrivals`).
@@ -237,8 +238,11 @@ impl Topology {
         let mut fed_stocks = Vec::new();
         for &r in &feeds {
             let (k, s) = (self.route_to[r], model.routes[r].to);
-            if !fed_stocks.iter().any(|x: &(usize, usize, bool)| x.0 == k) {
-                fed_stocks.push((k, s, model.sites[s].kind == SiteKind::Port));
+            if !fed_stocks
+                .iter()
+                .any(|x: &(usize, usize, Option<usize>)| x.0 == k)
+            {
+                fed_stocks.push((k, s, self.route_port_index[r]));
             }
         }
         let mut targets = sites.to_vec();
@@ -1679,8 +1683,28 @@ impl Flow {
         if p.split && t.route_cut[r] {
             return f64::INFINITY;
         }
-        let port_out = t.route_port[r].map_or(0.0, |port| self.cap_today[port]);
-        tr.max(net.stock_max[to] + port_out - self.stock[to], 0.0)
+        let (port_out, held) = match t.route_port_index[r] {
+            Some(j) => (self.cap_today[t.ports[j].0], self.port_keeps(tr, t, j, to)),
+            None => (0.0, self.stock[to]),
+        };
+        tr.max(net.stock_max[to] + port_out - held, 0.0)
+    }
+
+    /// What store `k` of port `j` keeps after today's shipping, as the day's shipping
+    /// will leave it (a port's stores are final once the day's arrivals are in: nothing
+    /// loads from a port). A load arrives on a later day, on which the port ships
+    /// again; what the port ships today does not take room from it.
+    fn port_keeps<R: Tracer>(&self, tr: &mut R, t: &Topology, j: usize, k: usize) -> f64 {
+        let (s, first, end) = t.ports[j];
+        let total: f64 = t.port_stocks[first..end]
+            .iter()
+            .map(|&k| self.stock[k])
+            .sum();
+        if !tr.lt(0.0, total) {
+            return self.stock[k];
+        }
+        let share = tr.min(self.cap_today[s] / total, 1.0);
+        self.stock[k] - self.stock[k] * share
     }
 
     /// Capacity the primary routes of a loader lost today (what its standby routes may
@@ -1761,8 +1785,11 @@ impl Flow {
         // A part checks that its stores fed by other parts have room for whatever a
         // route could load towards them today (at their fullest, before any loading).
         for &(k, s, port) in &p.fed_stocks {
-            let port_out = if port { self.cap_today[s] } else { 0.0 };
-            if tr.lt(net.stock_max[k] + port_out - self.stock[k], self.need[k]) {
+            let (port_out, held) = match port {
+                Some(j) => (self.cap_today[s], self.port_keeps(tr, t, j, k)),
+                None => (0.0, self.stock[k]),
+            };
+            if tr.lt(net.stock_max[k] + port_out - held, self.need[k]) {
                 self.bound = true;
             }
         }
@@ -2971,6 +2998,33 @@ transit_days = 1
                 (got - want).abs() <= 1e-12 * want.max(1.0),
                 "[{a}, {b}): {got} vs {want}"
             );
+        }
+    }
+
+    #[test]
+    fn a_port_without_a_store_passes_on_what_it_can_ship_each_day() {
+        // A full yard loads towards a port that ships 10 a day: with no store at the
+        // port, the road still carries 10 a day (it once carried 10 every other day, the
+        // day's arrivals taking the room of the loads that would arrive on a later day).
+        let yard = TINY
+            .replace("initial_inventory = 100\n", "initial_inventory = 100000\n")
+            .replace(
+                "capacity_per_day = 10\ninventory_max = 1000\n",
+                "capacity_per_day = 50\ninventory_max = 100000\n",
+            )
+            .replace("capacity_per_day = 7\n", "capacity_per_day = 50\n");
+        // (A store of a few days' shipping can still overshoot, as the README's limits
+        // say: the room counts the store, not the cargo on its way.)
+        for store in ["0", "1000"] {
+            let text = yard.replace(
+                "capacity_per_day = 1000\ninventory_max = 1000\n",
+                &format!("capacity_per_day = 10\ninventory_max = {store}\n"),
+            );
+            assert_ne!(text, yard);
+            let c = Compiled::new(parse(&text, "tiny").unwrap());
+            let o = c.trial(1, 0);
+            // Shipped from day 3 (the first arrival) to day 364.
+            assert_eq!(o.counterfactual_yearly, [3620.0], "store {store}");
         }
     }
 

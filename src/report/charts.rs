@@ -824,9 +824,9 @@ where
         .y_label_area_size(80)
         .margin_right(20)
         .build_cartesian_2d(at(x_min)..at(x_max * 1.02), 0.0..100.0)?;
-    let date_label = |x: &f64| {
-        let d = m.start.saturating_add(jiff::Span::new().days(*x as i64));
-        format!("{}-{:02}", d.year(), d.month())
+    let date_label = |x: &f64| match super::date_after(m.start, x.floor()) {
+        Some(d) => format!("{}-{:02}", d.year(), d.month()),
+        None => "after 9999".to_string(),
     };
     chart
         .configure_mesh()

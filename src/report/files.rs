@@ -105,9 +105,9 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
     let m = &c.model;
     let last = m.n_days as f64 - 1.0;
     // A site produces from the first whole day after its online time.
-    let date = |day: f64| {
-        m.start
-            .saturating_add(jiff::Span::new().days(day.ceil() as i64))
+    let by_date = |day: f64| match super::date_after(m.start, day) {
+        Some(d) => format!("by {d}"),
+        None => format!("only after 9999-12-31, the last date a calendar holds (day {day:.0})"),
     };
     let horizon = format!("the horizon ({}, day {last})", m.horizon);
     let mut notes = Vec::new();
@@ -117,7 +117,7 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
         }
         if let Some(plant) = col.name.strip_prefix("commissioning_day.") {
             let median = if x.p50.ceil() <= last {
-                format!("it comes online by {} in half of the trials", date(x.p50))
+                format!("it comes online {} in half of the trials", by_date(x.p50))
             } else {
                 "in most trials it is not online by the horizon".to_string()
             };
@@ -132,9 +132,9 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
                 ""
             };
             notes.push(format!(
-                "first_mine_day.{group} counts days from the start ({}, day 0), in the trials where a prospect proves viable: in half of them its first mine produces by {}{past}. No events are drawn after {horizon}, so a later day has only the delays of events before it: an early date, a lower bound{}.",
+                "first_mine_day.{group} counts days from the start ({}, day 0), in the trials where a prospect proves viable: in half of them its first mine produces {}{past}. No events are drawn after {horizon}, so a later day has only the delays of events before it: an early date, a lower bound{}.",
                 m.start,
-                date(x.p50),
+                by_date(x.p50),
                 if x.p5 > last {
                     " (here at least 95% of these days lie past the horizon)"
                 } else {

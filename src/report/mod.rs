@@ -30,6 +30,20 @@ pub fn partial_years(m: &crate::model::Model) -> Option<&'static str> {
     }
 }
 
+/// The date of day `day` counted from `start` (rounded up to a whole day), or `None`
+/// past what a calendar date can hold (9999-12-31), as a drawn duration of millions of
+/// days can reach.
+pub fn date_after(start: jiff::civil::Date, day: f64) -> Option<jiff::civil::Date> {
+    let days = day.ceil();
+    // (Beyond any date's reach, and within what a span of days may hold.)
+    if !(days.abs() <= 4e6) {
+        return None;
+    }
+    start
+        .checked_add(jiff::Span::new().try_days(days as i64).ok()?)
+        .ok()
+}
+
 /// For each calendar year of the run, the factor that turns a count over the days it
 /// covers into a count a year: the year's days over the days covered (1 for a whole
 /// year).
