@@ -36,7 +36,7 @@ pub fn partial_years(m: &crate::model::Model) -> Option<&'static str> {
 pub fn date_after(start: jiff::civil::Date, day: f64) -> Option<jiff::civil::Date> {
     let days = day.ceil();
     // (Beyond any date's reach, and within what a span of days may hold.)
-    if !(days.abs() <= 4e6) {
+    if days.is_nan() || days.abs() > 4e6 {
         return None;
     }
     start
