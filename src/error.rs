@@ -82,6 +82,22 @@ pub enum Error {
         /// Its drawn uncertain values.
         drawn: String,
     },
+    /// A trial's events brought more disruptions than a trial may
+    /// ([`crate::engine::trial::TRIAL_DISRUPTION_LIMIT`]).
+    #[error(
+        "scenario {scenario}: the events of trial {trial} brought more than {limit} disruptions (a stand-down disrupts every site and route of its region), most of them from hazard `{hazard}` ({drawn}), and the run stopped: a trial is built for far fewer. `check` refuses hazards expected to bring more than 400,000 at the 99.9999th percentiles of their rates and stand-down probabilities, but the far tail of a distribution, or a burst of a self-exciting hazard close to a branching ratio of 1, can go far beyond; lower hazards[{hazard}].impact.stand_down_probability, narrow the distribution of its rate_per_year or lower its self_excitation.jump",
+        limit = crate::report::charts::thousands(crate::engine::trial::TRIAL_DISRUPTION_LIMIT as u64)
+    )]
+    TooManyDisruptions {
+        /// The scenario's name (one of several in `compare`).
+        scenario: String,
+        /// The first trial that did.
+        trial: u64,
+        /// The hazard whose events brought the most disruptions.
+        hazard: String,
+        /// Its drawn uncertain values.
+        drawn: String,
+    },
     /// The scenario file could not be read.
     #[error("cannot read scenario file {path}: {source}")]
     ReadScenario {

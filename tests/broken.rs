@@ -263,6 +263,12 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "too_many_disruptions.toml",
+        &[
+            "too_many_disruptions.toml:32: hazards[h].impact.stand_down_probability: with it the hazards could bring about 639,562 disruptions a trial (about 159,890 events, a stand-down disrupting every target of its region: this hazard's 159,890 events a trial could stand down up to 3 targets each); a trial is built for at most 400,000",
+        ],
+    ),
+    (
         "too_many_events.toml",
         &[
             "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 1,998,631 events a trial",

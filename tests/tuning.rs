@@ -946,6 +946,28 @@ fn bad_overrides_and_parents_are_explained() {
             lb.display()
         ),
     );
+    // A long chain without a cycle is refused for its length, not called a cycle;
+    // 32 files are accepted.
+    write(tmp.path(), "c0.toml", &small_text(&[]));
+    for k in 1..=32 {
+        let text = format!("extends = \"c{}.toml\"\nname = \"c{k}\"\n", k - 1);
+        write(tmp.path(), &format!("c{k}.toml"), &text);
+    }
+    let c31 = tmp.path().join("c31.toml");
+    let ok = shortfall()
+        .args(["check", c31.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let c32 = tmp.path().join("c32.toml");
+    fails_with(
+        &["check", c32.to_str().unwrap()],
+        "extends: a chain of `extends` may be at most 32 files long; this one goes on past 32:",
+    );
     fails_with(&["compare", s], "required");
     // A name too long for a folder's name is refused before any file is written.
     let long = format!("name={}", "n".repeat(65));

@@ -417,24 +417,37 @@ pub fn run_block(
             run_trial(c, seed, t, row, s)
         })
         .collect();
-    if let Some((i, h)) =
-        (outcomes.iter().enumerate()).find_map(|(i, o)| o.too_many_events.map(|h| (i, h as usize)))
-    {
+    let stopped = (outcomes.iter().enumerate()).find_map(|(i, o)| {
+        (o.too_many_events.map(|h| (i, h as usize, true)))
+            .or_else(|| o.too_many_disruptions.map(|h| (i, h as usize, false)))
+    });
+    if let Some((i, h, events)) = stopped {
         let name = &c.model.hazards[h].name;
         let prefix = format!("hazards[{name}].");
         let drawn: Vec<String> = (c.model.params.iter().zip(&outcomes[i].params))
             .filter(|(p, _)| p.path.starts_with(&prefix))
             .map(|(p, v)| format!("{} = {}", p.path, drawn_value(*v)))
             .collect();
-        return Err(crate::Error::TooManyEvents {
-            scenario: c.model.name.clone(),
-            trial: first + i as u64,
-            hazard: name.clone(),
-            drawn: if drawn.is_empty() {
-                "none of its numbers is uncertain".into()
-            } else {
-                format!("this trial drew {}", drawn.join(", "))
-            },
+        let (scenario, trial, hazard) = (c.model.name.clone(), first + i as u64, name.clone());
+        let drawn = if drawn.is_empty() {
+            "none of its numbers is uncertain".into()
+        } else {
+            format!("this trial drew {}", drawn.join(", "))
+        };
+        return Err(if events {
+            crate::Error::TooManyEvents {
+                scenario,
+                trial,
+                hazard,
+                drawn,
+            }
+        } else {
+            crate::Error::TooManyDisruptions {
+                scenario,
+                trial,
+                hazard,
+                drawn,
+            }
         });
     }
     Ok(outcomes)

@@ -378,6 +378,11 @@ pub struct TrialOutcome {
     /// The hazard that had drawn the most events, if the trial drew more than
     /// [`crate::hazards::TRIAL_EVENT_LIMIT`]: it stopped there, and its outcome is empty.
     pub too_many_events: Option<u32>,
+    /// The hazard whose events had brought the most disruptions, if the trial's events
+    /// brought more than [`crate::engine::trial::TRIAL_DISRUPTION_LIMIT`] (stand-downs
+    /// counted once per target of their region): it stopped there, and its outcome is
+    /// empty.
+    pub too_many_disruptions: Option<u32>,
 }
 
 #[cfg(test)]

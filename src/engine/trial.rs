@@ -107,7 +107,13 @@ pub fn run_trial(
             ..Default::default()
         };
     }
-    disruptions(m, s);
+    if let Err(h) = disruptions(m, s) {
+        return TrialOutcome {
+            params: s.values.clone(),
+            too_many_disruptions: Some(h as u32),
+            ..Default::default()
+        };
+    }
     segments(m, s);
     let delay_windows = schedule_disrupted(m, s);
     mark_changes(m, s);
@@ -337,11 +343,32 @@ fn schedule_cf(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) {
 }
 
 /// Turns events into disruptions of targets (and stand-downs of regions) and losses.
-fn disruptions(m: &Model, s: &mut Scratch) {
+/// The most disruptions one trial may have, a stand-down counted once for every target
+/// of its region (each costs about 150 bytes until the trial ends, in its copies,
+/// segments and change points): `check` refuses hazards expected to bring more than
+/// 400,000, but a far tail or a burst of a self-exciting hazard can bring millions.
+pub const TRIAL_DISRUPTION_LIMIT: usize = 2_000_000;
+
+/// Turns the trial's events into disruptions grouped by target, and cargo losses; or, if
+/// the disruptions would be more than [`TRIAL_DISRUPTION_LIMIT`], stops and returns the
+/// hazard whose events brought the most of them.
+fn disruptions(m: &Model, s: &mut Scratch) -> Result<(), usize> {
     s.disruptions.clear();
     s.losses.clear();
     let horizon = m.n_days as f64;
     for e in &s.events {
+        if s.disruptions.len() > TRIAL_DISRUPTION_LIMIT {
+            let mut brought = vec![0usize; m.hazards.len()];
+            for d in &s.events {
+                let spread =
+                    (d.stand_down > 0.0) as usize * m.region_targets[d.region as usize].len();
+                brought[d.hazard as usize] += 1 + spread;
+            }
+            s.disruptions.clear();
+            let most =
+                (brought.iter().enumerate()).max_by_key(|&(i, &b)| (b, std::cmp::Reverse(i)));
+            return Err(most.map_or(0, |(i, _)| i));
+        }
         let kind = m.hazards[e.hazard as usize].kind as u8;
         if e.duration > 0.0 && e.severity > 0.0 || e.construction_delay > 0.0 {
             s.disruptions.push(Disruption {
@@ -398,6 +425,7 @@ fn disruptions(m: &Model, s: &mut Scratch) {
         s.disruptions
             .is_sorted_by(|a, b| { (a.target, a.start) <= (b.target, b.start) })
     );
+    Ok(())
 }
 
 /// Completion of work from `begin` lasting `base` days at a building site.
@@ -1197,6 +1225,45 @@ mod tests {
         assert!(most_active(30.0) <= ACTIVE_MOST && most_active(62.0) > ACTIVE_MOST);
         assert!(scan.iter().filter(|s| s.end < 30.0).count() > 10);
         assert_eq!(heaps, scan);
+    }
+
+    #[test]
+    fn a_trial_whose_stand_downs_would_bring_too_many_disruptions_stops() {
+        let m = crate::scenario::baseline();
+        let (region, spread) = (m.region_targets.iter().enumerate())
+            .map(|(r, t)| (r, t.len()))
+            .max_by_key(|&(_, n)| n)
+            .unwrap();
+        assert!(spread >= 3, "{spread}");
+        let event = |hazard: u16, stand_down: f64| crate::hazards::Event {
+            t: 1.0,
+            hazard,
+            id: 0,
+            target: m.region_targets[region][0] as u32,
+            region: region as u32,
+            severity: 1.0,
+            duration: 1.0,
+            lost_cargo: 0.0,
+            stand_down,
+            construction_delay: 0.0,
+        };
+        // Hazard 1 has the most events, hazard 2 (with stand-downs) brings the most
+        // disruptions: it is named.
+        let n = TRIAL_DISRUPTION_LIMIT / (1 + spread) + 2;
+        let mut s = Scratch {
+            events: (0..2 * n)
+                .map(|_| event(1, 0.0))
+                .chain((0..n).map(|_| event(2, 3.0)))
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(disruptions(&m, &mut s), Err(2));
+        assert!(s.disruptions.is_empty());
+        // Below the limit, every disruption is kept.
+        s.events.truncate(TRIAL_DISRUPTION_LIMIT / (1 + spread));
+        s.events.extend((0..10).map(|_| event(2, 3.0)));
+        assert_eq!(disruptions(&m, &mut s), Ok(()));
+        assert_eq!(s.disruptions.len(), s.events.len() + 10 * spread);
     }
 
     #[test]

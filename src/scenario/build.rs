@@ -1825,6 +1825,71 @@ impl Builder<'_> {
         rho < 1.0
     }
 
+    /// Refuses hazards whose events, `n` of each hazard as `check_event_load` estimates
+    /// them, would bring more than `MAX_DISRUPTIONS` disruptions a trial: an event
+    /// disrupts its target and, with a stand-down (at the `EVENT_LOAD_QUANTILE` of its
+    /// probability, raised by mitigations' stand-down factors above 1), every target of
+    /// its region (the largest of the hazard's regions).
+    fn check_disruption_load(
+        &mut self,
+        raw: &RawScenario,
+        model: &Model,
+        n: &[f64],
+        high: &impl Fn(Num) -> f64,
+    ) {
+        // The most targets a stand-down of the hazard can reach: those of the largest of
+        // its regions (of any region for a national hazard).
+        let spread = |h: &crate::model::Hazard| {
+            let all: Vec<usize> = (0..model.region_targets.len()).collect();
+            let regions = if h.regions.is_empty() {
+                &all
+            } else {
+                &h.regions
+            };
+            (regions.iter())
+                .map(|&r| model.region_targets[r].len())
+                .max()
+                .unwrap_or(0)
+        };
+        let per_hazard: Vec<f64> = (model.hazards.iter().zip(n))
+            .map(|(h, &events)| {
+                let raised: f64 = (h.mitigations.iter())
+                    .map(|&m| high(model.mitigations[m].stand_down_factor).max(1.0))
+                    .product();
+                let p = (high(h.impact.stand_down_probability) * raised).min(1.0);
+                events * (1.0 + p * spread(h) as f64)
+            })
+            .collect();
+        let total: f64 = per_hazard.iter().sum();
+        if total.is_nan() || total <= MAX_DISRUPTIONS {
+            return;
+        }
+        let (worst, _) =
+            (per_hazard.iter().enumerate()).fold(
+                (0, 0.0),
+                |(k, x), (i, &y)| {
+                    if y > x { (i, y) } else { (k, x) }
+                },
+            );
+        let h = &model.hazards[worst];
+        let span = list(&raw.hazards)
+            .get(worst)
+            .map(|x| (x.get_ref().impact.as_ref()).map_or(x.span(), |r| r.span()));
+        let count = |x: f64| crate::report::charts::thousands(x.round() as u64);
+        self.err(
+            &format!("hazards[{}].impact.stand_down_probability", h.name),
+            span,
+            format!(
+                "with it the hazards could bring about {} disruptions a trial (about {} events, a stand-down disrupting every target of its region: this hazard's {} events a trial could stand down up to {} targets each); a trial is built for at most {}: lower the stand-down probabilities or the rates, or put fewer sites and routes in a region",
+                count(total),
+                count(n.iter().sum()),
+                count(n[worst]),
+                spread(h),
+                count(MAX_DISRUPTIONS),
+            ),
+        );
+    }
+
     /// Refuses hazards that would bring more than `MAX_EVENTS` events a trial, estimated
     /// high: each background rate at the `EVENT_LOAD_QUANTILE` of its rate, phase
     /// multipliers and mitigations' rate factors (those above 1), grown over the horizon by
@@ -1836,15 +1901,24 @@ impl Builder<'_> {
             Num::Param(i) => model.params[i].dist.quantile(EVENT_LOAD_QUANTILE),
         };
         let years = model.n_days as f64 / 365.25;
-        let per_hazard: Vec<f64> = (model.hazards.iter())
+        // Years of the base rate that each hazard's trend amounts to.
+        let grown: Vec<f64> = (model.hazards.iter())
             .map(|h| {
-                // Years of the base rate that the trend's growth amounts to.
                 let g = high(h.trend_per_year);
-                let grown = if g.abs() < 1e-9 {
+                if g.abs() < 1e-9 {
                     years
                 } else {
                     ((1.0 + g).powf(years) - 1.0) / (1.0 + g).ln()
-                };
+                }
+            })
+            .collect();
+        let per_hazard: Vec<f64> = (model.hazards.iter().zip(&grown))
+            .map(|(h, &grown)| {
+                let rate = high(h.rate_per_year);
+                if rate == 0.0 {
+                    // No events, however fast a rate of 0 grows.
+                    return 0.0;
+                }
                 let phase = (h.phase_multipliers.iter().zip(&model.phases))
                     .filter(|(_, p)| p.in_force(model.n_days))
                     .map(|(&m, _)| high(m))
@@ -1852,7 +1926,7 @@ impl Builder<'_> {
                 let mitigated: f64 = (h.mitigations.iter())
                     .map(|&m| high(model.mitigations[m].rate_factor).max(1.0))
                     .product();
-                high(h.rate_per_year) * grown * phase * mitigated
+                rate * grown * phase * mitigated
             })
             .collect();
         // With their offspring: n = bg + B n, with B the branching matrix at its highest,
@@ -1866,7 +1940,9 @@ impl Builder<'_> {
         if !total.is_finite() && !self.problems.is_empty() {
             return;
         }
-        if total.is_nan() || total > MAX_EVENTS {
+        if !(total.is_nan() || total > MAX_EVENTS) {
+            self.check_disruption_load(raw, model, &n, &high);
+        } else {
             // The hazard with the most events, offspring included.
             let (worst, _) = (n.iter().enumerate()).fold((0, 0.0), |(k, x), (i, &y)| {
                 if y.is_nan() || y > x { (i, y) } else { (k, x) }
@@ -1880,9 +1956,19 @@ impl Builder<'_> {
                     format!("{x:.1e}")
                 }
             };
-            // Mostly offspring (or without end): the jumps are the cause, not the rate.
-            let offspring = n[worst].is_nan() || n[worst] >= 2.0 * per_hazard[worst];
-            let (key, span, advice) = if offspring {
+            // Mostly offspring (or without end): the jumps are the cause, not the rate;
+            // a growth beyond any number: the trend.
+            let offspring = per_hazard[worst].is_finite()
+                && (n[worst].is_nan() || n[worst] >= 2.0 * per_hazard[worst]);
+            let (key, span, advice) = if !grown[worst].is_finite() {
+                let span = item
+                    .map(|x| (x.get_ref().trend_per_year.as_ref()).map_or(x.span(), |r| r.span()));
+                (
+                    format!("hazards[{}].trend_per_year", h.name),
+                    span,
+                    "lower the trend, or shorten the horizon",
+                )
+            } else if offspring {
                 let span = item
                     .map(|x| (x.get_ref().self_excitation.as_ref()).map_or(x.span(), |r| r.span()));
                 (
@@ -1973,6 +2059,11 @@ fn route_cycle(n_sites: usize, routes: &[Route]) -> Option<Vec<usize>> {
 /// The most events a trial is built for (about 20 MB of events and disruptions per
 /// worker thread); hazards that could bring more are refused.
 const MAX_EVENTS: f64 = 200_000.0;
+
+/// The most disruptions a trial is built for, counting a stand-down once for every
+/// target of its region (about 60 MB per worker thread); hazards that could bring more
+/// are refused.
+const MAX_DISRUPTIONS: f64 = 400_000.0;
 
 /// The percentile of an uncertain rate, trend, phase multiplier or rate factor at which
 /// the event load is estimated: the 99.9999th, which a run of a million trials draws

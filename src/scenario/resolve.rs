@@ -579,12 +579,24 @@ fn inherit(
         let parent_dir = p.parent().map(Path::to_path_buf);
         (p.display().to_string(), text, parent_dir)
     };
-    if files.contains(&parent_label) || files.len() > 32 {
+    if files.contains(&parent_label) {
         return Err(scenario_error(
             label,
             "extends",
             line,
             format!("makes a cycle: {} -> {parent_label}", files.join(" -> ")),
+        ));
+    }
+    if files.len() >= MAX_EXTENDS {
+        return Err(scenario_error(
+            label,
+            "extends",
+            line,
+            format!(
+                "a chain of `extends` may be at most {MAX_EXTENDS} files long; this one goes on past {}: {} -> {parent_label}",
+                files.len(),
+                files.join(" -> ")
+            ),
         ));
     }
     files.push(parent_label.clone());
@@ -830,6 +842,9 @@ fn steps(path: &str) -> std::result::Result<Vec<Step>, String> {
     }
     Ok(out)
 }
+
+/// The most files a chain of `extends` may hold (the scenario and its parents).
+const MAX_EXTENDS: usize = 32;
 
 /// Keys each kind of table takes (the scenario format; see docs/scenario-format.md).
 /// Tables whose keys are names of other things (`targets`, `phase_multipliers`) and
