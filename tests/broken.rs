@@ -269,6 +269,12 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "stand_downs_named.toml",
+        &[
+            "stand_downs_named.toml:41: hazards[h1].impact.stand_down_probability: with it the hazards could bring about 483,669 disruptions a trial (about 195,866 events, a stand-down disrupting every target of its region: this hazard's 23,984 events",
+        ],
+    ),
+    (
         "too_many_events.toml",
         &[
             "too_many_events.toml:30: hazards[h].rate_per_year: with it the hazards could bring about 1,998,631 events a trial",

@@ -657,7 +657,13 @@ const MIN_STRAIGHT: usize = 4;
 /// in `j`, hence monotone; if it is the same at both ends, it is the same throughout.
 /// So when a stretch's first and last days have equal traces, every day between makes
 /// the same flows, and the stores move by the same `delta` each day: the stretch can be
-/// accounted in one step.
+/// accounted in one step. One quantity is compared that is not affine: the room of a
+/// road into a port counts what the port's store keeps after the day's shipping, its
+/// stock less its shipment (`port_keeps`). A port's stocks when it ships are affine in
+/// `j` whatever the day's other comparisons (nothing loads from a port), so each
+/// shipment is linear over affine on the whole stretch, with a total above 0 at both
+/// ends and so throughout: equal at both ends, it is the same every day, and what the
+/// store keeps is affine after all.
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Trace {
     outcomes: Vec<bool>,
@@ -1675,8 +1681,8 @@ impl Flow {
         }
     }
 
-    /// Room at route `r`'s destination store; a port's store also has room for what the
-    /// port ships today.
+    /// Room at route `r`'s destination store; at a port, the room its store has after
+    /// the day's shipping (`port_keeps`), plus what the port ships on a day.
     /// (Unlimited for a route into another part; that part checks it.)
     fn room<R: Tracer>(&self, tr: &mut R, t: &Topology, p: &Part, net: &Net, r: usize) -> f64 {
         let to = t.route_to[r];

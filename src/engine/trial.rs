@@ -342,33 +342,26 @@ fn schedule_cf(c: &Compiled, seed: u64, trial: u64, s: &mut Scratch) {
     }
 }
 
-/// Turns events into disruptions of targets (and stand-downs of regions) and losses.
 /// The most disruptions one trial may have, a stand-down counted once for every target
 /// of its region (each costs about 150 bytes until the trial ends, in its copies,
 /// segments and change points): `check` refuses hazards expected to bring more than
 /// 400,000, but a far tail or a burst of a self-exciting hazard can bring millions.
 pub const TRIAL_DISRUPTION_LIMIT: usize = 2_000_000;
 
-/// Turns the trial's events into disruptions grouped by target, and cargo losses; or, if
-/// the disruptions would be more than [`TRIAL_DISRUPTION_LIMIT`], stops and returns the
-/// hazard whose events brought the most of them.
+/// Turns the trial's events into disruptions of targets (and stand-downs of regions)
+/// grouped by target, and cargo losses; or, if the disruptions would be more than
+/// [`TRIAL_DISRUPTION_LIMIT`], stops and returns the hazard whose stand-downs brought
+/// the most of them.
 fn disruptions(m: &Model, s: &mut Scratch) -> Result<(), usize> {
+    disruptions_up_to(m, s, TRIAL_DISRUPTION_LIMIT)
+}
+
+/// [`disruptions`], with at most `limit` of them.
+fn disruptions_up_to(m: &Model, s: &mut Scratch, limit: usize) -> Result<(), usize> {
     s.disruptions.clear();
     s.losses.clear();
     let horizon = m.n_days as f64;
     for e in &s.events {
-        if s.disruptions.len() > TRIAL_DISRUPTION_LIMIT {
-            let mut brought = vec![0usize; m.hazards.len()];
-            for d in &s.events {
-                let spread =
-                    (d.stand_down > 0.0) as usize * m.region_targets[d.region as usize].len();
-                brought[d.hazard as usize] += 1 + spread;
-            }
-            s.disruptions.clear();
-            let most =
-                (brought.iter().enumerate()).max_by_key(|&(i, &b)| (b, std::cmp::Reverse(i)));
-            return Err(most.map_or(0, |(i, _)| i));
-        }
         let kind = m.hazards[e.hazard as usize].kind as u8;
         if e.duration > 0.0 && e.severity > 0.0 || e.construction_delay > 0.0 {
             s.disruptions.push(Disruption {
@@ -399,6 +392,20 @@ fn disruptions(m: &Model, s: &mut Scratch) -> Result<(), usize> {
                 fraction: e.lost_cargo,
                 kind,
             });
+        }
+        if s.disruptions.len() > limit {
+            // (Counted per hazard only when it stops: the stand-downs, which multiply.)
+            let mut brought = vec![0usize; m.hazards.len()];
+            for d in &s.events {
+                if d.stand_down > 0.0 {
+                    brought[d.hazard as usize] += m.region_targets[d.region as usize].len();
+                }
+            }
+            s.disruptions.clear();
+            s.losses.clear();
+            let most =
+                (brought.iter().enumerate()).max_by_key(|&(i, &b)| (b, std::cmp::Reverse(i)));
+            return Err(most.map_or(0, |(i, _)| i));
         }
     }
     // Events come in time order, so each target's disruptions are already in order of
@@ -1247,23 +1254,28 @@ mod tests {
             stand_down,
             construction_delay: 0.0,
         };
-        // Hazard 1 has the most events, hazard 2 (with stand-downs) brings the most
-        // disruptions: it is named.
-        let n = TRIAL_DISRUPTION_LIMIT / (1 + spread) + 2;
+        // A limit of 100 disruptions. Hazard 1 has the most events (one disruption
+        // each), hazard 2 stand-downs (1 + spread each): hazard 2 is named.
+        let limit = 100;
+        let downs = 60 / (1 + spread);
         let mut s = Scratch {
-            events: (0..2 * n)
+            events: (0..40 - downs)
                 .map(|_| event(1, 0.0))
-                .chain((0..n).map(|_| event(2, 3.0)))
+                .chain((0..downs).map(|_| event(2, 3.0)))
                 .collect(),
             ..Default::default()
         };
-        assert_eq!(disruptions(&m, &mut s), Err(2));
-        assert!(s.disruptions.is_empty());
-        // Below the limit, every disruption is kept.
-        s.events.truncate(TRIAL_DISRUPTION_LIMIT / (1 + spread));
-        s.events.extend((0..10).map(|_| event(2, 3.0)));
-        assert_eq!(disruptions(&m, &mut s), Ok(()));
-        assert_eq!(s.disruptions.len(), s.events.len() + 10 * spread);
+        // Up to the limit exactly, every disruption is kept.
+        let fill = limit - s.events.len() - downs * spread;
+        s.events.extend((0..fill).map(|_| event(1, 0.0)));
+        assert_eq!(disruptions_up_to(&m, &mut s, limit), Ok(()));
+        assert_eq!(s.disruptions.len(), limit);
+        // One more, by the last event: stopped, naming the hazard of the stand-downs.
+        s.events.push(event(1, 0.0));
+        assert_eq!(disruptions_up_to(&m, &mut s, limit), Err(2));
+        assert!(s.disruptions.is_empty() && s.losses.is_empty());
+        // The limit of a run is checked the same way.
+        assert!(disruptions(&m, &mut s).is_ok());
     }
 
     #[test]

@@ -1864,12 +1864,12 @@ impl Builder<'_> {
         if total.is_nan() || total <= MAX_DISRUPTIONS {
             return;
         }
-        let (worst, _) =
-            (per_hazard.iter().enumerate()).fold(
+        // The hazard whose stand-downs bring the most disruptions.
+        let (worst, _) = (per_hazard.iter().zip(n).enumerate())
+            .map(|(i, (&all, &events))| (i, all - events))
+            .fold(
                 (0, 0.0),
-                |(k, x), (i, &y)| {
-                    if y > x { (i, y) } else { (k, x) }
-                },
+                |(k, x), (i, y)| if y > x { (i, y) } else { (k, x) },
             );
         let h = &model.hazards[worst];
         let span = list(&raw.hazards)

@@ -91,11 +91,19 @@ impl Resolved {
         // an item without a valid name, or of `excited_by`) is not the one in a file.
         name_items(&merged, &mut steps)?;
         let docs: Vec<Option<Table>> = self.texts.iter().map(|t| t.parse().ok()).collect();
+        // A list without names (`plan`, `correlations`) is given whole by the first file
+        // that has it: a parent's item at the same position is not this one.
+        let unnamed = |v: &Value| matches!(v, Value::Array(items) if !items.iter().any(|v| item_label(v).is_some()));
+        let owner = (steps.first())
+            .filter(|s| s.item.is_some() && merged.get(&s.key).is_some_and(unnamed))
+            .and_then(|s| {
+                (docs.iter()).position(|d| d.as_ref().is_some_and(|d| d.contains_key(&s.key)))
+            });
         let (i, len) = (1..=steps.len()).rev().find_map(|len| {
-            (docs
-                .iter()
-                .position(|d| d.as_ref().is_some_and(|d| gives(d, &steps[..len]))))
-            .map(|i| (i, len))
+            (docs.iter().enumerate())
+                .filter(|&(i, _)| owner.is_none_or(|o| o == i))
+                .find(|(_, d)| d.as_ref().is_some_and(|d| gives(d, &steps[..len])))
+                .map(|(i, _)| (i, len))
         })?;
         let (text, steps) = (&self.texts[i], &steps[..len]);
         Some(match step_line(text, steps) {
@@ -1204,7 +1212,7 @@ mod tests {
     #[test]
     fn a_problem_s_source_is_the_file_that_wrote_the_value() {
         let dir = tempfile::tempdir().unwrap();
-        let parent = "name = \"p\"\n\n[[hazards]]\nname = \"h\"\nrate_per_year = 1\n[[hazards.excited_by]]\nhazard = \"g\"\njump = -1\n";
+        let parent = "name = \"p\"\n\n[[hazards]]\nname = \"h\"\nrate_per_year = 1\n[[hazards.excited_by]]\nhazard = \"g\"\njump = -1\n[[plan]]\nyear = 2026\nquantity = 5\n[[plan]]\nyear = 2027\nquantity = 6\n";
         std::fs::write(dir.path().join("parent.toml"), parent).unwrap();
         let child = "extends = \"parent.toml\"\n\n[[hazards]]\nname = \"h\"\nrate_per_year = 2\n[[hazards.excited_by]]\nhazard = \"k\"\njump = 0.2\n";
         let child_path = dir.path().join("child.toml");
@@ -1230,7 +1238,8 @@ mod tests {
         assert_eq!(r.source_of("hazards"), None);
         // A key no file gives: the item that lacks it, in the first file that has it.
         assert_eq!(r.source_of("hazards[h].impact"), Some(format!("{c}:4")));
-        // An item of a list without names, by its position.
+        // An item of a list without names, by its position, in the file that gives the
+        // list (the parent's items at the same positions have a quantity).
         let plan = "extends = \"parent.toml\"\n[[plan]]\nyear = 2026\nquantity = 1\n\n[[plan]]\ncommodity = \"x\"\nyear = 2040\n";
         std::fs::write(&child_path, plan).unwrap();
         let r = resolve(Some(&child_path), &[]).unwrap();
