@@ -82,8 +82,6 @@ pub struct Topology {
     /// process counts its roads' capacity; a precaution: no case is known where a
     /// capacity that does not limit the load changes the processing).
     route_plain: Vec<bool>,
-    /// The port site a route delivers to, if it ends at a port.
-    route_port: Vec<Option<usize>>,
     /// The loader of each plant (index into `loaders`).
     plant_loader: Vec<Option<usize>>,
     n_sites: usize,
@@ -189,13 +187,8 @@ impl Topology {
         t.route_to = model.routes.iter().map(|r| r.to_stock).collect();
         t.route_commodity = model.routes.iter().map(|r| r.commodity).collect();
         t.route_standby = model.routes.iter().map(|r| r.standby).collect();
-        t.route_port = model
-            .routes
-            .iter()
-            .map(|r| (model.sites[r.to].kind == SiteKind::Port).then_some(r.to))
-            .collect();
-        t.route_port_index = (t.route_port.iter())
-            .map(|p| p.and_then(|s| t.ports.iter().position(|x| x.0 == s)))
+        t.route_port_index = (model.routes.iter())
+            .map(|r| t.ports.iter().position(|x| x.0 == r.to))
             .collect();
         t.plant_loader = t
             .plants
