@@ -10,7 +10,7 @@ use shortfall::engine::Compiled;
 use shortfall::hazards::draw_events;
 use shortfall::scenario::parse;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A scenario whose only hazard has the given rate and self-excitation.
 fn process(rate: f64, jump: f64, decay: f64, horizon: &str) -> Compiled {
@@ -831,9 +831,50 @@ fn the_seed_incidents_calibrate() {
         "{}",
         String::from_utf8_lossy(&far.stderr)
     );
+    // An input kept in the output folder under the name of an output (the incident
+    // file, or the mapping) is refused, left as it was, and nothing is written.
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv");
+    let own = tmp.path().join("own");
+    std::fs::create_dir(&own).unwrap();
+    let incidents = std::fs::read(source).unwrap();
+    std::fs::write(own.join("rates.csv"), &incidents).unwrap();
+    let map = "field,value,maps_to\nregion,Sindh,Sindh\n";
+    std::fs::write(own.join("hazards.toml"), map).unwrap();
+    for (file, args) in [
+        (own.join("rates.csv"), vec![]),
+        (PathBuf::from(source), vec!["--mapping", "own/hazards.toml"]),
+    ] {
+        let out = Command::cargo_bin("shortfall")
+            .unwrap()
+            .current_dir(tmp.path())
+            .arg("calibrate")
+            .arg(&file)
+            .args(&args)
+            .args(["--out", "own"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        let name = if args.is_empty() {
+            "rates.csv"
+        } else {
+            "hazards.toml"
+        };
+        assert!(
+            err.contains(&format!(
+                "cannot write own/{name}: it is a file this run reads (one of its inputs)"
+            )),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(own.join("rates.csv")).unwrap(), incidents);
+        assert_eq!(
+            std::fs::read_to_string(own.join("hazards.toml")).unwrap(),
+            map
+        );
+        assert_eq!(std::fs::read_dir(&own).unwrap().count(), 2);
+    }
     // The same file saved with semicolons, or tabs, as some spreadsheets do, gives the
     // same rates.
-    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv");
     for sep in [b';', b'\t'] {
         let mut r = csv::Reader::from_path(source).unwrap();
         let file = tmp.path().join(format!("sep{sep}.csv"));

@@ -769,7 +769,7 @@ fn a_run_never_replaces_its_own_scenario_and_its_copy_says_how_it_ran() {
             "scenario.toml"
         };
         assert!(
-            stderr.contains(&format!("cannot write ./{copy}: it is a file this run read (its scenario); the results would replace it")),
+            stderr.contains(&format!("cannot write ./{copy}: it is a file this run reads (one of its inputs); the results would replace it")),
             "{stderr}"
         );
         assert_eq!(std::fs::read_to_string(own.join(copy)).unwrap(), text);
@@ -1227,7 +1227,24 @@ fn bad_input_gives_a_clear_message_and_no_output() {
     );
     fails_with(
         &["run", "no/such/file.toml"],
-        "cannot read scenario file no/such/file.toml",
+        "cannot read scenario file no/such/file.toml: no such file; name a scenario file, or none (or \"builtin:baseline\") for the built-in baseline",
+    );
+    // `builtin:baseline`, as in `extends`, names the built-in baseline.
+    let plain = shortfall().arg("check").output().unwrap();
+    let named = shortfall()
+        .args(["check", "builtin:baseline"])
+        .output()
+        .unwrap();
+    assert!(named.status.success());
+    assert_eq!(plain.stdout, named.stdout);
+    // A name close to a scenario file of its folder is taken for a slip.
+    let slip = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baselin.toml");
+    fails_with(
+        &["run", slip.to_str().unwrap()],
+        &format!(
+            "no such file; did you mean {}?",
+            slip.with_file_name("baseline.toml").display()
+        ),
     );
     // A folder: the scenario files in it are named.
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");

@@ -409,6 +409,28 @@ duration_days = 100
 }
 
 #[test]
+fn a_port_that_ships_next_to_nothing_has_no_time_to_survive() {
+    // A congested port (5 a day of the mine's 10) holds a stock that covers some days;
+    // one that ships 1e-300 a day would cover some 1e303 days, a figure the statistics
+    // cannot hold: undefined, like a port that ships nothing.
+    let days = |capacity: &str| {
+        let c = small(&[(
+            "capacity_per_day = 100",
+            &format!("capacity_per_day = {capacity}"),
+        )]);
+        let survive = c.layout.survive;
+        let out = outcomes(&c, 5, 20, 1);
+        out.iter().map(|o| o.metrics[survive]).collect::<Vec<f64>>()
+    };
+    assert!(
+        days("5").iter().all(|&d| d > 1.0 && d < 1000.0 / 5.0),
+        "{:?}",
+        days("5")
+    );
+    assert!(days("1e-300").iter().all(|d| d.is_nan()));
+}
+
+#[test]
 fn zero_length_events_change_nothing_and_threads_do_not_matter() {
     let c = small(&[(
         "duration_days = 3",

@@ -889,6 +889,36 @@ fn bad_overrides_and_parents_are_explained() {
         ],
         "invalid value for --values: 2.5 is given twice (the values in places 2 and 4); each value runs once",
     );
+    // Keys that are no number of the model are refused with their own reason.
+    for (param, why) in [
+        ("seed", "every variant runs with the same trials and seed"),
+        ("start", "it is a date"),
+        ("sites[mine].name", "it is a name"),
+    ] {
+        fails_with(
+            &["sweep", s, "--param", param, "--values", "1,2"],
+            &format!("invalid value for --param: `{param}` cannot be swept: {why}"),
+        );
+    }
+    // A swept value the key cannot take is the flag's fault, named as such (exit 2),
+    // not an override the user never gave.
+    for how in [["--values", "1,-2"], ["--range", "-2:1:2"]] {
+        let out = shortfall()
+            .args(["sweep", s, "--param", h])
+            .args(how)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "invalid value for {}: `hazards[h].rate_per_year` cannot be -2: must be a number >= 0",
+                how[0]
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("--set"), "{stderr}");
+    }
     // `--values` and `--range` take values that begin with a hyphen (negative numbers),
     // so a flag where the value belongs is named as one.
     for (flag, message) in [

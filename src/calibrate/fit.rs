@@ -79,18 +79,23 @@ pub fn trend_expected(f: &TrendFit, a: f64, b: f64, t: f64) -> f64 {
     f.rate_end * (at(b) - at(a)) / beta
 }
 
-/// Index of dispersion (variance / mean) of counts; 1 for a Poisson process.
-pub fn dispersion(counts: &[f64]) -> f64 {
+/// Index of dispersion of counts over periods of `lengths` days: the variance of the
+/// counts about their expectations at one constant rate (proportional to the periods'
+/// lengths) over those expectations, so about 1 for a Poisson process whatever the
+/// lengths of its months; for periods of equal length, the variance over the mean.
+pub fn dispersion(counts: &[f64], lengths: &[f64]) -> f64 {
     let n = counts.len() as f64;
     if n < 2.0 {
         return f64::NAN;
     }
-    let mean = counts.iter().sum::<f64>() / n;
-    if mean <= 0.0 {
+    let per_day = counts.iter().sum::<f64>() / lengths.iter().sum::<f64>();
+    if per_day.is_nan() || per_day <= 0.0 {
         return f64::NAN;
     }
-    let var = counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    var / mean
+    let chi2: f64 = (counts.iter().zip(lengths))
+        .map(|(&c, &l)| (c - per_day * l).powi(2) / (per_day * l))
+        .sum();
+    chi2 / (n - 1.0)
 }
 
 /// Log-likelihood of a homogeneous Poisson process with `k` events over `t` at its MLE.
@@ -422,6 +427,39 @@ mod tests {
             (lo - 2.0 * 1.6235).abs() < 2e-3 && (hi - 2.0 * 11.6683).abs() < 2e-3,
             "{lo} {hi}"
         );
+    }
+
+    #[test]
+    fn dispersion_allows_for_the_lengths_of_months() {
+        // Equal lengths: the variance over the mean.
+        let d = dispersion(&[1.0, 3.0, 2.0, 6.0], &[30.0; 4]);
+        assert!((d - (14.0 / 3.0) / 3.0).abs() < 1e-12, "{d}");
+        // Counts in proportion to their months' lengths are no clustering at all.
+        assert_eq!(
+            dispersion(&[310.0, 282.5, 310.0, 300.0], &[31.0, 28.25, 31.0, 30.0]),
+            0.0
+        );
+        // A Poisson series of 10 events a day over 20 years of calendar months: about 1
+        // (its chi-square over 239 degrees of freedom has a standard deviation of
+        // sqrt(2 / 239) = 0.09; a tolerance of 4 of them), where the variance over the
+        // mean reads about 1.4, the spread of the months' lengths.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Poisson};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(6);
+        let lengths: Vec<f64> = (0..240)
+            .map(|m| {
+                [
+                    31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0,
+                ][m % 12]
+            })
+            .collect();
+        let counts: Vec<f64> = (lengths.iter())
+            .map(|&l| Poisson::new(10.0 * l).unwrap().sample(&mut rng))
+            .collect();
+        let d = dispersion(&counts, &lengths);
+        assert!((d - 1.0).abs() < 4.0 * (2.0f64 / 239.0).sqrt(), "{d}");
+        let naive = dispersion(&counts, &[30.0; 240]);
+        assert!(naive > 1.2, "{naive}");
     }
 
     #[test]

@@ -309,11 +309,15 @@ fn fit_series(
             && (i + 1 < months.len() || to == to.last_of_month())
     };
     // Dispersion over whole months only, when the window holds at least three.
-    let whole: Vec<f64> = (0..months.len())
-        .filter(|&i| is_whole(i))
-        .map(|i| monthly[i])
-        .collect();
-    let dispersion = fit::dispersion(if whole.len() >= 3 { &whole } else { &monthly });
+    let bounds = month_bounds(from, months, days);
+    let lengths: Vec<f64> = bounds.windows(2).map(|w| w[1] - w[0]).collect();
+    let whole: Vec<usize> = (0..months.len()).filter(|&i| is_whole(i)).collect();
+    let dispersion = if whole.len() >= 3 {
+        let pick = |v: &[f64]| whole.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        fit::dispersion(&pick(&monthly), &pick(&lengths))
+    } else {
+        fit::dispersion(&monthly, &lengths)
+    };
     // A fit whose offspring would come on average later than the window is long is not
     // identified: within the window it is a Poisson process, its branching ratio and
     // decay anything (0.999999 and 950,000 days, with tiny standard errors, on Poisson
@@ -338,7 +342,6 @@ fn fit_series(
     // itself.
     // Over whole months: a month the window cuts to a few days expects a sliver, and the
     // event that set a default window's end would sit in it alone.
-    let bounds = month_bounds(from, months, days);
     let (observed, expected): (Vec<f64>, Vec<f64>) = (bounds.windows(2).enumerate())
         .filter(|&(i, _)| is_whole(i))
         .map(|(i, w)| {

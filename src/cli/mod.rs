@@ -689,7 +689,20 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         .events
         .file_name()
         .map_or(stem.clone(), |s| s.to_string_lossy().into_owned());
+    // The incident file or the mapping, kept in the output folder under the name of
+    // an output, is never replaced by it.
+    let inputs: Vec<&PathBuf> = std::iter::once(&args.events).chain(&args.mapping).collect();
+    let names = [
+        "rates.csv",
+        "hazards.toml",
+        "unmapped.csv",
+        "monthly_counts.png",
+        "monthly_counts.svg",
+    ]
+    .map(String::from);
+    crate::report::refuse_replacing(&out_path, &inputs, &names)?;
     let mut out = OutDir::create(&out_path)?;
+    out.read_from(&inputs);
     out.write("rates.csv", &calibrate::rates_csv(&cal)?)?;
     out.write(
         "hazards.toml",

@@ -1060,13 +1060,22 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let common = &args.common;
     let values = sweep_values(args)?;
     let key = args.param.trim();
-    if ["seed", "trials", "name", "description", "start", "horizon"].contains(&key)
-        || key.ends_with(".name")
-    {
+    let why = match key {
+        "seed" | "trials" => {
+            Some("every variant runs with the same trials and seed, on common random numbers")
+        }
+        "start" | "horizon" => {
+            Some("it is a date, and the days of every other date count from the start")
+        }
+        "name" | "description" => Some("it is text"),
+        _ if key.ends_with(".name") => Some("it is a name, which other keys refer to"),
+        _ => None,
+    };
+    if let Some(why) = why {
         return Err(Error::Usage {
             flag: "--param",
             message: format!(
-                "`{key}` cannot be swept: every variant runs with the same trials and seed, on common random numbers; sweep a number of the model, e.g. hazards[NAME].rate_per_year"
+                "`{key}` cannot be swept: {why}; sweep a number of the model, e.g. hazards[NAME].rate_per_year"
             ),
         });
     }
@@ -1123,6 +1132,23 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
                     ),
                 }
             }
+            // The scenario loaded without the swept value: what is wrong now is that
+            // value's doing.
+            Error::Scenario(p) => Error::Usage {
+                flag: if args.range.is_some() { "--range" } else { "--values" },
+                message: format!(
+                    "`{key}` cannot be {}: {}",
+                    toml_number(*v),
+                    (p.problems.iter())
+                        .map(|p| match p.path.as_str() {
+                            path if path == key => p.message.clone(),
+                            "" => p.message.clone(),
+                            path => format!("{path}: {}", p.message),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            },
             e => e,
         })?;
         loaded.push(one);

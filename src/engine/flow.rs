@@ -797,10 +797,13 @@ pub fn ramp(day: usize, first: f64, ramp_days: f64) -> f64 {
 }
 
 /// The days on which the ramp-up factor of a unit first producing on day `first` can
-/// change (some may lie before day 0 or past the horizon).
-pub fn ramp_steps(first: f64, ramp_days: f64) -> impl Iterator<Item = f64> {
+/// change, from about day `from` on (some may lie before it, or past the horizon); the
+/// weeks before it are not walked, however far back `first` lies.
+pub fn ramp_steps(first: f64, ramp_days: f64, from: f64) -> impl Iterator<Item = f64> {
     let weeks = (ramp_days.max(0.0) / 7.0).ceil() as usize;
-    (0..=weeks).map(move |k| first + 7.0 * k as f64)
+    // (One week early, for the rounding of the division.)
+    let skip = (((from - first) / 7.0).floor().max(0.0) as usize).saturating_sub(1);
+    (skip..=weeks).map(move |k| first + 7.0 * k as f64)
 }
 
 /// Calls `mark(site, day)` for each day from 0 to before `n_days` on which the ramp-up
@@ -814,7 +817,8 @@ pub fn unit_steps(
     for (s, us) in units.iter().enumerate() {
         for &o in us.iter().filter(|o| o.is_finite()) {
             // (A ramp-up far longer than the horizon is not stepped past it.)
-            let steps = ramp_steps(o.ceil(), net.site_ramp[s]).take_while(|&d| d < n_days as f64);
+            let steps =
+                ramp_steps(o.ceil(), net.site_ramp[s], 0.0).take_while(|&d| d < n_days as f64);
             for d in steps.filter(|&d| d >= 0.0) {
                 mark(s, d as usize);
             }
@@ -1988,7 +1992,13 @@ transit_days = 3
             (5.0, 7.0),
             (2.0, 0.5),
         ] {
-            let steps: Vec<f64> = ramp_steps(first, r).collect();
+            let steps: Vec<f64> = ramp_steps(first, r, f64::NEG_INFINITY).collect();
+            // From a later day on, the same steps less those long before it.
+            let later: Vec<f64> = ramp_steps(first, r, 30.0).collect();
+            let before = |v: &[f64]| v.iter().filter(|&&d| d < 30.0).count();
+            assert!(steps.ends_with(&later), "{later:?}");
+            assert!(steps.len() - before(&steps) == later.len() - before(&later));
+            assert!(before(&later) <= 2, "{later:?}");
             let (mut weekly, mut daily) = (0.0, 0.0);
             for d in 0..600 {
                 let x = ramp(d, first, r);

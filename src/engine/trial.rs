@@ -12,6 +12,7 @@ use super::outcome::*;
 use super::rng::stream;
 use crate::hazards::{Event, draw_events};
 use crate::model::{Model, Online, SiteKind};
+use crate::scenario::MAX_MAGNITUDE;
 use rand::RngExt;
 
 /// A disruption of one target over a time interval.
@@ -236,7 +237,14 @@ fn record_outcome(
         out.events_yearly[e.hazard as usize * m.years.len() + y] += 1.0;
     }
     for (j, (&days, &cf)) in ports.stock_days.iter().zip(&ports.cf_shipped).enumerate() {
-        out.metrics[c.layout.survive + j] = if cf > 0.0 { days / cf } else { f64::NAN };
+        // (Undefined too where the port would have shipped so little that its stock
+        // would last past any number a scenario may hold: the statistics would overflow.)
+        let survive = days / cf;
+        out.metrics[c.layout.survive + j] = if cf > 0.0 && survive <= MAX_MAGNITUDE {
+            survive
+        } else {
+            f64::NAN
+        };
     }
     fill_metrics(c, s, out, ports.idle, delay_windows);
 }
@@ -893,7 +901,7 @@ fn unit_value(
     cuts.extend(record.starts(site));
     for &f in firsts.iter().filter(|f| f.is_finite()) {
         // (Only the steps inside the window: a ramp-up may be far longer.)
-        let steps = ramp_steps(f, ramp_days).skip_while(|&d| d <= a);
+        let steps = ramp_steps(f, ramp_days, a).skip_while(|&d| d <= a);
         cuts.extend(steps.take_while(|&d| d < b));
     }
     cuts.retain(|&x| a <= x && x <= b);

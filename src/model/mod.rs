@@ -635,7 +635,9 @@ fn radius_below(m: &[Vec<f64>], r: f64) -> bool {
         }
         let (done, rest) = a.split_at_mut(c + 1);
         let top = &done[c];
-        for row in rest {
+        // (Rows with nothing to eliminate are passed over: hazards that excite none
+        // leave the matrix mostly zeros.)
+        for row in rest.iter_mut().filter(|row| row[c] != 0.0) {
             let f = row[c] / pivot;
             for (x, t) in row[c..].iter_mut().zip(&top[c..]) {
                 *x -= f * t;
@@ -668,7 +670,7 @@ pub fn solve_offspring(b: &[Vec<f64>], bg: &[f64]) -> Vec<f64> {
         }
         let pivot = a[c].clone();
         for (r, row) in a.iter_mut().enumerate() {
-            if r != c {
+            if r != c && row[c] != 0.0 {
                 let f = row[c] / pivot[c];
                 for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
                     *x -= f * p;

@@ -173,9 +173,9 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
         ),
     ];
     let sub = format!(
-        "scenario {} · {} trials · seed {}",
+        "scenario {} · {} · seed {}",
         inputs.c.model.name,
-        thousands(inputs.trials),
+        trials_label(inputs.trials),
         inputs.seed
     );
     let mut charts = Vec::new();
@@ -244,6 +244,14 @@ pub(super) fn tick(v: &f64) -> String {
     }
 }
 
+/// "1 trial", "2,000 trials".
+pub fn trials_label(n: u64) -> String {
+    match n {
+        1 => "1 trial".into(),
+        _ => format!("{} trials", thousands(n)),
+    }
+}
+
 /// A whole number with commas between its thousands (1,000,000).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -287,9 +295,17 @@ where
     DB::ErrorType: 'static,
 {
     let v = sorted_values(i.agg, crate::engine::outcome::SHORTFALL_FRACTION);
-    let (lo, hi) = (v[0] as f64 * 100.0, v[v.len() - 1] as f64 * 100.0);
+    let (mut lo, hi) = (v[0] as f64 * 100.0, v[v.len() - 1] as f64 * 100.0);
+    // Values all equal (one trial, or no disruption in any) are drawn in a range of
+    // one percentage point around them, whose ticks read as distinct numbers, their
+    // bin centred on them.
     let bins = 40;
-    let width = ((hi - lo) / bins as f64).max(1e-6);
+    let width = if hi - lo > 1e-9 {
+        (hi - lo) / bins as f64
+    } else {
+        lo -= 0.5 + 0.5 / bins as f64;
+        1.0 / bins as f64
+    };
     let mut counts = vec![0u64; bins];
     for &x in &v {
         let b = (((x as f64 * 100.0) - lo) / width) as usize;
@@ -1149,6 +1165,13 @@ where
     DB::ErrorType: 'static,
 {
     let mut items = items.to_vec();
+    // A mean of one trial has no standard error: its bar has no interval (rather than
+    // an axis that leaves it out).
+    for x in &mut items {
+        if !x.2.is_finite() {
+            x.2 = 0.0;
+        }
+    }
     items.sort_by(|a, b| a.1.total_cmp(&b.1));
     let n = items.len().max(1);
     let top = items.iter().map(|x| x.1 + Z_975 * x.2).fold(1e-3, f64::max) * 1.1;
@@ -1412,15 +1435,15 @@ where
         // plot's height each, so that it hides none of them.
         * 1.1
         / (1.0 - 0.09 * series.len() as f64);
+    // On an axis of years (the month `k` from `x0 + k / 12`), whose ticks fall on
+    // whole years, or on months where the window is short.
+    let first = cal.months[0];
+    let x0 = f64::from(first.year()) + f64::from(first.month() - 1) / 12.0;
+    let at = |k: usize| x0 + (k as f64 + 0.5) / 12.0;
     let mut chart = ChartBuilder::on(&area)
         .x_label_area_size(55)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..months as f64, 0.0..top)?;
-    let label = |x: &f64| {
-        let k = (*x as usize).min(months - 1);
-        let d = cal.months[k];
-        format!("{}-{:02}", d.year(), d.month())
-    };
+        .build_cartesian_2d(x0..x0 + months as f64 / 12.0, 0.0..top)?;
     chart
         .configure_mesh()
         .x_desc("Month")
@@ -1428,8 +1451,7 @@ where
         .y_label_formatter(&tick)
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
-        .x_labels(10)
-        .x_label_formatter(&label)
+        .x_label_formatter(&year_tick)
         .draw()?;
     for (j, (x, e)) in series.iter().zip(&expected).enumerate() {
         let color = PALETTE[j % PALETTE.len()];
@@ -1441,10 +1463,7 @@ where
         };
         chart
             .draw_series(LineSeries::new(
-                x.monthly
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &c)| (k as f64 + 0.5, c)),
+                x.monthly.iter().enumerate().map(|(k, &c)| (at(k), c)),
                 color.stroke_width(2),
             ))?
             .label(format!("{} {}: observed", x.region, x.kind.as_str()))
@@ -1453,7 +1472,7 @@ where
             });
         chart
             .draw_series(DashedLineSeries::new(
-                e.iter().enumerate().map(|(k, &c)| (k as f64 + 0.5, c)),
+                e.iter().enumerate().map(|(k, &c)| (at(k), c)),
                 6,
                 4,
                 color.stroke_width(2),

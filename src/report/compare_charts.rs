@@ -10,8 +10,8 @@ use super::OutDir;
 use super::charts::{
     BLUE, COMMISSIONING_EDGE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE,
     category_label, date_ticks, day_year, densified, exceedance_curve, frame, legend,
-    legend_corner, planned_day, register_font, render, short_tick, sorted_values, thousands, tick,
-    year_fraction, year_of,
+    legend_corner, planned_day, register_font, render, short_tick, sorted_values, tick,
+    trials_label, year_fraction, year_of,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
@@ -69,8 +69,8 @@ pub fn render_compare(
         format!("{} scenarios", names.len())
     };
     let sub = format!(
-        "{listed} · {} trials each on common random numbers · seed {seed}",
-        thousands(trials)
+        "{listed} · {} each on common random numbers · seed {seed}",
+        trials_label(trials)
     );
     let any_plant = series
         .iter()
@@ -804,8 +804,8 @@ pub fn render_sweep(
     register_font();
     let title = format!("Sweep of {}", readable(param));
     let sub = format!(
-        "scenario {scenario} · {} trials per point on common random numbers · seed {seed}",
-        thousands(trials)
+        "scenario {scenario} · {} per point on common random numbers · seed {seed}",
+        trials_label(trials)
     );
     let svg = render!(out, "sweep", |root| frame(&root, &title, &sub)
         .and_then(|area| sweep(&area, param, metric_label, points)));
@@ -986,8 +986,8 @@ pub fn render_tornado(
     register_font();
     let title = "Which uncertain inputs move the shortfall most".to_string();
     let mut sub = format!(
-        "scenario {scenario} · {} trials per run on common random numbers · seed {seed}",
-        thousands(trials)
+        "scenario {scenario} · {} per run on common random numbers · seed {seed}",
+        trials_label(trials)
     );
     if bars.len() > TORNADO_MAX_BARS {
         sub.push_str(&format!(
@@ -1142,8 +1142,8 @@ pub fn render_hazards_off(
     register_font();
     let title = "Shortfall avoided by switching off each hazard".to_string();
     let sub = format!(
-        "scenario {scenario} · {} trials per run on common random numbers · seed {seed}",
-        thousands(trials)
+        "scenario {scenario} · {} per run on common random numbers · seed {seed}",
+        trials_label(trials)
     );
     let svg = render!(out, "hazards_off", |root| frame(&root, &title, &sub)
         .and_then(|area| hazards_off(&area, bars)));

@@ -60,8 +60,9 @@ pub fn annual_rate_factors(m: &crate::model::Model) -> Vec<f64> {
 }
 
 /// An error if one of the files `inputs` is in the folder `dir` under one of the names
-/// `copies`, those a run writes its copies of the scenarios to: called before the run's
-/// work, so that it stops at once rather than after its trials.
+/// `copies`, those of files the run writes (its copies of the scenarios, `calibrate`'s
+/// outputs): called before the run's work, so that it stops at once rather than after
+/// its trials.
 pub fn refuse_replacing<P: AsRef<Path>>(
     dir: &Path,
     inputs: impl IntoIterator<Item = P>,
@@ -88,7 +89,7 @@ fn replaces_input(path: &Path) -> Error {
     Error::Output {
         path: path.to_path_buf(),
         source: std::io::Error::other(
-            "it is a file this run read (its scenario); the results would replace it: give another --out, or run a copy of the scenario kept elsewhere (no file of this run was kept)",
+            "it is a file this run reads (one of its inputs); the results would replace it: give another --out, or move that file elsewhere (no file of this run was kept)",
         ),
     }
 }
@@ -157,7 +158,7 @@ impl OutDir {
 
     /// Marks the files this run read, so that commit never removes them, nor replaces
     /// one (see also [`refuse_replacing`], which stops a run at its start).
-    pub fn read_from<'a>(&mut self, files: impl IntoIterator<Item = &'a String>) {
+    pub fn read_from<P: AsRef<Path>>(&mut self, files: impl IntoIterator<Item = P>) {
         self.inputs.extend(
             files
                 .into_iter()

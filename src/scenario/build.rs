@@ -494,10 +494,37 @@ impl Builder<'_> {
         self.date(v, path).map_or(0, |d| ctx.day_signed(d))
     }
 
+    /// The first `max` items of a list, and a problem at the first one past them.
+    fn at_most<'r, T>(
+        &mut self,
+        items: &'r [Spanned<T>],
+        key: &str,
+        max: usize,
+        why: &str,
+    ) -> &'r [Spanned<T>] {
+        if let Some(item) = items.get(max) {
+            self.err(
+                &format!("{key}[{max}]"),
+                Some(item.span()),
+                format!(
+                    "a scenario may have at most {max} {key}, and this one has {}; {why}",
+                    items.len()
+                ),
+            );
+        }
+        &items[..items.len().min(max)]
+    }
+
     fn phases(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names) -> Vec<Phase> {
         let mut out: Vec<Phase> = Vec::new();
         let mut seen = HashMap::new();
-        for (i, item) in list(&raw.phases).iter().enumerate() {
+        let phases = self.at_most(
+            list(&raw.phases),
+            "phases",
+            MAX_PHASES,
+            "a phase is a stage of the programme (export, processing, mining), and what varies by month belongs in a hazard's `seasonal` profile",
+        );
+        for (i, item) in phases.iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let (name, path) = self.item_name("phases", i, &r.name, span.clone(), &mut seen);
             let start = self.req_date(r.start.as_ref(), &format!("{path}.start"));
@@ -1192,14 +1219,20 @@ impl Builder<'_> {
         routes: &[Route],
         regions: &[String],
     ) -> Vec<Hazard> {
-        for (i, item) in list(&raw.hazards).iter().enumerate() {
+        let hazards = self.at_most(
+            list(&raw.hazards),
+            "hazards",
+            MAX_HAZARDS,
+            "hazards that act alike in several places are one hazard with several regions or targets",
+        );
+        for (i, item) in hazards.iter().enumerate() {
             if let Some(n) = s(&item.get_ref().name) {
                 names.hazards.entry(n.to_string()).or_insert(i);
             }
         }
         let mut seen = HashMap::new();
         let mut out = Vec::new();
-        for (i, item) in list(&raw.hazards).iter().enumerate() {
+        for (i, item) in hazards.iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let (name, path) = self.item_name("hazards", i, &r.name, span.clone(), &mut seen);
             let p = |k: &str| format!("{path}.{k}");
@@ -2077,6 +2110,14 @@ const MAX_DAYS: u32 = 36_525;
 /// The most prospects one group may have.
 pub const MAX_PROSPECTS: usize = 64;
 
+/// The most phases a scenario may have (a day's phase is kept in a byte, 255 meaning
+/// none).
+pub const MAX_PHASES: usize = 254;
+
+/// The most hazards a scenario may have (checking the branching of their excitation
+/// solves a system of one equation per hazard).
+pub const MAX_HAZARDS: usize = 1000;
+
 struct Ctx {
     start: Date,
     horizon: Date,
@@ -2406,6 +2447,52 @@ mod tests {
         let n = solve_offspring(&[vec![0.0, 0.5], vec![0.25, 0.0]], &[1.0, 2.0]);
         assert!((n[0] - 2.0 / 0.875).abs() < 1e-12 && (n[1] - (2.0 + 0.5 / 0.875)).abs() < 1e-12);
         assert_eq!(solve_offspring(&[vec![1.0]], &[1.0]), [f64::INFINITY]);
+    }
+
+    #[test]
+    fn phases_and_hazards_past_their_limits_are_refused() {
+        let base = "name = \"n\"\nstart = 2026-01-01\nhorizon = 2027-12-31\n\
+                    [[commodities]]\nname = \"ore\"\n\
+                    [[sites]]\nname = \"port\"\nkind = \"port\"\nregion = \"A\"\ncapacity_per_day = 100\ninventory_max = 1000\n";
+        // One-day phases: the 255th would be read as no phase at all (and the 256th as
+        // the first) if it were built.
+        let phases = |n: usize| {
+            (0..n)
+                .map(|i| {
+                    let day = jiff::civil::date(2026, 1, 1) + jiff::Span::new().days(i as i64);
+                    format!("[[phases]]\nname = \"p{i}\"\nstart = {day}\nend = {day}\n")
+                })
+                .collect::<String>()
+        };
+        let hazards = |n: usize| {
+            (0..n)
+                .map(|i| {
+                    format!("[[hazards]]\nname = \"h{i}\"\nkind = \"cyber\"\nnational = true\ntargets = {{ port = 1 }}\nrate_per_year = 0.001\n[hazards.impact]\nduration_days = 1\n")
+                })
+                .collect::<String>()
+        };
+        let within =
+            crate::scenario::parse(&format!("{base}{}{}", phases(254), hazards(1000)), "t");
+        assert!(within.is_ok(), "{:.2000}", within.unwrap_err().to_string());
+        let text = format!("{base}{}{}", phases(255), hazards(1001));
+        let refused = crate::scenario::parse(&text, "t").unwrap_err().to_string();
+        let line = |key: &str| {
+            text.match_indices(key)
+                .next()
+                .map(|(at, _)| text[..at].lines().count() + 1)
+        };
+        for want in [
+            format!(
+                "t:{}: phases[254]: a scenario may have at most 254 phases, and this one has 255;",
+                line("name = \"p254\"").unwrap() - 1
+            ),
+            format!(
+                "t:{}: hazards[1000]: a scenario may have at most 1000 hazards, and this one has 1001;",
+                line("name = \"h1000\"").unwrap() - 1
+            ),
+        ] {
+            assert!(refused.contains(&want), "{want} in {refused}");
+        }
     }
 
     #[test]

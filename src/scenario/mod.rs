@@ -13,7 +13,7 @@ mod values;
 use crate::error::{Error, Problem, Result, ScenarioProblems};
 use crate::model::{Model, Param};
 use std::path::Path;
-pub use values::Domain;
+pub use values::{Domain, MAX_MAGNITUDE};
 
 /// The built-in baseline scenario (the same text as `scenarios/baseline.toml`).
 pub const BASELINE_TOML: &str = include_str!("../../scenarios/baseline.toml");

@@ -100,10 +100,14 @@ impl Resolved {
                 (docs.iter()).position(|d| d.as_ref().is_some_and(|d| d.contains_key(&s.key)))
             });
         let (i, len) = (1..=steps.len()).rev().find_map(|len| {
-            (docs.iter().enumerate())
+            let mut giving = (docs.iter().enumerate())
                 .filter(|&(i, _)| owner.is_none_or(|o| o == i))
-                .find(|(_, d)| d.as_ref().is_some_and(|d| gives(d, &steps[..len])))
-                .map(|(i, _)| (i, len))
+                .filter_map(|(i, d)| Some((i, gives(d.as_ref()?, &steps[..len])?)));
+            match (giving.next()?, giving.next()) {
+                // A whole list of items (`sites`) that several files give is none's.
+                ((_, true), Some(_)) => None,
+                ((i, _), _) => Some((i, len)),
+            }
         })?;
         let (text, steps) = (&self.texts[i], &steps[..len]);
         Some(match step_line(text, steps) {
@@ -156,16 +160,15 @@ fn name_items(merged: &Table, steps: &mut [Step]) -> Option<()> {
 }
 
 /// Whether a file's own table gives the key path `steps` (items by name, or by
-/// position in a list without names), other than a whole list of items.
-fn gives(doc: &Table, steps: &[Step]) -> bool {
+/// position in a list without names): `None` if not, else whether the value is a
+/// whole list of items (which several files may each give part of).
+fn gives(doc: &Table, steps: &[Step]) -> Option<bool> {
     let mut table = doc;
     for (n, step) in steps.iter().enumerate() {
-        let Some(mut value) = table.get(&step.key) else {
-            return false;
-        };
+        let mut value = table.get(&step.key)?;
         if let Some(item) = &step.item {
             let Value::Array(items) = value else {
-                return false;
+                return None;
             };
             let named = items.iter().any(|v| item_label(v).is_some());
             let found = if named {
@@ -173,21 +176,17 @@ fn gives(doc: &Table, steps: &[Step]) -> bool {
             } else {
                 item.parse::<usize>().ok().and_then(|i| items.get(i))
             };
-            match found {
-                Some(v) => value = v,
-                None => return false,
-            }
+            value = found?;
         }
         if n + 1 == steps.len() {
-            // A whole list of items (`sites`) is every file's: no one file wrote it.
-            return !matches!(value, Value::Array(a) if a.iter().any(Value::is_table));
+            return Some(matches!(value, Value::Array(a) if a.iter().any(Value::is_table)));
         }
         match value {
             Value::Table(t) => table = t,
-            _ => return false,
+            _ => return None,
         }
     }
-    false
+    None
 }
 
 /// The line of a key path in a file's text, found as text (tables keep no positions).
@@ -206,7 +205,15 @@ fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
     };
     let Some(first) = steps.iter().position(|s| s.item.is_some()) else {
         let key = &steps.first()?.key;
-        return lines.iter().position(|l| assigns(l, key)).map(|i| i + 1);
+        // `key = ...`, `key.x = ...`, or a header `[key]`, `[[key]]`, `[key.x]`.
+        let opens = |l: &str| {
+            let inner = l.trim_start().strip_prefix('[')?.trim_start_matches('[');
+            let name = inner.split(']').next()?.trim();
+            Some(name == key || name.starts_with(&format!("{key}.")))
+        };
+        return (lines.iter())
+            .position(|l| assigns(l, key) || opens(l) == Some(true))
+            .map(|i| i + 1);
     };
     let list = &steps[first].key;
     let label = steps[first].item.as_deref()?;
@@ -252,6 +259,9 @@ fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
 /// Resolves a scenario file (or the built-in baseline when `file` is `None`) with its
 /// parents and the overrides `sets` (`KEY=VALUE`).
 pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
+    // `builtin:baseline` names the built-in baseline here too (unless a file has that
+    // name), as in `extends`.
+    let file = file.filter(|p| p.as_os_str() != BUILTIN_BASELINE || p.exists());
     let (label, text) = match file {
         Some(p) => (p.display().to_string(), read(p)?),
         None => (BASELINE_LABEL.to_string(), BASELINE_TOML.to_string()),
@@ -417,10 +427,39 @@ fn read(p: &Path) -> Result<String> {
         path: p.to_path_buf(),
         source: if p.is_dir() {
             std::io::Error::other(folder_hint(p))
+        } else if source.kind() == std::io::ErrorKind::NotFound {
+            std::io::Error::new(source.kind(), missing_hint(p))
         } else {
             source
         },
     })
+}
+
+/// What to say of a scenario file that does not exist: the scenario file of its folder
+/// with the closest name, if one is close.
+fn missing_hint(p: &Path) -> String {
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+    let names: Vec<String> = std::fs::read_dir(dir.unwrap_or(Path::new(".")))
+        .map(|entries| {
+            (entries.filter_map(|e| e.ok().map(|e| e.path())))
+                .filter(|f| f.extension().is_some_and(|x| x == "toml") && f.is_file())
+                .filter_map(|f| Some(f.file_stem()?.to_string_lossy().into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    // (Compared without `.toml`, which every name would share.)
+    let name = p.file_stem().unwrap_or_default().to_string_lossy();
+    match closest(&name, &names) {
+        Some(c) => format!(
+            "no such file; did you mean {}?",
+            (dir.map_or(PathBuf::from(c), |d| d.join(c)))
+                .with_extension("toml")
+                .display()
+        ),
+        None => format!(
+            "no such file; name a scenario file, or none (or \"{BUILTIN_BASELINE}\") for the built-in baseline"
+        ),
+    }
 }
 
 /// What to say of a folder named as a scenario: the scenario files in it, if any.
@@ -1236,6 +1275,14 @@ mod tests {
         // The parent's name; a whole list is no one file's; an override is its own.
         assert_eq!(r.source_of("name"), Some(format!("{p}:1")));
         assert_eq!(r.source_of("hazards"), None);
+        // A list that one file alone gives (a misspelt one, say) is that file's.
+        let typo = "extends = \"parent.toml\"\n\n[[hazard]]  # a typo\nname = \"x\"\n";
+        std::fs::write(&child_path, typo).unwrap();
+        let r = resolve(Some(&child_path), &[]).unwrap();
+        assert_eq!(r.source_of("hazard"), Some(format!("{c}:3")));
+        assert_eq!(r.source_of("plan"), Some(format!("{p}:9")));
+        std::fs::write(&child_path, child).unwrap();
+        let r = resolve(Some(&child_path), &[]).unwrap();
         // A key no file gives: the item that lacks it, in the first file that has it.
         assert_eq!(r.source_of("hazards[h].impact"), Some(format!("{c}:4")));
         // An item of a list without names, by its position, in the file that gives the
