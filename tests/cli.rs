@@ -24,6 +24,29 @@ fn run_into(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+fn a_run_with_overrides_says_so_on_the_console_and_in_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = "hazards[bla_attacks].rate_per_year=12";
+    let out = run_into(tmp.path(), &["--trials", "20", "--set", set]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("baseline --set {set}: 20 trials")),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(html.contains(&format!(
+        "<b>Not the scenario file as written:</b> run with <code>--set {set}</code>."
+    )));
+    // Without one, nothing of the kind.
+    let plain = tmp.path().join("plain");
+    let out = run_into(&plain, &["--trials", "20"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("baseline: 20 trials"));
+    let html = std::fs::read_to_string(plain.join("report.html")).unwrap();
+    assert!(!html.contains("Not the scenario file as written"));
+}
+
+#[test]
 fn a_first_mine_past_the_last_calendar_date_is_said_so() {
     // Drawn durations of ten million days put the median first mine past 9999-12-31,
     // which no date can name: the notes, the charts and the report still come out.

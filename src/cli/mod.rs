@@ -442,12 +442,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
         started_at,
         convergence: convergence.clone(),
     };
+    let run_sets = run.resolved.sets.clone();
     let drawn = write_outputs(&compiled, &agg, &sums, run, &mut out)?;
     out.commit()?;
     let secs = started.elapsed().as_secs_f64();
     sayln!(
         "{}: {} trial{}, seed {}, {} thread{}, {:.1} s ({:.0} trials/s)\n",
-        compiled.model.name,
+        (run_sets.iter()).fold(compiled.model.name.clone(), |s, o| s + " --set " + o),
         trials,
         if trials == 1 { "" } else { "s" },
         seed,
@@ -616,6 +617,7 @@ fn write_outputs(
         sums,
         trials: run.trials,
         seed: run.seed,
+        overrides: &run.resolved.sets,
     };
     let drawn = charts::render_all(&inputs, out)?;
     let copy = as_run(

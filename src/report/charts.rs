@@ -46,6 +46,22 @@ pub struct Inputs<'a> {
     pub trials: u64,
     /// Seed.
     pub seed: u64,
+    /// The `--set` overrides the scenario was run with.
+    pub overrides: &'a [String],
+}
+
+/// The scenario's name in a chart's subtitle, with its overrides, if any: the one, if
+/// short, else how many (each is in `report.html`).
+pub fn scenario_label(name: &str, overrides: &[String]) -> String {
+    match overrides {
+        [] => format!("scenario {name}"),
+        [one] if one.chars().count() <= 60 => format!("scenario {name} with --set {one}"),
+        [_] => format!("scenario {name} with a --set override (in report.html)"),
+        many => format!(
+            "scenario {name} with {} --set overrides (in report.html)",
+            many.len()
+        ),
+    }
 }
 
 /// One chart as drawn: its file stem, title and SVG text.
@@ -173,8 +189,8 @@ pub fn render_all(inputs: &Inputs, out: &mut OutDir) -> Result<Vec<Chart>> {
         ),
     ];
     let sub = format!(
-        "scenario {} · {} · seed {}",
-        inputs.c.model.name,
+        "{} · {} · seed {}",
+        scenario_label(&inputs.c.model.name, inputs.overrides),
         trials_label(inputs.trials),
         inputs.seed
     );
@@ -1492,6 +1508,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subtitle_names_the_overrides_or_counts_them() {
+        let one = ["seed=7".to_string()];
+        assert_eq!(scenario_label("b", &[]), "scenario b");
+        assert_eq!(scenario_label("b", &one), "scenario b with --set seed=7");
+        let long = ["x".repeat(61)];
+        assert_eq!(
+            scenario_label("b", &long),
+            "scenario b with a --set override (in report.html)"
+        );
+        assert_eq!(
+            scenario_label("b", &[one[0].clone(), one[0].clone()]),
+            "scenario b with 2 --set overrides (in report.html)"
+        );
+        assert_eq!(trials_label(1), "1 trial");
+        assert_eq!(trials_label(2000), "2,000 trials");
+    }
 
     #[test]
     fn long_bars_under_the_legend_widen_the_axis_and_short_ones_do_not() {

@@ -203,6 +203,16 @@ pub fn report(
         start = m.start,
         horizon = m.horizon,
     );
+    if !manifest.overrides.is_empty() {
+        let sets: Vec<String> = (manifest.overrides.iter())
+            .map(|o| format!("<code>--set {}</code>", escape(o)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "<p class=\"note\"><b>Not the scenario file as written:</b> run with {}.</p>",
+            sets.join(", ")
+        );
+    }
     if let Some(conv) = &manifest.convergence {
         let _ = writeln!(
             s,
