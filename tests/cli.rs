@@ -1394,7 +1394,7 @@ fn a_commodity_that_would_not_flow_has_no_shortfall_fraction_in_that_trial() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let note = format!(
-        "shortfall_fraction.ree_oxide in {undefined} of the 200 trials (its statistics cover the other {})",
+        "Undefined, and left out of the statistics there: shortfall_fraction.ree_oxide in {undefined} of the 200 trials (its statistics cover the other {}), where nothing would have flowed without disruptions",
         defined.len()
     );
     assert!(stdout.contains(&note), "{stdout}");

@@ -229,10 +229,27 @@ pub(super) fn frame<DB: DrawingBackend>(
     let area = root
         .titled(title, (FONT, 28).into_font().style(FontStyle::Bold))
         .map_err(text)?;
-    let area = area
-        .titled(sub, (FONT, 17).into_font().color(&GREY))
-        .map_err(text)?;
+    let mut area = area;
+    for line in subtitle_lines(sub) {
+        area = area
+            .titled(line, (FONT, 17).into_font().color(&GREY))
+            .map_err(text)?;
+    }
     Ok(area.margin(5, 15, 10, 25))
+}
+
+/// A subtitle in one line, or, past about 140 characters (what a chart's width holds),
+/// in two, cut at the ` · ` nearest its middle.
+fn subtitle_lines(sub: &str) -> Vec<&str> {
+    let n = sub.chars().count();
+    if n <= 140 {
+        return vec![sub];
+    }
+    let middle = sub.len() / 2;
+    match (sub.match_indices(" · ")).min_by_key(|(at, _)| at.abs_diff(middle)) {
+        Some((at, sep)) => vec![&sub[..at], &sub[at + sep.len()..]],
+        None => vec![sub],
+    }
 }
 
 /// Labels of a categorical axis drawn on whole numbers: `names[k]` at `k`, nothing
@@ -314,12 +331,16 @@ where
     let (mut lo, hi) = (v[0] as f64 * 100.0, v[v.len() - 1] as f64 * 100.0);
     // Values all equal (one trial, or no disruption in any) are drawn in a range of
     // one percentage point around them, whose ticks read as distinct numbers, their
-    // bin centred on them.
+    // bin centred on them (but the axis of shortfalls of 0 or more starts at 0).
     let bins = 40;
     let width = if hi - lo > 1e-9 {
         (hi - lo) / bins as f64
     } else {
-        lo -= 0.5 + 0.5 / bins as f64;
+        lo = if lo >= 0.0 {
+            (lo - 0.5 - 0.5 / bins as f64).max(0.0)
+        } else {
+            lo - 0.5 - 0.5 / bins as f64
+        };
         1.0 / bins as f64
     };
     let mut counts = vec![0u64; bins];
@@ -1508,6 +1529,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_subtitle_is_cut_in_two_at_the_separator_nearest_its_middle() {
+        let short = "scenario b · 10 trials · seed 1";
+        assert_eq!(subtitle_lines(short), [short]);
+        let long = format!(
+            "{} · {} · {}",
+            "a".repeat(60),
+            "b".repeat(50),
+            "c".repeat(40)
+        );
+        assert_eq!(
+            subtitle_lines(&long),
+            [
+                "a".repeat(60),
+                format!("{} · {}", "b".repeat(50), "c".repeat(40))
+            ]
+        );
+        let unbroken = "x".repeat(150);
+        assert_eq!(subtitle_lines(&unbroken), [unbroken.as_str()]);
+    }
 
     #[test]
     fn a_subtitle_names_the_overrides_or_counts_them() {

@@ -79,19 +79,30 @@ pub fn summaries(c: &Compiled, agg: &Aggregate) -> Vec<Summary> {
 pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
     let items: Vec<String> = (c.layout.columns.iter().zip(&agg.columns))
         .filter(|(_, st)| st.moments.n < agg.trials)
-        .map(|(col, st)| match st.moments.n {
-            0 => format!("{} in all {} trials", col.name, agg.trials),
-            n => format!(
-                "{} in {} of the {} trials (its statistics cover the other {n})",
-                col.name,
-                agg.trials - n,
-                agg.trials
-            ),
+        .map(|(col, st)| {
+            let name = &col.name;
+            let why = if name.starts_with("shortfall_fraction") {
+                "where nothing would have flowed without disruptions"
+            } else if name.starts_with("survive_days.") {
+                "where the port would have shipped nothing (or next to nothing)"
+            } else if name.starts_with("first_mine_day.") {
+                "where no prospect of the group proved viable"
+            } else {
+                "where it has no value"
+            };
+            match st.moments.n {
+                0 => format!("{name} in all {} trials, {why}", agg.trials),
+                n => format!(
+                    "{name} in {} of the {} trials (its statistics cover the other {n}), {why}",
+                    agg.trials - n,
+                    agg.trials
+                ),
+            }
         })
         .collect();
     (!items.is_empty()).then(|| {
         format!(
-            "Undefined in some trials, and left out of the statistics there (a fraction where nothing would have flowed without disruptions, a port's time to survive where it would have shipped nothing, a phase-3 group's first mine where no prospect proved viable): {}.",
+            "Undefined, and left out of the statistics there: {}.",
             items.join("; ")
         )
     })

@@ -234,8 +234,10 @@ impl Builder<'_> {
             correlation: None,
             thresholds: Vec::new(),
         };
-        // (Over a stand-in window, after a bad start or horizon, the load means nothing.)
-        if self.check_branching(raw, &model) && horizon_known {
+        // (Over a stand-in window, after a bad start or horizon, the load means nothing;
+        // nor are hazards past their limit, already refused, solved for.)
+        if model.hazards.len() <= MAX_HAZARDS && self.check_branching(raw, &model) && horizon_known
+        {
             self.check_event_load(raw, &model);
         }
         model.correlation = self.correlations(raw, &model.params);
@@ -494,14 +496,9 @@ impl Builder<'_> {
         self.date(v, path).map_or(0, |d| ctx.day_signed(d))
     }
 
-    /// The first `max` items of a list, and a problem at the first one past them.
-    fn at_most<'r, T>(
-        &mut self,
-        items: &'r [Spanned<T>],
-        key: &str,
-        max: usize,
-        why: &str,
-    ) -> &'r [Spanned<T>] {
+    /// A problem at the first item of a list past `max`. (The items are built all the
+    /// same, so that nothing that refers to them is refused as well.)
+    fn at_most<T>(&mut self, items: &[Spanned<T>], key: &str, max: usize, why: &str) {
         if let Some(item) = items.get(max) {
             self.err(
                 &format!("{key}[{max}]"),
@@ -512,19 +509,18 @@ impl Builder<'_> {
                 ),
             );
         }
-        &items[..items.len().min(max)]
     }
 
     fn phases(&mut self, raw: &RawScenario, ctx: &Ctx, names: &mut Names) -> Vec<Phase> {
         let mut out: Vec<Phase> = Vec::new();
         let mut seen = HashMap::new();
-        let phases = self.at_most(
+        self.at_most(
             list(&raw.phases),
             "phases",
             MAX_PHASES,
             "a phase is a stage of the programme (export, processing, mining), and what varies by month belongs in a hazard's `seasonal` profile",
         );
-        for (i, item) in phases.iter().enumerate() {
+        for (i, item) in list(&raw.phases).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let (name, path) = self.item_name("phases", i, &r.name, span.clone(), &mut seen);
             let start = self.req_date(r.start.as_ref(), &format!("{path}.start"));
@@ -1219,20 +1215,20 @@ impl Builder<'_> {
         routes: &[Route],
         regions: &[String],
     ) -> Vec<Hazard> {
-        let hazards = self.at_most(
+        self.at_most(
             list(&raw.hazards),
             "hazards",
             MAX_HAZARDS,
             "hazards that act alike in several places are one hazard with several regions or targets",
         );
-        for (i, item) in hazards.iter().enumerate() {
+        for (i, item) in list(&raw.hazards).iter().enumerate() {
             if let Some(n) = s(&item.get_ref().name) {
                 names.hazards.entry(n.to_string()).or_insert(i);
             }
         }
         let mut seen = HashMap::new();
         let mut out = Vec::new();
-        for (i, item) in hazards.iter().enumerate() {
+        for (i, item) in list(&raw.hazards).iter().enumerate() {
             let (r, span) = (item.get_ref(), item.span());
             let (name, path) = self.item_name("hazards", i, &r.name, span.clone(), &mut seen);
             let p = |k: &str| format!("{path}.{k}");
@@ -2112,7 +2108,7 @@ pub const MAX_PROSPECTS: usize = 64;
 
 /// The most phases a scenario may have (a day's phase is kept in a byte, 255 meaning
 /// none).
-pub const MAX_PHASES: usize = 254;
+pub const MAX_PHASES: usize = 255;
 
 /// The most hazards a scenario may have (checking the branching of their excitation
 /// solves a system of one equation per hazard).
@@ -2454,8 +2450,9 @@ mod tests {
         let base = "name = \"n\"\nstart = 2026-01-01\nhorizon = 2027-12-31\n\
                     [[commodities]]\nname = \"ore\"\n\
                     [[sites]]\nname = \"port\"\nkind = \"port\"\nregion = \"A\"\ncapacity_per_day = 100\ninventory_max = 1000\n";
-        // One-day phases: the 255th would be read as no phase at all (and the 256th as
-        // the first) if it were built.
+        // One-day phases: the 256th would be read as no phase at all (and the 257th as
+        // the first) if it ran. The first hazard refers to the last phase and the last
+        // hazard, which are refused for their number alone.
         let phases = |n: usize| {
             (0..n)
                 .map(|i| {
@@ -2464,17 +2461,26 @@ mod tests {
                 })
                 .collect::<String>()
         };
-        let hazards = |n: usize| {
+        let hazards = |n: usize, phases: usize| {
             (0..n)
                 .map(|i| {
-                    format!("[[hazards]]\nname = \"h{i}\"\nkind = \"cyber\"\nnational = true\ntargets = {{ port = 1 }}\nrate_per_year = 0.001\n[hazards.impact]\nduration_days = 1\n")
+                    let refers = if i == 0 {
+                        format!(
+                            "phase_multipliers = {{ p{} = 2 }}\nexcited_by = [{{ hazard = \"h{}\", jump = 0.1, decay_days = 5 }}]\n",
+                            phases - 1,
+                            n - 1
+                        )
+                    } else {
+                        String::new()
+                    };
+                    format!("[[hazards]]\nname = \"h{i}\"\nkind = \"cyber\"\nnational = true\ntargets = {{ port = 1 }}\nrate_per_year = 0.001\n{refers}[hazards.impact]\nduration_days = 1\n")
                 })
                 .collect::<String>()
         };
-        let within =
-            crate::scenario::parse(&format!("{base}{}{}", phases(254), hazards(1000)), "t");
+        let within = format!("{base}{}{}", phases(255), hazards(1000, 255));
+        let within = crate::scenario::parse(&within, "t");
         assert!(within.is_ok(), "{:.2000}", within.unwrap_err().to_string());
-        let text = format!("{base}{}{}", phases(255), hazards(1001));
+        let text = format!("{base}{}{}", phases(256), hazards(1001, 256));
         let refused = crate::scenario::parse(&text, "t").unwrap_err().to_string();
         let line = |key: &str| {
             text.match_indices(key)
@@ -2482,16 +2488,17 @@ mod tests {
                 .map(|(at, _)| text[..at].lines().count() + 1)
         };
         for want in [
+            "t is invalid (2 problems)".to_string(),
             format!(
-                "t:{}: phases[254]: a scenario may have at most 254 phases, and this one has 255;",
-                line("name = \"p254\"").unwrap() - 1
+                "t:{}: phases[255]: a scenario may have at most 255 phases, and this one has 256;",
+                line("name = \"p255\"").unwrap() - 1
             ),
             format!(
                 "t:{}: hazards[1000]: a scenario may have at most 1000 hazards, and this one has 1001;",
                 line("name = \"h1000\"").unwrap() - 1
             ),
         ] {
-            assert!(refused.contains(&want), "{want} in {refused}");
+            assert!(refused.contains(&want), "{want} in {refused:.3000}");
         }
     }
 

@@ -259,9 +259,8 @@ fn step_line(text: &str, steps: &[Step]) -> Option<usize> {
 /// Resolves a scenario file (or the built-in baseline when `file` is `None`) with its
 /// parents and the overrides `sets` (`KEY=VALUE`).
 pub fn resolve(file: Option<&Path>, sets: &[String]) -> Result<Resolved> {
-    // `builtin:baseline` names the built-in baseline here too (unless a file has that
-    // name), as in `extends`.
-    let file = file.filter(|p| p.as_os_str() != BUILTIN_BASELINE || p.exists());
+    // `builtin:baseline` names the built-in baseline here too, as in `extends`.
+    let file = file.filter(|p| p.as_os_str() != BUILTIN_BASELINE);
     let (label, text) = match file {
         Some(p) => (p.display().to_string(), read(p)?),
         None => (BASELINE_LABEL.to_string(), BASELINE_TOML.to_string()),
@@ -450,12 +449,14 @@ fn missing_hint(p: &Path) -> String {
     // (Compared without `.toml`, which every name would share.)
     let name = p.file_stem().unwrap_or_default().to_string_lossy();
     match closest(&name, &names) {
-        Some(c) => format!(
-            "no such file; did you mean {}?",
-            (dir.map_or(PathBuf::from(c), |d| d.join(c)))
-                .with_extension("toml")
-                .display()
-        ),
+        Some(c) => {
+            let file = format!("{c}.toml");
+            format!(
+                "no such file; did you mean {}?",
+                dir.map_or(PathBuf::from(&file), |d| d.join(&file))
+                    .display()
+            )
+        }
         None => format!(
             "no such file; name a scenario file, or none (or \"{BUILTIN_BASELINE}\") for the built-in baseline"
         ),
