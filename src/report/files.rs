@@ -82,18 +82,18 @@ pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
         .map(|(col, st)| {
             let name = &col.name;
             let why = if name.starts_with("shortfall_fraction") {
-                "where nothing would have flowed without disruptions"
+                ", where nothing would have flowed without disruptions"
             } else if name.starts_with("survive_days.") {
-                "where the port would have shipped nothing (or next to nothing)"
+                ", where the port would have shipped nothing (or next to nothing)"
             } else if name.starts_with("first_mine_day.") {
-                "where no prospect of the group proved viable"
+                ", where no prospect of the group proved viable"
             } else {
-                "where it has no value"
+                ""
             };
             match st.moments.n {
-                0 => format!("{name} in all {} trials, {why}", agg.trials),
+                0 => format!("{name} in all {} trials{why}", agg.trials),
                 n => format!(
-                    "{name} in {} of the {} trials (its statistics cover the other {n}), {why}",
+                    "{name} in {} of the {} trials (its statistics cover the other {n}){why}",
                     agg.trials - n,
                     agg.trials
                 ),
