@@ -151,6 +151,43 @@ fn compare_into(out: &Path, scenarios: &[&Path], trials: u64) -> std::process::O
 }
 
 #[test]
+fn overrides_are_named_in_the_subtitles_of_compare_and_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    let a = a.to_str().unwrap();
+    let set = "hazards[h].impact.duration_days=5";
+    for (args, chart) in [
+        (vec!["compare", a, a], "compare_hist.svg"),
+        (
+            vec![
+                "sweep",
+                a,
+                "--param",
+                "hazards[h].rate_per_year",
+                "--values",
+                "1,2",
+            ],
+            "sweep.svg",
+        ),
+    ] {
+        let out = tmp.path().join(args[0]);
+        let run = shortfall()
+            .args(&args)
+            .args(["--set", set, "--trials", "20", "--quiet", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let svg = std::fs::read_to_string(out.join(chart)).unwrap();
+        assert!(svg.contains(&format!("with --set {set} ·")), "{chart}");
+    }
+}
+
+#[test]
 fn compared_threshold_probabilities_differ_trial_by_trial() {
     // A rate three times higher: more trials above each threshold, and the paired
     // difference is the difference of the two probabilities, within its interval.

@@ -12,6 +12,7 @@ use crate::engine::outcome::{SHORTFALL_FRACTION, TrialOutcome};
 use crate::engine::{self, Aggregate, CHUNK, Compiled};
 use crate::error::{Error, Result};
 use crate::model::SiteKind;
+use crate::report::charts::scenario_label;
 use crate::report::compare_charts::{
     HazardBar, Series, SweepPoint, TornadoBar, render_compare, render_hazards_off, render_sweep,
     render_tornado,
@@ -558,7 +559,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .zip(&aggs)
         .map(|((n, c), a)| Series { name: n, c, agg: a })
         .collect();
-    let charts = render_compare(&series, trials, seed, &mut out)?;
+    let charts = render_compare(&series, (trials, seed), &common.set, &mut out)?;
     // The console and the report share the headline table.
     let key = key_rows(&variants, &sums, &paired, &names);
     let key_header = [
@@ -1276,7 +1277,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     write_csv(&mut out, "sweep.csv", &header, &rows)?;
     write_csv(&mut out, "thresholds.csv", &theader, &trows)?;
     let chart = render_sweep(
-        &name,
+        &scenario_label(&name, &common.set),
         &args.param,
         "Shortfall, % of the disruption-free value",
         &points,
@@ -1801,7 +1802,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             at_high: f.at_high,
         })
         .collect();
-    let tornado = render_tornado(&name, base_mean, &bars, swing_trials, seed, &mut out)?;
+    let label = scenario_label(&name, &common.set);
+    let tornado = render_tornado(&label, base_mean, &bars, swing_trials, seed, &mut out)?;
     let hbars: Vec<HazardBar> = hazards
         .iter()
         .map(|x| {
@@ -1814,7 +1816,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             }
         })
         .collect();
-    let hchart = render_hazards_off(&name, &hbars, swing_trials, seed, &mut out)?;
+    let hchart = render_hazards_off(&label, &hbars, swing_trials, seed, &mut out)?;
     // Report and console.
     let th = [
         "rank",

@@ -50,17 +50,19 @@ pub struct Inputs<'a> {
     pub overrides: &'a [String],
 }
 
-/// The scenario's name in a chart's subtitle, with its overrides, if any: the one, if
-/// short, else how many (each is in `report.html`).
+/// The scenario's name in a chart's subtitle, with [`overrides_label`].
 pub fn scenario_label(name: &str, overrides: &[String]) -> String {
+    format!("scenario {name}{}", overrides_label(overrides))
+}
+
+/// What follows a scenario's name in a chart's subtitle where it ran with overrides:
+/// the one, if short, else how many (each is in the run's files).
+pub fn overrides_label(overrides: &[String]) -> String {
     match overrides {
-        [] => format!("scenario {name}"),
-        [one] if one.chars().count() <= 60 => format!("scenario {name} with --set {one}"),
-        [_] => format!("scenario {name} with a --set override (in report.html)"),
-        many => format!(
-            "scenario {name} with {} --set overrides (in report.html)",
-            many.len()
-        ),
+        [] => String::new(),
+        [one] if one.chars().count() <= 60 => format!(" with --set {one}"),
+        [_] => " with a --set override (in report.html)".to_string(),
+        many => format!(" with {} --set overrides (in report.html)", many.len()),
     }
 }
 

@@ -10,8 +10,8 @@ use super::OutDir;
 use super::charts::{
     BLUE, COMMISSIONING_EDGE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE,
     category_label, date_ticks, day_year, densified, exceedance_curve, frame, legend,
-    legend_corner, planned_day, register_font, render, short_tick, sorted_values, tick,
-    trials_label, year_fraction, year_of,
+    legend_corner, overrides_label, planned_day, register_font, render, short_tick, sorted_values,
+    tick, trials_label, year_fraction, year_of,
 };
 use crate::engine::outcome::SHORTFALL_FRACTION;
 use crate::engine::{Aggregate, Compiled};
@@ -51,8 +51,8 @@ enum Kind {
 /// is left out when no scenario has a plant; nothing is drawn for an empty `series`.
 pub fn render_compare(
     series: &[Series],
-    trials: u64,
-    seed: u64,
+    (trials, seed): (u64, u64),
+    overrides: &[String],
     out: &mut OutDir,
 ) -> Result<Vec<Chart>> {
     register_font();
@@ -69,7 +69,8 @@ pub fn render_compare(
         format!("{} scenarios", names.len())
     };
     let sub = format!(
-        "{listed} · {} each on common random numbers · seed {seed}",
+        "{listed}{} · {} each on common random numbers · seed {seed}",
+        overrides_label(overrides),
         trials_label(trials)
     );
     let any_plant = series
@@ -791,7 +792,8 @@ pub struct SweepPoint {
 /// from `seed` per point. The mean is drawn with 95% error bars (±1.96 standard errors),
 /// beside the median and a P10-P90 band. The metric's values are fractions and are drawn
 /// in %: `metric_label` is the y axis title and should say so, e.g.
-/// "Shortfall, % of the disruption-free deliveries".
+/// "Shortfall, % of the disruption-free deliveries". `scenario` names the scenario in
+/// the subtitle (as [`super::charts::scenario_label`] writes it).
 pub fn render_sweep(
     scenario: &str,
     param: &str,
@@ -804,7 +806,7 @@ pub fn render_sweep(
     register_font();
     let title = format!("Sweep of {}", readable(param));
     let sub = format!(
-        "scenario {scenario} · {} per point on common random numbers · seed {seed}",
+        "{scenario} · {} per point on common random numbers · seed {seed}",
         trials_label(trials)
     );
     let svg = render!(out, "sweep", |root| frame(&root, &title, &sub)
@@ -974,7 +976,8 @@ pub struct TornadoBar {
 /// Draws the chart `tornado` into `out`: one bar per input (at most
 /// [`TORNADO_MAX_BARS`], the largest swing |`at_high` - `at_low`| on top), from `base`,
 /// the mean shortfall fraction with every input at its median, to the mean with the
-/// input at its 10th and at its 90th percentile. Fractions are drawn in %.
+/// input at its 10th and at its 90th percentile. Fractions are drawn in %. `scenario`
+/// names the scenario in the subtitle, as for [`render_sweep`].
 pub fn render_tornado(
     scenario: &str,
     base: f64,
@@ -986,7 +989,7 @@ pub fn render_tornado(
     register_font();
     let title = "Which uncertain inputs move the shortfall most".to_string();
     let mut sub = format!(
-        "scenario {scenario} · {} per run on common random numbers · seed {seed}",
+        "{scenario} · {} per run on common random numbers · seed {seed}",
         trials_label(trials)
     );
     if bars.len() > TORNADO_MAX_BARS {
@@ -1131,7 +1134,8 @@ pub struct HazardBar {
 
 /// Draws the chart `hazards_off` into `out`: one horizontal bar per hazard, the largest
 /// at the top, of the reduction in the mean shortfall when that hazard is switched off,
-/// with its 95% interval; fractions are drawn in percentage points.
+/// with its 95% interval; fractions are drawn in percentage points. `scenario` names the
+/// scenario in the subtitle, as for [`render_sweep`].
 pub fn render_hazards_off(
     scenario: &str,
     bars: &[HazardBar],
@@ -1142,7 +1146,7 @@ pub fn render_hazards_off(
     register_font();
     let title = "Shortfall avoided by switching off each hazard".to_string();
     let sub = format!(
-        "scenario {scenario} · {} per run on common random numbers · seed {seed}",
+        "{scenario} · {} per run on common random numbers · seed {seed}",
         trials_label(trials)
     );
     let svg = render!(out, "hazards_off", |root| frame(&root, &title, &sub)
@@ -1338,7 +1342,7 @@ mod tests {
         ];
         let tmp = tempfile::tempdir().unwrap();
         let mut out = OutDir::create(tmp.path()).unwrap();
-        let charts = render_compare(&series, 200, 11, &mut out).unwrap();
+        let charts = render_compare(&series, (200, 11), &[], &mut out).unwrap();
         out.commit().unwrap();
         let names: Vec<&str> = charts.iter().map(|c| c.name).collect();
         assert_eq!(
@@ -1392,15 +1396,20 @@ mod tests {
         ];
         let tmp = tempfile::tempdir().unwrap();
         let mut out = OutDir::create(tmp.path()).unwrap();
-        let charts = render_compare(&series, 200, 11, &mut out).unwrap();
+        let charts = render_compare(&series, (200, 11), &[], &mut out).unwrap();
         out.commit().unwrap();
         assert_eq!(charts.len(), 3);
         assert!(!tmp.path().join("compare_milestones.svg").exists());
         assert!(texts(tmp.path(), "compare_fan").contains("b: median"));
         assert!(
-            render_compare(&[], 200, 11, &mut OutDir::create(tmp.path()).unwrap())
-                .unwrap()
-                .is_empty()
+            render_compare(
+                &[],
+                (200, 11),
+                &[],
+                &mut OutDir::create(tmp.path()).unwrap()
+            )
+            .unwrap()
+            .is_empty()
         );
     }
 
@@ -1424,7 +1433,7 @@ mod tests {
             .collect();
         let param = "hazards[bla_attacks].rate_per_year";
         let chart = render_sweep(
-            "baseline",
+            "scenario baseline",
             param,
             "Mean shortfall, % of the disruption-free deliveries",
             &points,
@@ -1460,7 +1469,7 @@ mod tests {
             })
             .rev()
             .collect();
-        let chart = render_tornado("baseline", 0.12, &bars, 500, 3, &mut out).unwrap();
+        let chart = render_tornado("scenario baseline", 0.12, &bars, 500, 3, &mut out).unwrap();
         assert_eq!(chart.name, "tornado");
         let hz = [
             ("bla_attacks", 0.061, 0.05, 0.072),
@@ -1475,7 +1484,7 @@ mod tests {
             lo,
             hi,
         });
-        let chart = render_hazards_off("baseline", &hz, 500, 3, &mut out).unwrap();
+        let chart = render_hazards_off("scenario baseline", &hz, 500, 3, &mut out).unwrap();
         assert_eq!(chart.name, "hazards_off");
         out.commit().unwrap();
         let t = texts(tmp.path(), "sweep");
@@ -1505,7 +1514,7 @@ mod tests {
     fn empty_and_flat_charts_say_why_and_one_sweep_value_draws_its_band() {
         let tmp = tempfile::tempdir().unwrap();
         let mut out = OutDir::create(tmp.path()).unwrap();
-        render_hazards_off("none", &[], 50, 3, &mut out).unwrap();
+        render_hazards_off("scenario none", &[], 50, 3, &mut out).unwrap();
         // Inputs that move nothing (no hazards: no shortfall at any value).
         let flat = [0.0, 1.0].map(|x| TornadoBar {
             label: format!("sites[s{x}].capacity_per_day"),
@@ -1514,7 +1523,7 @@ mod tests {
             at_low: 0.0,
             at_high: 0.0,
         });
-        render_tornado("none", 0.0, &flat, 50, 3, &mut out).unwrap();
+        render_tornado("scenario none", 0.0, &flat, 50, 3, &mut out).unwrap();
         let one = SweepPoint {
             value: 5.0,
             mean: 0.1,
@@ -1523,7 +1532,7 @@ mod tests {
             p50: 0.09,
             p90: 0.14,
         };
-        render_sweep("b", "k", "Shortfall", &[one], 50, 3, &mut out).unwrap();
+        render_sweep("scenario b", "k", "Shortfall", &[one], 50, 3, &mut out).unwrap();
         out.commit().unwrap();
         let t = texts(tmp.path(), "hazards_off");
         assert!(
