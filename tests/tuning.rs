@@ -183,7 +183,7 @@ fn overrides_are_named_in_the_subtitles_of_compare_and_sweep() {
             String::from_utf8_lossy(&run.stderr)
         );
         let svg = std::fs::read_to_string(out.join(chart)).unwrap();
-        assert!(svg.contains(&format!("with --set {set} ·")), "{chart}");
+        assert!(svg.contains(&format!("with --set {set}")), "{chart}");
     }
 }
 

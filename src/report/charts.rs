@@ -240,11 +240,11 @@ pub(super) fn frame<DB: DrawingBackend>(
     Ok(area.margin(5, 15, 10, 25))
 }
 
-/// A subtitle in one line, or, past about 140 characters (what a chart's width holds),
-/// in two, cut at the ` · ` nearest its middle.
+/// A subtitle in one line, or, past 125 characters (a chart's width holds about 140 of
+/// them, fewer where they are wide), in two, cut at the ` · ` nearest its middle.
 fn subtitle_lines(sub: &str) -> Vec<&str> {
     let n = sub.chars().count();
-    if n <= 140 {
+    if n <= 125 {
         return vec![sub];
     }
     let middle = sub.len() / 2;
@@ -1550,6 +1550,8 @@ mod tests {
             ]
         );
         let unbroken = "x".repeat(150);
+        let longest = format!("{} · {}", "a".repeat(61), "b".repeat(61));
+        assert_eq!(subtitle_lines(&longest), [longest.as_str()]);
         assert_eq!(subtitle_lines(&unbroken), [unbroken.as_str()]);
     }
 
