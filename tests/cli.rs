@@ -877,7 +877,111 @@ fn a_run_never_replaces_its_own_scenario_and_its_copy_says_how_it_ran() {
         "{stderr}"
     );
     let copy = std::fs::read_to_string(tmp.path().join("d/scenario-2-broken_2.toml")).unwrap();
-    assert!(copy.ends_with("# Run with seed 4 and 20 trials (the scenario's own: seed 99, 20 trials); to repeat it:\n# shortfall compare scenario-1-....toml scenario-2-....toml ... --seed 4 --trials 20\n"), "{copy}");
+    assert!(copy.ends_with("# Run with seed 4 and 20 trials (the scenario's own: seed 99, 20 trials); to repeat it:\n# shortfall compare scenario-1-broken.toml scenario-2-broken_2.toml --seed 4 --trials 20\n"), "{copy}");
+}
+
+/// Runs the command on the last line of `copy` in the folder that holds it (as a user
+/// would paste it, its quotes taken off) into `out`.
+fn repeat_from(copy: &Path, out: &Path) -> std::process::Output {
+    let text = std::fs::read_to_string(copy).unwrap();
+    let line = text.lines().last().unwrap();
+    let command = line
+        .strip_prefix("# shortfall ")
+        .unwrap_or_else(|| panic!("{line}"));
+    shortfall()
+        .current_dir(copy.parent().unwrap())
+        .args(command.split(' ').map(|a| a.trim_matches('\'')))
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_command_at_the_end_of_a_copy_repeats_the_run_with_its_sampling_and_swing_trials() {
+    let tmp = tempfile::tempdir().unwrap();
+    // An uncertain capacity, so that Latin hypercube and independent draws differ.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_small.toml"),
+    )
+    .unwrap()
+    .replace(
+        "capacity_per_day = 10\n",
+        "capacity_per_day = { pert = [5, 10, 20] }\n",
+    );
+    let own = tmp.path().join("small.toml");
+    std::fs::write(&own, format!("trials = 40\nseed = 3\n{text}")).unwrap();
+    let own = own.to_str().unwrap();
+    let cases: [(&str, &[&str], &str, &str); 4] = [
+        (
+            "run",
+            &[own, "--sampling", "lhs"],
+            "scenario.toml",
+            "trials.csv",
+        ),
+        (
+            "sweep",
+            &[
+                own,
+                "--param",
+                "hazards[h].rate_per_year",
+                "--values",
+                "2,6",
+                "--sampling",
+                "lhs",
+            ],
+            "scenario.toml",
+            "sweep.csv",
+        ),
+        (
+            "compare",
+            &[own, own, "--sampling", "lhs", "--trials", "30"],
+            "scenario-2-broken_2.toml",
+            "differences.csv",
+        ),
+        (
+            "sensitivity",
+            &[own, "--swing-trials", "20"],
+            "scenario.toml",
+            "hazards_off.csv",
+        ),
+    ];
+    for (i, (command, args, copy, file)) in cases.into_iter().enumerate() {
+        let (first, again) = (
+            tmp.path().join(format!("{i}a")),
+            tmp.path().join(format!("{i}b")),
+        );
+        let out = shortfall()
+            .arg(command)
+            .args(args)
+            .arg("--out")
+            .arg(&first)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = repeat_from(&first.join(copy), &again);
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (a, b) = (
+            std::fs::read(first.join(file)).unwrap(),
+            std::fs::read(again.join(file)).unwrap(),
+        );
+        assert!(a == b, "{command}: {file} differs when repeated");
+    }
+    // Not vacuous: without `--sampling lhs` the run differs.
+    let plain = tmp.path().join("plain");
+    assert!(run_into(&plain, &[own]).status.success());
+    assert_ne!(
+        std::fs::read(plain.join("trials.csv")).unwrap(),
+        std::fs::read(tmp.path().join("0a/trials.csv")).unwrap()
+    );
 }
 
 #[test]

@@ -314,22 +314,46 @@ pub(crate) fn as_run(
     model: &crate::model::Model,
     (trials, seed): (u64, u64),
     command: &str,
+    flags: &[String],
 ) -> String {
-    if model.trials == trials && model.seed == seed {
+    let own = model.trials == trials && model.seed == seed;
+    if own && flags.is_empty() {
         return text.to_string();
     }
     let mut s = text.to_string();
     if !s.is_empty() && !s.ends_with('\n') {
         s.push('\n');
     }
+    let mut with = Vec::new();
+    let mut line = format!("shortfall {command}");
+    if !own {
+        with.push(format!(
+            "seed {seed} and {trials} trial{} (the scenario's own: seed {}, {} trial{})",
+            if trials == 1 { "" } else { "s" },
+            model.seed,
+            model.trials,
+            if model.trials == 1 { "" } else { "s" },
+        ));
+        line += &format!(" --seed {seed} --trials {trials}");
+    }
+    for f in flags {
+        with.push(f.clone());
+        line += &format!(" {f}");
+    }
     s += &format!(
-        "\n# Run with seed {seed} and {trials} trial{} (the scenario's own: seed {}, {} trial{}); to repeat it:\n# shortfall {command} --seed {seed} --trials {trials}\n",
-        if trials == 1 { "" } else { "s" },
-        model.seed,
-        model.trials,
-        if model.trials == 1 { "" } else { "s" },
+        "\n# Run with {}; to repeat it:\n# {line}\n",
+        with.join(" and ")
     );
     s
+}
+
+/// The options of a run, besides its seed and trials, that its results depend on and
+/// that are not in its scenario: what a copy of the scenario needs to repeat it.
+pub(crate) fn result_flags(sampling: engine::Sampling) -> Vec<String> {
+    match sampling {
+        engine::Sampling::Random => Vec::new(),
+        engine::Sampling::Lhs => vec!["--sampling lhs".into()],
+    }
 }
 
 /// Minimum trials before a --precision run may stop.
@@ -625,6 +649,7 @@ fn write_outputs(
         &compiled.model,
         (run.trials, run.seed),
         "run scenario.toml",
+        &result_flags(run.sampling),
     );
     out.write("scenario.toml", copy.as_bytes())?;
     let mut written: Vec<String> = [

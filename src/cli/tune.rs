@@ -61,6 +61,9 @@ pub struct SweepArgs {
     pub common: Common,
 }
 
+/// Trials of each one-at-a-time and hazard-off run of `sensitivity` by default.
+const DEFAULT_SWING_TRIALS: u64 = 2000;
+
 /// Options of `sensitivity`.
 #[derive(Debug, clap::Args)]
 pub struct SensitivityArgs {
@@ -68,7 +71,7 @@ pub struct SensitivityArgs {
     pub scenario: Option<PathBuf>,
     /// Trials of each one-at-a-time and hazard-off run (the rank correlations use
     /// --trials).
-    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = super::at_least_one)]
+    #[arg(long, default_value_t = DEFAULT_SWING_TRIALS, allow_negative_numbers = true, value_parser = super::at_least_one)]
     pub swing_trials: u64,
     /// Options shared with the other commands (output folder default:
     /// out/sensitivity-<scenario>/).
@@ -638,12 +641,14 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     ];
     let mut scenario_files = Vec::new();
     let mut entries = Vec::new();
+    let repeat = format!("compare {}", copies.join(" "));
     for (i, ((f, r), n)) in copies.into_iter().zip(&resolved).zip(&names).enumerate() {
         let text = super::as_run(
             &r.text,
             &variants[i].model,
             (trials, seed),
-            "compare scenario-1-....toml scenario-2-....toml ...",
+            &repeat,
+            &super::result_flags(common.sampling),
         );
         out.write(&f, text.as_bytes())?;
         entries.push(ScenarioEntry::new(n, r, &text));
@@ -1271,7 +1276,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         &base.text,
         &variants[0].model,
         (trials, seed),
-        &format!("sweep scenario.toml --param {} --values ...", args.param),
+        &format!(
+            "sweep scenario.toml --param '{}' --values {}",
+            args.param.trim(),
+            names.join(",")
+        ),
+        &super::result_flags(common.sampling),
     );
     out.write("scenario.toml", text.as_bytes())?;
     write_csv(&mut out, "sweep.csv", &header, &rows)?;
@@ -1678,6 +1688,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         &base.model,
         (trials, seed),
         "sensitivity scenario.toml",
+        &[
+            super::result_flags(common.sampling),
+            if args.swing_trials == DEFAULT_SWING_TRIALS {
+                vec![]
+            } else {
+                vec![format!("--swing-trials {}", args.swing_trials)]
+            },
+        ]
+        .concat(),
     );
     out.write("scenario.toml", copy.as_bytes())?;
     let header: Vec<String> = [
