@@ -182,6 +182,14 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // A sign in a name would break `--set sites[mine=a].capacity_per_day=5`.
+        "sign_in_name.toml",
+        &[
+            "sign_in_name.toml:6: sites[0].name: `mine=a` is not a valid name: use letters, digits, '-' or '_' only (not `=`)",
+            "(1 problem)",
+        ],
+    ),
+    (
         "dots_name.toml",
         &[
             "dots_name.toml:1: name: `..` is not a valid name: use a short name of letters, digits, '-', '_' or '.', not only dots",

@@ -12,7 +12,7 @@ use crate::engine::outcome::{SHORTFALL_FRACTION, TrialOutcome};
 use crate::engine::{self, Aggregate, CHUNK, Compiled};
 use crate::error::{Error, Result};
 use crate::model::SiteKind;
-use crate::report::charts::scenario_label;
+use crate::report::charts::{scenario_label, trials_label};
 use crate::report::compare_charts::{
     HazardBar, Series, SweepPoint, TornadoBar, render_compare, render_hazards_off, render_sweep,
     render_tornado,
@@ -573,7 +573,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         "trials worse",
     ];
     let mut body = format!(
-        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not reach the US.</p>\n",
+        "<h1>Comparison: {}</h1>\n<p class=\"note\">{} per scenario on common random numbers (seed {}): trial i of every scenario draws the same events, targets, impacts and parameter levels wherever the scenarios define the same things, so differences are paired trial by trial. Shortfall is the share of the disruption-free deliveries (by value) that does not leave Pakistan's ports for the US.</p>\n",
         html::escape(&names.join(" vs ")),
         counted(trials as usize, "trial", "trials"),
         seed
@@ -1261,6 +1261,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             value: *v,
             mean: x.mean,
             se: x.se,
+            diff: paired[s].diff.mean,
+            diff_se: paired[s].diff.se(),
             p10: x.p10,
             p50: x.p50,
             p90: x.p90,
@@ -1902,11 +1904,11 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         })
         .collect();
     let mut body = format!(
-        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} trials each on common random numbers (seed {}); the swing's standard error is that of the paired difference. The one-at-a-time runs leave out the declared rank correlations, so an input's swing is its own effect; its Spearman rank correlation with the shortfall comes from one run of {} trials in which every input varies as declared, correlations included, so that an input correlated with an influential one shares some of its correlation. Each has its 95% interval (Fisher z). Uncertain plan targets are not ranked: they do not change the shortfall. With every input at its median the mean shortfall is {}.</p>\n",
+        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} each on common random numbers (seed {}); the swing's standard error is that of the paired difference. The one-at-a-time runs leave out the declared rank correlations, so an input's swing is its own effect; its Spearman rank correlation with the shortfall comes from one run of {} in which every input varies as declared, correlations included, so that an input correlated with an influential one shares some of its correlation. Each has its 95% interval (Fisher z). Uncertain plan targets are not ranked: they do not change the shortfall. With every input at its median the mean shortfall is {}.</p>\n",
         html::escape(&name),
-        swing_trials,
+        trials_label(swing_trials),
         seed,
-        trials,
+        trials_label(trials),
         pct(base_mean)
     );
     body += "<h2>Drivers, in order</h2>\n";
@@ -1924,7 +1926,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
                 })
                 .collect();
             format!(
-                "With every hazard on, the mean shortfall over these {swing_trials} trials is {}{}.",
+                "With every hazard on, the mean shortfall over these {} is {}{}.",
+                trials_label(swing_trials),
                 pct(x.all_on),
                 tails.concat()
             )
@@ -1933,7 +1936,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     };
     let _ = writeln!(
         body,
-        "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same {swing_trials} trials (seed {seed}), and the chance of exceeding each of the scenario's thresholds without it, with its reduction trial by trial (in <code>hazards_off_thresholds.csv</code> with 95% intervals). {all_on_line} Reductions do not add up to the total: hazards overlap in time and excite each other.</p>"
+        "<h2>Hazards, in order</h2>\n<p class=\"note\">The mean shortfall with each hazard switched off (no events of its own, no offspring in others), against all hazards on, on the same {} (seed {seed}), and the chance of exceeding each of the scenario's thresholds without it, with its reduction trial by trial (in <code>hazards_off_thresholds.csv</code> with 95% intervals). {all_on_line} Reductions do not add up to the total: hazards overlap in time and excite each other.</p>",
+        trials_label(swing_trials)
     );
     body += &html::table("hazards", &hh, &htrows);
     body += &html::figure(&hchart);
@@ -1971,12 +1975,12 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     out.write("manifest.json", &manifest_json(&manifest, &out)?)?;
     out.commit()?;
     sayln!(
-        "sensitivity of {}: {}, {} hazards; {} trials for correlations, {} per one-at-a-time run, seed {}, {:.1} s\n",
+        "sensitivity of {}: {}, {} hazards; {} for correlations, {} per one-at-a-time run, seed {}, {:.1} s\n",
         name,
         inputs,
         nh,
-        trials,
-        swing_trials,
+        trials_label(trials),
+        trials_label(swing_trials),
         seed,
         started.elapsed().as_secs_f64()
     );

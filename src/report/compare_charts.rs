@@ -68,8 +68,15 @@ pub fn render_compare(
     } else {
         format!("{} scenarios", names.len())
     };
+    // (A chart shared on its own keeps the caveat the console and report give.)
+    let period = |s: &Series| (s.c.model.start, s.c.model.horizon);
+    let caveat = if series.iter().any(|s| period(s) != period(&series[0])) {
+        " · different periods: shortfalls are shares of different totals"
+    } else {
+        ""
+    };
     let sub = format!(
-        "{listed}{} · {} each on common random numbers · seed {seed}",
+        "{listed}{} · {} each on common random numbers · seed {seed}{caveat}",
         overrides_label(overrides),
         trials_label(trials)
     );
@@ -785,6 +792,11 @@ pub struct SweepPoint {
     pub p50: f64,
     /// 90th percentile of the metric, as a fraction.
     pub p90: f64,
+    /// Paired difference of the mean from that at the first value given (the
+    /// reference; 0 there), as a fraction.
+    pub diff: f64,
+    /// Standard error of `diff` (0 at the reference).
+    pub diff_se: f64,
 }
 
 /// Draws the chart `sweep` into `out`: the metric against the value of the input `param`
@@ -838,8 +850,12 @@ where
             p10: p.p10 * 100.0,
             p50: p.p50 * 100.0,
             p90: p.p90 * 100.0,
+            diff: p.diff * 100.0,
+            diff_se: p.diff_se * 100.0,
         })
         .collect();
+    // The reference: the first value given.
+    let reference = pts.first().map(|p| p.value);
     pts.sort_by(|a, b| a.value.total_cmp(&b.value));
     let (mut x0, mut x1) = match (pts.first(), pts.last()) {
         (Some(a), Some(b)) => (a.value, b.value),
@@ -851,6 +867,14 @@ where
         x0.abs() * 0.1 + 0.5
     };
     (x0, x1) = (x0 - pad, x1 + pad);
+    // Below, the paired differences from the reference, which common random numbers
+    // measure far more closely than the means' own intervals suggest.
+    let (area, lower) = if pts.len() > 1 {
+        let (a, b) = area.split_vertically((area.dim_in_pixel().1 as f64 * 0.64) as u32);
+        (a, Some(b))
+    } else {
+        (area.clone(), None)
+    };
     let ys = pts
         .iter()
         .flat_map(|p| [p.p10, p.p90, p.mean - Z_975 * p.se, p.mean + Z_975 * p.se])
@@ -859,14 +883,14 @@ where
     // Head room for the legend.
     let top = hi + (hi - lo) * 0.35;
     let bottom = if lo < 0.0 { lo - (hi - lo) * 0.03 } else { 0.0 };
-    let mut chart = ChartBuilder::on(area)
-        .x_label_area_size(55)
+    let mut chart = ChartBuilder::on(&area)
+        .x_label_area_size(if lower.is_some() { 30 } else { 55 })
         .y_label_area_size(80)
         .margin_right(20)
         .build_cartesian_2d(x0..x1, bottom..top)?;
     chart
         .configure_mesh()
-        .x_desc(param)
+        .x_desc(if lower.is_some() { "" } else { param })
         .y_desc(metric_label)
         .y_label_formatter(&tick)
         .x_label_formatter(&|v| num(*v))
@@ -953,6 +977,101 @@ where
         SeriesLabelPosition::UpperLeft
     } else {
         SeriesLabelPosition::UpperRight
+    };
+    legend(&mut chart, pos)?;
+    match (lower, reference) {
+        (Some(lower), Some(reference)) => {
+            sweep_differences(&lower, param, (x0, x1), &pts, reference)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The lower panel of `sweep`: each value's paired difference of the mean from the
+/// reference's (in percentage points), with its 95% interval.
+fn sweep_differences<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    param: &str,
+    (x0, x1): (f64, f64),
+    pts: &[SweepPoint],
+    reference: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let half = |p: &SweepPoint| {
+        if p.diff_se.is_finite() {
+            Z_975 * p.diff_se
+        } else {
+            0.0
+        }
+    };
+    let (lo, hi) = (pts.iter())
+        .filter(|p| p.diff.is_finite())
+        .fold((0.0, 0.0), |(a, b): (f64, f64), p| {
+            (a.min(p.diff - half(p)), b.max(p.diff + half(p)))
+        });
+    let span = if hi > lo { hi - lo } else { 1e-3 };
+    // The legend goes on the side of 0 that the differences leave free.
+    let up = hi >= -lo;
+    let (below, above) = if up { (0.8, 0.1) } else { (0.1, 0.8) };
+    let mut chart = ChartBuilder::on(area)
+        .x_label_area_size(55)
+        .y_label_area_size(80)
+        .margin_right(20)
+        .margin_top(6)
+        .build_cartesian_2d(x0..x1, (lo - span * below)..(hi + span * above))?;
+    chart
+        .configure_mesh()
+        .x_desc(param)
+        .y_desc("Change from reference, pp")
+        .y_labels(5)
+        .y_label_formatter(&tick)
+        .x_label_formatter(&|v| num(*v))
+        .axis_desc_style((FONT, 16))
+        .label_style((FONT, 15))
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        [(x0, 0.0), (x1, 0.0)],
+        BLACK.mix(0.5).stroke_width(1),
+    ))?;
+    let st = RED.stroke_width(2);
+    let others: Vec<&SweepPoint> = (pts.iter())
+        .filter(|p| p.value != reference && p.diff.is_finite())
+        .collect();
+    chart.draw_series(others.iter().map(|p| {
+        PathElement::new(
+            vec![(p.value, p.diff - half(p)), (p.value, p.diff + half(p))],
+            st,
+        )
+    }))?;
+    chart
+        .draw_series(
+            others
+                .iter()
+                .map(|p| Circle::new((p.value, p.diff), 4, RED.filled())),
+        )?
+        .label("paired difference of the mean from the reference, with its 95% interval")
+        .legend(|(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(10, -6), (10, 6)], RED.stroke_width(2))
+                + Circle::new((10, 0), 4, RED.filled())
+        });
+    chart
+        .draw_series(std::iter::once(Circle::new(
+            (reference, 0.0),
+            5,
+            RED.stroke_width(2),
+        )))?
+        .label(format!(
+            "reference: the first value given ({})",
+            num(reference)
+        ))
+        .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.stroke_width(2)));
+    let pos = if up {
+        SeriesLabelPosition::LowerLeft
+    } else {
+        SeriesLabelPosition::UpperLeft
     };
     legend(&mut chart, pos)
 }
@@ -1428,6 +1547,9 @@ mod tests {
                     p10: mean * 0.4,
                     p50: mean * 0.85,
                     p90: mean * 1.9,
+                    // Paired differences from the first value, 2.
+                    diff: 0.012 * (v - 2.0),
+                    diff_se: if k == 0 { 0.0 } else { 0.001 },
                 }
             })
             .collect();
@@ -1491,6 +1613,9 @@ mod tests {
         assert!(t.contains("Sweep of bla_attacks rate_per_year"));
         assert!(t.contains(param) && t.contains("500 trials per point"));
         assert!(t.contains("P10-P90 of the trials") && t.contains("median (P50)"));
+        // The paired differences below the means, from the first value.
+        assert!(t.contains("Change from reference, pp"), "{t}");
+        assert!(t.contains("reference: the first value given (2)"), "{t}");
         let t = texts(tmp.path(), "tornado");
         assert!(t.contains("bla_attacks rate_per_year  1.5 → 1.2k"), "{t}");
         assert!(t.contains("hazard_14 impact.duration_days"));
@@ -1531,6 +1656,8 @@ mod tests {
             p10: 0.06,
             p50: 0.09,
             p90: 0.14,
+            diff: 0.0,
+            diff_se: 0.0,
         };
         render_sweep("scenario b", "k", "Shortfall", &[one], 50, 3, &mut out).unwrap();
         out.commit().unwrap();
@@ -1550,6 +1677,8 @@ mod tests {
         let svg = std::fs::read_to_string(tmp.path().join("sweep.svg")).unwrap();
         let t = texts(tmp.path(), "sweep");
         assert!(t.contains("P10-P90 of the trials") && t.contains("median (P50)"));
+        // No panel of differences for a single value.
+        assert!(!t.contains("Change from reference"));
         // The band's polygon has a width (a band of one point had none).
         let band = svg
             .split("<polygon")

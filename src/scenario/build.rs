@@ -396,7 +396,12 @@ impl Builder<'_> {
         seen: &mut HashMap<String, usize>,
     ) -> (String, String) {
         match s(name) {
-            Some(n) if !n.is_empty() && !n.contains(['[', ']', '.', ',', '"', ' ']) => {
+            // (Names go into key paths of `--set`, column names and shell commands.)
+            Some(n)
+                if !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
+            {
                 let path = format!("{list}[{n}]");
                 // The name keeps meaning its first item, so that references to it are
                 // not reported again as if they were wrong.
@@ -413,10 +418,22 @@ impl Builder<'_> {
             }
             Some(n) => {
                 let path = format!("{list}[{i}]");
+                // Known by it all the same, so that its uses raise no second problem.
+                seen.entry(n.to_string()).or_insert(i);
                 self.err(
                     &format!("{path}.name"),
                     Some(span),
-                    format!("`{n}` is not a valid name: use letters, digits, '-' or '_'"),
+                    format!(
+                        "`{n}` is not a valid name: use letters, digits, '-' or '_' only{}",
+                        match n
+                            .chars()
+                            .find(|&c| !(c.is_alphanumeric() || c == '-' || c == '_'))
+                        {
+                            Some(c) if c.is_whitespace() => " (no spaces)".to_string(),
+                            Some(c) => format!(" (not `{c}`)"),
+                            None => String::new(),
+                        }
+                    ),
                 );
                 (n.to_string(), path)
             }
