@@ -182,6 +182,13 @@ const CATALOGUE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "remove_without_extends.toml",
+        &[
+            "remove_without_extends.toml:28: hazards[h].remove: unknown key `remove` (`remove = true` drops an item of the scenario this one extends, so it needs `extends`)",
+            "(1 problem)",
+        ],
+    ),
+    (
         // A sign in a name would break `--set sites[mine=a].capacity_per_day=5`.
         "sign_in_name.toml",
         &[

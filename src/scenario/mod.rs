@@ -446,12 +446,17 @@ impl Builder<'_> {
         let table: Vec<&str> = (parts.iter().take(parts.len().saturating_sub(1)))
             .map(|p| p.split('[').next().unwrap_or_default())
             .collect();
-        let hint = resolve::schema(&table.join("."))
-            .and_then(|keys| {
-                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-                resolve::closest(&key, &keys).map(|c| format!(" (did you mean `{c}`?)"))
-            })
-            .unwrap_or_default();
+        let hint = if key == "remove" && table.len() == 1 {
+            " (`remove = true` drops an item of the scenario this one extends, so it needs `extends`)"
+                .to_string()
+        } else {
+            resolve::schema(&table.join("."))
+                .and_then(|keys| {
+                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                    resolve::closest(&key, &keys).map(|c| format!(" (did you mean `{c}`?)"))
+                })
+                .unwrap_or_default()
+        };
         let path = parts.join(".");
         self.problems.push(Problem {
             path,

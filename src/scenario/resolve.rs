@@ -806,6 +806,24 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
             .filter(|(_, l)| l.as_deref() == Some(label.as_str()))
             .nth(k)
             .map(|(i, _)| i);
+        if remove {
+            let others: Vec<&str> = (t.keys())
+                .map(String::as_str)
+                // (The key that names it: `name`, or `hazard` in `excited_by`.)
+                .filter(|k| !matches!(*k, "name" | "hazard"))
+                .collect();
+            if !others.is_empty() {
+                m.problems.push(Problem {
+                    path: format!("{here}.remove"),
+                    line: None,
+                    message: format!(
+                        "removes the item, so its other keys ({}) would be ignored: remove them, or drop `remove = true` to change the item",
+                        others.join(", ")
+                    ),
+                    source: None,
+                });
+            }
+        }
         match (at, remove) {
             (Some(i), true) => slots[i] = None,
             (None, true) => {
@@ -829,6 +847,13 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
             }
             (Some(i), false) => {
                 if let Some(Value::Table(b)) = &mut slots[i] {
+                    // Keys that exclude each other: the child's choice replaces the
+                    // parent's (a regional hazard made national, or the reverse).
+                    for (mine, theirs) in [("national", "regions"), ("regions", "national")] {
+                        if t.contains_key(mine) {
+                            b.remove(theirs);
+                        }
+                    }
                     merge(b, t, &here, m);
                 }
             }
@@ -1111,6 +1136,13 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, Str
         let slot = match &step.item {
             None => {
                 if last {
+                    // As in a child scenario: a hazard made national drops its
+                    // regions, and one given regions is no longer national.
+                    match (context.as_str(), value) {
+                        ("hazards.national", "true") => table.remove("regions"),
+                        ("hazards.regions", _) => table.remove("national"),
+                        _ => None,
+                    };
                     table.insert(step.key.clone(), parse_value(value));
                     return Ok(canonical);
                 }
@@ -1445,6 +1477,48 @@ mod tests {
             .map(|e| e["jump"].as_float().unwrap())
             .collect();
         assert_eq!(jumps, [0.5, 0.6, 0.7]);
+    }
+
+    #[test]
+    fn a_child_makes_a_regional_hazard_national_and_back() {
+        let parent = "[[hazards]]\nname = \"h\"\nregions = [\"A\"]\n[[hazards]]\nname = \"n\"\nnational = true\n";
+        let mut base = doc(parent);
+        let over = doc(
+            "[[hazards]]\nname = \"h\"\nnational = true\n[[hazards]]\nname = \"n\"\nregions = [\"B\"]\n",
+        );
+        assert!(merged(&mut base, over).problems.is_empty());
+        let hazards = base["hazards"].as_array().unwrap();
+        let (h, n) = (
+            hazards[0].as_table().unwrap(),
+            hazards[1].as_table().unwrap(),
+        );
+        assert_eq!(h.get("national"), Some(&Value::Boolean(true)));
+        assert!(!h.contains_key("regions"), "{h:?}");
+        assert!(!n.contains_key("national"), "{n:?}");
+        assert_eq!(n["regions"].as_array().unwrap().len(), 1);
+        // And so does `--set`.
+        let mut base = doc(parent);
+        apply_set(&mut base, "hazards[h].national=true").unwrap();
+        apply_set(&mut base, "hazards[n].regions=[\"B\"]").unwrap();
+        let hazards = base["hazards"].as_array().unwrap();
+        assert!(!hazards[0].as_table().unwrap().contains_key("regions"));
+        assert!(!hazards[1].as_table().unwrap().contains_key("national"));
+    }
+
+    #[test]
+    fn removing_an_item_with_other_keys_is_a_problem() {
+        let mut base = doc("[[hazards]]\nname = \"c\"\nrate_per_year = 1\n");
+        let over = doc("[[hazards]]\nname = \"c\"\nremove = true\nrate_per_year = 5\n");
+        let problems = merged(&mut base, over).problems;
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "hazards[c].remove");
+        assert!(
+            problems[0]
+                .message
+                .contains("its other keys (rate_per_year) would be ignored"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
