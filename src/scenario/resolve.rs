@@ -849,10 +849,11 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
                 if let Some(Value::Table(b)) = &mut slots[i] {
                     // Keys that exclude each other: the child's choice replaces the
                     // parent's (a regional hazard made national, or the reverse).
-                    for (mine, theirs) in [("national", "regions"), ("regions", "national")] {
-                        if t.contains_key(mine) {
-                            b.remove(theirs);
-                        }
+                    if t.get("national") == Some(&Value::Boolean(true)) {
+                        b.remove("regions");
+                    }
+                    if t.contains_key("regions") {
+                        b.remove("national");
                     }
                     merge(b, t, &here, m);
                 }
