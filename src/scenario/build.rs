@@ -397,11 +397,7 @@ impl Builder<'_> {
     ) -> (String, String) {
         match s(name) {
             // (Names go into key paths of `--set`, column names and shell commands.)
-            Some(n)
-                if !n.is_empty()
-                    && n.chars()
-                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
-            {
+            Some(n) if !n.is_empty() && n.chars().all(name_char) => {
                 let path = format!("{list}[{n}]");
                 // The name keeps meaning its first item, so that references to it are
                 // not reported again as if they were wrong.
@@ -425,10 +421,7 @@ impl Builder<'_> {
                     Some(span),
                     format!(
                         "`{n}` is not a valid name: use letters, digits, '-' or '_' only{}",
-                        match n
-                            .chars()
-                            .find(|&c| !(c.is_alphanumeric() || c == '-' || c == '_'))
-                        {
+                        match n.chars().find(|&c| !name_char(c)) {
                             Some(c) if c.is_whitespace() => " (no spaces)".to_string(),
                             Some(c) => format!(" (not `{c}`)"),
                             None => String::new(),
@@ -2410,6 +2403,11 @@ impl Builder<'_> {
             matrix,
         })
     }
+}
+
+/// Whether `c` may stand in an item's name: a letter, a digit, `-` or `_`.
+fn name_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '_'
 }
 
 #[cfg(test)]
