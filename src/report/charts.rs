@@ -1,7 +1,8 @@
 //! Charts of a run, drawn with plotters into PNG and SVG from the same code.
 //!
-//! Text uses DejaVu Sans from the `dejavu` crate through plotters' `ab_glyph` backend,
-//! so nothing depends on system font libraries. Every chart carries a title, a subtitle
+//! Text uses DejaVu Sans from the `dejavu` crate through plotters' `ab_glyph` backend
+//! (and, in PNG files, through [`super::png::Png`], which places each glyph where the
+//! font puts it), so nothing depends on system font libraries. Every chart carries a title, a subtitle
 //! with the scenario's name, trials and seed, axis labels with units and a legend.
 
 use super::OutDir;
@@ -138,7 +139,7 @@ macro_rules! render {
         $out.write(&format!("{name}.svg"), svg.as_bytes())?;
         let png = $out.temp_path(&format!("{name}.png"));
         {
-            let $root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+            let $root = $crate::report::png::Png::new(&png, SIZE).into_drawing_area();
             let drawn: DrawResult = $draw;
             drawn.map_err(fail(format!("{name}.png")))?;
             $root

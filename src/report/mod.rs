@@ -8,6 +8,7 @@ pub mod charts;
 pub mod compare_charts;
 pub mod files;
 pub mod html;
+pub mod png;
 
 use crate::error::{Error, Result};
 use std::fs::File;
