@@ -352,9 +352,9 @@ fn a_growing_rate_is_fitted_as_a_trend_not_as_self_excitation() {
         fragment.contains("trend_per_year = { normal = ["),
         "{fragment}"
     );
-    // The chart's expected counts are the trend's, and say so.
+    // The chart's expected counts are the trend's, and its panel says so.
     let svg = std::fs::read_to_string(tmp.path().join("o/monthly_counts.svg")).unwrap();
-    assert!(svg.contains("expected, fit with a trend"));
+    assert!(svg.contains("events, fit with a trend"), "{svg}");
     pastes(&fragment);
 }
 
@@ -820,6 +820,22 @@ fn the_seed_incidents_calibrate() {
         .success();
     let rates = std::fs::read_to_string(tmp.path().join("rates.csv")).unwrap();
     assert!(rates.contains("Balochistan,attack,"));
+    // The chart has a panel for each of the four series with the most events, captioned
+    // with its events (the seed incidents have seven series).
+    let mut series: Vec<(String, usize)> = csv::Reader::from_reader(rates.as_bytes())
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (format!("{} {}", &r[0], &r[1]), r[2].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(series.len(), 7);
+    series.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let svg = std::fs::read_to_string(tmp.path().join("monthly_counts.svg")).unwrap();
+    for (k, (name, n)) in series.iter().enumerate() {
+        let caption = format!("{name}: {n} event");
+        assert_eq!(svg.contains(&caption), k < 4, "{caption}");
+    }
     // A window to the calendar's last day ends (its last month has no next).
     let far = calibrate_in(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")),

@@ -1420,7 +1420,7 @@ where
 }
 
 /// The calibration chart `monthly_counts`: observed events per month for the largest
-/// series, each with the monthly count its fitted model expects.
+/// series, each in its own panel beside the monthly count its fitted model expects.
 pub fn calibration_chart(
     cal: &crate::calibrate::Calibration,
     source: &str,
@@ -1431,6 +1431,32 @@ pub fn calibration_chart(
         &root, cal, source
     ));
     Ok(())
+}
+
+/// The series of a calibration that its chart shows: the four with the most events
+/// (ties in the order of `rates.csv`).
+pub fn charted_series(cal: &crate::calibrate::Calibration) -> Vec<&crate::calibrate::Series> {
+    let mut series: Vec<&crate::calibrate::Series> = cal.series.iter().collect();
+    series.sort_by_key(|x| std::cmp::Reverse(x.times.len()));
+    series.truncate(4);
+    series
+}
+
+/// A panel's caption: the series, its events and the model its line shows.
+pub fn calibration_caption(x: &crate::calibrate::Series) -> String {
+    let model = match x.preferred() {
+        crate::calibrate::Preferred::Hawkes(_) => "self-exciting fit",
+        crate::calibrate::Preferred::Trend(_) => "fit with a trend",
+        crate::calibrate::Preferred::Poisson => "Poisson fit",
+    };
+    let n = x.times.len();
+    let events = if n == 1 { "event" } else { "events" };
+    format!(
+        "{} {}: {} {events}, {model}",
+        x.region,
+        x.kind.as_str(),
+        thousands(n as u64)
+    )
 }
 
 fn draw_calibration<DB: DrawingBackend>(
@@ -1446,9 +1472,7 @@ where
         "Events per month and the fitted models",
         (FONT, 28).into_font().style(FontStyle::Bold),
     )?;
-    let mut series: Vec<&crate::calibrate::Series> = cal.series.iter().collect();
-    series.sort_by_key(|x| std::cmp::Reverse(x.times.len()));
-    series.truncate(4);
+    let series = charted_series(cal);
     let shown = if cal.series.len() > series.len() {
         format!(
             " · the {} largest of {} series (all in rates.csv)",
@@ -1460,73 +1484,72 @@ where
     };
     let sub = format!("{source} · {} to {}{shown}", cal.from, cal.to);
     let area = area.titled(&sub, (FONT, 17).into_font().color(&GREY))?;
-    let area = area.margin(5, 15, 10, 25);
+    let area = area.margin(0, 10, 10, 10);
+    let (top_area, bottom) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(28));
+    // One panel a series, each on its own scale: a series of a few events a year
+    // would lie flat beside one of hundreds, and lines of counts drawn over each other
+    // hide one another where series share a month.
+    // Panels stacked, as wide as the chart, but four in two rows of two.
+    let n = series.len().max(1);
+    let cols = if n == 4 { 2 } else { 1 };
+    let panels = top_area.split_evenly((n.div_ceil(cols), cols));
     let months = cal.months.len().max(1);
-    let expected: Vec<Vec<f64>> = series
-        .iter()
-        .map(|x| crate::calibrate::expected_monthly(cal, x))
-        .collect();
-    let top = series
-        .iter()
-        .flat_map(|x| x.monthly.iter().cloned())
-        .chain(expected.iter().flatten().cloned())
-        .fold(1.0, f64::max)
-        // Room above the lines for the legend, two rows a series of about 4.5% of the
-        // plot's height each, so that it hides none of them.
-        * 1.1
-        / (1.0 - 0.09 * series.len() as f64);
-    // On an axis of years (the month `k` from `x0 + k / 12`), whose ticks fall on
-    // whole years, or on months where the window is short.
+    // On an axis of years (the month `k` from `x0 + k / 12` to `x0 + (k + 1) / 12`),
+    // whose ticks fall on whole years, or on months where the window is short.
     let first = cal.months[0];
     let x0 = f64::from(first.year()) + f64::from(first.month() - 1) / 12.0;
-    let at = |k: usize| x0 + (k as f64 + 0.5) / 12.0;
-    let mut chart = ChartBuilder::on(&area)
-        .x_label_area_size(55)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x0 + months as f64 / 12.0, 0.0..top)?;
-    chart
-        .configure_mesh()
-        .x_desc("Month")
-        .y_desc("Events in the month")
-        .y_label_formatter(&tick)
-        .axis_desc_style((FONT, 18))
-        .label_style((FONT, 15))
-        .x_label_formatter(&year_tick)
-        .draw()?;
-    for (j, (x, e)) in series.iter().zip(&expected).enumerate() {
+    let at = |k: usize| x0 + k as f64 / 12.0;
+    for (j, (x, panel)) in series.iter().zip(panels.iter()).enumerate() {
         let color = PALETTE[j % PALETTE.len()];
-        // (The model whose expected counts `expected_monthly` gives.)
-        let model = match x.preferred() {
-            crate::calibrate::Preferred::Hawkes(_) => "self-exciting fit, given the events before",
-            crate::calibrate::Preferred::Trend(_) => "fit with a trend",
-            crate::calibrate::Preferred::Poisson => "Poisson fit",
-        };
+        let expected = crate::calibrate::expected_monthly(cal, x);
+        let top = (x.monthly.iter().chain(&expected))
+            .copied()
+            .fold(1.0, f64::max)
+            * 1.12;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(calibration_caption(x), (FONT, 16))
+            .margin(6)
+            .x_label_area_size(if n > 1 { 26 } else { 40 })
+            .y_label_area_size(48)
+            .build_cartesian_2d(x0..x0 + months as f64 / 12.0, 0.0..top)?;
         chart
-            .draw_series(LineSeries::new(
-                x.monthly.iter().enumerate().map(|(k, &c)| (at(k), c)),
-                color.stroke_width(2),
-            ))?
-            .label(format!("{} {}: observed", x.region, x.kind.as_str()))
-            .legend(move |(a, b)| {
-                PathElement::new(vec![(a, b), (a + 20, b)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(DashedLineSeries::new(
-                e.iter().enumerate().map(|(k, &c)| (at(k), c)),
-                6,
-                4,
-                color.stroke_width(2),
-            ))?
-            .label(format!(
-                "{} {}: expected, {model}",
-                x.region,
-                x.kind.as_str()
-            ))
-            .legend(move |(a, b)| {
-                PathElement::new(vec![(a, b), (a + 8, b)], color.stroke_width(2))
-            });
+            .configure_mesh()
+            .y_label_formatter(&tick)
+            .label_style((FONT, 13))
+            .light_line_style(WHITE)
+            .x_label_formatter(&year_tick)
+            .x_labels(if cols > 1 { 6 } else { 10 })
+            // Whole numbers of events where the counts are few (one label a count).
+            .y_labels((top as usize + 1).min(if n > 1 { 4 } else { 6 }))
+            .draw()?;
+        // A month's events as a bar across the month: counts are whole numbers, and a
+        // line from one month's count to the next would draw events between months.
+        chart.draw_series(
+            (x.monthly.iter().enumerate())
+                .filter(|&(_, &c)| c > 0.0)
+                .map(|(k, &c)| {
+                    Rectangle::new([(at(k), 0.0), (at(k + 1), c)], color.mix(0.55).filled())
+                }),
+        )?;
+        // The model's expectation as a step a month, in black over the bars.
+        let steps = expected
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &e)| [(at(k), e), (at(k + 1), e)]);
+        chart.draw_series(LineSeries::new(steps, BLACK.stroke_width(2)))?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    bottom.draw(&Text::new(
+        "Bars: events in the month · black line: events the preferred model expects (a self-exciting fit's, given the events before)",
+        (bottom.dim_in_pixel().0 as i32 / 2, 6),
+        (FONT, 15)
+            .into_font()
+            .color(&GREY)
+            .pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Top,
+            )),
+    ))?;
+    Ok(())
 }
 
 #[cfg(test)]
