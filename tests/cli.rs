@@ -1310,6 +1310,18 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", "/dev/zero"],
         "cannot read scenario file /dev/zero: larger than 16 MB, so not a scenario file",
     );
+    // A scenario saved in Latin-1 names the line of its first byte that is not UTF-8.
+    let tmp = tempfile::tempdir().unwrap();
+    let latin = tmp.path().join("latin.toml");
+    std::fs::write(
+        &latin,
+        b"name = \"x\"\n# Caf\xe9 sur la route\nstart = 2025-01-01\n",
+    )
+    .unwrap();
+    fails_with(
+        &["run", latin.to_str().unwrap()],
+        "latin.toml: line 2 is not UTF-8 text (byte 0xE9, the file's byte 17); a scenario file is TOML in UTF-8",
+    );
     // Weights whose sum would overflow (every draw would take the last value).
     fails_with(
         &[
@@ -1592,4 +1604,67 @@ fn a_run_started_with_ctrl_c_ignored_keeps_ignoring_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(dir.join("trials.csv").exists() && dir.join("report.html").exists());
+}
+
+#[test]
+fn a_folder_another_command_writes_into_is_refused_at_once() {
+    // A command writing into a folder holds it locked until it ends; here the test
+    // holds the lock, as a run under way would.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("o");
+    std::fs::create_dir(&dir).unwrap();
+    let held = std::fs::File::open(&dir).unwrap();
+    held.try_lock().unwrap();
+    let base = scenario("baseline.toml");
+    let commands: [&[&str]; 4] = [
+        &["run", "--trials", "20"],
+        &[
+            "compare",
+            "builtin:baseline",
+            "builtin:baseline",
+            "--trials",
+            "20",
+        ],
+        &["sensitivity", "--trials", "20", "--swing-trials", "20"],
+        &[
+            "sweep",
+            "builtin:baseline",
+            "--param",
+            "hazards[cyber].rate_per_year",
+            "--values",
+            "1,2",
+            "--trials",
+            "20",
+        ],
+    ];
+    for args in commands {
+        let out = shortfall()
+            .args(args)
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("another shortfall command is writing its results into this folder; give this one another --out"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "{args:?}");
+    }
+    // Once the lock is released (the other command has ended, however), the folder is
+    // free.
+    drop(held);
+    let out = shortfall()
+        .args(["run", "--trials", "20", "--out"])
+        .arg(&dir)
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("summary.csv").is_file());
 }

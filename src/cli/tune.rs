@@ -419,6 +419,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .map(|(i, n)| format!("scenario-{}-{}.toml", i + 1, n.replace('#', "_")))
         .collect();
     crate::report::refuse_replacing(&out_path, resolved.iter().flat_map(|r| &r.files), &copies)?;
+    // (Made, and held, before the trials: a folder that cannot be made is reported at
+    // once.)
+    let mut out = OutDir::create(&out_path)?;
+    out.read_from(resolved.iter().flat_map(|r| &r.files));
     let variants: Vec<Compiled> = loaded
         .into_iter()
         .map(|(m, _)| {
@@ -470,8 +474,6 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         .zip(&aggs)
         .map(|(c, a)| summaries(c, a))
         .collect();
-    let mut out = OutDir::create(&out_path)?;
-    out.read_from(resolved.iter().flat_map(|r| &r.files));
     // compare.csv: metrics side by side (the union of the scenarios' metrics).
     let mut metrics: Vec<(String, String)> = Vec::new();
     for v in &variants {
@@ -1181,6 +1183,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let resolved: Vec<Resolved> = loaded.iter().map(|(_, r)| r.clone()).collect();
     let copy = ["scenario.toml".to_string()];
     crate::report::refuse_replacing(&out_path, resolved.iter().flat_map(|r| &r.files), &copy)?;
+    let mut out = OutDir::create(&out_path)?;
+    out.read_from(resolved.iter().flat_map(|r| &r.files));
     let variants: Vec<Compiled> = loaded
         .into_iter()
         .map(|(m, _)| {
@@ -1272,8 +1276,6 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let labels: Vec<String> = names.iter().map(|v| format!("value {v}:")).collect();
     let (theader, trows, tlines) =
         compare_thresholds(&variants, &aggs, (&names, &labels), "value", trials);
-    let mut out = OutDir::create(&out_path)?;
-    out.read_from(resolved.iter().flat_map(|r| &r.files));
     let text = super::as_run(
         &base.text,
         &variants[0].model,
@@ -1519,6 +1521,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("out").join(format!("sensitivity-{name}")));
     let copy = ["scenario.toml".to_string()];
     crate::report::refuse_replacing(&out_path, &resolved.files, &copy)?;
+    let mut out = OutDir::create(&out_path)?;
+    out.read_from(&resolved.files);
     let mut base = Compiled::new(model);
     base.sampling = common.sampling;
     let np = base.model.params.len();
@@ -1683,8 +1687,6 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let mut hazards = hazards;
     // Reduction when switched off = (all on) - (off): `diff` holds on - off.
     hazards.sort_by(|a, b| b.reduction.diff.mean.total_cmp(&a.reduction.diff.mean));
-    let mut out = OutDir::create(&out_path)?;
-    out.read_from(&resolved.files);
     let copy = super::as_run(
         &resolved.text,
         &base.model,

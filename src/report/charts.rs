@@ -115,7 +115,9 @@ where
 }
 
 /// Draws a chart twice from the same code, `$draw` painting on the root area `$root`:
-/// into `NAME.svg` and `NAME.png` in the output folder. Evaluates to the SVG text.
+/// into `NAME.svg` and `NAME.png` in the output folder, each written as a whole file
+/// (so that a full disk reads as one, as for the other files). Evaluates to the SVG
+/// text.
 macro_rules! render {
     ($out:expr, $name:expr, |$root:ident| $draw:expr) => {{
         let name: &str = $name;
@@ -137,15 +139,18 @@ macro_rules! render {
                 .map_err(|e| fail(format!("{name}.svg"))(e.into()))?;
         }
         $out.write(&format!("{name}.svg"), svg.as_bytes())?;
-        let png = $out.temp_path(&format!("{name}.png"));
+        let mut pixels = $crate::report::png::canvas(SIZE);
         {
-            let $root = $crate::report::png::Png::new(&png, SIZE).into_drawing_area();
+            let $root = $crate::report::png::Png::new(&mut pixels, SIZE).into_drawing_area();
             let drawn: DrawResult = $draw;
             drawn.map_err(fail(format!("{name}.png")))?;
             $root
                 .present()
                 .map_err(|e| fail(format!("{name}.png"))(e.into()))?;
         }
+        let png = $crate::report::png::encode(&pixels, SIZE)
+            .map_err(|e| fail(format!("{name}.png"))(e.into()))?;
+        $out.write(&format!("{name}.png"), &png)?;
         svg
     }};
 }

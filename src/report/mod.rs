@@ -95,6 +95,70 @@ fn replaces_input(path: &Path) -> Error {
     }
 }
 
+/// Holds `dir` against a second `shortfall` command writing into it at the same time
+/// (two runs of a script into one default folder), whose files would mix with this
+/// one's under the same temporary names: an advisory lock on the folder itself, which
+/// the system releases when the run ends, however it ends (a crash or `kill -9`
+/// included), so that no stale lock can stay. `None` where the folder cannot be locked
+/// (a folder cannot be opened as a file on Windows; some network file systems have no
+/// locks): such a folder is not guarded.
+fn lock_folder(dir: &Path) -> Result<Option<File>> {
+    let Ok(folder) = File::open(dir) else {
+        return Ok(None);
+    };
+    match folder.try_lock() {
+        Ok(()) => Ok(Some(folder)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Output {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(
+                "another shortfall command is writing its results into this folder; give this one another --out, or run it once the other has finished (no file of this run was written)",
+            ),
+        }),
+        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+    }
+}
+
+/// Clears what a run stopped at once (a second Ctrl-C, `kill -9`, a crash) left in
+/// `dir`, which this run holds locked, so that no other command is writing them: its
+/// temporary `.partial-*` files are removed, and an earlier run's file that it had set
+/// aside as `.replaced-NAME` goes back to `NAME` where that is missing (else it is
+/// removed, `NAME` being newer). Says what it did.
+fn tidy(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let (mut removed, mut restored) = (0, 0);
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
+        if name.starts_with(".partial-") {
+            removed += usize::from(std::fs::remove_file(&path).is_ok());
+        } else if let Some(earlier) = name.strip_prefix(".replaced-") {
+            let fin = dir.join(earlier);
+            if fin.exists() {
+                removed += usize::from(std::fs::remove_file(&path).is_ok());
+            } else {
+                restored += usize::from(std::fs::rename(&path, &fin).is_ok());
+            }
+        }
+    }
+    if removed + restored > 0 {
+        eprintln!(
+            "note: {} had files of a run that was stopped at once: removed {removed} of its temporary files{}",
+            dir.display(),
+            match restored {
+                0 => String::new(),
+                n => format!(
+                    ", and put {n} of an earlier run's files it had set aside back in place"
+                ),
+            }
+        );
+    }
+}
+
 /// An output folder whose files appear only on commit.
 #[derive(Debug)]
 pub struct OutDir {
@@ -107,6 +171,8 @@ pub struct OutDir {
     created: Vec<PathBuf>,
     /// Whether `commit` renamed the files into place.
     committed: bool,
+    /// The folder, held locked while this run writes into it (see [`lock_folder`]).
+    _lock: Option<File>,
     /// For a test: the rename that fails (by its place in the list).
     #[cfg(test)]
     fail_rename: Option<usize>,
@@ -146,12 +212,17 @@ impl OutDir {
             path: dir.to_path_buf(),
             source,
         })?;
+        let lock = lock_folder(dir)?;
+        if lock.is_some() {
+            tidy(dir);
+        }
         Ok(OutDir {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
             inputs: Vec::new(),
             created,
             committed: false,
+            _lock: lock,
             #[cfg(test)]
             fail_rename: None,
         })
@@ -181,14 +252,6 @@ impl OutDir {
         })?;
         self.pending.push((tmp, self.dir.join(name)));
         Ok(BufWriter::new(file))
-    }
-
-    /// A temporary path for `name`, renamed to `name` on commit (for writers that need
-    /// a path, such as the PNG encoder).
-    pub fn temp_path(&mut self, name: &str) -> PathBuf {
-        let tmp = self.dir.join(format!(".partial-{name}"));
-        self.pending.push((tmp.clone(), self.dir.join(name)));
-        tmp
     }
 
     /// Writes a whole file (under its temporary name).
@@ -236,7 +299,13 @@ impl OutDir {
                 let _ = std::fs::rename(kept, fin);
             }
         };
+        // A Ctrl-C or SIGTERM while the files are moved stops the run all the same: the
+        // moves so far are undone, as for a rename that fails.
         for (_, fin) in &self.pending {
+            if crate::engine::interrupted() {
+                put_back(&aside);
+                return Err(Error::Interrupted);
+            }
             if fin.is_file() {
                 let name = fin.file_name().unwrap_or_default().to_string_lossy();
                 let kept = self.dir.join(format!(".replaced-{name}"));
@@ -252,23 +321,30 @@ impl OutDir {
         }
         let mut done = Vec::new();
         for (i, (tmp, fin)) in self.pending.iter().enumerate() {
-            let renamed = std::fs::rename(tmp, fin);
+            let renamed = if crate::engine::interrupted() {
+                Err(Error::Interrupted)
+            } else {
+                std::fs::rename(tmp, fin).map_err(|source| Error::Output {
+                    path: fin.clone(),
+                    source,
+                })
+            };
             #[cfg(test)]
             let renamed = match self.fail_rename {
-                Some(k) if k == i => Err(std::io::Error::other("a failure made by a test")),
+                Some(k) if k == i => Err(Error::Output {
+                    path: fin.clone(),
+                    source: std::io::Error::other("a failure made by a test"),
+                }),
                 _ => renamed,
             };
             #[cfg(not(test))]
             let _ = i;
-            if let Err(source) = renamed {
+            if let Err(e) = renamed {
                 for path in &done {
                     let _ = std::fs::remove_file(path);
                 }
                 put_back(&aside);
-                return Err(Error::Output {
-                    path: fin.clone(),
-                    source,
-                });
+                return Err(e);
             }
             done.push(fin.clone());
         }
@@ -479,6 +555,36 @@ mod tests {
         write_run("new", None).unwrap();
         assert_eq!(std::fs::read_dir(dir).unwrap().count(), 3);
         assert_eq!(std::fs::read_to_string(dir.join("b.csv")).unwrap(), "new");
+    }
+
+    #[test]
+    fn what_a_run_stopped_at_once_left_is_cleared_by_the_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        // Left by a run killed while it moved its files: a temporary file, an earlier
+        // file set aside whose place is empty, and one whose place the run had filled.
+        for (name, content) in [
+            (".partial-trials.csv", "half"),
+            (".replaced-a.csv", "earlier a"),
+            (".replaced-b.csv", "earlier b"),
+            ("b.csv", "new b"),
+            ("notes.txt", "the user's"),
+        ] {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+        let out = super::OutDir::create(dir).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.csv", "b.csv", "notes.txt"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("a.csv")).unwrap(),
+            "earlier a"
+        );
+        assert_eq!(std::fs::read_to_string(dir.join("b.csv")).unwrap(), "new b");
+        drop(out);
     }
 
     #[test]

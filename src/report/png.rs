@@ -17,19 +17,37 @@ use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontStyle,
 };
-use std::path::Path;
 use std::sync::OnceLock;
 
 type Failure = DrawingErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
 
-/// A PNG file's drawing backend (see the module's documentation).
+/// A PNG chart's drawing backend (see the module's documentation), drawing into
+/// pixels in memory that [`encode`] makes a PNG file of.
 pub struct Png<'a>(BitMapBackend<'a>);
 
 impl<'a> Png<'a> {
-    /// A chart of `size` pixels, written to `path` when presented.
-    pub fn new(path: &'a Path, size: (u32, u32)) -> Self {
-        Png(BitMapBackend::new(path, size))
+    /// A chart of `size` pixels drawn into `pixels` (from [`canvas`]).
+    pub fn new(pixels: &'a mut [u8], size: (u32, u32)) -> Self {
+        Png(BitMapBackend::with_buffer(pixels, size))
     }
+}
+
+/// The pixels of a chart of `size` before it is drawn: 8-bit RGB, row by row.
+pub fn canvas(size: (u32, u32)) -> Vec<u8> {
+    vec![0; size.0 as usize * size.1 as usize * 3]
+}
+
+/// The PNG file of `pixels` (from [`canvas`], drawn on).
+pub fn encode(pixels: &[u8], size: (u32, u32)) -> Result<Vec<u8>, image::ImageError> {
+    use image::ImageEncoder;
+    let mut file = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut file).write_image(
+        pixels,
+        size.0,
+        size.1,
+        image::ColorType::Rgb8,
+    )?;
+    Ok(file)
 }
 
 /// DejaVu Sans, regular and bold: the only fonts the charts use (whatever the family

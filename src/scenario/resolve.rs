@@ -490,19 +490,31 @@ fn folder_hint(dir: &Path) -> String {
 /// is refused instead of read until memory runs out.
 const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 
-/// A text file of at most [`MAX_SCENARIO_BYTES`].
+/// A text file of at most [`MAX_SCENARIO_BYTES`], in UTF-8.
 fn read_limited(p: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(p)?
         .take(MAX_SCENARIO_BYTES + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
         return Err(std::io::Error::other(
             "larger than 16 MB, so not a scenario file (scenarios are a few kB of TOML)",
         ));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "line {line} is not UTF-8 text (byte 0x{:02X}, the file's byte {}); a scenario file is TOML in UTF-8: save it as UTF-8 (a file in Latin-1 or Windows-1252, as some editors save it, converts with `iconv -f WINDOWS-1252 -t UTF-8`)",
+                bytes[at],
+                at + 1
+            ),
+        )
+    })
 }
 
 fn scenario_error(file: &str, path: &str, line: Option<usize>, message: String) -> Error {
