@@ -395,6 +395,23 @@ fn raising_a_rate_never_lowers_the_mean_shortfall_in_a_sweep() {
         assert!(w[1] >= w[0], "{means:?}");
     }
     assert!(means[5] > means[1]);
+    // The first value is the reference, without a difference from itself, as in
+    // thresholds.csv; every row says how many trials its statistics cover.
+    let diff = col(&h, "shortfall_fraction.difference_vs_first");
+    assert_eq!(rows[0][diff], "");
+    assert_eq!(rows[0][col(&h, "shortfall_fraction.difference_se")], "");
+    for r in &rows {
+        assert_eq!(r[col(&h, "trials")], "400");
+        assert!(
+            r[col(&h, "shortfall_fraction.p90_se")]
+                .parse::<f64>()
+                .is_ok()
+        );
+    }
+    for (r, m) in rows[1..].iter().zip(&means[1..]) {
+        let d: f64 = r[diff].parse().unwrap();
+        assert!((d - (m - means[0])).abs() < 1e-12, "{d} against {m}");
+    }
     assert!(tmp.path().join("o/sweep.png").exists());
     self_contained(
         &tmp.path().join("o/report.html"),

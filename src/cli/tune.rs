@@ -1245,20 +1245,28 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         .collect();
     let mut header = vec!["value".to_string()];
     for (m, _) in &present {
-        header.extend(["mean", "se", "p10", "p50", "p90"].map(|s| format!("{m}.{s}")));
+        header.extend(["mean", "se", "p10", "p50", "p90", "p90_se"].map(|s| format!("{m}.{s}")));
     }
     header.push("shortfall_fraction.difference_vs_first".into());
     header.push("shortfall_fraction.difference_se".into());
+    header.push("trials".into());
     let mut rows = Vec::new();
     let mut points = Vec::new();
     for (s, v) in values.iter().enumerate() {
         let mut row = vec![num(*v)];
         for (_, j) in &present {
             let x = &sums[s][*j];
-            row.extend([x.mean, x.se, x.p10, x.p50, x.p90].map(num));
+            row.extend([x.mean, x.se, x.p10, x.p50, x.p90, x.p90_se].map(num));
         }
-        row.push(num(paired[s].diff.mean));
-        row.push(num(paired[s].diff.se()));
+        // The first value is the reference: its difference from itself is left empty,
+        // as in thresholds.csv and compare's files, not a measured 0 ± 0.
+        if s == 0 {
+            row.extend([String::new(), String::new()]);
+        } else {
+            row.push(num(paired[s].diff.mean));
+            row.push(num(paired[s].diff.se()));
+        }
+        row.push(trials.to_string());
         rows.push(row);
         let x = &sums[s][SHORTFALL_FRACTION];
         points.push(SweepPoint {
