@@ -188,6 +188,34 @@ fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
 }
 
 #[test]
+fn a_run_without_losses_says_so_instead_of_drawing_empty_attribution_panels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = ["run", "--trials", "50"].map(String::from).to_vec();
+    for h in [
+        "bla_attacks",
+        "karachi_attacks",
+        "ttp_attacks",
+        "balochistan_blockades",
+        "kkh_protests",
+        "cyber",
+    ] {
+        args.extend(["--set".into(), format!("hazards[{h}].rate_per_year=0")]);
+    }
+    run_args(&args, tmp.path());
+    let svg = std::fs::read_to_string(tmp.path().join("attribution.svg")).unwrap();
+    assert!(svg.contains("No value was lost to disruptions in any trial"));
+    assert!(!svg.contains("Lost value by hazard kind"));
+    // Nor does the report explain negative shortfalls that no trial has.
+    let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(!report.contains("shortfall fraction can be negative"));
+    // With one hazard left, its losses are drawn.
+    let args = &args[..args.len() - 2];
+    run_args(args, tmp.path());
+    let svg = std::fs::read_to_string(tmp.path().join("attribution.svg")).unwrap();
+    assert!(!svg.contains("No value was lost") && svg.contains("Lost value by hazard kind"));
+}
+
+#[test]
 fn a_horizon_within_one_year_draws_its_events_across_the_year() {
     // One year: each hazard's mean is a line across it (a line through one point would
     // not show).

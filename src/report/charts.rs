@@ -1121,6 +1121,17 @@ where
     DB::ErrorType: 'static,
 {
     let l = &i.c.layout;
+    // No trial lost anything (every rate 0, or no event that cut a flow): two empty
+    // panels would look like a chart that failed.
+    let lost = |j: usize| i.sums[j].mean != 0.0 || i.sums[j].se != 0.0;
+    let n_t = i.c.model.n_targets();
+    if !(0..3).any(|k| lost(l.lost_kind + k)) && !(0..n_t).any(|t| lost(l.lost_at + t)) {
+        return centred_note(
+            area,
+            "No value was lost to disruptions in any trial",
+            "every trial delivered what its disruption-free run did: nothing to attribute",
+        );
+    }
     let (left, right) = area.split_horizontally((area.dim_in_pixel().0 as f64 * 0.42) as u32);
     let kinds: Vec<(String, f64, f64)> = (0..3)
         .map(|k| {
@@ -1133,7 +1144,6 @@ where
         })
         .collect();
     bars(&left, "Lost value by hazard kind", &kinds, RED)?;
-    let n_t = i.c.model.n_targets();
     let mut targets: Vec<(String, f64, f64)> = (0..n_t)
         .map(|t| {
             let s = &i.sums[l.lost_at + t];
@@ -1161,6 +1171,31 @@ where
         &targets,
         ORANGE,
     )
+}
+
+/// Two lines of text in the middle of an empty chart, saying why it is empty.
+pub(super) fn centred_note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    what: &str,
+    hint: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (w, h) = area.dim_in_pixel();
+    let centre = Pos::new(HPos::Center, VPos::Center);
+    area.draw(&Text::new(
+        what.to_string(),
+        (w as i32 / 2, h as i32 / 2 - 18),
+        (FONT, 20).into_font().color(&BLACK).pos(centre),
+    ))?;
+    area.draw(&Text::new(
+        hint.to_string(),
+        (w as i32 / 2, h as i32 / 2 + 14),
+        (FONT, 18).into_font().color(&GREY).pos(centre),
+    ))?;
+    Ok(())
 }
 
 /// The axis range `(bottom, top)` of `bars`, widened where the bars under the legend

@@ -9,7 +9,7 @@
 use super::OutDir;
 use super::charts::{
     BLUE, COMMISSIONING_EDGE, Chart, DrawResult, FONT, GREY, ORANGE, PALETTE, RED, SIZE,
-    category_label, date_ticks, day_year, densified, exceedance_curve, frame, legend,
+    category_label, centred_note, date_ticks, day_year, densified, exceedance_curve, frame, legend,
     legend_corner, overrides_label, planned_day, register_font, render, short_tick, sorted_values,
     tick, trials_label, year_fraction, year_of,
 };
@@ -1275,31 +1275,6 @@ pub fn render_hazards_off(
         title,
         svg,
     })
-}
-
-/// Two lines of text in the middle of an empty chart, saying why it is empty.
-fn centred_note<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    what: &str,
-    hint: &str,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    use plotters::style::text_anchor::{HPos, Pos, VPos};
-    let (w, h) = area.dim_in_pixel();
-    let centre = Pos::new(HPos::Center, VPos::Center);
-    area.draw(&Text::new(
-        what.to_string(),
-        (w as i32 / 2, h as i32 / 2 - 18),
-        (FONT, 20).into_font().color(&BLACK).pos(centre),
-    ))?;
-    area.draw(&Text::new(
-        hint.to_string(),
-        (w as i32 / 2, h as i32 / 2 + 14),
-        (FONT, 18).into_font().color(&GREY).pos(centre),
-    ))?;
-    Ok(())
 }
 
 fn hazards_off<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, bars: &[HazardBar]) -> DrawResult

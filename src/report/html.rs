@@ -140,7 +140,10 @@ fn reading_notes(c: &Compiled, sums: &[Summary]) -> String {
             .any(|col| col.name.starts_with(prefix))
     };
     let mut notes = Vec::new();
-    if m.plants().next().is_some() {
+    // (Where some commodity's fraction is negative in at least 5% of the trials.)
+    let below_zero = (c.layout.columns.iter().zip(sums))
+        .any(|(col, x)| col.name.starts_with("shortfall_fraction.") && x.p5 < 0.0);
+    if m.plants().next().is_some() && below_zero {
         notes.push(
             "A commodity's shortfall fraction can be negative: when disruptions delay a plant, the input it would have processed is exported as it is, so more of the input and less of the output leaves the port.".to_string(),
         );
