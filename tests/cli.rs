@@ -1322,6 +1322,24 @@ fn bad_input_gives_a_clear_message_and_no_output() {
         &["run", latin.to_str().unwrap()],
         "latin.toml: line 2 is not UTF-8 text (byte 0xE9, the file's byte 17); a scenario file is TOML in UTF-8",
     );
+    // As a parent, it gets no hint of another path (it was found).
+    let child = tmp.path().join("child.toml");
+    std::fs::write(&child, "extends = \"latin.toml\"\nname = \"y\"\n").unwrap();
+    let out = shortfall().arg("check").arg(&child).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2 is not UTF-8 text"), "{err}");
+    assert!(!err.contains("give a path relative to this file"), "{err}");
+    // A file in UTF-16 is named as such.
+    let wide = tmp.path().join("wide.toml");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("name = \"x\"\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(&wide, utf16).unwrap();
+    fails_with(
+        &["run", wide.to_str().unwrap()],
+        "wide.toml: it is UTF-16 text (it starts with a UTF-16 byte-order mark",
+    );
     // Weights whose sum would overflow (every draw would take the last value).
     fails_with(
         &[
@@ -1547,7 +1565,7 @@ fn interrupt_run(
         });
     }
     let mut child = cmd.spawn().unwrap();
-    let partial = dir.join(".partial-trials.csv");
+    let partial = dir.join(".shortfall-partial-trials.csv");
     let began = std::time::Instant::now();
     while !std::fs::metadata(&partial).is_ok_and(|m| m.len() > 0) {
         if child.try_wait().unwrap().is_some() || began.elapsed().as_secs() > 120 {

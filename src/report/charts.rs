@@ -1474,9 +1474,10 @@ pub fn calibration_chart(
 }
 
 /// The series of a calibration that its chart shows: the four with the most events
-/// (ties in the order of `rates.csv`).
+/// (ties in the order of `rates.csv`), none without events in the window.
 pub fn charted_series(cal: &crate::calibrate::Calibration) -> Vec<&crate::calibrate::Series> {
-    let mut series: Vec<&crate::calibrate::Series> = cal.series.iter().collect();
+    let mut series: Vec<&crate::calibrate::Series> =
+        (cal.series.iter()).filter(|x| !x.times.is_empty()).collect();
     series.sort_by_key(|x| std::cmp::Reverse(x.times.len()));
     series.truncate(4);
     series
@@ -1515,7 +1516,7 @@ where
     let series = charted_series(cal);
     let shown = if cal.series.len() > series.len() {
         format!(
-            " · the {} largest of {} series (all in rates.csv)",
+            " · {} of the {} series, those with the most events (all in rates.csv)",
             series.len(),
             cal.series.len()
         )
@@ -1579,7 +1580,7 @@ where
         chart.draw_series(LineSeries::new(steps, BLACK.stroke_width(2)))?;
     }
     bottom.draw(&Text::new(
-        "Bars: events in the month · black line: events the preferred model expects (a self-exciting fit's, given the events before)",
+        "Bars: events in the month · black line: events the preferred model expects (a self-exciting fit's, given the events before each moment)",
         (bottom.dim_in_pixel().0 as i32 / 2, 6),
         (FONT, 15)
             .into_font()

@@ -1,6 +1,6 @@
 //! Output files and the console table.
 //!
-//! Every file is written under a temporary name (`.partial-NAME`) in the output folder
+//! Every file is written under a temporary name (`.shortfall-partial-NAME`) in the output folder
 //! and renamed when the whole run has succeeded ([`OutDir::commit`]), so that a failed
 //! or interrupted run never leaves a file that looks finished.
 
@@ -118,45 +118,85 @@ fn lock_folder(dir: &Path) -> Result<Option<File>> {
     }
 }
 
+/// The prefix of a file a run writes, until it is renamed into place on commit.
+const PARTIAL: &str = ".shortfall-partial-";
+/// The prefix of an earlier run's file set aside while a commit moves this run's into
+/// place.
+const REPLACED: &str = ".shortfall-replaced-";
+
 /// Clears what a run stopped at once (a second Ctrl-C, `kill -9`, a crash) left in
-/// `dir`, which this run holds locked, so that no other command is writing them: its
-/// temporary `.partial-*` files are removed, and an earlier run's file that it had set
-/// aside as `.replaced-NAME` goes back to `NAME` where that is missing (else it is
-/// removed, `NAME` being newer). Says what it did.
+/// `dir`, which this run holds locked, so that no other command is writing them. Its
+/// temporary files (`PARTIAL`) are removed. An earlier run's files that its commit had
+/// set aside (`REPLACED`) go back in place where that commit had not finished (some of
+/// its temporary files are left), over any of its files already moved in, so that the
+/// folder holds the earlier run's files again (a file of a name the earlier run did not
+/// write stays: its manifest does not list it); where it had finished (only set-aside
+/// files are left), they are removed, or put back where their place is empty. Only
+/// files of those two prefixes, which `shortfall` alone writes, are touched. Says what
+/// it did.
 fn tidy(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let (mut removed, mut restored) = (0, 0);
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if !path.is_file() {
-            continue;
-        }
-        if name.starts_with(".partial-") {
-            removed += usize::from(std::fs::remove_file(&path).is_ok());
-        } else if let Some(earlier) = name.strip_prefix(".replaced-") {
+    let files: Vec<(String, PathBuf)> = (entries.flatten())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(name, path)| {
+            (name.starts_with(PARTIAL) || name.starts_with(REPLACED)) && path.is_file()
+        })
+        .collect();
+    // (The clock probe is written after every file is in place.)
+    let unfinished = (files.iter()).any(|(name, _)| {
+        name.strip_prefix(PARTIAL)
+            .is_some_and(|rest| rest != "clock")
+    });
+    let (mut removed, mut restored, mut dropped) = (0, 0, 0);
+    for (name, path) in &files {
+        if name.starts_with(PARTIAL) {
+            removed += usize::from(std::fs::remove_file(path).is_ok());
+        } else if let Some(earlier) = name.strip_prefix(REPLACED) {
             let fin = dir.join(earlier);
-            if fin.exists() {
-                removed += usize::from(std::fs::remove_file(&path).is_ok());
+            if unfinished || !fin.exists() {
+                restored += usize::from(std::fs::rename(path, &fin).is_ok());
             } else {
-                restored += usize::from(std::fs::rename(&path, &fin).is_ok());
+                dropped += usize::from(std::fs::remove_file(path).is_ok());
             }
         }
     }
-    if removed + restored > 0 {
+    let mut done = Vec::new();
+    if removed > 0 {
+        done.push(format!("removed {removed} of its temporary files"));
+    }
+    if restored > 0 {
+        done.push(format!(
+            "put {restored} files of the run before it, which it had set aside, back in place"
+        ));
+    }
+    if dropped > 0 {
+        done.push(format!(
+            "removed {dropped} files of the run before it, which its own had replaced"
+        ));
+    }
+    if !done.is_empty() {
         eprintln!(
-            "note: {} had files of a run that was stopped at once: removed {removed} of its temporary files{}",
+            "note: {} had files of a run that was stopped before it finished: {}",
             dir.display(),
-            match restored {
-                0 => String::new(),
-                n => format!(
-                    ", and put {n} of an earlier run's files it had set aside back in place"
-                ),
-            }
+            done.join("; ")
         );
     }
+}
+
+/// Removes the empty `folder` unless another command holds it (see [`lock_folder`]):
+/// one that a run made for its output, and left, can since have become another's.
+/// Whether it was removed.
+fn remove_if_free(folder: &Path) -> bool {
+    // (Held, where it can be, while it is removed, so that no command takes it then.)
+    let handle = File::open(folder).ok();
+    if let Some(h) = &handle
+        && let Err(std::fs::TryLockError::WouldBlock) = h.try_lock()
+    {
+        return false;
+    }
+    std::fs::remove_dir(folder).is_ok()
 }
 
 /// An output folder whose files appear only on commit.
@@ -245,7 +285,7 @@ impl OutDir {
 
     /// Opens `name` for writing under its temporary name.
     pub fn open(&mut self, name: &str) -> Result<BufWriter<File>> {
-        let tmp = self.dir.join(format!(".partial-{name}"));
+        let tmp = self.dir.join(format!("{PARTIAL}{name}"));
         let file = File::create(&tmp).map_err(|source| Error::Output {
             path: tmp.clone(),
             source,
@@ -308,7 +348,7 @@ impl OutDir {
             }
             if fin.is_file() {
                 let name = fin.file_name().unwrap_or_default().to_string_lossy();
-                let kept = self.dir.join(format!(".replaced-{name}"));
+                let kept = self.dir.join(format!("{REPLACED}{name}"));
                 if let Err(source) = std::fs::rename(fin, &kept) {
                     put_back(&aside);
                     return Err(Error::Output {
@@ -371,7 +411,7 @@ impl OutDir {
         let Some(written) = std::fs::metadata(manifest).and_then(|m| m.modified()).ok() else {
             return;
         };
-        let probe = self.dir.join(".partial-clock");
+        let probe = self.dir.join(format!("{PARTIAL}clock"));
         for _ in 0..500 {
             let now = std::fs::write(&probe, b"")
                 .and_then(|_| std::fs::metadata(&probe))
@@ -445,9 +485,12 @@ impl Drop for OutDir {
         if self.committed {
             return;
         }
+        // (This run's own lock first, so that it does not keep its folder.)
+        self._lock = None;
         for folder in &self.created {
-            // (Only an empty folder is removed; one that something else filled stays.)
-            if std::fs::remove_dir(folder).is_err() {
+            // (Only an empty folder is removed; one that something else filled, or
+            // another command holds, stays.)
+            if !remove_if_free(folder) {
                 break;
             }
         }
@@ -557,34 +600,81 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dir.join("b.csv")).unwrap(), "new");
     }
 
-    #[test]
-    fn what_a_run_stopped_at_once_left_is_cleared_by_the_next() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path();
-        // Left by a run killed while it moved its files: a temporary file, an earlier
-        // file set aside whose place is empty, and one whose place the run had filled.
-        for (name, content) in [
-            (".partial-trials.csv", "half"),
-            (".replaced-a.csv", "earlier a"),
-            (".replaced-b.csv", "earlier b"),
-            ("b.csv", "new b"),
-            ("notes.txt", "the user's"),
-        ] {
-            std::fs::write(dir.join(name), content).unwrap();
-        }
-        let out = super::OutDir::create(dir).unwrap();
-        let mut left: Vec<String> = std::fs::read_dir(dir)
+    /// The names of the files in `dir`, sorted.
+    fn names_in(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        left.sort();
-        assert_eq!(left, ["a.csv", "b.csv", "notes.txt"]);
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn what_a_run_stopped_at_once_left_is_cleared_by_the_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let read =
+            |dir: &std::path::Path, name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        // Killed while its commit moved its files in: a temporary file left, the
+        // earlier run's files set aside, one of them already replaced. The earlier
+        // run's files all go back; the user's files, whatever their names, stay.
+        let dir = tmp.path().join("unfinished");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, content) in [
+            (".shortfall-partial-trials.csv", "half"),
+            (".shortfall-replaced-a.csv", "earlier a"),
+            (".shortfall-replaced-b.csv", "earlier b"),
+            ("b.csv", "new b"),
+            (".partial-thesis.tex", "the user's"),
+            (".replaced-settings.json", "the user's"),
+        ] {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+        drop(super::OutDir::create(&dir).unwrap());
         assert_eq!(
-            std::fs::read_to_string(dir.join("a.csv")).unwrap(),
-            "earlier a"
+            names_in(&dir),
+            [
+                ".partial-thesis.tex",
+                ".replaced-settings.json",
+                "a.csv",
+                "b.csv"
+            ]
         );
-        assert_eq!(std::fs::read_to_string(dir.join("b.csv")).unwrap(), "new b");
+        assert_eq!(read(&dir, "a.csv"), "earlier a");
+        assert_eq!(read(&dir, "b.csv"), "earlier b");
+        // Killed after its last move: its files are all in place, and the set-aside
+        // ones go, but where a place is empty.
+        let dir = tmp.path().join("finished");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, content) in [
+            (".shortfall-replaced-b.csv", "earlier b"),
+            ("b.csv", "new b"),
+            (".shortfall-replaced-c.csv", "earlier c"),
+        ] {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+        drop(super::OutDir::create(&dir).unwrap());
+        assert_eq!(names_in(&dir), ["b.csv", "c.csv"]);
+        assert_eq!(read(&dir, "b.csv"), "new b");
+        assert_eq!(read(&dir, "c.csv"), "earlier c");
+    }
+
+    #[test]
+    fn a_folder_made_for_a_run_that_another_command_has_since_taken_stays() {
+        // A run into p/q made both; while it ran, another command took p as its output
+        // folder. When the first stops, it removes q, but not p.
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("p");
+        let out = super::OutDir::create(&p.join("q")).unwrap();
+        let other = std::fs::File::open(&p).unwrap();
+        other.try_lock().unwrap();
         drop(out);
+        assert!(p.is_dir() && !p.join("q").exists());
+        // Free, the folders a run made go with it.
+        drop(other);
+        std::fs::remove_dir(&p).unwrap();
+        drop(super::OutDir::create(&p.join("q")).unwrap());
+        assert!(!p.exists());
     }
 
     #[test]

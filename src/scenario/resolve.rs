@@ -502,6 +502,12 @@ fn read_limited(p: &Path) -> std::io::Result<String> {
             "larger than 16 MB, so not a scenario file (scenarios are a few kB of TOML)",
         ));
     }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it is UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5 writes with `>`); a scenario file is TOML in UTF-8: save it as UTF-8 (`iconv -f UTF-16 -t UTF-8`, or `Out-File -Encoding utf8`)",
+        ));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -630,10 +636,16 @@ fn inherit(
                 label,
                 "extends",
                 line,
-                format!(
-                    "cannot read the parent scenario {}: {e}; give a path relative to this file, or \"{BUILTIN_BASELINE}\"",
-                    p.display()
-                ),
+                match e.kind() {
+                    // (A file found but not readable as a scenario needs no other path.)
+                    std::io::ErrorKind::InvalidData => {
+                        format!("cannot read the parent scenario {}: {e}", p.display())
+                    }
+                    _ => format!(
+                        "cannot read the parent scenario {}: {e}; give a path relative to this file, or \"{BUILTIN_BASELINE}\"",
+                        p.display()
+                    ),
+                },
             )
         })?;
         let parent_dir = p.parent().map(Path::to_path_buf);
