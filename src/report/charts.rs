@@ -1476,8 +1476,9 @@ pub fn calibration_chart(
 /// The series of a calibration that its chart shows: the four with the most events
 /// (ties in the order of `rates.csv`), none without events in the window.
 pub fn charted_series(cal: &crate::calibrate::Calibration) -> Vec<&crate::calibrate::Series> {
-    let mut series: Vec<&crate::calibrate::Series> =
-        (cal.series.iter()).filter(|x| !x.times.is_empty()).collect();
+    let mut series: Vec<&crate::calibrate::Series> = (cal.series.iter())
+        .filter(|x| !x.times.is_empty())
+        .collect();
     series.sort_by_key(|x| std::cmp::Reverse(x.times.len()));
     series.truncate(4);
     series

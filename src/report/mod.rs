@@ -236,6 +236,18 @@ impl OutDir {
                 ),
             });
         }
+        // A link to nothing, which `create_dir_all` would call "File exists".
+        if let Some(link) = dir.ancestors().find(|a| !a.exists() && a.is_symlink()) {
+            let target = std::fs::read_link(link).unwrap_or_default();
+            return Err(Error::Usage {
+                flag: "--out",
+                message: format!(
+                    "`{}` is a symbolic link to `{}`, which does not exist; make that folder, or name another",
+                    link.display(),
+                    target.display()
+                ),
+            });
+        }
         // (Not through `.` or `..`, where the path as written is not the folder made:
         // nothing is then removed.)
         let plain = (dir.components()).all(|c| {
@@ -657,6 +669,22 @@ mod tests {
         assert_eq!(names_in(&dir), ["b.csv", "c.csv"]);
         assert_eq!(read(&dir, "b.csv"), "new b");
         assert_eq!(read(&dir, "c.csv"), "earlier c");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_output_folder_through_a_link_to_nothing_is_named_as_such() {
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join("dang");
+        std::os::unix::fs::symlink(tmp.path().join("nowhere"), &link).unwrap();
+        for dir in [link.clone(), link.join("sub")] {
+            let err = super::OutDir::create(&dir).unwrap_err().to_string();
+            assert!(
+                err.contains("dang` is a symbolic link to `")
+                    && err.contains("nowhere`, which does not exist"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
