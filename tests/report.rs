@@ -216,6 +216,37 @@ fn a_run_without_losses_says_so_instead_of_drawing_empty_attribution_panels() {
 }
 
 #[test]
+fn a_long_horizon_labels_its_events_on_round_years() {
+    // 76 calendar years: the labels fall on round years (every 20th in a panel a third
+    // of the chart wide), not on every 13th counted back from the last.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = ["run", "--trials", "10", "--set", "horizon=2100-12-31"]
+        .map(String::from)
+        .to_vec();
+    for h in [
+        "bla_attacks",
+        "karachi_attacks",
+        "ttp_attacks",
+        "balochistan_blockades",
+        "kkh_protests",
+        "cyber",
+    ] {
+        args.extend(["--set".into(), format!("hazards[{h}].trend_per_year=0")]);
+    }
+    run_args(&args, tmp.path());
+    let svg = std::fs::read_to_string(tmp.path().join("events.svg")).unwrap();
+    let mut years: Vec<i64> = svg
+        .split('>')
+        .filter_map(|t| t.split('<').next())
+        .filter_map(|t| t.trim().parse::<i64>().ok())
+        .filter(|y| (2020..=2100).contains(y))
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    assert_eq!(years, [2040, 2060, 2080, 2100], "{years:?}");
+}
+
+#[test]
 fn a_horizon_within_one_year_draws_its_events_across_the_year() {
     // One year: each hazard's mean is a line across it (a line through one point would
     // not show).

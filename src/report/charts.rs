@@ -1360,12 +1360,25 @@ where
     };
     let (top_area, bottom) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(28));
     let panels = top_area.split_evenly((n.div_ceil(cols), cols));
-    // Every n-th year labelled, so that labels do not crowd a narrow panel.
-    let every = ny.div_ceil(match cols {
+    // Every n-th year labelled, so that labels do not crowd a narrow panel: counted
+    // back from the last year over a short horizon, with a line each year; over a long
+    // one (past 15 years), on years divisible by a round step, with a line on each,
+    // so that a 75-year horizon reads 2030, 2040, ... instead of every 13th year under
+    // 75 lines.
+    let most = match cols {
         1 | 2 => 10,
         3 => 6,
         _ => 4,
-    });
+    };
+    let long = ny > 15;
+    let every = if long {
+        [2, 5, 10, 20, 25, 50, 100, 200, 500, 1000]
+            .into_iter()
+            .find(|step| ny / step < most)
+            .unwrap_or(1000)
+    } else {
+        ny.div_ceil(most)
+    };
     for (h, panel) in panels.iter().enumerate().take(n) {
         let hz = &m.hazards[h];
         let color = PALETTE[h % PALETTE.len()];
@@ -1394,13 +1407,19 @@ where
             .y_label_formatter(&|v| short_tick(*v))
             .label_style((FONT, 12))
             .light_line_style(WHITE)
-            .x_labels(ny)
+            .x_labels(if long { ny / every + 2 } else { ny })
             .y_labels(5)
             .x_label_formatter(&|x| {
                 let year = x.round() as i64;
-                // Counted back from the last year, which is always labelled.
+                // Counted back from the last year, which is always labelled; or on the
+                // round years.
                 let k = (m.years[ny - 1] as i64 - year).max(0) as usize;
-                if k.is_multiple_of(every) {
+                let labelled = if long {
+                    (x - x.round()).abs() < 1e-9 && year.rem_euclid(every as i64) == 0
+                } else {
+                    k.is_multiple_of(every)
+                };
+                if labelled {
                     format!("{year}")
                 } else {
                     String::new()
