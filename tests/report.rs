@@ -6,6 +6,16 @@ use shortfall::engine::{self, Compiled};
 use shortfall::report::{files, html};
 use std::path::Path;
 
+/// The baseline's hazards.
+const HAZARDS: [&str; 6] = [
+    "bla_attacks",
+    "karachi_attacks",
+    "ttp_attacks",
+    "balochistan_blockades",
+    "kkh_protests",
+    "cyber",
+];
+
 const CHARTS: [&str; 7] = [
     "shortfall_hist",
     "exceedance",
@@ -191,14 +201,7 @@ fn a_negative_total_shortfall_is_explained_and_drawn_left_of_zero() {
 fn a_run_without_losses_says_so_instead_of_drawing_empty_attribution_panels() {
     let tmp = tempfile::tempdir().unwrap();
     let mut args: Vec<String> = ["run", "--trials", "50"].map(String::from).to_vec();
-    for h in [
-        "bla_attacks",
-        "karachi_attacks",
-        "ttp_attacks",
-        "balochistan_blockades",
-        "kkh_protests",
-        "cyber",
-    ] {
+    for h in HAZARDS {
         args.extend(["--set".into(), format!("hazards[{h}].rate_per_year=0")]);
     }
     run_args(&args, tmp.path());
@@ -223,14 +226,7 @@ fn a_long_horizon_labels_its_events_on_round_years() {
     let mut args: Vec<String> = ["run", "--trials", "10", "--set", "horizon=2100-12-31"]
         .map(String::from)
         .to_vec();
-    for h in [
-        "bla_attacks",
-        "karachi_attacks",
-        "ttp_attacks",
-        "balochistan_blockades",
-        "kkh_protests",
-        "cyber",
-    ] {
+    for h in HAZARDS {
         args.extend(["--set".into(), format!("hazards[{h}].trend_per_year=0")]);
     }
     run_args(&args, tmp.path());

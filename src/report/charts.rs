@@ -1464,8 +1464,17 @@ where
         None => "Events per calendar year: mean and P10-P90 band, each hazard on its own scale"
             .to_string(),
     };
+    footer(&bottom, note)
+}
+
+/// A grey line of explanation centred at the top of the strip `bottom` under a chart's
+/// panels.
+fn footer<DB: DrawingBackend>(bottom: &DrawingArea<DB, Shift>, text: String) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     bottom.draw(&Text::new(
-        note,
+        text,
         (bottom.dim_in_pixel().0 as i32 / 2, 6),
         (FONT, 15)
             .into_font()
@@ -1599,18 +1608,10 @@ where
             .flat_map(|(k, &e)| [(at(k), e), (at(k + 1), e)]);
         chart.draw_series(LineSeries::new(steps, BLACK.stroke_width(2)))?;
     }
-    bottom.draw(&Text::new(
-        "Bars: events in the month · black line: events the preferred model expects (a self-exciting fit's, given the events before each moment)",
-        (bottom.dim_in_pixel().0 as i32 / 2, 6),
-        (FONT, 15)
-            .into_font()
-            .color(&GREY)
-            .pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Top,
-            )),
-    ))?;
-    Ok(())
+    footer(
+        &bottom,
+        "Bars: events in the month · black line: events the preferred model expects (a self-exciting fit's, given the events before each moment)".to_string(),
+    )
 }
 
 #[cfg(test)]
