@@ -1329,6 +1329,19 @@ fn bad_input_gives_a_clear_message_and_no_output() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2 is not UTF-8 text"), "{err}");
     assert!(!err.contains("give a path relative to this file"), "{err}");
+    // Nor does a folder named as a parent; a file not found does.
+    for (parent, hinted) in [("sub", false), ("missing.toml", true)] {
+        std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
+        std::fs::write(&child, format!("extends = \"{parent}\"\nname = \"y\"\n")).unwrap();
+        let out = shortfall().arg("check").arg(&child).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot read the parent scenario"), "{err}");
+        assert_eq!(
+            err.contains("give a path relative to this file"),
+            hinted,
+            "{err}"
+        );
+    }
     // A file in UTF-16 is named as such.
     let wide = tmp.path().join("wide.toml");
     let utf16: Vec<u8> = [0xFF, 0xFE]

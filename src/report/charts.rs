@@ -1364,7 +1364,9 @@ where
     // back from the last year over a short horizon, with a line each year; over a long
     // one (past 15 years), on years divisible by a round step, with a line on each,
     // so that a 75-year horizon reads 2030, 2040, ... instead of every 13th year under
-    // 75 lines.
+    // 75 lines. (The steps are those plotters puts lines on, 1, 2 and 5 times a power of
+    // ten, and it is asked for as many lines as there can be multiples of the step, so
+    // that it takes that step and not a finer one.)
     let most = match cols {
         1 | 2 => 10,
         3 => 6,
@@ -1372,7 +1374,7 @@ where
     };
     let long = ny > 15;
     let every = if long {
-        [2, 5, 10, 20, 25, 50, 100, 200, 500, 1000]
+        [2, 5, 10, 20, 50, 100, 200, 500, 1000]
             .into_iter()
             .find(|step| ny / step < most)
             .unwrap_or(1000)
@@ -1407,7 +1409,7 @@ where
             .y_label_formatter(&|v| short_tick(*v))
             .label_style((FONT, 12))
             .light_line_style(WHITE)
-            .x_labels(if long { ny / every + 2 } else { ny })
+            .x_labels(if long { ny / every + 1 } else { ny })
             .y_labels(5)
             .x_label_formatter(&|x| {
                 let year = x.round() as i64;
@@ -1543,12 +1545,21 @@ where
         (FONT, 28).into_font().style(FontStyle::Bold),
     )?;
     let series = charted_series(cal);
-    let shown = if cal.series.len() > series.len() {
+    // The series left out: those without events in the window, and past four, those
+    // with the fewest.
+    let with_events = (cal.series.iter()).filter(|x| !x.times.is_empty()).count();
+    let total = cal.series.len();
+    let shown = if with_events > series.len() {
         format!(
-            " · {} of the {} series, those with the most events (all in rates.csv)",
-            series.len(),
-            cal.series.len()
+            " · {} of the {with_events} series with events in the window, those with the most (all {total} in rates.csv)",
+            series.len()
         )
+    } else if total > series.len() {
+        let which = match series.len() {
+            1 => "the one".to_string(),
+            n => format!("the {n}"),
+        };
+        format!(" · {which} of the {total} series with events in the window (all in rates.csv)")
     } else {
         String::new()
     };

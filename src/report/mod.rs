@@ -123,17 +123,26 @@ const PARTIAL: &str = ".shortfall-partial-";
 /// The prefix of an earlier run's file set aside while a commit moves this run's into
 /// place.
 const REPLACED: &str = ".shortfall-replaced-";
+/// The name (after `PARTIAL`) of the list of files a commit is moving into place,
+/// written once the files they replace are set aside and removed once all are in place:
+/// a file it lists that no set-aside file stands for was new to the folder.
+const JOURNAL: &str = "commit";
+
+/// `n` and the noun, in the plural unless `n` is 1.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// Clears what a run stopped at once (a second Ctrl-C, `kill -9`, a crash) left in
 /// `dir`, which this run holds locked, so that no other command is writing them. Its
-/// temporary files (`PARTIAL`) are removed. An earlier run's files that its commit had
-/// set aside (`REPLACED`) go back in place where that commit had not finished (some of
-/// its temporary files are left), over any of its files already moved in, so that the
-/// folder holds the earlier run's files again (a file of a name the earlier run did not
-/// write stays: its manifest does not list it); where it had finished (only set-aside
-/// files are left), they are removed, or put back where their place is empty. Only
-/// files of those two prefixes, which `shortfall` alone writes, are touched. Says what
-/// it did.
+/// temporary files (`PARTIAL`) are removed. Where its commit had not finished (some of
+/// its temporary files, or its journal, are left), the earlier run's files that it had
+/// set aside (`REPLACED`) go back in place, over any of its files already moved in, and
+/// the files its journal lists that it had moved in under names new to the folder are
+/// removed, so that the folder holds the earlier run's files again; where it had
+/// finished (only set-aside files are left), they are removed. Only files of those two
+/// prefixes, which `shortfall` alone writes, and files that a journal of that prefix
+/// lists are touched. Says what it did.
 fn tidy(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -149,14 +158,30 @@ fn tidy(dir: &Path) {
         name.strip_prefix(PARTIAL)
             .is_some_and(|rest| rest != "clock")
     });
-    let (mut removed, mut restored, mut dropped) = (0, 0, 0);
+    // Its files moved in under names that no earlier file had (none set aside).
+    let journal = dir.join(format!("{PARTIAL}{JOURNAL}"));
+    let fresh: Vec<PathBuf> = match std::fs::read_to_string(&journal) {
+        Ok(text) if unfinished => (text.lines())
+            .filter(|name| {
+                let plain = Path::new(name).file_name() == Some(std::ffi::OsStr::new(name));
+                plain && !name.starts_with('.')
+            })
+            .filter(|name| !dir.join(format!("{REPLACED}{name}")).exists())
+            .map(|name| dir.join(name))
+            .filter(|path| path.is_file())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (mut removed, mut restored, mut dropped, mut new) = (0, 0, 0, 0);
+    for path in &fresh {
+        new += usize::from(std::fs::remove_file(path).is_ok());
+    }
     for (name, path) in &files {
         if name.starts_with(PARTIAL) {
             removed += usize::from(std::fs::remove_file(path).is_ok());
         } else if let Some(earlier) = name.strip_prefix(REPLACED) {
-            let fin = dir.join(earlier);
-            if unfinished || !fin.exists() {
-                restored += usize::from(std::fs::rename(path, &fin).is_ok());
+            if unfinished {
+                restored += usize::from(std::fs::rename(path, dir.join(earlier)).is_ok());
             } else {
                 dropped += usize::from(std::fs::remove_file(path).is_ok());
             }
@@ -164,16 +189,27 @@ fn tidy(dir: &Path) {
     }
     let mut done = Vec::new();
     if removed > 0 {
-        done.push(format!("removed {removed} of its temporary files"));
+        done.push(format!(
+            "removed {} of its own",
+            count(removed, "temporary file", "temporary files")
+        ));
+    }
+    if new > 0 {
+        done.push(format!(
+            "removed {} it had moved in",
+            count(new, "file", "files")
+        ));
     }
     if restored > 0 {
         done.push(format!(
-            "put {restored} files of the run before it, which it had set aside, back in place"
+            "put {} of the run before it, which it had set aside, back in place",
+            count(restored, "file", "files")
         ));
     }
     if dropped > 0 {
         done.push(format!(
-            "removed {dropped} files of the run before it, which its own had replaced"
+            "removed {} of the run before it, which its own had replaced",
+            count(dropped, "file", "files")
         ));
     }
     if !done.is_empty() {
@@ -216,6 +252,9 @@ pub struct OutDir {
     /// For a test: the rename that fails (by its place in the list).
     #[cfg(test)]
     fail_rename: Option<usize>,
+    /// For a test: the rename before which the run stops as if killed.
+    #[cfg(test)]
+    kill_at: Option<usize>,
 }
 
 impl OutDir {
@@ -242,7 +281,7 @@ impl OutDir {
             return Err(Error::Usage {
                 flag: "--out",
                 message: format!(
-                    "`{}` is a symbolic link to `{}`, which does not exist; make that folder, or name another",
+                    "`{}` is a symbolic link (to `{}`) that leads to no folder: its target is missing, or the links make a loop; name another folder, or point the link at one",
                     link.display(),
                     target.display()
                 ),
@@ -277,6 +316,8 @@ impl OutDir {
             _lock: lock,
             #[cfg(test)]
             fail_rename: None,
+            #[cfg(test)]
+            kill_at: None,
         })
     }
 
@@ -342,27 +383,35 @@ impl OutDir {
             return Err(replaces_input(fin));
         }
         let stale = self.stale();
-        // An earlier run's files that this run replaces are first set aside, so that a
-        // rename that fails leaves the folder as it was: none of this run's files under
-        // its final name, and the earlier run's back in place.
+        // An earlier run's files that this run replaces, or leaves behind, are first
+        // set aside, so that a rename that fails leaves the folder as it was: none of
+        // this run's files under its final name, and the earlier run's back in place.
+        // Then a journal lists the files to move in, so that if this run is stopped at
+        // once while it moves them, the next one (see [`tidy`]) knows which of them the
+        // folder did not hold before.
         let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let put_back = |aside: &[(PathBuf, PathBuf)]| {
+        let journal = self.dir.join(format!("{PARTIAL}{JOURNAL}"));
+        let undo = |done: &[PathBuf], aside: &[(PathBuf, PathBuf)]| {
+            for path in done {
+                let _ = std::fs::remove_file(path);
+            }
             for (fin, kept) in aside {
                 let _ = std::fs::rename(kept, fin);
             }
+            let _ = std::fs::remove_file(&journal);
         };
         // A Ctrl-C or SIGTERM while the files are moved stops the run all the same: the
         // moves so far are undone, as for a rename that fails.
-        for (_, fin) in &self.pending {
+        for fin in (self.pending.iter().map(|(_, fin)| fin)).chain(&stale) {
             if crate::engine::interrupted() {
-                put_back(&aside);
+                undo(&[], &aside);
                 return Err(Error::Interrupted);
             }
             if fin.is_file() {
                 let name = fin.file_name().unwrap_or_default().to_string_lossy();
                 let kept = self.dir.join(format!("{REPLACED}{name}"));
                 if let Err(source) = std::fs::rename(fin, &kept) {
-                    put_back(&aside);
+                    undo(&[], &aside);
                     return Err(Error::Output {
                         path: fin.clone(),
                         source,
@@ -371,8 +420,26 @@ impl OutDir {
                 aside.push((fin.clone(), kept));
             }
         }
+        let names: String = (self.pending.iter())
+            .filter_map(|(_, fin)| fin.file_name())
+            .map(|name| format!("{}\n", name.to_string_lossy()))
+            .collect();
+        if let Err(source) = std::fs::write(&journal, names) {
+            undo(&[], &aside);
+            return Err(Error::Output {
+                path: journal.clone(),
+                source,
+            });
+        }
         let mut done = Vec::new();
+        #[cfg(test)]
+        let mut killed = false;
         for (i, (tmp, fin)) in self.pending.iter().enumerate() {
+            #[cfg(test)]
+            if self.kill_at == Some(i) {
+                killed = true;
+                break;
+            }
             let renamed = if crate::engine::interrupted() {
                 Err(Error::Interrupted)
             } else {
@@ -392,20 +459,29 @@ impl OutDir {
             #[cfg(not(test))]
             let _ = i;
             if let Err(e) = renamed {
-                for path in &done {
-                    let _ = std::fs::remove_file(path);
-                }
-                put_back(&aside);
+                undo(&done, &aside);
                 return Err(e);
             }
             done.push(fin.clone());
         }
+        #[cfg(test)]
+        if killed {
+            // As `kill -9` leaves the folder: nothing undone, nothing removed.
+            self.pending.clear();
+            self.committed = true;
+            return Err(Error::Interrupted);
+        }
+        // (Kept, the journal would have the next run put the earlier files back.)
+        if let Err(source) = std::fs::remove_file(&journal) {
+            undo(&done, &aside);
+            return Err(Error::Output {
+                path: journal.clone(),
+                source,
+            });
+        }
         self.pending.clear();
         for (_, kept) in &aside {
             let _ = std::fs::remove_file(kept);
-        }
-        for path in stale {
-            std::fs::remove_file(&path).map_err(|source| Error::Output { path, source })?;
         }
         let manifest = self.dir.join("manifest.json");
         if done.contains(&manifest) {
@@ -632,11 +708,16 @@ mod tests {
         // run's files all go back; the user's files, whatever their names, stay.
         let dir = tmp.path().join("unfinished");
         std::fs::create_dir(&dir).unwrap();
+        // Of the files its journal lists, the one it had moved in under a new name
+        // goes; a file it does not list stays.
         for (name, content) in [
             (".shortfall-partial-trials.csv", "half"),
+            (".shortfall-partial-commit", "b.csv\nnew.csv\ntrials.csv\n"),
             (".shortfall-replaced-a.csv", "earlier a"),
             (".shortfall-replaced-b.csv", "earlier b"),
             ("b.csv", "new b"),
+            ("new.csv", "new"),
+            ("notes.txt", "the user's"),
             (".partial-thesis.tex", "the user's"),
             (".replaced-settings.json", "the user's"),
         ] {
@@ -649,13 +730,28 @@ mod tests {
                 ".partial-thesis.tex",
                 ".replaced-settings.json",
                 "a.csv",
-                "b.csv"
+                "b.csv",
+                "notes.txt"
             ]
         );
         assert_eq!(read(&dir, "a.csv"), "earlier a");
         assert_eq!(read(&dir, "b.csv"), "earlier b");
-        // Killed after its last move: its files are all in place, and the set-aside
-        // ones go, but where a place is empty.
+        // Killed after its last move, before it removed its journal: not finished.
+        let dir = tmp.path().join("journal");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, content) in [
+            (".shortfall-partial-commit", "b.csv\nc.csv\n"),
+            (".shortfall-replaced-b.csv", "earlier b"),
+            ("b.csv", "new b"),
+            ("c.csv", "new c"),
+        ] {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+        drop(super::OutDir::create(&dir).unwrap());
+        assert_eq!(names_in(&dir), ["b.csv"]);
+        assert_eq!(read(&dir, "b.csv"), "earlier b");
+        // Killed after its journal went: its files are all in place, and the set-aside
+        // ones go, the earlier run's stale ones (without a file in their place) too.
         let dir = tmp.path().join("finished");
         std::fs::create_dir(&dir).unwrap();
         for (name, content) in [
@@ -666,9 +762,43 @@ mod tests {
             std::fs::write(dir.join(name), content).unwrap();
         }
         drop(super::OutDir::create(&dir).unwrap());
-        assert_eq!(names_in(&dir), ["b.csv", "c.csv"]);
+        assert_eq!(names_in(&dir), ["b.csv"]);
         assert_eq!(read(&dir, "b.csv"), "new b");
-        assert_eq!(read(&dir, "c.csv"), "earlier c");
+    }
+
+    #[test]
+    fn a_run_killed_while_it_moves_its_files_in_is_undone_by_the_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let manifest =
+            |files: &[&str]| format!(r#"{{"tool_version":"0","arguments":[],"files":{files:?}}}"#);
+        let mut out = super::OutDir::create(dir).unwrap();
+        for name in ["a.csv", "old.csv"] {
+            out.write(name, b"earlier").unwrap();
+        }
+        (out.write("manifest.json", manifest(&["a.csv", "old.csv"]).as_bytes())).unwrap();
+        out.commit().unwrap();
+        // The next run writes a.csv and new.csv, and leaves old.csv behind; it is
+        // killed after it has moved in a.csv and new.csv.
+        let mut out = super::OutDir::create(dir).unwrap();
+        out.kill_at = Some(2);
+        for name in ["a.csv", "new.csv"] {
+            out.write(name, b"killed").unwrap();
+        }
+        (out.write("manifest.json", manifest(&["a.csv", "new.csv"]).as_bytes())).unwrap();
+        assert!(out.commit().is_err());
+        assert!(names_in(dir).contains(&"new.csv".to_string()));
+        assert!(!names_in(dir).contains(&"old.csv".to_string()));
+        drop(super::OutDir::create(dir).unwrap());
+        assert_eq!(names_in(dir), ["a.csv", "manifest.json", "old.csv"]);
+        for name in ["a.csv", "old.csv"] {
+            assert_eq!(std::fs::read_to_string(dir.join(name)).unwrap(), "earlier");
+        }
+        assert!(
+            std::fs::read_to_string(dir.join("manifest.json"))
+                .unwrap()
+                .contains("old.csv")
+        );
     }
 
     #[cfg(unix)]
@@ -680,11 +810,17 @@ mod tests {
         for dir in [link.clone(), link.join("sub")] {
             let err = super::OutDir::create(&dir).unwrap_err().to_string();
             assert!(
-                err.contains("dang` is a symbolic link to `")
-                    && err.contains("nowhere`, which does not exist"),
+                err.contains("dang` is a symbolic link (to `")
+                    && err.contains("nowhere`) that leads to no folder"),
                 "{err}"
             );
         }
+        // Links in a loop: named as such, not as a missing target.
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        std::os::unix::fs::symlink(&b, &a).unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        let err = super::OutDir::create(&a).unwrap_err().to_string();
+        assert!(err.contains("or the links make a loop"), "{err}");
     }
 
     #[test]

@@ -637,14 +637,13 @@ fn inherit(
                 "extends",
                 line,
                 match e.kind() {
-                    // (A file found but not readable as a scenario needs no other path.)
-                    std::io::ErrorKind::InvalidData => {
-                        format!("cannot read the parent scenario {}: {e}", p.display())
-                    }
-                    _ => format!(
+                    // (Only a file not found needs another path; one found but not
+                    // readable as a scenario, too large or a folder, does not.)
+                    std::io::ErrorKind::NotFound => format!(
                         "cannot read the parent scenario {}: {e}; give a path relative to this file, or \"{BUILTIN_BASELINE}\"",
                         p.display()
                     ),
+                    _ => format!("cannot read the parent scenario {}: {e}", p.display()),
                 },
             )
         })?;
