@@ -756,6 +756,15 @@ fn mapped_region_names_give_a_fragment_that_reads_as_toml_with_distinct_names() 
         .map(|h| h["regions"][0].as_str().unwrap())
         .collect();
     assert!(regions.contains("Karachi \"Zone\" \\x"), "{regions:?}");
+    // The manifest records the mapping by its hash.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("o").join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["mapping_sha256"],
+        shortfall::report::files::sha256_hex(&std::fs::read(&mapping).unwrap())
+    );
+    assert_eq!(manifest["mapping_file"], mapping.to_str().unwrap());
     // An empty target is refused.
     std::fs::write(&mapping, "field,value,maps_to\nregion,Sindh,\n").unwrap();
     let out = calibrate_in(
@@ -836,6 +845,38 @@ fn the_seed_incidents_calibrate() {
         let caption = format!("{name}: {n} event");
         assert_eq!(svg.contains(&caption), k < 4, "{caption}");
     }
+    // The manifest names the input by its hash, the format read and the window used,
+    // and lists exactly the files written.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).unwrap()).unwrap();
+    let incidents =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")).unwrap();
+    assert_eq!(
+        manifest["events_sha256"],
+        shortfall::report::files::sha256_hex(&incidents)
+    );
+    assert_eq!(manifest["command"], "calibrate");
+    assert_eq!(manifest["format"], "incidents");
+    assert_eq!(manifest["mapping_file"], serde_json::Value::Null);
+    for end in ["from", "to"] {
+        let date = manifest[end].as_str().unwrap();
+        assert!(
+            std::str::from_utf8(&incidents).unwrap().contains(date),
+            "{end} = {date} is not an event's date"
+        );
+    }
+    let mut listed: Vec<String> = (manifest["files"].as_array().unwrap().iter())
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    let mut written: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(listed, written);
     // A window to the calendar's last day ends (its last month has no next).
     let far = calibrate_in(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/incidents.csv")),

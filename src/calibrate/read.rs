@@ -34,6 +34,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format as `--format` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Acled => "acled",
+            Format::Gtd => "gtd",
+            Format::Incidents => "incidents",
+        }
+    }
+
     /// The format in a message: "an ACLED file".
     pub fn a_file(self) -> &'static str {
         match self {
@@ -96,6 +105,10 @@ pub struct Events {
     pub rows: usize,
     /// The file was not UTF-8 and was read as Latin-1 (ISO-8859-1), as GTD's CSV is.
     pub latin1: bool,
+    /// The format it was read as (`None` for events not read from a file).
+    pub format: Option<Format>,
+    /// The SHA-256 of the file's bytes, in hex (empty for events not read from a file).
+    pub sha256: String,
 }
 
 /// Lines of a file's records, counted as far as the last one asked for, so that a file
@@ -276,6 +289,7 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     }
     // GTD's CSV comes in Latin-1: a file that is not UTF-8 is read as Latin-1, each byte
     // the character of that number (which any byte sequence is), and the console says so.
+    let sha256 = crate::report::files::sha256_hex(&bytes);
     let latin1 = std::str::from_utf8(&bytes).is_err();
     let bytes = if latin1 {
         bytes
@@ -345,6 +359,8 @@ pub fn read(path: &Path, format: Option<Format>, mapping: &Mapping) -> Result<Ev
     let mut ev = Events {
         path: path.to_path_buf(),
         latin1,
+        format: Some(format),
+        sha256,
         ..Events::default()
     };
     let mut lines = Lines::new(&bytes);

@@ -695,8 +695,32 @@ fn write_outputs(
     Ok(drawn)
 }
 
+/// Provenance of a calibration, written as its `manifest.json`.
+#[derive(Debug, serde::Serialize)]
+struct CalibrateManifest {
+    tool_version: String,
+    /// The command line as given, after the program's name.
+    arguments: Vec<String>,
+    command: &'static str,
+    events_file: String,
+    events_sha256: String,
+    /// As given by `--format` or detected from the header.
+    format: &'static str,
+    mapping_file: Option<String>,
+    mapping_sha256: Option<String>,
+    /// The observation window used, given or taken from the events.
+    from: String,
+    to: String,
+    share: f64,
+    started: String,
+    elapsed_seconds: f64,
+    files: Vec<String>,
+}
+
 /// `shortfall calibrate`.
 pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
+    let started = Instant::now();
+    let started_at = jiff::Timestamp::now().to_string();
     use crate::calibrate::{self, mapping::Mapping, read};
     let mapping = match &args.mapping {
         Some(p) => Mapping::with_file(p)?,
@@ -725,9 +749,22 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
         "unmapped.csv",
         "monthly_counts.png",
         "monthly_counts.svg",
+        "manifest.json",
     ]
     .map(String::from);
     crate::report::refuse_replacing(&out_path, &inputs, &names)?;
+    // (Read again for its hash; the mapping was read whole above.)
+    let mapping_sha256 = match &args.mapping {
+        Some(p) => Some(files::sha256_hex(&std::fs::read(p).map_err(|e| {
+            Error::Input {
+                path: p.clone(),
+                row: None,
+                column: None,
+                message: format!("cannot be read: {e}"),
+            }
+        })?)),
+        None => None,
+    };
     let mut out = OutDir::create(&out_path)?;
     out.read_from(&inputs);
     out.write("rates.csv", &calibrate::rates_csv(&cal)?)?;
@@ -737,10 +774,31 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     )?;
     out.write("unmapped.csv", &calibrate::unmapped_csv(&cal)?)?;
     charts::calibration_chart(&cal, &source, &mut out)?;
+    let manifest = CalibrateManifest {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: arguments(),
+        command: "calibrate",
+        events_file: args.events.display().to_string(),
+        events_sha256: cal.events.sha256.clone(),
+        format: cal.events.format.map_or("", |f| f.name()),
+        mapping_file: args.mapping.as_ref().map(|p| p.display().to_string()),
+        mapping_sha256,
+        from: cal.from.to_string(),
+        to: cal.to.to_string(),
+        share: args.share,
+        started: started_at,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        files: names.to_vec(),
+    };
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Output {
+        path: out.path().join("manifest.json"),
+        source: e.into(),
+    })?;
+    out.write("manifest.json", &json)?;
     out.commit()?;
     say!("{}", calibrate::console(&cal));
     sayln!(
-        "\nFiles written to {}/: rates.csv, hazards.toml (paste into a scenario), unmapped.csv, monthly_counts.png/.svg",
+        "\nFiles written to {}/: rates.csv, hazards.toml (paste into a scenario), unmapped.csv, monthly_counts.png/.svg, manifest.json",
         out_path.display()
     );
     Ok(())
