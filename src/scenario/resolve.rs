@@ -878,6 +878,11 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
                     if t.contains_key("regions") {
                         b.remove("national");
                     }
+                    if path == "sites"
+                        && let Some(kind) = t.get("kind").and_then(Value::as_str)
+                    {
+                        keep_keys_of_kind(b, kind);
+                    }
                     merge(b, t, &here, m);
                 }
             }
@@ -893,6 +898,29 @@ fn merge_items(base: &mut Vec<Value>, over: Vec<Value>, path: &str, m: &mut Merg
         }
     }
     *base = slots.into_iter().flatten().chain(appended).collect();
+}
+
+/// Drops from a parent's `site` the keys that only other kinds of site take (see the
+/// checks in `build`), where a child or a `--set` makes it a `kind` of site it was not:
+/// a plant made a stockpile loses its `input`, `output` and `yield`, which would
+/// otherwise be refused as keys that do not apply, on lines of the parent's file that
+/// the child cannot change. (An unknown kind drops nothing: it is refused as such.)
+fn keep_keys_of_kind(site: &mut Table, kind: &str) {
+    if site.get("kind").and_then(Value::as_str) == Some(kind)
+        || !["mine", "stockpile", "plant", "port"].contains(&kind)
+    {
+        return;
+    }
+    let takes = |key: &str| match key {
+        "commodity" => matches!(kind, "mine" | "stockpile"),
+        "input" | "output" | "yield" => kind == "plant",
+        "initial_inventory" => kind != "plant",
+        _ => true,
+    };
+    let other: Vec<String> = site.keys().filter(|k| !takes(k)).cloned().collect();
+    for key in other {
+        site.remove(&key);
+    }
 }
 
 /// One step of a key path: a key, optionally followed by an item selector.
@@ -1165,6 +1193,12 @@ pub fn apply_set(doc: &mut Table, spec: &str) -> std::result::Result<String, Str
                     match (context.as_str(), value) {
                         ("hazards.national", "true") => table.remove("regions"),
                         ("hazards.regions", _) => table.remove("national"),
+                        ("sites.kind", _) => {
+                            if let Value::String(kind) = parse_value(value) {
+                                keep_keys_of_kind(table, &kind);
+                            }
+                            None
+                        }
                         _ => None,
                     };
                     table.insert(step.key.clone(), parse_value(value));
@@ -1501,6 +1535,42 @@ mod tests {
             .map(|e| e["jump"].as_float().unwrap())
             .collect();
         assert_eq!(jumps, [0.5, 0.6, 0.7]);
+    }
+
+    #[test]
+    fn a_site_made_another_kind_drops_the_keys_only_the_old_kind_takes() {
+        let parent = "[[sites]]\nname = \"p\"\nkind = \"plant\"\ninput = \"a\"\noutput = \"b\"\nyield = 0.5\ncapacity_per_day = 3\n[[sites]]\nname = \"m\"\nkind = \"mine\"\ncommodity = \"a\"\ninitial_inventory = 9\n";
+        let keys = |base: &Table, i: usize| -> Vec<String> {
+            let mut k: Vec<String> = (base["sites"].as_array().unwrap()[i].as_table())
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            k.sort();
+            k
+        };
+        let mut base = doc(parent);
+        let over = doc(
+            "[[sites]]\nname = \"p\"\nkind = \"stockpile\"\ncommodity = \"b\"\n[[sites]]\nname = \"m\"\nkind = \"plant\"\n",
+        );
+        assert!(merged(&mut base, over).problems.is_empty());
+        assert_eq!(
+            keys(&base, 0),
+            ["capacity_per_day", "commodity", "kind", "name"]
+        );
+        assert_eq!(keys(&base, 1), ["kind", "name"]);
+        // The same kind, or one that does not exist, drops nothing.
+        let mut base = doc(parent);
+        let over = doc(
+            "[[sites]]\nname = \"p\"\nkind = \"plant\"\n[[sites]]\nname = \"m\"\nkind = \"quarry\"\n",
+        );
+        assert!(merged(&mut base, over).problems.is_empty());
+        assert_eq!(keys(&base, 0).len(), 6);
+        assert_eq!(keys(&base, 1).len(), 4);
+        // And so does `--set`.
+        let mut base = doc(parent);
+        apply_set(&mut base, "sites[p].kind=port").unwrap();
+        assert_eq!(keys(&base, 0), ["capacity_per_day", "kind", "name"]);
     }
 
     #[test]
