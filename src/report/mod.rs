@@ -123,9 +123,9 @@ const PARTIAL: &str = ".shortfall-partial-";
 /// The prefix of an earlier run's file set aside while a commit moves this run's into
 /// place.
 const REPLACED: &str = ".shortfall-replaced-";
-/// The name (after `PARTIAL`) of the list of files a commit is moving into place,
-/// written once the files they replace are set aside and removed once all are in place:
-/// a file it lists that no set-aside file stands for was new to the folder.
+/// The name (after `PARTIAL`) of a commit's journal: the files it moves in under names
+/// new to the folder, written before it sets any earlier file aside and removed once
+/// all its files are in place. While it is there, the commit has not finished.
 const JOURNAL: &str = "commit";
 
 /// `n` and the noun, in the plural unless `n` is 1.
@@ -134,18 +134,21 @@ fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 /// Clears what a run stopped at once (a second Ctrl-C, `kill -9`, a crash) left in
-/// `dir`, which this run holds locked, so that no other command is writing them. Its
-/// temporary files (`PARTIAL`) are removed. Where its commit had not finished (some of
-/// its temporary files, or its journal, are left), the earlier run's files that it had
-/// set aside (`REPLACED`) go back in place, over any of its files already moved in, and
-/// the files its journal lists that it had moved in under names new to the folder are
-/// removed, so that the folder holds the earlier run's files again; where it had
-/// finished (only set-aside files are left), they are removed. Only files of those two
-/// prefixes, which `shortfall` alone writes, and files that a journal of that prefix
-/// lists are touched. Says what it did.
-fn tidy(dir: &Path) {
+/// `dir`, which this run holds locked, so that no other command is writing them. Where
+/// its commit had not finished (its journal, or other temporary files, `PARTIAL`, are
+/// left), the earlier run's files that it had set aside (`REPLACED`) go back in place,
+/// over any of its own already moved in, and those its journal lists as new to the
+/// folder are removed, so that the folder holds the earlier run's files again; then
+/// its temporary files are removed, the journal last. Where it had finished (only
+/// set-aside files are left), they are removed. Each step can be done again, so that a
+/// tidy that is itself stopped is finished by the next; where one fails, the journal
+/// and temporary files stay for the next to retry, and this run is refused, since its
+/// own commit would need the folder clear. Only files of those two prefixes, which
+/// `shortfall` alone writes, and files that a journal of that prefix lists are touched.
+/// Says what it did.
+fn tidy(dir: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return Ok(());
     };
     let files: Vec<(String, PathBuf)> = (entries.flatten())
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
@@ -154,36 +157,56 @@ fn tidy(dir: &Path) {
         })
         .collect();
     // (The clock probe is written after every file is in place.)
-    let unfinished = (files.iter()).any(|(name, _)| {
-        name.strip_prefix(PARTIAL)
-            .is_some_and(|rest| rest != "clock")
-    });
-    // Its files moved in under names that no earlier file had (none set aside).
-    let journal = dir.join(format!("{PARTIAL}{JOURNAL}"));
-    let fresh: Vec<PathBuf> = match std::fs::read_to_string(&journal) {
-        Ok(text) if unfinished => (text.lines())
-            .filter(|name| {
-                let plain = Path::new(name).file_name() == Some(std::ffi::OsStr::new(name));
-                plain && !name.starts_with('.')
-            })
-            .filter(|name| !dir.join(format!("{REPLACED}{name}")).exists())
-            .map(|name| dir.join(name))
-            .filter(|path| path.is_file())
-            .collect(),
-        _ => Vec::new(),
+    let clock = format!("{PARTIAL}clock");
+    let journal = format!("{PARTIAL}{JOURNAL}");
+    let unfinished = (files.iter()).any(|(name, _)| name.starts_with(PARTIAL) && *name != clock);
+    let mut failed: Vec<String> = Vec::new();
+    let fail = |failed: &mut Vec<String>, path: &Path, e: std::io::Error| {
+        failed.push(format!("{}: {e}", path.display()))
     };
     let (mut removed, mut restored, mut dropped, mut new) = (0, 0, 0, 0);
-    for path in &fresh {
-        new += usize::from(std::fs::remove_file(path).is_ok());
-    }
     for (name, path) in &files {
-        if name.starts_with(PARTIAL) {
-            removed += usize::from(std::fs::remove_file(path).is_ok());
-        } else if let Some(earlier) = name.strip_prefix(REPLACED) {
-            if unfinished {
-                restored += usize::from(std::fs::rename(path, dir.join(earlier)).is_ok());
-            } else {
-                dropped += usize::from(std::fs::remove_file(path).is_ok());
+        let Some(earlier) = name.strip_prefix(REPLACED) else {
+            continue;
+        };
+        let done = if unfinished {
+            std::fs::rename(path, dir.join(earlier)).map(|_| restored += 1)
+        } else {
+            std::fs::remove_file(path).map(|_| dropped += 1)
+        };
+        if let Err(e) = done {
+            fail(&mut failed, path, e);
+        }
+    }
+    if unfinished {
+        let listed = dir.join(&journal);
+        match std::fs::read_to_string(&listed) {
+            Ok(text) => {
+                for name in text.lines().filter(|name| is_plain(name)) {
+                    let path = dir.join(name);
+                    if path.symlink_metadata().is_ok() {
+                        match std::fs::remove_file(&path) {
+                            Ok(()) => new += 1,
+                            Err(e) => fail(&mut failed, &path, e),
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => fail(&mut failed, &listed, e),
+            Err(_) => {}
+        }
+    }
+    // Its temporary files once the rest is done, the journal last, so that a tidy
+    // stopped or failed before then is done again by the next.
+    if failed.is_empty() {
+        let mut partial: Vec<&(String, PathBuf)> = (files.iter())
+            .filter(|(name, _)| name.starts_with(PARTIAL))
+            .collect();
+        partial.sort_by_key(|(name, _)| *name == journal);
+        for (name, path) in partial {
+            match std::fs::remove_file(path) {
+                Ok(()) => removed += usize::from(*name != clock && *name != journal),
+                Err(e) => fail(&mut failed, path, e),
             }
         }
     }
@@ -208,7 +231,7 @@ fn tidy(dir: &Path) {
     }
     if dropped > 0 {
         done.push(format!(
-            "removed {} of the run before it, which its own had replaced",
+            "removed {} of the run before it, which it had set aside",
             count(dropped, "file", "files")
         ));
     }
@@ -219,6 +242,22 @@ fn tidy(dir: &Path) {
             done.join("; ")
         );
     }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Output {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "holds what a run stopped before it finished left, and it could not all be cleared ({}); once that is fixed, the next shortfall command into this folder clears it (no file of this run was written)",
+                failed.join("; ")
+            )),
+        })
+    }
+}
+
+/// A plain file name of this folder that is not hidden: one that `shortfall` writes.
+fn is_plain(name: &str) -> bool {
+    Path::new(name).file_name() == Some(std::ffi::OsStr::new(name)) && !name.starts_with('.')
 }
 
 /// Removes the empty `folder` unless another command holds it (see [`lock_folder`]):
@@ -305,7 +344,7 @@ impl OutDir {
         })?;
         let lock = lock_folder(dir)?;
         if lock.is_some() {
-            tidy(dir);
+            tidy(dir)?;
         }
         Ok(OutDir {
             dir: dir.to_path_buf(),
@@ -383,22 +422,49 @@ impl OutDir {
             return Err(replaces_input(fin));
         }
         let stale = self.stale();
-        // An earlier run's files that this run replaces, or leaves behind, are first
-        // set aside, so that a rename that fails leaves the folder as it was: none of
-        // this run's files under its final name, and the earlier run's back in place.
-        // Then a journal lists the files to move in, so that if this run is stopped at
-        // once while it moves them, the next one (see [`tidy`]) knows which of them the
-        // folder did not hold before.
-        let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+        // First a journal lists the files this run moves in under names new to the
+        // folder, so that if it is stopped at once from here on, the next run (see
+        // [`tidy`]) removes them and puts back the earlier run's files, which are then
+        // set aside: those this run replaces, and those it leaves behind. So a rename
+        // that fails, too, leaves the folder as it was: none of this run's files under
+        // its final name, and the earlier run's back in place.
         let journal = self.dir.join(format!("{PARTIAL}{JOURNAL}"));
+        let new: Vec<&PathBuf> = (self.pending.iter())
+            .map(|(_, fin)| fin)
+            .filter(|fin| fin.symlink_metadata().is_err())
+            .collect();
+        let names: String = (new.iter())
+            .filter_map(|fin| fin.file_name())
+            .map(|name| format!("{}\n", name.to_string_lossy()))
+            .collect();
+        std::fs::write(&journal, names).map_err(|source| Error::Output {
+            path: journal.clone(),
+            source,
+        })?;
+        let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+        // Where a step of the undo fails, the journal stays, and the next run finishes
+        // it.
         let undo = |done: &[PathBuf], aside: &[(PathBuf, PathBuf)]| {
-            for path in done {
-                let _ = std::fs::remove_file(path);
+            let mut failed = Vec::new();
+            for path in done.iter().filter(|path| new.contains(path)) {
+                if let Err(e) = std::fs::remove_file(path) {
+                    failed.push(format!("{}: {e}", path.display()));
+                }
             }
             for (fin, kept) in aside {
-                let _ = std::fs::rename(kept, fin);
+                if let Err(e) = std::fs::rename(kept, fin) {
+                    failed.push(format!("{}: {e}", fin.display()));
+                }
             }
-            let _ = std::fs::remove_file(&journal);
+            if failed.is_empty() {
+                let _ = std::fs::remove_file(&journal);
+            } else {
+                eprintln!(
+                    "note: the earlier run's files in {} could not all be put back ({}); the next shortfall command into this folder puts them back",
+                    self.dir.display(),
+                    failed.join("; ")
+                );
+            }
         };
         // A Ctrl-C or SIGTERM while the files are moved stops the run all the same: the
         // moves so far are undone, as for a rename that fails.
@@ -407,7 +473,8 @@ impl OutDir {
                 undo(&[], &aside);
                 return Err(Error::Interrupted);
             }
-            if fin.is_file() {
+            // (Any file, a link to nothing too, but not a folder: see above.)
+            if fin.symlink_metadata().is_ok() {
                 let name = fin.file_name().unwrap_or_default().to_string_lossy();
                 let kept = self.dir.join(format!("{REPLACED}{name}"));
                 if let Err(source) = std::fs::rename(fin, &kept) {
@@ -419,17 +486,6 @@ impl OutDir {
                 }
                 aside.push((fin.clone(), kept));
             }
-        }
-        let names: String = (self.pending.iter())
-            .filter_map(|(_, fin)| fin.file_name())
-            .map(|name| format!("{}\n", name.to_string_lossy()))
-            .collect();
-        if let Err(source) = std::fs::write(&journal, names) {
-            undo(&[], &aside);
-            return Err(Error::Output {
-                path: journal.clone(),
-                source,
-            });
         }
         let mut done = Vec::new();
         #[cfg(test)]
@@ -712,7 +768,7 @@ mod tests {
         // goes; a file it does not list stays.
         for (name, content) in [
             (".shortfall-partial-trials.csv", "half"),
-            (".shortfall-partial-commit", "b.csv\nnew.csv\ntrials.csv\n"),
+            (".shortfall-partial-commit", "new.csv\ntrials.csv\n"),
             (".shortfall-replaced-a.csv", "earlier a"),
             (".shortfall-replaced-b.csv", "earlier b"),
             ("b.csv", "new b"),
@@ -740,7 +796,7 @@ mod tests {
         let dir = tmp.path().join("journal");
         std::fs::create_dir(&dir).unwrap();
         for (name, content) in [
-            (".shortfall-partial-commit", "b.csv\nc.csv\n"),
+            (".shortfall-partial-commit", "c.csv\n"),
             (".shortfall-replaced-b.csv", "earlier b"),
             ("b.csv", "new b"),
             ("c.csv", "new c"),
@@ -758,12 +814,76 @@ mod tests {
             (".shortfall-replaced-b.csv", "earlier b"),
             ("b.csv", "new b"),
             (".shortfall-replaced-c.csv", "earlier c"),
+            (".shortfall-partial-clock", ""),
         ] {
             std::fs::write(dir.join(name), content).unwrap();
         }
         drop(super::OutDir::create(&dir).unwrap());
         assert_eq!(names_in(&dir), ["b.csv"]);
         assert_eq!(read(&dir, "b.csv"), "new b");
+    }
+
+    #[test]
+    fn a_clean_up_stopped_or_failed_half_way_is_finished_by_the_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        // A run killed while it moved c.csv (new) and a.csv, b.csv in; the clean-up
+        // after it was killed in turn, once it had put b.csv back and removed a
+        // temporary file: the journal and the rest stay, and the next finishes.
+        for (name, content) in [
+            (".shortfall-partial-commit", "c.csv\n"),
+            (".shortfall-replaced-a.csv", "earlier a"),
+            ("a.csv", "new a"),
+            ("b.csv", "earlier b"),
+            ("c.csv", "new c"),
+        ] {
+            std::fs::write(dir.join(name), content).unwrap();
+        }
+        drop(super::OutDir::create(dir).unwrap());
+        assert_eq!(names_in(dir), ["a.csv", "b.csv"]);
+        assert_eq!(
+            (read("a.csv"), read("b.csv")),
+            ("earlier a".into(), "earlier b".into())
+        );
+        // Once it is done, the journal alone left is a no-op.
+        std::fs::write(dir.join(".shortfall-partial-commit"), "c.csv\n").unwrap();
+        drop(super::OutDir::create(dir).unwrap());
+        assert_eq!(names_in(dir), ["a.csv", "b.csv"]);
+        // A file that cannot be put back (a folder in its place): the command is
+        // refused, and the journal and the set-aside file stay for the next, which
+        // puts it back once the folder is gone.
+        std::fs::write(dir.join(".shortfall-partial-commit"), "").unwrap();
+        std::fs::write(dir.join(".shortfall-replaced-d.csv"), "earlier d").unwrap();
+        std::fs::create_dir(dir.join("d.csv")).unwrap();
+        std::fs::write(dir.join("d.csv").join("x"), "").unwrap();
+        let err = super::OutDir::create(dir).unwrap_err().to_string();
+        assert!(err.contains("could not all be cleared"), "{err}");
+        assert!(dir.join(".shortfall-partial-commit").is_file());
+        assert!(dir.join(".shortfall-replaced-d.csv").is_file());
+        std::fs::remove_dir_all(dir.join("d.csv")).unwrap();
+        drop(super::OutDir::create(dir).unwrap());
+        assert_eq!(names_in(dir), ["a.csv", "b.csv", "d.csv"]);
+        assert_eq!(read("d.csv"), "earlier d");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_the_place_of_an_output_is_put_back_when_a_commit_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::os::unix::fs::symlink("/nonexistent/mydata.csv", dir.join("b.csv")).unwrap();
+        let mut out = super::OutDir::create(dir).unwrap();
+        out.fail_rename = Some(1);
+        for name in ["a.csv", "b.csv"] {
+            out.write(name, b"new").unwrap();
+        }
+        assert!(out.commit().is_err());
+        assert_eq!(names_in(dir), ["b.csv"]);
+        assert_eq!(
+            std::fs::read_link(dir.join("b.csv")).unwrap(),
+            std::path::Path::new("/nonexistent/mydata.csv")
+        );
     }
 
     #[test]
