@@ -1,6 +1,8 @@
 //! End-to-end tests of the `shortfall` binary.
 
+mod common;
 use assert_cmd::Command;
+use common::csv_rows;
 use std::path::{Path, PathBuf};
 
 fn shortfall() -> Command {
@@ -1698,4 +1700,56 @@ fn a_folder_another_command_writes_into_is_refused_at_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(dir.join("summary.csv").is_file());
+}
+
+#[test]
+fn a_threshold_on_a_metric_some_trials_lack_says_what_its_probability_is_a_share_of() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_into(
+        tmp.path(),
+        &[
+            "--trials",
+            "300",
+            "--set",
+            "thresholds.first_mine_day.phase3_ree=[3652]",
+            "--set",
+            "thresholds.shortfall_fraction=[0.2]",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, rows) = csv_rows(&tmp.path().join("exceedance.csv"));
+    let defined: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[0] == "first_mine_day.phase3_ree")
+        .collect();
+    assert_eq!(defined.len(), 1);
+    let n: u64 = defined[0][7].parse().unwrap();
+    assert!(
+        n < 300,
+        "every trial had a viable prospect: the test needs one without"
+    );
+    let line = (stdout.lines())
+        .find(|l| l.starts_with("P(first_mine_day.phase3_ree > 3652)"))
+        .unwrap();
+    assert!(
+        line.ends_with(&format!(", over the {n} of 300 trials that define it")),
+        "{line}"
+    );
+    // A metric every trial defines says nothing of the kind.
+    let whole = (stdout.lines())
+        .find(|l| l.starts_with("P(shortfall_fraction > "))
+        .unwrap();
+    assert!(!whole.contains("define it"), "{whole}");
+    let html = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!(
+            "first_mine_day.phase3_ree &gt; 3652 (over the {n} of 300 trials that define it)"
+        )),
+        "the report's row"
+    );
 }

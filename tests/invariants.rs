@@ -573,6 +573,35 @@ fn work_begun_before_the_start_is_not_begun_again() {
 }
 
 #[test]
+fn work_that_starts_after_the_horizon_ends_when_it_would_have() {
+    // The horizon is 2027-12-31 (day 729 from 2026-01-01). A project begun with a
+    // phase of 2028-06-01 (day 882), or on that date, with 100.5 days of work, is done
+    // on day 982.5: past the horizon, but not moved to begin the day after it.
+    let later = "[[phases]]\nname = \"later\"\nstart = \"2028-06-01\"\nend = \"2030-12-31\"\n";
+    for start in ["later", "2028-06-01"] {
+        let c = small(&[
+            ("[[commodities]]", &format!("{later}[[commodities]]")),
+            (
+                "capacity_per_day = 10\ninventory_max = 100",
+                "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
+            ),
+            (
+                "[[hazards]]",
+                &format!(
+                    "[[projects]]\nname = \"build\"\nstart = \"{start}\"\nduration_days = 100.5\n[[hazards]]"
+                ),
+            ),
+        ]);
+        let col = (c.layout.columns.iter())
+            .position(|x| x.name == "commissioning_day.mine")
+            .expect("a commissioning column for the mine");
+        for o in outcomes(&c, 3, 20, 1) {
+            assert_eq!(o.metrics[col], 982.5, "project begun {start}");
+        }
+    }
+}
+
+#[test]
 fn a_phase_after_the_horizon_is_never_in_force() {
     let phases = "horizon = \"2027-12-31\"\n[[phases]]\nname = \"early\"\nstart = \"2026-01-01\"\nend = \"2027-12-31\"\n";
     let later = "[[phases]]\nname = \"later\"\nstart = \"2028-01-01\"\nend = \"2030-12-31\"\n";

@@ -1,7 +1,9 @@
 //! Charts and `report.html`: written by every run, well formed, self-contained, and
 //! rendered by headless Chromium.
 
+mod common;
 use assert_cmd::Command;
+use common::csv_rows;
 use shortfall::engine::{self, Compiled};
 use shortfall::report::{files, html};
 use std::path::Path;
@@ -125,7 +127,7 @@ fn report_is_self_contained_with_every_chart_and_table() {
     let (p50, first) = median("first_mine_day.phase3_ree");
     assert!(p50 > 2671.0, "{p50}");
     assert!(
-        page.contains(&format!("in half of them its first mine produces by {first}, past the horizon. No events are drawn after the horizon (2032-12-31, day 2671), so a later day has only the delays of events before it: an early date, a lower bound")),
+        page.contains(&format!("in half of them its first mine produces by {first}, past the horizon. No events are drawn after the horizon (2032-12-31, day 2671): a day past it counts only the delays of events before it, so where later events would delay the work it is early (a lower bound).")),
         "{first}"
     );
     assert!(page.contains("lost_at rows keep only a mean"));
@@ -433,5 +435,51 @@ fn progress_bar_shows_on_a_terminal_and_quiet_silences_it() {
     assert!(
         !run("--quiet").contains("/5000 trials"),
         "--quiet hides the bar"
+    );
+}
+
+#[test]
+fn a_horizon_before_the_mining_phase_keeps_its_dates_and_says_how_late_days_read() {
+    // The horizon ends 2027-12-31 (day 844), before the mining phase (2028-01-01, day
+    // 845): prospects still begin on day 845, so that no first mine can produce before
+    // day 845 + 365 + 730 (at least a year of exploration and two of development); the
+    // refinery is not online by the horizon in any trial, and the notes say so.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("shortfall")
+        .unwrap()
+        .args([
+            "run",
+            "--trials",
+            "200",
+            "--set",
+            "horizon=2027-12-31",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (header, rows) = csv_rows(&tmp.path().join("trials.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let first = col("first_mine_day.phase3_ree");
+    let days: Vec<f64> = (rows.iter())
+        .filter_map(|r| r[first].parse::<f64>().ok())
+        .collect();
+    assert!(!days.is_empty());
+    let earliest = days.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(earliest >= 845.0 + 365.0 + 730.0, "{earliest}");
+    let plant = col("commissioning_day.ree_refinery");
+    assert!(
+        rows.iter()
+            .all(|r| r[plant].parse::<f64>().unwrap() > 844.0)
+    );
+    assert!(
+        stdout.contains("commissioning_day.ree_refinery counts days from the start (2025-09-08, day 0): in at least 95% of the trials it is not online by the horizon; a day beyond the horizon (2027-12-31, day 844) means not online by the horizon. No events are drawn after the horizon (2027-12-31, day 844): a day past it counts only the delays of events before it, so where later events would delay the work it is early (a lower bound)."),
+        "{stdout}"
     );
 }

@@ -535,6 +535,29 @@ fn the_tornado_ranks_a_dominant_input_first() {
     }
     assert!(f(&trows[0], "probability_all_on") > 0.0, "{trows:?}");
     assert!(f(&trows[0], "probability_all_on") >= f(&trows[1], "probability_all_on"));
+    // In the report, a reduction whose interval holds 0 is marked (h0's are 0), and one
+    // whose interval does not is not; a note says what the mark means.
+    let page = std::fs::read_to_string(tmp.path().join("o/report.html")).unwrap();
+    for r in &trows {
+        let cell = format!(
+            "{} ({:+.4})",
+            shortfall::report::files::short(f(r, "probability_without")),
+            f(r, "reduction")
+        );
+        let holds_zero = f(r, "ci95_low") <= 0.0 && f(r, "ci95_high") >= 0.0;
+        assert!(
+            page.contains(&format!(
+                "<td>{cell}{}</td>",
+                if holds_zero { "*" } else { "" }
+            )),
+            "{cell} {holds_zero}"
+        );
+    }
+    assert!(page.contains("* Its 95% interval holds 0"));
+    // What the notes say of plan targets and correlations, only where there are any:
+    // this scenario has an uncertain plan target and no correlations.
+    assert!(page.contains("Uncertain plan targets are not ranked"));
+    assert!(!page.contains("declared rank correlations"));
     for f in [
         "hazards_off_thresholds.csv",
         "tornado.png",
@@ -1593,4 +1616,59 @@ fn comparisons_whose_folder_names_are_cut_alike_keep_apart() {
     for f in &folders {
         assert!(f.len() <= 200 && f.starts_with("compare-x"), "{f}");
     }
+}
+
+#[test]
+fn compare_explains_a_negative_commodity_shortfall_where_there_is_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let out = compare_into(
+        &tmp.path().join("o"),
+        &[&root.join("baseline.toml"), &root.join("mitigated.toml")],
+        200,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each scenario's P5s, from a run of its own on the same trials.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("o/manifest.json")).unwrap())
+            .unwrap();
+    let seed = manifest["seed"].to_string();
+    let mut negative = Vec::new();
+    for name in ["baseline", "mitigated"] {
+        let dir = tmp.path().join(name);
+        let file = root.join(format!("{name}.toml"));
+        let args = ["run", file.to_str().unwrap(), "--seed", &seed];
+        shortfall_into(args, &dir, 200);
+        let (header, rows) = common::csv_rows(&dir.join("summary.csv"));
+        let p5 = header.iter().position(|h| h == "p5").unwrap();
+        negative.extend(
+            (rows.iter())
+                .filter(|r| {
+                    r[0].starts_with("shortfall_fraction.") && r[p5].parse::<f64>().unwrap() < 0.0
+                })
+                .map(|r| format!("{} in {name}", r[0])),
+        );
+    }
+    assert!(
+        !negative.is_empty(),
+        "the test needs a negative commodity shortfall"
+    );
+    let page = std::fs::read_to_string(tmp.path().join("o/report.html")).unwrap();
+    assert!(
+        page.contains(&format!(
+            "A commodity's shortfall can be negative ({}, in at least 5% of the trials)",
+            negative.join(", ")
+        )),
+        "{negative:?}"
+    );
+    // Where none is, nothing is said.
+    let a = write(tmp.path(), "a.toml", &small_text(&[]));
+    let out = compare_into(&tmp.path().join("p"), &[&a, &a], 20);
+    assert!(out.status.success());
+    let page = std::fs::read_to_string(tmp.path().join("p/report.html")).unwrap();
+    assert!(!page.contains("shortfall can be negative"));
 }

@@ -487,7 +487,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     say!("{}", files::console_table(&compiled, &sums));
     let exceed = files::exceedances(&compiled, &agg);
     if !exceed.is_empty() {
-        say!("\n{}", files::exceedance_lines(&compiled, &exceed));
+        say!("\n{}", files::exceedance_lines(&compiled, &exceed, trials));
     }
     if let Some(note) = files::undefined_note(&compiled, &agg) {
         sayln!("\n{note}");

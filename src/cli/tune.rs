@@ -633,6 +633,24 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         ],
         &dtable,
     );
+    // (As in a run's report: where some scenario's commodity shortfall is negative in
+    // at least 5% of its trials, a difference on it reads the other way round.)
+    let names_ref = &names;
+    let below_zero: Vec<String> = (0..variants.len())
+        .flat_map(|s| {
+            let v = &variants[s];
+            (v.layout.columns.iter().zip(&sums[s]))
+                .filter(|(col, x)| col.name.starts_with("shortfall_fraction.") && x.p5 < 0.0)
+                .map(move |(col, _)| format!("{} in {}", col.name, names_ref[s]))
+        })
+        .collect();
+    if !below_zero.is_empty() {
+        let _ = writeln!(
+            body,
+            "<p class=\"note\">A commodity's shortfall can be negative ({}, in at least 5% of the trials): while disruptions hold a plant back, the input it would have processed is exported as it is, so more of the input and less of the output leaves the port. A scenario that keeps its plant running then reads as 'worse' on the input, because less of it leaves unprocessed: read those rows beside the output's and the total by value.</p>",
+            html::escape(&below_zero.join(", "))
+        );
+    }
     if !trows.is_empty() {
         body += &thresholds_table("scenario", "scenario", &theader, &trows);
     }
@@ -1908,13 +1926,35 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
             ];
             row.extend((x.tails.iter()).map(|t| match t.trials() {
                 0 => "-".to_string(),
-                _ => format!("{} ({:+.4})", short(t.share(false)), t.reduction().0),
+                _ => {
+                    // (Marked where its interval holds 0: see `unsure` below.)
+                    let (r, (lo, hi)) = t.reduction();
+                    let mark = if lo <= 0.0 && hi >= 0.0 { "*" } else { "" };
+                    format!("{} ({r:+.4}){mark}", short(t.share(false)))
+                }
             }));
             row
         })
         .collect();
+    // (What is said of correlations and plan targets only where the scenario has them.)
+    let correlated = if base.model.correlation.is_some() {
+        "The one-at-a-time runs leave out the scenario's declared rank correlations, so an input's swing is its own effect; its Spearman rank correlation with the shortfall comes from one run"
+    } else {
+        "Its Spearman rank correlation with the shortfall comes from one run"
+    };
+    let with_them = if base.model.correlation.is_some() {
+        ", correlations included, so that an input correlated with an influential one shares some of its correlation"
+    } else {
+        ""
+    };
+    let plan =
+        if (base.model.plan.iter()).any(|t| matches!(t.quantity, crate::model::Num::Param(_))) {
+            " Uncertain plan targets are not ranked: they do not change the shortfall."
+        } else {
+            ""
+        };
     let mut body = format!(
-        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} each on common random numbers (seed {}); the swing's standard error is that of the paired difference. The one-at-a-time runs leave out the declared rank correlations, so an input's swing is its own effect; its Spearman rank correlation with the shortfall comes from one run of {} in which every input varies as declared, correlations included, so that an input correlated with an influential one shares some of its correlation. Each has its 95% interval (Fisher z). Uncertain plan targets are not ranked: they do not change the shortfall. With every input at its median the mean shortfall is {}.</p>\n",
+        "<h1>What drives the shortfall: scenario {}</h1>\n<p class=\"note\">Inputs are ranked by their one-at-a-time swing: the mean shortfall with the input at its P10 and at its P90 and every other uncertain input at its median, {} each on common random numbers (seed {}); the swing's standard error is that of the paired difference. {correlated} of {} in which every input varies as declared{with_them}. Each has its 95% interval (Fisher z).{plan} With every input at its median the mean shortfall is {}.</p>\n",
         html::escape(&name),
         trials_label(swing_trials),
         seed,
@@ -1950,6 +1990,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
         trials_label(swing_trials)
     );
     body += &html::table("hazards", &hh, &htrows);
+    // A reduction of a threshold's probability that could be none, at these trials.
+    let unsure = (hazards.iter().flat_map(|x| &x.tails)).any(|t| {
+        let (_, (lo, hi)) = t.reduction();
+        t.trials() > 0 && lo <= 0.0 && hi >= 0.0
+    });
+    let unsure_note = "* Its 95% interval holds 0: at these trials the reduction cannot be told from none (the intervals are in hazards_off_thresholds.csv).";
+    if unsure {
+        let _ = writeln!(body, "<p class=\"note\">{unsure_note}</p>");
+    }
     body += &html::figure(&hchart);
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -2001,6 +2050,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     }
     sayln!("\n{all_on_line}");
     say!("{}", console(&hh, &htrows, 2));
+    if unsure {
+        sayln!("{unsure_note}");
+    }
     sayln!(
         "\nFiles written to {}/: report.html, sensitivity.csv, hazards_off.csv, hazards_off_thresholds.csv, tornado.png/.svg, hazards_off.png/.svg, scenario.toml, manifest.json",
         out_path.display()

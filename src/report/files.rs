@@ -108,6 +108,13 @@ pub fn undefined_note(c: &Compiled, agg: &Aggregate) -> Option<String> {
     })
 }
 
+/// What a day past `horizon` ("the horizon (2032-12-31, day 2671)") is worth.
+fn late_days(horizon: &str) -> String {
+    format!(
+        "No events are drawn after {horizon}: a day past it counts only the delays of events before it, so where later events would delay the work it is early (a lower bound)."
+    )
+}
+
 /// Notes on the metrics counted in days from the start (a plant's commissioning day, a
 /// phase-3 group's first mine day): day 0's date, the median's date, and what a day past
 /// the horizon means. One per such metric with a median (for the console and the
@@ -129,11 +136,20 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
         if let Some(plant) = col.name.strip_prefix("commissioning_day.") {
             let median = if x.p50.ceil() <= last {
                 format!("it comes online {} in half of the trials", by_date(x.p50))
+            } else if x.p5.ceil() > last {
+                "in at least 95% of the trials it is not online by the horizon".to_string()
             } else {
-                "in most trials it is not online by the horizon".to_string()
+                "in at least half of the trials it is not online by the horizon".to_string()
+            };
+            // (Where at least 5% of the days lie past the horizon, they weigh on the
+            // mean, the upper percentiles and the CVaR.)
+            let late = if x.p95.ceil() > last {
+                format!(" {}", late_days(&horizon))
+            } else {
+                String::new()
             };
             notes.push(format!(
-                "commissioning_day.{plant} counts days from the start ({}, day 0): {median}; a day beyond {horizon} means not online by the horizon.",
+                "commissioning_day.{plant} counts days from the start ({}, day 0): {median}; a day beyond {horizon} means not online by the horizon.{late}",
                 m.start
             ));
         } else if let Some(group) = col.name.strip_prefix("first_mine_day.") {
@@ -143,11 +159,12 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
                 ""
             };
             notes.push(format!(
-                "first_mine_day.{group} counts days from the start ({}, day 0), in the trials where a prospect proves viable: in half of them its first mine produces {}{past}. No events are drawn after {horizon}, so a later day has only the delays of events before it: an early date, a lower bound{}.",
+                "first_mine_day.{group} counts days from the start ({}, day 0), in the trials where a prospect proves viable: in half of them its first mine produces {}{past}. {}{}",
                 m.start,
                 by_date(x.p50),
+                late_days(&horizon),
                 if x.p5 > last {
-                    " (here at least 95% of these days lie past the horizon)"
+                    " Here at least 95% of these days lie past the horizon."
                 } else {
                     ""
                 }
@@ -263,21 +280,40 @@ pub fn exceedance_csv(
     })
 }
 
-/// The console's lines on the thresholds: `P(shortfall_fraction > 0.2) = ...`.
-pub fn exceedance_lines(c: &Compiled, rows: &[(usize, f64, crate::stats::Exceedance)]) -> String {
+/// The console's lines on the thresholds: `P(shortfall_fraction > 0.2) = ...`, of
+/// `trials` in all.
+pub fn exceedance_lines(
+    c: &Compiled,
+    rows: &[(usize, f64, crate::stats::Exceedance)],
+    trials: u64,
+) -> String {
     let mut s = String::new();
     for (i, v, e) in rows {
         s += &format!(
-            "P({} > {}) = {} ± {} (95% interval {} to {})\n",
+            "P({} > {}) = {} ± {} (95% interval {} to {}){}\n",
             c.layout.columns[*i].name,
             crate::model::dist::fmt_num(*v),
             prob(e.probability),
             prob(e.se),
             prob(e.lo),
-            prob(e.hi)
+            prob(e.hi),
+            exceedance_base(e, trials).map_or(String::new(), |b| format!(", {b}"))
         );
     }
     s
+}
+
+/// Where a metric is undefined in some trials (a first mine's day where no prospect
+/// proved viable), the trials its probability is a share of: "over the 1,823 of 2,000
+/// trials that define it".
+pub fn exceedance_base(e: &crate::stats::Exceedance, trials: u64) -> Option<String> {
+    (e.trials < trials).then(|| {
+        format!(
+            "over the {} of {} trials that define it",
+            super::charts::thousands(e.trials),
+            super::charts::thousands(trials)
+        )
+    })
 }
 
 /// `yearly.csv`: per calendar year and commodity, delivered and shortfall.

@@ -233,12 +233,14 @@ pub fn report(
     }
     s += &reading_notes(c, sums);
     if !exceed.is_empty() {
-        s += "<h2>Probability of exceeding thresholds</h2>\n<p class=\"note\">The share of trials whose value is above each threshold set in the scenario (<code>thresholds</code>), with its binomial standard error and 95% Wilson interval.</p>\n";
+        s += "<h2>Probability of exceeding thresholds</h2>\n<p class=\"note\">The share of trials whose value is above each threshold set in the scenario (<code>thresholds</code>), with its binomial standard error and 95% Wilson interval. A metric that some trials do not define (a first mine's day where no prospect proves viable) is a share of the trials that do, as its row says.</p>\n";
         let rows: Vec<Vec<String>> = (exceed.iter())
             .map(|(i, v, e)| {
                 let col = &c.layout.columns[*i];
+                let base = super::files::exceedance_base(e, manifest.trials)
+                    .map_or(String::new(), |b| format!(" ({b})"));
                 vec![
-                    format!("{} > {}", col.name, crate::model::dist::fmt_num(*v)),
+                    format!("{} > {}{base}", col.name, crate::model::dist::fmt_num(*v)),
                     col.unit.clone(),
                     format!("{} ± {}", short(e.probability), short(e.se)),
                     format!("{} to {}", short(e.lo), short(e.hi)),

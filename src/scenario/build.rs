@@ -2147,12 +2147,14 @@ impl Ctx {
 
     /// Like [`Ctx::day`], but a date before the start counts back from it (negative):
     /// for when a site came online or work began, so that a ramp-up or construction
-    /// under way at the start is part done.
+    /// under way at the start is part done; and a date after the horizon counts on
+    /// past it (not held at the day after the horizon), so that work that starts
+    /// with a phase after the horizon ends when it would have.
     fn day_signed(&self, d: Date) -> i32 {
         if d < self.start {
             -(days_between(d, self.start).min(i32::MAX as u32) as i32)
         } else {
-            self.day(d) as i32
+            days_between(self.start, d).min(i32::MAX as u32) as i32
         }
     }
 }
