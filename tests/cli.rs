@@ -1752,4 +1752,30 @@ fn a_threshold_on_a_metric_some_trials_lack_says_what_its_probability_is_a_share
         )),
         "the report's row"
     );
+    // So does compare, where it has no paired difference either.
+    let out = shortfall()
+        .args(["compare", "builtin:baseline"])
+        .arg(scenario("mitigated.toml"))
+        .args(["--trials", "300", "--quiet", "--out"])
+        .arg(tmp.path().join("c"))
+        .args(["--set", "thresholds.first_mine_day.phase3_ree=[3652]"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (header, rows) = csv_rows(&tmp.path().join("c/thresholds.csv"));
+    let trials = header.iter().position(|h| h == "trials").unwrap();
+    for (k, r) in rows.iter().enumerate() {
+        let n: u64 = r[trials].parse().unwrap();
+        assert!(n < 300);
+        let mut expected = format!(" (over the {n} of 300 trials that define it)");
+        if k > 0 {
+            expected += " (no paired difference: not every trial defines it)";
+        }
+        assert!(stdout.contains(&expected), "{expected} in {stdout}");
+    }
 }

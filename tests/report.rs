@@ -440,10 +440,11 @@ fn progress_bar_shows_on_a_terminal_and_quiet_silences_it() {
 
 #[test]
 fn a_horizon_before_the_mining_phase_keeps_its_dates_and_says_how_late_days_read() {
-    // The horizon ends 2027-12-31 (day 844), before the mining phase (2028-01-01, day
-    // 845): prospects still begin on day 845, so that no first mine can produce before
-    // day 845 + 365 + 730 (at least a year of exploration and two of development); the
-    // refinery is not online by the horizon in any trial, and the notes say so.
+    // The horizon ends 2027-06-30 (day 660), before the mining phase (2028-01-01, day
+    // 845): prospects still begin on day 845, not on the day after the horizon, so
+    // that no first mine can produce before day 845 + 365 + 730 (at least a year of
+    // exploration and two of development); the refinery is not online by the horizon
+    // in at least 95% of the trials, and the notes say so.
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::cargo_bin("shortfall")
         .unwrap()
@@ -452,7 +453,7 @@ fn a_horizon_before_the_mining_phase_keeps_its_dates_and_says_how_late_days_read
             "--trials",
             "200",
             "--set",
-            "horizon=2027-12-31",
+            "horizon=2027-06-30",
             "--out",
         ])
         .arg(tmp.path())
@@ -473,13 +474,47 @@ fn a_horizon_before_the_mining_phase_keeps_its_dates_and_says_how_late_days_read
     assert!(!days.is_empty());
     let earliest = days.iter().copied().fold(f64::INFINITY, f64::min);
     assert!(earliest >= 845.0 + 365.0 + 730.0, "{earliest}");
-    let plant = col("commissioning_day.ree_refinery");
-    assert!(
-        rows.iter()
-            .all(|r| r[plant].parse::<f64>().unwrap() > 844.0)
+    // Without events (nothing to delay the work), each trial's first mine comes on the
+    // same day whatever the horizon.
+    let calm = |horizon: &str, dir: &str| {
+        let mut args: Vec<String> = ["run", "--trials", "100", "--set", horizon]
+            .map(String::from)
+            .to_vec();
+        for h in HAZARDS {
+            args.extend(["--set".into(), format!("hazards[{h}].rate_per_year=0")]);
+        }
+        let out = Command::cargo_bin("shortfall")
+            .unwrap()
+            .args(&args)
+            .arg("--out")
+            .arg(tmp.path().join(dir))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (header, rows) = csv_rows(&tmp.path().join(dir).join("trials.csv"));
+        let k = header
+            .iter()
+            .position(|h| h == "first_mine_day.phase3_ree")
+            .unwrap();
+        rows.iter().map(|r| r[k].clone()).collect::<Vec<String>>()
+    };
+    let (short, long) = (
+        calm("horizon=2027-06-30", "short"),
+        calm("horizon=2032-12-31", "long"),
     );
+    assert!(short.iter().any(|d| !d.is_empty()));
+    assert_eq!(short, long);
+    let plant = col("commissioning_day.ree_refinery");
+    let online = (rows.iter())
+        .filter(|r| r[plant].parse::<f64>().unwrap() <= 660.0)
+        .count();
+    assert!(online * 20 <= rows.len(), "{online}");
     assert!(
-        stdout.contains("commissioning_day.ree_refinery counts days from the start (2025-09-08, day 0): in at least 95% of the trials it is not online by the horizon; a day beyond the horizon (2027-12-31, day 844) means not online by the horizon. No events are drawn after the horizon (2027-12-31, day 844): a day past it counts only the delays of events before it, so where later events would delay the work it is early (a lower bound)."),
+        stdout.contains("commissioning_day.ree_refinery counts days from the start (2025-09-08, day 0): in at least 95% of the trials it is not online by the horizon; a day beyond the horizon (2027-06-30, day 660) means not online by the horizon. No events are drawn after the horizon (2027-06-30, day 660): a day past it counts only the delays of events before it, so where later events would delay the work it is early (a lower bound)."),
         "{stdout}"
     );
 }

@@ -89,6 +89,7 @@ fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
     };
     let a = a.to_str().unwrap();
     go(&["compare", a, a, a]);
@@ -99,7 +100,15 @@ fn a_run_into_a_used_folder_leaves_only_its_own_files_and_the_users() {
     };
     assert!(third(&out).is_some(), "{:?}", present(&out));
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    go(&["compare", a, a]);
+    // The files removed are named.
+    let said = go(&["compare", a, a]);
+    assert!(
+        said.contains("note: removed 1 file of the earlier results in")
+            && said.contains(
+                "that this command does not write (its manifest.json listed them): scenario-3-"
+            ),
+        "{said}"
+    );
     let mut expected = listed(&out);
     expected.push("notes.txt".into());
     expected.sort();

@@ -652,7 +652,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         );
     }
     if !trows.is_empty() {
-        body += &thresholds_table("scenario", "scenario", &theader, &trows);
+        body += &thresholds_table("scenario", "scenario", (&theader, &trows), trials);
     }
     let mut files: Vec<String> = vec![
         "compare.csv".into(),
@@ -775,6 +775,9 @@ fn compare_thresholds(
             let mut row = vec![names[s].clone(), metric.clone(), col.unit.clone(), num(*x)];
             row.extend(exceedance_cells(&e));
             let _ = write!(line, "  {} {}", labels[s], prob(e.probability));
+            if let Some(base) = crate::report::files::exceedance_base(e.trials, trials) {
+                let _ = write!(line, " ({base})");
+            }
             // The paired difference: the mean of each trial's indicator difference.
             let paired = reference
                 .filter(|r| s > 0 && r.len() as u64 == trials && values.len() as u64 == trials);
@@ -791,7 +794,12 @@ fn compare_thresholds(
                     let differ = if same { "no trial differs; " } else { "" };
                     let _ = write!(line, " ({differ}{d:+.4}, 95% CI {lo:+.4} to {hi:+.4})");
                 }
-                None => row.extend([String::new(), String::new(), String::new()]),
+                None => {
+                    if s > 0 && reference.is_some() {
+                        line += " (no paired difference: not every trial defines it)";
+                    }
+                    row.extend([String::new(), String::new(), String::new()])
+                }
             }
             row.push(e.trials.to_string());
             rows.push(row);
@@ -804,7 +812,12 @@ fn compare_thresholds(
 
 /// The report's table of [`compare_thresholds`]'s `header` and `rows`, the variants
 /// under the heading `first` and called `what` (the first of them is the reference).
-fn thresholds_table(first: &str, what: &str, header: &[String], rows: &[Vec<String>]) -> String {
+fn thresholds_table(
+    first: &str,
+    what: &str,
+    (header, rows): (&[String], &[Vec<String>]),
+    trials: u64,
+) -> String {
     let text = |r: &'_ [String], name: &str| -> String {
         let i = header.iter().position(|h| h == name);
         i.and_then(|i| r.get(i)).cloned().unwrap_or_default()
@@ -823,9 +836,12 @@ fn thresholds_table(first: &str, what: &str, header: &[String], rows: &[Vec<Stri
                     cell(r, "difference_ci95_high")
                 )
             };
+            let defined: u64 = text(r, "trials").parse().unwrap_or(trials);
+            let base = crate::report::files::exceedance_base(defined, trials)
+                .map_or(String::new(), |b| format!(" ({b})"));
             vec![
                 r[0].clone(),
-                format!("{} > {}", text(r, "metric"), text(r, "threshold")),
+                format!("{} > {}{base}", text(r, "metric"), text(r, "threshold")),
                 format!("{} ± {}", cell(r, "probability_above"), cell(r, "se")),
                 format!("{} .. {}", cell(r, "ci95_low"), cell(r, "ci95_high")),
                 difference,
@@ -833,7 +849,7 @@ fn thresholds_table(first: &str, what: &str, header: &[String], rows: &[Vec<Stri
         })
         .collect();
     let mut body = format!(
-        "<h2>Probabilities of exceeding thresholds</h2>\n<p class=\"note\">The share of trials above each threshold of the scenario's <code>[thresholds]</code>, with its standard error and 95% Wilson interval, and its difference from the first {what}'s, trial by trial on common random numbers, with a 95% confidence interval.</p>\n"
+        "<h2>Probabilities of exceeding thresholds</h2>\n<p class=\"note\">The share of trials above each threshold of the scenario's <code>[thresholds]</code>, with its standard error and 95% Wilson interval, and its difference from the first {what}'s, trial by trial on common random numbers, with a 95% confidence interval. A metric that some trials do not define (a first mine's day where no prospect proves viable) is a share of the trials that do, as its row says, and has no paired difference (-).</p>\n"
     );
     let vs = format!("difference vs first {what} (95% CI)");
     body += &html::table(
@@ -1392,7 +1408,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     body += &html::figure(&chart);
     if !trows.is_empty() {
-        body += &thresholds_table(&args.param, "value", &theader, &trows);
+        body += &thresholds_table(&args.param, "value", (&theader, &trows), trials);
     }
     let manifest = TuneManifest {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -1940,7 +1956,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<()> {
     let correlated = if base.model.correlation.is_some() {
         "The one-at-a-time runs leave out the scenario's declared rank correlations, so an input's swing is its own effect; its Spearman rank correlation with the shortfall comes from one run"
     } else {
-        "Its Spearman rank correlation with the shortfall comes from one run"
+        "An input's Spearman rank correlation with the shortfall comes from one run"
     };
     let with_them = if base.model.correlation.is_some() {
         ", correlations included, so that an input correlated with an influential one shares some of its correlation"

@@ -1551,15 +1551,15 @@ where
     let total = cal.series.len();
     let shown = if with_events > series.len() {
         format!(
-            " · {} of the {with_events} series with events in the window, those with the most (all {total} in rates.csv)",
+            " · {} of the {with_events} series that have events in the window, those with the most (all {total} in rates.csv)",
             series.len()
         )
     } else if total > series.len() {
         let which = match series.len() {
-            1 => "the one".to_string(),
-            n => format!("the {n}"),
+            1 => format!("the one series of the {total} that has"),
+            n => format!("the {n} of the {total} series that have"),
         };
-        format!(" · {which} of the {total} series with events in the window (all in rates.csv)")
+        format!(" · {which} events in the window (all in rates.csv)")
     } else {
         String::new()
     };

@@ -143,7 +143,10 @@ pub fn day_notes(c: &Compiled, sums: &[Summary]) -> Vec<String> {
             };
             // (Where at least 5% of the days lie past the horizon, they weigh on the
             // mean, the upper percentiles and the CVaR.)
-            let late = if x.p95.ceil() > last {
+            // (A plant online on a fixed date has no work for events to delay.)
+            let built = (m.sites.iter())
+                .any(|s| s.name == plant && !matches!(s.online, crate::model::Online::Day(_)));
+            let late = if built && x.p95.ceil() > last {
                 format!(" {}", late_days(&horizon))
             } else {
                 String::new()
@@ -297,7 +300,7 @@ pub fn exceedance_lines(
             prob(e.se),
             prob(e.lo),
             prob(e.hi),
-            exceedance_base(e, trials).map_or(String::new(), |b| format!(", {b}"))
+            exceedance_base(e.trials, trials).map_or(String::new(), |b| format!(", {b}"))
         );
     }
     s
@@ -306,14 +309,16 @@ pub fn exceedance_lines(
 /// Where a metric is undefined in some trials (a first mine's day where no prospect
 /// proved viable), the trials its probability is a share of: "over the 1,823 of 2,000
 /// trials that define it".
-pub fn exceedance_base(e: &crate::stats::Exceedance, trials: u64) -> Option<String> {
-    (e.trials < trials).then(|| {
-        format!(
+pub fn exceedance_base(defined: u64, trials: u64) -> Option<String> {
+    match defined {
+        0 => Some("no trial defines it".to_string()),
+        n if n < trials => Some(format!(
             "over the {} of {} trials that define it",
-            super::charts::thousands(e.trials),
+            super::charts::thousands(n),
             super::charts::thousands(trials)
-        )
-    })
+        )),
+        _ => None,
+    }
 }
 
 /// `yearly.csv`: per calendar year and commodity, delivered and shortfall.

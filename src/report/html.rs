@@ -237,7 +237,7 @@ pub fn report(
         let rows: Vec<Vec<String>> = (exceed.iter())
             .map(|(i, v, e)| {
                 let col = &c.layout.columns[*i];
-                let base = super::files::exceedance_base(e, manifest.trials)
+                let base = super::files::exceedance_base(e.trials, manifest.trials)
                     .map_or(String::new(), |b| format!(" ({b})"));
                 vec![
                     format!("{} > {}{base}", col.name, crate::model::dist::fmt_num(*v)),

@@ -539,6 +539,23 @@ impl OutDir {
         for (_, kept) in &aside {
             let _ = std::fs::remove_file(kept);
         }
+        // (An earlier command's files gone from a folder shared with it are named.)
+        let gone: Vec<String> = (aside.iter())
+            .filter(|(fin, _)| stale.contains(fin))
+            .filter_map(|(fin, _)| fin.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        if !gone.is_empty() {
+            let shown = match gone.len() {
+                n if n > 6 => format!("{}, and {} more", gone[..5].join(", "), n - 5),
+                _ => gone.join(", "),
+            };
+            eprintln!(
+                "note: removed {} of the earlier results in {} that this command does not write (its manifest.json listed them): {shown}",
+                count(gone.len(), "file", "files"),
+                self.dir.display()
+            );
+        }
         let manifest = self.dir.join("manifest.json");
         if done.contains(&manifest) {
             self.outlast(&manifest);
