@@ -518,6 +518,31 @@ fn a_project_that_builds_two_sites_completes_once() {
     );
 }
 
+/// The small network's mine brought online by a project of 100.5 days begun on `start`
+/// (a date, or a phase of `phase`, added to the scenario): its commissioning day in
+/// each of 20 trials.
+fn commissioning_days(phase: &str, start: &str) -> Vec<f64> {
+    let c = small(&[
+        ("[[commodities]]", &format!("{phase}[[commodities]]")),
+        (
+            "capacity_per_day = 10\ninventory_max = 100",
+            "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
+        ),
+        (
+            "[[hazards]]",
+            &format!(
+                "[[projects]]\nname = \"build\"\nstart = \"{start}\"\nduration_days = 100.5\n[[hazards]]"
+            ),
+        ),
+    ]);
+    let col = (c.layout.columns.iter())
+        .position(|x| x.name == "commissioning_day.mine")
+        .expect("a commissioning column for the mine");
+    (outcomes(&c, 3, 20, 1).iter())
+        .map(|o| o.metrics[col])
+        .collect()
+}
+
 #[test]
 fn work_begun_before_the_start_is_not_begun_again() {
     // A project begun on 1 October 2025, 92 days before the 2026 start, with 100.5 days
@@ -526,24 +551,8 @@ fn work_begun_before_the_start_is_not_begun_again() {
     // A phase already under way at the start counts from its own first day.
     let early = "[[phases]]\nname = \"early\"\nstart = \"2025-10-01\"\nend = \"2026-06-30\"\n";
     for (start, day) in [("2025-10-01", 8.5), ("2025-06-15", -99.5), ("early", 8.5)] {
-        let c = small(&[
-            ("[[commodities]]", &format!("{early}[[commodities]]")),
-            (
-                "capacity_per_day = 10\ninventory_max = 100",
-                "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
-            ),
-            (
-                "[[hazards]]",
-                &format!(
-                    "[[projects]]\nname = \"build\"\nstart = \"{start}\"\nduration_days = 100.5\n[[hazards]]"
-                ),
-            ),
-        ]);
-        let col = (c.layout.columns.iter())
-            .position(|x| x.name == "commissioning_day.mine")
-            .expect("a commissioning column for the mine");
-        for o in outcomes(&c, 3, 20, 1) {
-            assert_eq!(o.metrics[col], day, "project begun {start}");
+        for got in commissioning_days(early, start) {
+            assert_eq!(got, day, "project begun {start}");
         }
     }
     // A mine online for two years before the start has its year-long ramp-up behind
@@ -579,24 +588,8 @@ fn work_that_starts_after_the_horizon_ends_when_it_would_have() {
     // on day 982.5: past the horizon, but not moved to begin the day after it.
     let later = "[[phases]]\nname = \"later\"\nstart = \"2028-06-01\"\nend = \"2030-12-31\"\n";
     for start in ["later", "2028-06-01"] {
-        let c = small(&[
-            ("[[commodities]]", &format!("{later}[[commodities]]")),
-            (
-                "capacity_per_day = 10\ninventory_max = 100",
-                "capacity_per_day = 10\ninventory_max = 100\nonline = { project = \"build\" }",
-            ),
-            (
-                "[[hazards]]",
-                &format!(
-                    "[[projects]]\nname = \"build\"\nstart = \"{start}\"\nduration_days = 100.5\n[[hazards]]"
-                ),
-            ),
-        ]);
-        let col = (c.layout.columns.iter())
-            .position(|x| x.name == "commissioning_day.mine")
-            .expect("a commissioning column for the mine");
-        for o in outcomes(&c, 3, 20, 1) {
-            assert_eq!(o.metrics[col], 982.5, "project begun {start}");
+        for got in commissioning_days(later, start) {
+            assert_eq!(got, 982.5, "project begun {start}");
         }
     }
 }
