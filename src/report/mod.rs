@@ -126,7 +126,7 @@ const REPLACED: &str = ".shortfall-replaced-";
 /// The name (after `PARTIAL`) of a commit's journal: the files it moves in under names
 /// new to the folder, written before it sets any earlier file aside and removed once
 /// all its files are in place. While it is there, the commit has not finished.
-const JOURNAL: &str = "commit";
+const JOURNAL: &str = "journal";
 
 /// `n` and the noun, in the plural unless `n` is 1.
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -153,7 +153,9 @@ fn tidy(dir: &Path) -> Result<()> {
     let files: Vec<(String, PathBuf)> = (entries.flatten())
         .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
         .filter(|(name, path)| {
-            (name.starts_with(PARTIAL) || name.starts_with(REPLACED)) && path.is_file()
+            // (A link to nothing set aside too, so not `is_file`, which follows links.)
+            (name.starts_with(PARTIAL) || name.starts_with(REPLACED))
+                && path.symlink_metadata().is_ok_and(|m| !m.is_dir())
         })
         .collect();
     // (The clock probe is written after every file is in place.)
@@ -460,7 +462,7 @@ impl OutDir {
                 let _ = std::fs::remove_file(&journal);
             } else {
                 eprintln!(
-                    "note: the earlier run's files in {} could not all be put back ({}); the next shortfall command into this folder puts them back",
+                    "note: this run's changes to {} could not all be undone ({}): it holds files of both runs until the next shortfall command into it puts the earlier run's back",
                     self.dir.display(),
                     failed.join("; ")
                 );
@@ -655,7 +657,9 @@ impl Drop for OutDir {
                 break;
             }
         }
-        if self.created.is_empty() && self.dir.join("manifest.json").is_file() {
+        // (Not where an undo that failed left the journal: see `commit`.)
+        let mixed = self.dir.join(format!("{PARTIAL}{JOURNAL}")).exists();
+        if self.created.is_empty() && self.dir.join("manifest.json").is_file() && !mixed {
             eprintln!(
                 "note: no file of this run was written; {} still holds the files of an earlier run (see its manifest.json)",
                 self.dir.display()
@@ -785,7 +789,7 @@ mod tests {
         // goes; a file it does not list stays.
         for (name, content) in [
             (".shortfall-partial-trials.csv", "half"),
-            (".shortfall-partial-commit", "new.csv\ntrials.csv\n"),
+            (".shortfall-partial-journal", "new.csv\ntrials.csv\n"),
             (".shortfall-replaced-a.csv", "earlier a"),
             (".shortfall-replaced-b.csv", "earlier b"),
             ("b.csv", "new b"),
@@ -813,7 +817,7 @@ mod tests {
         let dir = tmp.path().join("journal");
         std::fs::create_dir(&dir).unwrap();
         for (name, content) in [
-            (".shortfall-partial-commit", "c.csv\n"),
+            (".shortfall-partial-journal", "c.csv\n"),
             (".shortfall-replaced-b.csv", "earlier b"),
             ("b.csv", "new b"),
             ("c.csv", "new c"),
@@ -849,7 +853,7 @@ mod tests {
         // after it was killed in turn, once it had put b.csv back and removed a
         // temporary file: the journal and the rest stay, and the next finishes.
         for (name, content) in [
-            (".shortfall-partial-commit", "c.csv\n"),
+            (".shortfall-partial-journal", "c.csv\n"),
             (".shortfall-replaced-a.csv", "earlier a"),
             ("a.csv", "new a"),
             ("b.csv", "earlier b"),
@@ -864,19 +868,19 @@ mod tests {
             ("earlier a".into(), "earlier b".into())
         );
         // Once it is done, the journal alone left is a no-op.
-        std::fs::write(dir.join(".shortfall-partial-commit"), "c.csv\n").unwrap();
+        std::fs::write(dir.join(".shortfall-partial-journal"), "c.csv\n").unwrap();
         drop(super::OutDir::create(dir).unwrap());
         assert_eq!(names_in(dir), ["a.csv", "b.csv"]);
         // A file that cannot be put back (a folder in its place): the command is
         // refused, and the journal and the set-aside file stay for the next, which
         // puts it back once the folder is gone.
-        std::fs::write(dir.join(".shortfall-partial-commit"), "").unwrap();
+        std::fs::write(dir.join(".shortfall-partial-journal"), "").unwrap();
         std::fs::write(dir.join(".shortfall-replaced-d.csv"), "earlier d").unwrap();
         std::fs::create_dir(dir.join("d.csv")).unwrap();
         std::fs::write(dir.join("d.csv").join("x"), "").unwrap();
         let err = super::OutDir::create(dir).unwrap_err().to_string();
         assert!(err.contains("could not all be cleared"), "{err}");
-        assert!(dir.join(".shortfall-partial-commit").is_file());
+        assert!(dir.join(".shortfall-partial-journal").is_file());
         assert!(dir.join(".shortfall-replaced-d.csv").is_file());
         std::fs::remove_dir_all(dir.join("d.csv")).unwrap();
         drop(super::OutDir::create(dir).unwrap());
@@ -896,6 +900,25 @@ mod tests {
             out.write(name, b"new").unwrap();
         }
         assert!(out.commit().is_err());
+        assert_eq!(names_in(dir), ["b.csv"]);
+        assert_eq!(
+            std::fs::read_link(dir.join("b.csv")).unwrap(),
+            std::path::Path::new("/nonexistent/mydata.csv")
+        );
+        // Killed once it had set the link aside and moved a.csv in: the next command
+        // puts the link back.
+        let mut out = super::OutDir::create(dir).unwrap();
+        out.kill_at = Some(1);
+        for name in ["a.csv", "b.csv"] {
+            out.write(name, b"new").unwrap();
+        }
+        assert!(out.commit().is_err());
+        assert!(
+            dir.join(".shortfall-replaced-b.csv")
+                .symlink_metadata()
+                .is_ok()
+        );
+        drop(super::OutDir::create(dir).unwrap());
         assert_eq!(names_in(dir), ["b.csv"]);
         assert_eq!(
             std::fs::read_link(dir.join("b.csv")).unwrap(),
